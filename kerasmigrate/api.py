@@ -1,0 +1,312 @@
+"""One function per command: inspect, convert. (verify lives in verify.py: it imports Keras.)
+
+Data flows one way: reader -> passes -> layout -> writer. Nothing here
+imports TensorFlow or Keras.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from kerasmigrate import __version__
+from kerasmigrate.errors import (
+    KerasMigrateError,
+    MalformedConfigError,
+    OutputExistsError,
+    UnknownClassError,
+    UnsupportedError,
+    WeightMismatchError,
+)
+from kerasmigrate.keras3 import TABLE
+from kerasmigrate.layout import LayoutError, build_plan
+from kerasmigrate.passes import UPGRADE
+from kerasmigrate.passes.refusal import Refusal
+from kerasmigrate.passes.registry import (
+    MODEL_CLASSES,
+    Source,
+    is_model_entry,
+    model_layers,
+    run_passes,
+)
+from kerasmigrate.reader import (
+    LegacyModelFile,
+    open_legacy_model,
+    read_keras_archive_config,
+    read_name_list,
+    sniff,
+)
+from kerasmigrate.writer import write_keras_archive
+
+# Set so that the output depends on the input only (Keras never reads it back).
+DATE_SAVED = "1980-01-01@00:00:00"
+BASE_LAYER_KEYS = {"name", "trainable", "dtype"}
+
+# Classes users meet that have no built-in Keras 3 equivalent, and why.
+CLASS_HINTS = {
+    "Lambda": "holds Python bytecode, which kerasmigrate never executes; map it to a registered "
+              "function or a built-in layer",
+    "TFOpLambda": "a raw TensorFlow op recorded as a layer",
+    "SlicingOpLambda": "a raw TensorFlow slicing op recorded as a layer",
+    "TensorFlowOpLayer": "a raw TensorFlow op (TF 2.0–2.3) recorded as a layer",
+}
+
+
+# ---------------------------------------------------------------------------
+# Walking configs
+# ---------------------------------------------------------------------------
+
+def iter_layers(entry: dict, path: str = ""):
+    """(path, entry) for every layer entry, depth first, wrapped layers included."""
+    config = entry.get("config")
+    name = config.get("name") if isinstance(config, dict) else entry.get("name", "?")
+    here = f"{path}/{name}" if path else str(name)
+    yield here, entry
+    if is_model_entry(entry):
+        for layer in model_layers(entry):
+            yield from iter_layers(layer, here)
+    elif isinstance(config, dict) and isinstance(config.get("layer"), dict):
+        yield from iter_layers(config["layer"], here)
+
+
+def _class_counts(model_config: dict) -> dict[str, int]:
+    counts = collections.Counter(e.get("class_name", "?") for _, e in iter_layers(model_config))
+    return dict(sorted(counts.items()))
+
+
+def _nested_models(model_config: dict) -> list[str]:
+    return [path for path, e in iter_layers(model_config)
+            if is_model_entry(e) and e is not model_config]
+
+
+def _unknown_classes(model_config: dict) -> dict[str, list[str]]:
+    unknown: dict[str, list[str]] = collections.defaultdict(list)
+    for path, entry in iter_layers(model_config):
+        cls = entry.get("class_name")
+        if cls in MODEL_CLASSES or cls in TABLE.classes or cls in TABLE.aliases:
+            continue
+        unknown[str(cls)].append(path)
+    return dict(unknown)
+
+
+# ---------------------------------------------------------------------------
+# inspect
+# ---------------------------------------------------------------------------
+
+def inspect_file(path: str | Path) -> dict:
+    """What a file is and what converting it involves; reads no weight data."""
+    path = Path(path)
+    kind = sniff(path)
+    info: dict = {"file": str(path), "size_bytes": path.stat().st_size if path.exists() else None}
+    if kind == "zip":
+        archive = read_keras_archive_config(path)
+        config = archive["config"]
+        info.update(format="keras-archive", keras_version=archive["metadata"].get("keras_version"),
+                    model_class=config.get("class_name"), members=archive["members"],
+                    layer_classes=_class_counts(config), nested_models=_nested_models(config))
+        return info
+    if kind == "hdf5":
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            if "model_config" not in f.attrs:
+                names = read_name_list(f.attrs, "layer_names")
+                if names is not None:
+                    info.update(format="weights-only", layer_names=names,
+                                keras_version=_attr_text(f.attrs, "keras_version"),
+                                backend=_attr_text(f.attrs, "backend"))
+                    return info
+    with open_legacy_model(path) as model:
+        info.update(format="keras-h5", **_describe_model(model))
+    return info
+
+
+def _attr_text(attrs, name):
+    from kerasmigrate.reader import read_text_attr
+
+    return read_text_attr(attrs, name)
+
+
+def _describe_model(model: LegacyModelFile) -> dict:
+    config = model.model_config
+    weights = [ref for name in model.layer_names for ref in model.weights(name)]
+    training = model.training_config or {}
+    optimizer = (training.get("optimizer_config") or {}).get("class_name")
+    unknown = _unknown_classes(config)
+    lambdas = [p for p, e in iter_layers(config) if e.get("class_name") == "Lambda"]
+    try:
+        _, applied = run_passes(config, UPGRADE, Source(model.keras_version, model.backend))
+        passes = _pass_counts(applied)
+        refusal = None
+    except Refusal as exc:
+        passes, refusal = {}, str(exc)
+    return {
+        "keras_version": model.keras_version,
+        "backend": model.backend,
+        "writer": _writer_family(model.keras_version),
+        "model_class": config.get("class_name"),
+        "model_name": (config.get("config") or {}).get("name") if isinstance(config.get("config"), dict) else None,
+        "layers": sum(1 for _ in iter_layers(config)) - 1,
+        "layer_classes": _class_counts(config),
+        "nested_models": _nested_models(config),
+        "weights": len(weights),
+        "weight_bytes": sum(r.nbytes for r in weights),
+        "training_config": bool(model.training_config),
+        "optimizer": optimizer,
+        "optimizer_weights": "optimizer_weights" in model.h5,
+        "needs_mapping": {"unknown_classes": unknown, "lambda_layers": lambdas},
+        "passes": passes,
+        "refused": refusal,
+    }
+
+
+def _writer_family(version: str | None) -> str:
+    v = version or ""
+    if not v:
+        return "unknown (no keras_version attribute: Keras 1 or a hand-made file)"
+    if v.startswith("1."):
+        return "Keras 1"
+    if v.startswith("3."):
+        return "Keras 3 (legacy .h5 writer)"
+    if Source(v).multi_backend:
+        return "multi-backend Keras 2"
+    return "tf.keras / Keras 2 (TensorFlow)"
+
+
+def _pass_counts(applied) -> dict[str, int]:
+    return dict(collections.Counter(a.pass_name for a in applied))
+
+
+# ---------------------------------------------------------------------------
+# convert
+# ---------------------------------------------------------------------------
+
+@dataclass
+class ConversionReport:
+    input: str
+    output: str
+    keras_version: str | None
+    backend: str | None
+    model_class: str
+    layers: int
+    nested_models: list[str]
+    passes: dict[str, int]
+    weights: int
+    weight_bytes: int
+    weight_matching: dict[str, str]
+    target_keras: str
+    dropped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _validate(path: Path, config: dict) -> None:
+    """Everything the target Keras cannot take, reported all at once."""
+    unknown = _unknown_classes(config)
+    if unknown:
+        err = UnknownClassError(path, unknown)
+        hints = [f"{cls}: {CLASS_HINTS[cls]}" for cls in sorted(unknown) if cls in CLASS_HINTS]
+        if hints:
+            err.message += " (" + "; ".join(hints) + ")"
+        raise err
+    bad_args = []
+    bad_names = []
+    for where, entry in iter_layers(config):
+        cls = entry.get("class_name")
+        entry_config = entry.get("config")
+        if not isinstance(entry_config, dict):
+            raise MalformedConfigError(path, f"layer {where!r} has no config dict")
+        name = entry_config.get("name")
+        if not isinstance(name, str) or not name:
+            raise MalformedConfigError(path, f"a {cls} layer at {where!r} has no name")
+        if "/" in name:
+            bad_names.append(name)
+        if cls in MODEL_CLASSES:
+            continue
+        accepted = TABLE.classes[cls].init_args | BASE_LAYER_KEYS
+        for key, value in entry_config.items():
+            if key not in accepted:
+                bad_args.append(f"{where} ({cls}): {key}={value!r}")
+    if bad_names:
+        raise UnsupportedError(path, "layer names containing '/' are rejected by Keras 3: "
+                                     + ", ".join(bad_names))
+    if bad_args:
+        raise UnsupportedError(path, f"arguments Keras {TABLE.keras_version} does not accept: "
+                                     + "; ".join(bad_args))
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool = False) -> ConversionReport:
+    """Convert a legacy `.h5` model to a Keras 3 `.keras` file; raise KerasMigrateError on failure."""
+    start = time.perf_counter()
+    input_path = Path(input_path)
+    output_path = Path(output_path)
+    if output_path.exists() and output_path.resolve() == input_path.resolve():
+        raise OutputExistsError(output_path, "the output would overwrite the input")
+    if output_path.exists() and not overwrite:
+        raise OutputExistsError(output_path, "already exists (use --force to replace it)")
+    with open_legacy_model(input_path) as model:
+        source = Source(model.keras_version, model.backend)
+        try:
+            config, applied = run_passes(model.model_config, UPGRADE, source)
+        except Refusal as exc:
+            raise UnsupportedError(input_path, str(exc)) from None
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:
+            raise MalformedConfigError(
+                input_path, f"model_config has an unexpected structure ({type(exc).__name__}: {exc})"
+            ) from None
+        _validate(input_path, config)
+        try:
+            plan = build_plan(config, model.weights)
+        except LayoutError as exc:
+            raise WeightMismatchError(input_path, str(exc)) from None
+        stored = sum(len(model.weights(name)) for name in model.layer_names)
+        if plan.assigned() != stored:
+            placed = {id(s.ref) for g in plan.groups for s in g.slots if s.ref is not None}
+            left = [r.name for n in model.layer_names for r in model.weights(n) if id(r) not in placed]
+            raise WeightMismatchError(input_path, f"{len(left)} stored weights belong to no layer of "
+                                                  f"the model: {', '.join(left[:10])}")
+        dropped = []
+        if model.training_config:
+            dropped.append("training_config (compile settings are not converted yet)")
+        if "optimizer_weights" in model.h5:
+            dropped.append("optimizer_weights (optimizer state is not converted yet)")
+        passes = _pass_counts(applied)
+        metadata = {
+            "keras_version": TABLE.keras_version,
+            "date_saved": DATE_SAVED,
+            "kerasmigrate": {
+                "version": __version__,
+                "source": {"keras_version": model.keras_version, "backend": model.backend,
+                           "sha256": _sha256(input_path)},
+                "passes": sorted(passes),
+                "dropped": dropped,
+            },
+        }
+        try:
+            write_keras_archive(output_path, config, metadata, plan, model.read)
+        except OSError as exc:
+            raise KerasMigrateError(output_path, f"cannot write the output: {exc}") from None
+        weights = [s.ref for g in plan.groups for s in g.slots if s.ref is not None]
+        return ConversionReport(
+            input=str(input_path), output=str(output_path),
+            keras_version=model.keras_version, backend=model.backend,
+            model_class=config["class_name"],
+            layers=sum(1 for _ in iter_layers(config)) - 1,
+            nested_models=_nested_models(config),
+            passes=passes, weights=len(weights), weight_bytes=sum(r.nbytes for r in weights),
+            weight_matching=plan.matching, target_keras=TABLE.keras_version,
+            dropped=dropped, seconds=round(time.perf_counter() - start, 4),
+        )

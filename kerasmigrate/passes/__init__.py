@@ -1,0 +1,46 @@
+"""The ordered pass tables. Each pass module says what it changes, its version boundary and source.
+
+Order matters where noted: class renames come before passes keyed on class
+names; Sequential normalisation before InputLayer rewrites; node rewriting
+after every class rename (it asks which layers are nested models).
+"""
+
+from __future__ import annotations
+
+from kerasmigrate.passes.upgrade.batch_norm_axis import batch_norm_axis
+from kerasmigrate.passes.upgrade.class_aliases import class_aliases
+from kerasmigrate.passes.upgrade.conv_groups import conv_groups
+from kerasmigrate.passes.upgrade.drop_batch_input_shape import drop_batch_input_shape
+from kerasmigrate.passes.upgrade.dtype_policy import dtype_policy
+from kerasmigrate.passes.upgrade.embedding_input_length import embedding_input_length
+from kerasmigrate.passes.upgrade.functional_nodes import functional_nodes
+from kerasmigrate.passes.upgrade.gru_reset_after import gru_reset_after
+from kerasmigrate.passes.upgrade.hard_sigmoid_refusal import hard_sigmoid_refusal
+from kerasmigrate.passes.upgrade.input_layer_batch_shape import input_layer_batch_shape
+from kerasmigrate.passes.upgrade.layer_modules import layer_modules
+from kerasmigrate.passes.upgrade.model_class_to_functional import model_class_to_functional
+from kerasmigrate.passes.upgrade.rnn_implementation import rnn_implementation
+from kerasmigrate.passes.upgrade.rnn_time_major import rnn_time_major
+from kerasmigrate.passes.upgrade.sequential_input_layer import sequential_input_layer
+from kerasmigrate.passes.upgrade.sequential_list_config import sequential_list_config
+from kerasmigrate.passes.upgrade.serialized_objects import serialized_objects
+
+UPGRADE = (  # applied in this order
+    sequential_list_config,
+    model_class_to_functional,
+    class_aliases,
+    sequential_input_layer,
+    input_layer_batch_shape,
+    drop_batch_input_shape,
+    embedding_input_length,
+    rnn_time_major,
+    rnn_implementation,
+    conv_groups,
+    gru_reset_after,
+    batch_norm_axis,
+    hard_sigmoid_refusal,
+    dtype_policy,
+    serialized_objects,
+    functional_nodes,
+    layer_modules,
+)

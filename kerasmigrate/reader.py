@@ -1,0 +1,319 @@
+"""Read legacy Keras files by content: config, versions and lazy weight references.
+
+Nothing here imports TensorFlow or Keras. Datasets are never read until a
+caller asks for one (`LegacyModelFile.read`), so inspecting a 500 MB file
+costs the size of its attributes.
+
+Facts relied on (see docs/legacy-keras-formats.md in the shared docs):
+* HDF5 is recognised by its signature, which may sit at offset 0, 512, 1024,
+  2048, … (HDF5 user block); Keras ≥ 2.13 / Keras 3 `.keras` files are zips.
+* Attributes come back as `str`, `bytes`, `numpy.bytes_` or arrays of these,
+  depending on the h5py that wrote and the one that reads them; Keras's own
+  readers decode with `x.decode('utf8') if hasattr(x, 'decode')`
+  (keras-team/keras keras/src/legacy/saving/legacy_h5_format.py,
+  `load_attributes_from_hdf5_group`).
+* Attributes larger than the HDF5 object header limit are split into
+  `name0`, `name1`, … (same function; keras 2.3.1 keras/engine/saving.py).
+* `model_weights/<layer>` groups carry `weight_names`, datasets are found by
+  those names (which may contain `/`), and `layer_names` gives the order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from kerasmigrate.errors import (
+    MalformedConfigError,
+    NotAModelFileError,
+    TruncatedFileError,
+    WeightsOnlyFileError,
+)
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+ZIP_SIGNATURE = b"PK\x03\x04"
+
+
+def sniff(path: str | Path) -> str:
+    """Kind of file by content: 'hdf5', 'zip', 'json', 'empty', 'missing' or 'unknown'."""
+    path = Path(path)
+    if not path.exists():
+        return "missing"
+    if path.is_dir():
+        return "directory"
+    size = path.stat().st_size
+    if size == 0:
+        return "empty"
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if head == HDF5_SIGNATURE:
+            return "hdf5"
+        if head[:4] == ZIP_SIGNATURE:
+            return "zip"
+        offset = 512
+        while offset + 8 <= size:
+            f.seek(offset)
+            if f.read(8) == HDF5_SIGNATURE:
+                return "hdf5"
+            offset *= 2
+    if head.lstrip()[:1] in (b"{", b"["):
+        return "json"
+    return "unknown"
+
+
+def describe_start(path: str | Path) -> str:
+    """A short human description of what a non-model file starts with."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head[:4] == ZIP_SIGNATURE:
+        return "a zip archive"
+    if head.lstrip()[:1] in (b"{", b"["):
+        return "JSON text"
+    if head[:2] == b"\x80\x04" or head[:2] == b"\x80\x03" or head[:2] == b"\x80\x02":
+        return "a Python pickle"
+    if head.startswith(b"\x93NUMPY"):
+        return "a NumPy .npy array"
+    try:
+        head.decode("ascii")
+        return "text"
+    except UnicodeDecodeError:
+        return f"bytes {head[:8]!r}"
+
+
+def decode_text(value: Any) -> str:
+    """An HDF5 string attribute as `str`, whatever h5py wrote and reads."""
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    if isinstance(value, (bytes, np.bytes_)):
+        return bytes(value).decode("utf-8")
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"expected a string attribute, found {type(value).__name__}")
+
+
+def read_name_list(attrs: h5py.AttributeManager, name: str) -> list[str] | None:
+    """A list-of-strings attribute, joining chunks `name0`, `name1`, …; None if absent."""
+    if name in attrs:
+        raw = [attrs[name]]
+    elif f"{name}0" in attrs:
+        raw, i = [], 0
+        while f"{name}{i}" in attrs:
+            raw.append(attrs[f"{name}{i}"])
+            i += 1
+    else:
+        return None
+    names: list[str] = []
+    for chunk in raw:
+        arr = np.asarray(chunk)
+        if arr.size == 0:  # Keras writes "no names" as an empty float64 array
+            continue
+        for item in arr.reshape(-1):
+            names.append(decode_text(item))
+    return names
+
+
+def read_text_attr(attrs: h5py.AttributeManager, name: str) -> str | None:
+    if name not in attrs:
+        return None
+    return decode_text(attrs[name])
+
+
+@dataclass(frozen=True)
+class WeightRef:
+    """One stored weight: its legacy name and where its dataset lives."""
+
+    name: str
+    dataset_path: str
+    shape: tuple[int, ...]
+    dtype: str
+
+    @property
+    def basename(self) -> str:
+        """`dense_1/kernel:0` -> `kernel`."""
+        last = self.name.split("/")[-1]
+        return last.split(":")[0]
+
+    @property
+    def components(self) -> list[str]:
+        return [c.split(":")[0] for c in self.name.split("/")]
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+
+
+@dataclass
+class LegacyModelFile:
+    """A legacy full-model HDF5 file, opened read-only; weights are read on demand."""
+
+    path: Path
+    h5: h5py.File
+    model_config: dict
+    training_config: dict | None
+    keras_version: str | None
+    backend: str | None
+    layer_names: list[str]
+    _weights: dict[str, list[WeightRef]] = field(default_factory=dict, repr=False)
+
+    def weights(self, layer_name: str) -> list[WeightRef]:
+        """The stored weights of one top-level layer, in file order."""
+        if layer_name not in self._weights:
+            self._weights[layer_name] = self._read_weight_refs(layer_name)
+        return self._weights[layer_name]
+
+    def _read_weight_refs(self, layer_name: str) -> list[WeightRef]:
+        root = self.h5["model_weights"]
+        if layer_name not in root:
+            return []
+        group = root[layer_name]
+        names = read_name_list(group.attrs, "weight_names") or []
+        refs = []
+        for name in names:
+            try:
+                ds = group[name]
+            except KeyError:
+                raise MalformedConfigError(
+                    self.path, f"layer {layer_name!r} lists weight {name!r}, which is not stored"
+                ) from None
+            if not isinstance(ds, h5py.Dataset):
+                raise MalformedConfigError(self.path, f"weight {name!r} of {layer_name!r} is not a dataset")
+            refs.append(WeightRef(name, ds.name, tuple(ds.shape), ds.dtype.str))
+        return refs
+
+    def read(self, ref: WeightRef) -> h5py.Dataset:
+        """The dataset behind a weight (h5py reads it lazily, slice by slice)."""
+        return self.h5[ref.dataset_path]
+
+    def total_weight_bytes(self) -> int:
+        return sum(ref.nbytes for name in self.layer_names for ref in self.weights(name))
+
+    def close(self) -> None:
+        self.h5.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _open_h5(path: Path) -> h5py.File:
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        text = str(exc).lower()
+        if "truncated" in text or "eof" in text or "bad object header" in text:
+            raise TruncatedFileError(
+                path, f"the HDF5 file is truncated or damaged ({exc}); was the copy complete?"
+            ) from None
+        raise TruncatedFileError(path, f"the HDF5 file cannot be opened: {exc}") from None
+
+
+def _parse_json_attr(path: Path, text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise MalformedConfigError(path, f"{what} is not valid JSON ({exc})") from None
+
+
+def open_legacy_model(path: str | Path) -> LegacyModelFile:
+    """Open a legacy full-model `.h5` file, or raise a clear error naming it."""
+    path = Path(path)
+    kind = sniff(path)
+    if kind == "missing":
+        raise NotAModelFileError(path, "no such file")
+    if kind == "directory":
+        raise NotAModelFileError(path, "is a directory, not a model file")
+    if kind == "empty":
+        raise TruncatedFileError(path, "the file is empty (0 bytes)")
+    if kind == "zip":
+        raise NotAModelFileError(
+            path, "is a zip archive (a .keras file), not a legacy HDF5 model"
+        )
+    if kind != "hdf5":
+        raise NotAModelFileError(
+            path, f"not an HDF5 file (it starts with {describe_start(path)})"
+        )
+    h5 = _open_h5(path)
+    try:
+        return _read_model(path, h5)
+    except Exception:
+        h5.close()
+        raise
+
+
+def _read_model(path: Path, h5: h5py.File) -> LegacyModelFile:
+    attrs = h5.attrs
+    try:
+        config_text = read_text_attr(attrs, "model_config")
+    except (TypeError, UnicodeDecodeError) as exc:
+        raise MalformedConfigError(path, f"model_config cannot be read as text ({exc})") from None
+    except OSError as exc:
+        raise TruncatedFileError(path, f"the HDF5 file is damaged: {exc}") from None
+    if config_text is None:
+        if read_name_list(attrs, "layer_names") is not None:
+            raise WeightsOnlyFileError(
+                path,
+                "is a weights-only file (saved with save_weights): it has no model_config; "
+                "the architecture must come from its JSON (model.to_json()) or code",
+            )
+        if "layers" in h5 and "vars" in h5:
+            raise WeightsOnlyFileError(
+                path, "is a Keras 3 style .weights.h5 file: it holds weights only, no model_config"
+            )
+        raise NotAModelFileError(path, "is an HDF5 file but not a Keras model (no model_config attribute)")
+    model_config = _parse_json_attr(path, config_text, "model_config")
+    if not isinstance(model_config, dict) or "class_name" not in model_config:
+        raise MalformedConfigError(path, "model_config has no class_name: not a Keras model config")
+
+    training_config = None
+    training_text = read_text_attr(attrs, "training_config")
+    if training_text is not None:
+        training_config = _parse_json_attr(path, training_text, "training_config")
+
+    if "model_weights" not in h5:
+        raise MalformedConfigError(path, "has a model_config but no model_weights group")
+    weights_group = h5["model_weights"]
+    layer_names = read_name_list(weights_group.attrs, "layer_names")
+    if layer_names is None:
+        raise MalformedConfigError(path, "model_weights has no layer_names attribute")
+    keras_version = (read_text_attr(weights_group.attrs, "keras_version")
+                     or read_text_attr(attrs, "keras_version"))
+    backend = read_text_attr(weights_group.attrs, "backend") or read_text_attr(attrs, "backend")
+    return LegacyModelFile(
+        path=path,
+        h5=h5,
+        model_config=model_config,
+        training_config=training_config,
+        keras_version=keras_version,
+        backend=backend,
+        layer_names=layer_names,
+    )
+
+
+def read_keras_archive_config(path: str | Path) -> dict:
+    """config.json and metadata.json of a `.keras` zip, for `inspect`."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            if "config.json" not in names:
+                raise NotAModelFileError(path, "is a zip archive without config.json: not a .keras file")
+            config = json.loads(zf.read("config.json"))
+            metadata = json.loads(zf.read("metadata.json")) if "metadata.json" in names else {}
+    except zipfile.BadZipFile as exc:
+        raise TruncatedFileError(path, f"the zip archive is damaged: {exc}") from None
+    except ValueError as exc:
+        raise MalformedConfigError(path, f"config.json is not valid JSON ({exc})") from None
+    return {"config": config, "metadata": metadata, "members": names}
+
+
+def file_size(path: str | Path) -> int:
+    return os.stat(path).st_size
