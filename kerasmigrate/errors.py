@@ -51,8 +51,7 @@ class UnknownClassError(KerasMigrateError):
         self.unknown = unknown
         parts = [f"{cls} (layers: {', '.join(names)})" for cls, names in sorted(unknown.items())]
         noun = "class" if len(unknown) == 1 else "classes"
-        super().__init__(path, f"unknown {noun} {'; '.join(parts)}: "
-                               "no built-in Keras 3 equivalent is known")
+        super().__init__(path, f"no conversion is known for {noun} {'; '.join(parts)}")
 
 
 class UnsupportedError(KerasMigrateError):

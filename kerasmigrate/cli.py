@@ -1,0 +1,184 @@
+"""Command line: parses, calls kerasmigrate.api / verify, prints. Nothing else.
+
+Exit codes: 0 done, 1 verification found a mismatch, 2 error (bad input,
+refused conversion, usage). Data (JSON) goes to stdout, messages to stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+
+import click
+import orjson
+
+from kerasmigrate import __version__
+from kerasmigrate.errors import KerasMigrateError
+
+EXIT_OK, EXIT_MISMATCH, EXIT_ERROR = 0, 1, 2
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _stdout_console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _emit_json(data) -> None:
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode())
+    sys.stdout.write("\n")
+
+
+def handle_errors(func):
+    """One line naming the file and the problem, exit 2; the traceback only with --debug."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return func(*args, **kwargs)
+        except KerasMigrateError as exc:
+            if debug:
+                traceback.print_exc()
+            if click.get_current_context().params.get("as_json"):
+                _emit_json({"ok": False, "error": exc.to_dict()})
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # a bug, not bad input: say so, keep the exit code
+            if debug:
+                traceback.print_exc()
+            click.echo(f"error: internal error ({type(exc).__name__}: {exc}); "
+                       "rerun with --debug for the traceback", err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kerasmigrate")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def main(debug: bool) -> None:
+    """Move Keras models across format generations (legacy .h5 -> Keras 3 .keras)."""
+
+
+@main.command("inspect")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@handle_errors
+def inspect_command(path: str, as_json: bool) -> None:
+    """What a model file is and what converting it involves (no TensorFlow import)."""
+    from kerasmigrate.api import inspect_file
+
+    info = inspect_file(path)
+    if as_json:
+        _emit_json(info)
+        return
+    out = _stdout_console()
+    out.print(f"[bold]{info['file']}[/bold]  ({info['format']}, {info.get('size_bytes')} bytes)")
+    for key in ("keras_version", "backend", "writer", "model_class", "model_name", "layers",
+                "weights", "weight_bytes", "optimizer"):
+        if info.get(key) is not None:
+            out.print(f"  {key.replace('_', ' ')}: {info[key]}")
+    if info.get("layer_classes"):
+        out.print("  layer classes: " + ", ".join(f"{k} x{v}" for k, v in info["layer_classes"].items()))
+    if info.get("nested_models"):
+        out.print("  nested models: " + ", ".join(info["nested_models"]))
+    if info.get("layer_names") is not None:
+        out.print(f"  layers with weights: {', '.join(info['layer_names'])}")
+    needs = info.get("needs_mapping") or {}
+    if needs.get("unknown_classes"):
+        for cls, where in needs["unknown_classes"].items():
+            out.print(f"  [yellow]needs mapping[/yellow]: {cls} ({', '.join(where)})")
+    if info.get("passes"):
+        out.print("  passes: " + ", ".join(f"{k} x{v}" for k, v in info["passes"].items()))
+    if info.get("refused"):
+        out.print(f"  [red]cannot convert[/red]: {info['refused']}")
+
+
+@main.command("convert")
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=str))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=str),
+              help="Output .keras file (default: INPUT with the suffix .keras).")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the conversion report as JSON.")
+@handle_errors
+def convert_command(input_path: str, output: str | None, force: bool, as_json: bool) -> None:
+    """Convert a legacy .h5 model to a Keras 3 .keras file."""
+    from pathlib import Path
+
+    from kerasmigrate.api import convert
+
+    output = output or str(Path(input_path).with_suffix(".keras"))
+    report = convert(input_path, output, overwrite=force)
+    if as_json:
+        _emit_json({"ok": True, **report.to_dict()})
+        return
+    click.echo(f"converted {report.input} -> {report.output} "
+               f"({report.layers} layers, {report.weights} weights, "
+               f"{len(report.passes)} passes, {report.seconds:.2f}s)", err=True)
+    for item in report.dropped:
+        click.echo(f"  not carried over: {item}", err=True)
+
+
+@main.command("verify")
+@click.argument("original", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("converted", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--refs", type=click.Path(exists=True, dir_okay=False, path_type=str),
+              help="Reference inputs/outputs (.npz) instead of running the original in tf_keras.")
+@click.option("--atol", type=float, default=None, help="Absolute tolerance (default 1e-5).")
+@click.option("--rtol", type=float, default=None, help="Relative tolerance (default 0).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generated inputs.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@handle_errors
+def verify_command(original, converted, refs, atol, rtol, seed, as_json) -> None:
+    """Run both models on the same inputs and compare outputs (imports Keras)."""
+    from kerasmigrate import verify as verify_module
+
+    report = verify_module.verify(
+        original, converted, refs=refs, seed=seed,
+        atol=verify_module.DEFAULT_ATOL if atol is None else atol,
+        rtol=verify_module.DEFAULT_RTOL if rtol is None else rtol)
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        from rich.table import Table
+
+        table = Table(title=f"{converted} vs {original} ({report.references})")
+        for col in ("output", "shape", "max abs diff", "max rel diff", "within tolerance"):
+            table.add_column(col)
+        for o in report.outputs:
+            table.add_row(str(o.index), str(tuple(o.shape)), f"{o.max_abs:.3g}", f"{o.max_rel:.3g}",
+                          "yes" if o.ok else "[red]NO[/red]")
+        _stdout_console().print(table)
+        click.echo(f"{'match' if report.ok else 'MISMATCH'}: atol={report.atol:g} rtol={report.rtol:g}",
+                   err=True)
+    sys.exit(EXIT_OK if report.ok else EXIT_MISMATCH)
+
+
+@main.command("passes")
+@click.option("--json", "as_json", is_flag=True)
+def passes_command(as_json: bool) -> None:
+    """List the upgrade passes in the order they run."""
+    from kerasmigrate.passes import UPGRADE
+
+    rows = [{"name": f.km_pass.name, "kind": f.km_pass.kind, "since": f.km_pass.since,
+             "classes": sorted(f.km_pass.classes) if f.km_pass.classes else None,
+             "summary": f.km_pass.summary()} for f in UPGRADE]
+    if as_json:
+        _emit_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['name']:<28} {row['since']:<12} {row['summary']}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

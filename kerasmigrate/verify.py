@@ -1,0 +1,168 @@
+"""Numerical parity: the converted model against the original, on the same inputs.
+
+The converted `.keras` file is loaded with plain Keras 3
+(`keras.saving.load_model(path, safe_mode=True)`). Reference outputs come
+from a references file (`.npz` with `input_0…`/`output_0…` or `in_0…`/
+`out_0…`, e.g. computed by the stack that wrote the original), or else from
+the original loaded with tf_keras (Keras 2 kept alive for TensorFlow ≥ 2.16),
+on seeded inputs shaped after the model's inputs.
+
+Keras and TensorFlow are imported here only, and only when `verify` runs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kerasmigrate.errors import VerifyError
+
+DEFAULT_ATOL = 1e-5
+DEFAULT_RTOL = 0.0
+DEFAULT_SEED = 0
+DEFAULT_BATCH = 4
+FREE_DIM = 8  # stands for an unknown (None) non-batch dimension
+
+
+@dataclass
+class OutputDiff:
+    index: int
+    shape: list[int]
+    max_abs: float
+    max_rel: float
+    ok: bool
+
+
+@dataclass
+class VerifyReport:
+    original: str
+    converted: str
+    references: str
+    atol: float
+    rtol: float
+    outputs: list[OutputDiff] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.outputs) and all(o.ok for o in self.outputs)
+
+    @property
+    def max_abs(self) -> float:
+        return max((o.max_abs for o in self.outputs), default=float("nan"))
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "ok": self.ok, "max_abs": self.max_abs}
+
+
+def _sorted_arrays(npz, prefixes) -> list[np.ndarray]:
+    for prefix in prefixes:
+        keys = sorted((k for k in npz.files if k.startswith(prefix)
+                       and k[len(prefix):].isdigit()), key=lambda k: int(k[len(prefix):]))
+        if keys:
+            return [npz[k] for k in keys]
+    return []
+
+
+def load_references(path: str | Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            inputs = _sorted_arrays(npz, ("input_", "in_"))
+            outputs = _sorted_arrays(npz, ("output_", "out_"))
+    except (OSError, ValueError) as exc:
+        raise VerifyError(path, f"cannot read the references file ({exc})") from None
+    if not inputs or not outputs:
+        raise VerifyError(path, "the references file needs input_0…/output_0… (or in_0…/out_0…) arrays")
+    return inputs, outputs
+
+
+def _flatten(outputs) -> list[np.ndarray]:
+    if isinstance(outputs, dict):
+        return [np.asarray(outputs[k]) for k in sorted(outputs)]
+    if isinstance(outputs, (list, tuple)):
+        return [np.asarray(o) for o in outputs]
+    return [np.asarray(outputs)]
+
+
+def _embedding_vocabulary(model) -> int:
+    sizes = [layer.input_dim for layer in model._flatten_layers()
+             if layer.__class__.__name__ == "Embedding"]
+    return min(sizes) if sizes else 2
+
+
+def seeded_inputs(model, seed: int = DEFAULT_SEED, batch: int = DEFAULT_BATCH) -> list[np.ndarray]:
+    """Inputs shaped after a Keras 3 model's inputs: uniform floats, or valid token ids."""
+    rs = np.random.RandomState(seed)
+    arrays = []
+    for tensor in model.inputs:
+        shape = [batch] + [d if d is not None else FREE_DIM for d in tensor.shape[1:]]
+        dtype = str(tensor.dtype)
+        if "int" in dtype:
+            arrays.append(rs.randint(0, _embedding_vocabulary(model), size=shape).astype(dtype))
+        elif dtype == "bool":
+            arrays.append(rs.randint(0, 2, size=shape).astype(bool))
+        else:
+            arrays.append(rs.uniform(-1.0, 1.0, size=shape).astype(dtype))
+    return arrays
+
+
+def _predict(model, inputs):
+    feed = inputs[0] if len(inputs) == 1 else inputs
+    return _flatten(model.predict(feed, verbose=0, batch_size=len(inputs[0])))
+
+
+def _original_outputs(original: Path, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], str]:
+    try:
+        import tf_keras
+    except ImportError:
+        raise VerifyError(original, "tf_keras is not installed, so the original cannot be run; "
+                                    "install it or pass --refs with reference outputs") from None
+    try:
+        model = tf_keras.models.load_model(original, compile=False)
+    except Exception as exc:  # whatever the old loader raises
+        raise VerifyError(original, f"the original does not load in tf_keras {tf_keras.__version__} "
+                                    f"({type(exc).__name__}: {str(exc)[:200]}); pass --refs with "
+                                    "outputs computed where it loads") from None
+    return _predict(model, inputs), f"tf_keras {tf_keras.__version__}"
+
+
+def verify(original: str | Path, converted: str | Path, *, refs: str | Path | None = None,
+           atol: float = DEFAULT_ATOL, rtol: float = DEFAULT_RTOL,
+           seed: int = DEFAULT_SEED, batch: int = DEFAULT_BATCH) -> VerifyReport:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    original, converted = Path(original), Path(converted)
+    try:
+        model = keras.saving.load_model(converted, compile=False, safe_mode=True)
+    except Exception as exc:
+        raise VerifyError(converted, f"Keras {keras.__version__} cannot load the converted file "
+                                     f"({type(exc).__name__}: {str(exc)[:300]})") from None
+    if refs is not None:
+        inputs, expected = load_references(refs)
+        source = f"references file {refs}"
+    else:
+        inputs = seeded_inputs(model, seed, batch)
+        expected, source = _original_outputs(original, inputs)
+    try:
+        actual = _predict(model, inputs)
+    except Exception as exc:
+        raise VerifyError(converted, f"the converted model fails on the inputs "
+                                     f"({type(exc).__name__}: {str(exc)[:300]})") from None
+    report = VerifyReport(str(original), str(converted), source, atol, rtol)
+    if len(actual) != len(expected):
+        raise VerifyError(converted, f"the converted model has {len(actual)} outputs, "
+                                     f"the original {len(expected)}")
+    for i, (got, want) in enumerate(zip(actual, expected)):
+        want = np.asarray(want)
+        if got.shape != want.shape:
+            report.outputs.append(OutputDiff(i, list(got.shape), float("inf"), float("inf"), False))
+            continue
+        diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
+        max_abs = float(diff.max()) if diff.size else 0.0
+        max_rel = float((diff / np.maximum(np.abs(want.astype(np.float64)), 1e-12)).max()) if diff.size else 0.0
+        ok = bool(np.allclose(got, want, atol=atol, rtol=rtol))
+        report.outputs.append(OutputDiff(i, list(got.shape), max_abs, max_rel, ok))
+    return report
