@@ -230,6 +230,14 @@ def compiled_trained(rs):
         "compiled with Adam/mse/mae and trained one step (training_config, optimizer_weights)")
 
 
+def weights_only(rs):
+    x = L.Input((5,), name="x")
+    h = L.Dense(7, activation="relu", name="hidden")(x)
+    out = L.Dense(3, name="out")(h)
+    return Model(x, out, "weights_only"), floats(rs, (5,)), (
+        "save_weights() to NAME.h5 (legacy layout, no model_config); architecture in NAME.arch.json")
+
+
 SAMPLES = [
     ("mlp_sequential", mlp_sequential),
     ("sequential_built", sequential_built),
@@ -244,6 +252,7 @@ SAMPLES = [
     ("text_lstm", text_lstm),
     ("embedding", embedding),
     ("compiled_trained", compiled_trained),
+    ("weights_only", weights_only),
 ]
 
 
@@ -274,10 +283,17 @@ def make_sample(name, builder, outdir, index):
     for i, arr in enumerate(outputs):
         refs["output_%d" % i] = np.asarray(arr)
     np.savez(os.path.join(outdir, name + ".refs.npz"), **refs)
-    model.save(os.path.join(outdir, name + ".h5"))
-    return {"name": name, "description": description, "file": name + ".h5",
-            "refs": name + ".refs.npz", "kind": "model",
-            "model_class": model.__class__.__name__}
+    entry = {"name": name, "description": description, "file": name + ".h5",
+             "refs": name + ".refs.npz", "kind": "model", "model_class": model.__class__.__name__}
+    if name == "weights_only":
+        model.save_weights(os.path.join(outdir, name + ".h5"))
+        arch = model.to_json()
+        with io.open(os.path.join(outdir, name + ".arch.json"), "w", encoding="utf-8") as f:
+            f.write(arch if not isinstance(arch, bytes) else arch.decode("utf-8"))
+        entry.update(kind="weights", arch=name + ".arch.json")
+    else:
+        model.save(os.path.join(outdir, name + ".h5"))
+    return entry
 
 
 def main(argv=None):

@@ -14,4 +14,5 @@ from kerasmigrate.passes.registry import layer_pass
 
 @layer_pass("class-aliases", classes=set(TABLE.aliases), since="keras-3.0")
 def class_aliases(layer: dict) -> dict:
-    return {**layer, "class_name": TABLE.aliases[layer["class_name"]]}
+    target = TABLE.aliases.get(layer["class_name"])
+    return layer if target is None else {**layer, "class_name": target}

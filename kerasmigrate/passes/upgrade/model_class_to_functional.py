@@ -12,4 +12,6 @@ from kerasmigrate.passes.registry import layer_pass
 
 @layer_pass("model-class-to-functional", classes={"Model"}, since="tf-2.3")
 def model_class_to_functional(layer: dict) -> dict:
+    if layer["class_name"] != "Model":
+        return layer
     return {**layer, "class_name": "Functional"}

@@ -1,0 +1,75 @@
+"""Convert every sample model into OUT_DIR, verify each against its references, print a table.
+
+    python scripts/demo.py [SAMPLES_DIR] [OUT_DIR]
+
+SAMPLES_DIR holds one folder per writing stack with a manifest.json (as
+scripts/gen_samples.py writes them). References are the outputs the writing
+stack itself computed, so "verified" means: the Keras 3 file gives the numbers
+the original Keras gave. Weights-only samples are expected to be refused
+with a clear message (they have no architecture). Exit code 1 if any model
+fails to convert or to verify.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from kerasmigrate.api import convert  # noqa: E402
+from kerasmigrate.errors import KerasMigrateError, WeightsOnlyFileError  # noqa: E402
+from kerasmigrate.verify import DEFAULT_ATOL, verify  # noqa: E402
+
+
+def main(argv: list[str]) -> int:
+    samples = Path(argv[0] if argv else "sample_models")
+    out_dir = Path(argv[1] if len(argv) > 1 else "out")
+    table = Table(title=f"kerasmigrate: {samples} -> {out_dir} (tolerance: max abs diff <= {DEFAULT_ATOL:g})")
+    for col in ("writer", "sample", "result", "max abs diff", "passes", "seconds"):
+        table.add_column(col, no_wrap=True)
+    failures = 0
+    total = verified = 0
+    for manifest_path in sorted(samples.glob("*/manifest.json")):
+        stack_dir = manifest_path.parent
+        manifest = json.loads(manifest_path.read_text())
+        versions = manifest["versions"]
+        writer = f"{'Keras' if versions['api'] == 'keras' else 'tf.keras'} {versions['keras_version']}"
+        for sample in manifest["samples"]:
+            source = stack_dir / sample["file"]
+            target = out_dir / stack_dir.name / (Path(sample["file"]).stem + ".keras")
+            if sample["kind"] != "model":
+                try:
+                    convert(source, target, overwrite=True)
+                    table.add_row(writer, sample["name"], "[red]converted a weights-only file?[/red]", "", "", "")
+                    failures += 1
+                except WeightsOnlyFileError:
+                    table.add_row(writer, sample["name"], "refused: weights only (as expected)", "", "", "")
+                continue
+            total += 1
+            try:
+                report = convert(source, target, overwrite=True)
+                result = verify(source, target, refs=stack_dir / sample["refs"])
+            except KerasMigrateError as exc:
+                failures += 1
+                table.add_row(writer, sample["name"], f"[red]error[/red]: {exc.message}", "", "", "")
+                continue
+            if result.ok:
+                verified += 1
+            else:
+                failures += 1
+            table.add_row(writer, sample["name"], "verified" if result.ok else "[red]MISMATCH[/red]",
+                          f"{result.max_abs:.2g}", str(len(report.passes)), f"{report.seconds:.3f}")
+    console = Console(width=max(110, Console().width))
+    console.print(table)
+    console.print(f"{verified} of {total} sample models converted and verified; {failures} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

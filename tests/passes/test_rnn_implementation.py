@@ -1,0 +1,8 @@
+from kerasmigrate.passes.upgrade.rnn_implementation import rnn_implementation as run
+
+from .helpers import check_pass
+
+
+def test_implementation_dropped():
+    before = {"class_name": "GRU", "config": {"name": "g", "units": 3, "implementation": 2}}
+    check_pass(run, before, {"class_name": "GRU", "config": {"name": "g", "units": 3}})

@@ -1,0 +1,12 @@
+from kerasmigrate.passes.upgrade.sequential_list_config import sequential_list_config as run
+
+from .helpers import check_pass
+
+DENSE = {"class_name": "Dense", "config": {"name": "d", "units": 2, "batch_input_shape": [None, 3]}}
+
+
+def test_list_becomes_dict():
+    check_pass(run, {"class_name": "Sequential", "config": [DENSE]},
+               {"class_name": "Sequential", "config": {"name": "sequential", "layers": [DENSE]}},
+               noops=[{"class_name": "Sequential", "config": {"name": "s", "layers": [DENSE]}},
+                      {"class_name": "Functional", "config": {"name": "f", "layers": []}}])

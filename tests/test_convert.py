@@ -1,0 +1,147 @@
+"""convert without Keras: output structure, determinism, atomicity, refusals that name everything."""
+
+import hashlib
+import io
+import json
+import zipfile
+
+import h5py
+import pytest
+
+from kerasmigrate import api
+from kerasmigrate.errors import (
+    OutputExistsError,
+    UnknownClassError,
+    UnsupportedError,
+    WeightMismatchError,
+)
+
+from .conftest import SAMPLES
+
+NESTED = SAMPLES / "tf2.15" / "functional_nested.h5"
+
+
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_archive_members_and_config(tmp_path):
+    out = tmp_path / "m.keras"
+    report = api.convert(NESTED, out)
+    with zipfile.ZipFile(out) as zf:
+        infos = zf.infolist()
+        assert [i.filename for i in infos] == ["metadata.json", "config.json", "model.weights.h5"]
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in infos)
+        config = json.loads(zf.read("config.json"))
+        metadata = json.loads(zf.read("metadata.json"))
+        weights = h5py.File(io.BytesIO(zf.read("model.weights.h5")), "r")
+    assert config["class_name"] == "Functional"
+    assert config["module"] == "keras.src.models.functional"
+    inner = next(l for l in config["config"]["layers"] if l["name"] == "inner_model")
+    assert inner["class_name"] == "Functional"
+    assert metadata["kerasmigrate"]["source"]["keras_version"] == "2.15.0"
+    assert metadata["kerasmigrate"]["source"]["sha256"] == _sha(NESTED)
+    assert "functional-nodes" in metadata["kerasmigrate"]["passes"]
+    assert weights["layers/functional/layers/dense/vars"].attrs["name"] == "inner_dense_1"
+    assert weights["layers/functional/layers/dense/vars/0"].shape == (8, 16)
+    assert report.weights == 8 and report.nested_models == ["outer_model/inner_model"]
+
+
+def test_same_input_gives_byte_identical_output(tmp_path):
+    a, b = tmp_path / "a.keras", tmp_path / "b.keras"
+    api.convert(NESTED, a)
+    api.convert(NESTED, b)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_input_is_never_modified(tmp_path):
+    before = _sha(NESTED)
+    api.convert(NESTED, tmp_path / "m.keras")
+    assert _sha(NESTED) == before
+
+
+def test_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "m.keras"
+    out.write_text("precious")
+    with pytest.raises(OutputExistsError, match="--force"):
+        api.convert(NESTED, out)
+    assert out.read_text() == "precious"
+    api.convert(NESTED, out, overwrite=True)
+    assert zipfile.is_zipfile(out)
+
+
+def test_refuses_to_overwrite_the_input(tmp_path):
+    copy = tmp_path / "m.h5"
+    copy.write_bytes(NESTED.read_bytes())
+    with pytest.raises(OutputExistsError, match="overwrite the input"):
+        api.convert(copy, copy, overwrite=True)
+
+
+def test_failure_leaves_no_output(tmp_path, monkeypatch):
+    out = tmp_path / "m.keras"
+
+    def broken(path, plan, open_dataset):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("kerasmigrate.writer.write_weights_h5", broken)
+    with pytest.raises(Exception, match="disk full"):
+        api.convert(NESTED, out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _edited(tmp_path, edit_config):
+    path = tmp_path / "edited.h5"
+    path.write_bytes(NESTED.read_bytes())
+    with h5py.File(path, "a") as f:
+        config = json.loads(f.attrs["model_config"])
+        edit_config(config)
+        f.attrs["model_config"] = json.dumps(config)
+    return path
+
+
+def test_unknown_classes_are_all_listed(tmp_path):
+    def edit(config):
+        layers = config["config"]["layers"]
+        layers[1]["class_name"] = "FancyDense"
+        layers[3]["class_name"] = "Lambda"
+        layers[4]["class_name"] = "FancyDense"
+
+    path = _edited(tmp_path, edit)
+    with pytest.raises(UnknownClassError) as info:
+        api.convert(path, tmp_path / "m.keras")
+    message = str(info.value)
+    assert str(path) in message
+    assert "FancyDense (layers: outer_model/pre_dense, outer_model/head)" in message
+    assert "Lambda (layers: outer_model/concat)" in message
+    assert "never executes" in message
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_unaccepted_arguments_are_listed(tmp_path):
+    def edit(config):
+        config["config"]["layers"][1]["config"]["sparkle"] = 3
+
+    with pytest.raises(UnsupportedError, match="pre_dense \\(Dense\\): sparkle=3"):
+        api.convert(_edited(tmp_path, edit), tmp_path / "m.keras")
+
+
+def test_weights_that_do_not_fit_are_refused(tmp_path):
+    def edit(config):
+        config["config"]["layers"][1]["class_name"] = "BatchNormalization"
+        config["config"]["layers"][1]["config"] = {"name": "pre_dense", "axis": -1}
+
+    with pytest.raises(WeightMismatchError, match="pre_dense"):
+        api.convert(_edited(tmp_path, edit), tmp_path / "m.keras")
+
+
+def test_inspect_reads_no_weights_and_reports(tmp_path):
+    info = api.inspect_file(NESTED)
+    assert info["format"] == "keras-h5"
+    assert info["keras_version"] == "2.15.0"
+    assert info["nested_models"] == ["outer_model/inner_model"]
+    assert info["layer_classes"]["Dense"] == 4
+    assert info["needs_mapping"] == {"unknown_classes": {}, "lambda_layers": []}
+    assert "functional-nodes" in info["passes"]
+    weights_only = api.inspect_file(SAMPLES / "tf2.4" / "weights_only.h5")
+    assert weights_only["format"] == "weights-only"
+    assert weights_only["layer_names"] == ["x", "hidden", "out"]

@@ -1,0 +1,148 @@
+"""Reader: sniffing by content, attribute decoding, chunked names, lazy weights, clear errors."""
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from kerasmigrate.errors import (
+    MalformedConfigError,
+    NotAModelFileError,
+    TruncatedFileError,
+    WeightsOnlyFileError,
+)
+from kerasmigrate.reader import decode_text, open_legacy_model, read_name_list, sniff
+
+from .conftest import SAMPLES
+
+SAMPLE = SAMPLES / "tf2.4" / "functional_nested.h5"
+OLD_H5PY_SAMPLE = SAMPLES / "keras2.3" / "functional_nested.h5"  # h5py 2.10: bytes attributes
+NEW_H5PY_SAMPLE = SAMPLES / "tf2.15" / "functional_nested.h5"  # h5py 3.10: str attributes
+
+
+@pytest.mark.parametrize("path", [OLD_H5PY_SAMPLE, NEW_H5PY_SAMPLE, SAMPLE])
+def test_reads_samples_of_both_h5py_generations(path):
+    with open_legacy_model(path) as model:
+        assert model.model_config["class_name"] in ("Model", "Functional")
+        assert model.keras_version and model.backend == "tensorflow"
+        assert "inner_model" in model.layer_names
+        refs = model.weights("inner_model")
+        assert [r.basename for r in refs] == ["kernel", "bias", "kernel", "bias"]
+        assert refs[0].components == ["inner_dense_1", "kernel"]
+        assert model.read(refs[0]).shape == refs[0].shape
+
+
+def test_sniff_by_content_not_extension(tmp_path):
+    named_keras = tmp_path / "model.keras"
+    named_keras.write_bytes(SAMPLE.read_bytes())
+    assert sniff(named_keras) == "hdf5"
+    zipped = tmp_path / "model.h5"
+    zipped.write_bytes(b"PK\x03\x04" + b"\0" * 30)
+    assert sniff(zipped) == "zip"
+    (tmp_path / "a.json").write_text('{"class_name": "Sequential"}')
+    assert sniff(tmp_path / "a.json") == "json"
+    (tmp_path / "empty.h5").write_bytes(b"")
+    assert sniff(tmp_path / "empty.h5") == "empty"
+
+
+def test_sniff_finds_signature_after_a_user_block(tmp_path):
+    path = tmp_path / "userblock.h5"
+    with h5py.File(path, "w", userblock_size=512) as f:
+        f.attrs["x"] = 1
+    assert path.read_bytes()[:8] != b"\x89HDF\r\n\x1a\n"
+    assert sniff(path) == "hdf5"
+
+
+@pytest.mark.parametrize("value", [b"abc", np.bytes_(b"abc"), "abc", np.array(b"abc"),
+                                   np.array("abc", dtype=object)])
+def test_decode_text_variants(value):
+    assert decode_text(value) == "abc"
+
+
+def test_chunked_names_are_joined(tmp_path):
+    with h5py.File(tmp_path / "c.h5", "w") as f:
+        f.attrs["layer_names0"] = np.array([b"a", b"b"])
+        f.attrs["layer_names1"] = np.array(["c"], dtype=h5py.string_dtype())
+        f.attrs["weight_names"] = np.array([], dtype=np.float64)  # Keras's "no names"
+        assert read_name_list(f.attrs, "layer_names") == ["a", "b", "c"]
+        assert read_name_list(f.attrs, "weight_names") == []
+        assert read_name_list(f.attrs, "absent") is None
+
+
+def test_weights_are_not_read_until_asked(tmp_path, monkeypatch):
+    reads = []
+    original = h5py.Dataset.__getitem__
+
+    def spy(self, key):
+        reads.append(self.name)
+        return original(self, key)
+
+    monkeypatch.setattr(h5py.Dataset, "__getitem__", spy)
+    with open_legacy_model(SAMPLE) as model:
+        for name in model.layer_names:
+            model.weights(name)
+    assert reads == []
+
+
+def _copy_with(tmp_path, edit):
+    path = tmp_path / "edited.h5"
+    path.write_bytes(SAMPLE.read_bytes())
+    with h5py.File(path, "a") as f:
+        edit(f)
+    return path
+
+
+def test_not_hdf5(tmp_path):
+    path = tmp_path / "model.h5"
+    path.write_text("<html>404 Not Found</html>")
+    with pytest.raises(NotAModelFileError, match="not an HDF5 file .*text") as info:
+        open_legacy_model(path)
+    assert str(path) in str(info.value)
+
+
+def test_zip_named_h5(tmp_path):
+    path = tmp_path / "model.h5"
+    path.write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    with pytest.raises(NotAModelFileError, match="zip archive"):
+        open_legacy_model(path)
+
+
+def test_truncated(tmp_path):
+    path = tmp_path / "cut.h5"
+    data = SAMPLE.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    with pytest.raises(TruncatedFileError, match="truncated"):
+        open_legacy_model(path)
+
+
+def test_empty(tmp_path):
+    path = tmp_path / "empty.h5"
+    path.write_bytes(b"")
+    with pytest.raises(TruncatedFileError, match="empty"):
+        open_legacy_model(path)
+
+
+def test_weights_only_sample_says_so():
+    with pytest.raises(WeightsOnlyFileError, match="weights-only"):
+        open_legacy_model(SAMPLES / "tf2.4" / "weights_only.h5")
+
+
+def test_malformed_config_json(tmp_path):
+    path = _copy_with(tmp_path, lambda f: f.attrs.__setitem__("model_config", "{not json"))
+    with pytest.raises(MalformedConfigError, match="not valid JSON"):
+        open_legacy_model(path)
+
+
+def test_config_without_class_name(tmp_path):
+    path = _copy_with(tmp_path, lambda f: f.attrs.__setitem__("model_config", json.dumps({"x": 1})))
+    with pytest.raises(MalformedConfigError, match="class_name"):
+        open_legacy_model(path)
+
+
+def test_hdf5_that_is_not_keras(tmp_path):
+    path = tmp_path / "data.h5"
+    with h5py.File(path, "w") as f:
+        f["x"] = np.zeros(3)
+    with pytest.raises(NotAModelFileError, match="not a Keras model"):
+        open_legacy_model(path)
