@@ -77,6 +77,9 @@ class WeightPlan:
     # per top-level legacy layer group: how its weights were matched ("name"/"order")
     matching: dict[str, str]
 
+    def total_bytes(self) -> int:
+        return sum(s.ref.nbytes for g in self.groups for s in g.slots if s.ref is not None)
+
     def assigned(self) -> int:
         return sum(1 for g in self.groups for s in g.slots if s.ref is not None)
 

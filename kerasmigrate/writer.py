@@ -6,7 +6,8 @@ model.weights.h5; the weights file holds `<path>/vars/<i>` datasets and,
 since Keras 3.6, a `name` attribute on every `vars` group.
 
 * Streaming: each weight is copied from the source dataset in blocks, so peak
-  memory is one block, not the model.
+  memory is one block, not the model; the HDF5 file is written once, in place
+  inside the archive.
 * Atomic: everything is written to temporary files beside the output and
   renamed into place only when complete; a failure leaves no output.
 * Deterministic: fixed zip timestamps and permissions, sorted JSON, no HDF5
@@ -15,11 +16,12 @@ since Keras 3.6, a `name` attribute on every `vars` group.
 
 from __future__ import annotations
 
+import io
 import json
 import os
-import shutil
 import tempfile
 import zipfile
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -52,7 +54,7 @@ def _copy_dataset(source: h5py.Dataset, group: h5py.Group, name: str) -> None:
     """Copy one dataset block by block along its first axis."""
     shape = source.shape
     dtype = source.dtype
-    target = group.create_dataset(name, shape=shape, dtype=dtype)
+    target = group.create_dataset(name, shape=shape, dtype=dtype, track_times=False)
     if source.size == 0:
         return
     if len(shape) == 0:
@@ -65,10 +67,14 @@ def _copy_dataset(source: h5py.Dataset, group: h5py.Group, name: str) -> None:
         target[start:stop] = source[start:stop]
 
 
-def write_weights_h5(path: Path, plan: WeightPlan, open_dataset) -> None:
-    """model.weights.h5 from the plan; `open_dataset(ref)` gives the source dataset."""
-    # track_times=False keeps HDF5 object headers free of timestamps (determinism).
-    with h5py.File(path, "w", libver="earliest", track_order=False) as f:
+def write_weights_h5(target, plan: WeightPlan, open_dataset) -> None:
+    """model.weights.h5 from the plan, to a path or a binary file object.
+
+    `open_dataset(ref)` gives the source dataset. The earliest HDF5 format
+    stores no timestamps in object headers, which keeps the output
+    deterministic.
+    """
+    with h5py.File(target, "w", libver="earliest") as f:
         for group in plan.groups:
             g = f.require_group(group.path)
             g.attrs["name"] = group.name
@@ -92,18 +98,106 @@ def _zip_info(name: str) -> zipfile.ZipInfo:
     return info
 
 
+class _Window(io.RawIOBase):
+    """The part of a file from `base` on, seen as a file of its own.
+
+    h5py writes the weights file through it straight into its place inside the
+    zip archive, so the 100 MB of a large model are written once, not twice.
+    """
+
+    def __init__(self, raw, base: int):
+        super().__init__()
+        self._raw = raw
+        self._base = base
+        self._pos = 0
+        self.size = 0
+
+    def readable(self):
+        return True
+
+    def writable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def seek(self, pos, whence=io.SEEK_SET):
+        if whence == io.SEEK_SET:
+            self._pos = pos
+        elif whence == io.SEEK_CUR:
+            self._pos += pos
+        else:
+            self._pos = self.size + pos
+        return self._pos
+
+    def tell(self):
+        return self._pos
+
+    def readinto(self, buffer):
+        self._raw.seek(self._base + self._pos)
+        n = self._raw.readinto(buffer)
+        self._pos += n
+        return n
+
+    def write(self, data):
+        self._raw.seek(self._base + self._pos)
+        n = self._raw.write(data)
+        self._pos += n
+        self.size = max(self.size, self._pos)
+        return n
+
+    def truncate(self, size=None):
+        size = self._pos if size is None else size
+        self._raw.truncate(self._base + size)
+        self.size = size
+        return size
+
+    def flush(self):
+        self._raw.flush()
+
+
+def _crc32(raw, start: int, length: int) -> int:
+    crc = 0
+    raw.seek(start)
+    while length:
+        block = raw.read(min(length, COPY_BLOCK_BYTES))
+        crc = zlib.crc32(block, crc)
+        length -= len(block)
+    return crc
+
+
 def write_keras_archive(output: Path, config: dict, metadata: dict, plan: WeightPlan,
                         open_dataset) -> None:
-    """Write the archive atomically to `output`."""
+    """Write the archive atomically to `output`.
+
+    metadata.json and config.json go through `zipfile` as usual. The weights
+    member is laid out by hand: its local header is reserved, h5py writes the
+    HDF5 file right after it, then the header is filled in (CRC, size) and the
+    entry handed to `zipfile` for the central directory (`filelist`,
+    `NameToInfo`, `start_dir`: the attributes its own `write` maintains).
+    """
     output = Path(output)
-    with atomic_output(output) as tmp_zip:
-        with tempfile.TemporaryDirectory(dir=output.parent, prefix=".kerasmigrate-") as work:
-            weights_path = Path(work) / "model.weights.h5"
-            write_weights_h5(weights_path, plan, open_dataset)
-            with zipfile.ZipFile(tmp_zip, "w") as zf:
-                zf.writestr(_zip_info("metadata.json"), _json_bytes(metadata))
-                zf.writestr(_zip_info("config.json"), _json_bytes(config))
-                size = weights_path.stat().st_size
-                with open(weights_path, "rb") as src, \
-                        zf.open(_zip_info("model.weights.h5"), "w", force_zip64=size > 2**31) as dst:
-                    shutil.copyfileobj(src, dst, COPY_BLOCK_BYTES)
+    zip64 = plan.total_bytes() + (64 << 20) > zipfile.ZIP64_LIMIT
+    with atomic_output(output) as tmp_zip, open(tmp_zip, "w+b") as raw:
+        zf = zipfile.ZipFile(raw, "w")
+        zf.writestr(_zip_info("metadata.json"), _json_bytes(metadata))
+        zf.writestr(_zip_info("config.json"), _json_bytes(config))
+        info = _zip_info("model.weights.h5")
+        info.header_offset = raw.tell()
+        info.CRC = info.file_size = info.compress_size = 0
+        data_start = info.header_offset + len(info.FileHeader(zip64))
+        window = _Window(raw, data_start)
+        try:
+            write_weights_h5(window, plan, open_dataset)
+        except BaseException:
+            zf.fp = None  # abandon the archive: no central directory is written
+            raise
+        info.file_size = info.compress_size = window.size
+        info.CRC = _crc32(raw, data_start, window.size)
+        raw.seek(info.header_offset)
+        raw.write(info.FileHeader(zip64))
+        raw.seek(data_start + window.size)
+        zf.filelist.append(info)
+        zf.NameToInfo[info.filename] = info
+        zf.start_dir = raw.tell()
+        zf.close()

@@ -32,6 +32,7 @@ def test_archive_members_and_config(tmp_path):
         infos = zf.infolist()
         assert [i.filename for i in infos] == ["metadata.json", "config.json", "model.weights.h5"]
         assert all(i.compress_type == zipfile.ZIP_STORED for i in infos)
+        assert zf.testzip() is None  # every member's CRC checks out
         config = json.loads(zf.read("config.json"))
         metadata = json.loads(zf.read("metadata.json"))
         weights = h5py.File(io.BytesIO(zf.read("model.weights.h5")), "r")
