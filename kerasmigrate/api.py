@@ -36,7 +36,7 @@ from kerasmigrate.reader import (
     LegacyModelFile,
     open_legacy_model,
     read_keras_archive_config,
-    read_name_list,
+    read_weights_only_info,
     sniff,
 )
 from kerasmigrate.writer import write_keras_archive
@@ -109,25 +109,13 @@ def inspect_file(path: str | Path) -> dict:
                     layer_classes=_class_counts(config), nested_models=_nested_models(config))
         return info
     if kind == "hdf5":
-        import h5py
-
-        with h5py.File(path, "r") as f:
-            if "model_config" not in f.attrs:
-                names = read_name_list(f.attrs, "layer_names")
-                if names is not None:
-                    info.update(format="weights-only", layer_names=names,
-                                keras_version=_attr_text(f.attrs, "keras_version"),
-                                backend=_attr_text(f.attrs, "backend"))
-                    return info
+        weights_only = read_weights_only_info(path)
+        if weights_only is not None:
+            info.update(format="weights-only", **weights_only)
+            return info
     with open_legacy_model(path) as model:
         info.update(format="keras-h5", **_describe_model(model))
     return info
-
-
-def _attr_text(attrs, name):
-    from kerasmigrate.reader import read_text_attr
-
-    return read_text_attr(attrs, name)
 
 
 def _describe_model(model: LegacyModelFile) -> dict:

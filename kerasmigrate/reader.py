@@ -298,6 +298,18 @@ def _read_model(path: Path, h5: h5py.File) -> LegacyModelFile:
     )
 
 
+def read_weights_only_info(path: str | Path) -> dict | None:
+    """Layer names and versions of a legacy weights-only file; None if it is not one."""
+    with _open_h5(Path(path)) as f:
+        if "model_config" in f.attrs:
+            return None
+        names = read_name_list(f.attrs, "layer_names")
+        if names is None:
+            return None
+        return {"layer_names": names, "keras_version": read_text_attr(f.attrs, "keras_version"),
+                "backend": read_text_attr(f.attrs, "backend")}
+
+
 def read_keras_archive_config(path: str | Path) -> dict:
     """config.json and metadata.json of a `.keras` zip, for `inspect`."""
     path = Path(path)

@@ -67,7 +67,7 @@ class Pass:
 def layer_pass(name: str, *, classes: set[str] | None = None, since: str):
     def wrap(func):
         func.km_pass = Pass(name, "layer", func, frozenset(classes) if classes else None,
-                            since, func.__module__ and _module_doc(func))
+                            since, _module_doc(func))
         return func
     return wrap
 
