@@ -4,6 +4,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# TensorFlow's C++ runtime prints buffered info lines when the process exits,
+# after pytest's summary; they are noise, not results.
+TF_NOISE := '^(WARNING: All log messages before absl::InitializeLog|[IW]0000 |To enable the following instructions)'
 
 .PHONY: venv demo test bench tables samples clean
 
@@ -16,10 +21,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 demo: venv
-	$(BIN)/python scripts/demo.py sample_models out
+	$(BIN)/python scripts/demo.py sample_models out 2>&1 | grep --line-buffered -v -E $(TF_NOISE)
 
 test: venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest 2>&1 | grep --line-buffered -v -E $(TF_NOISE)
 
 bench: venv
 	$(BIN)/python scripts/bench.py

@@ -22,12 +22,13 @@ from kerasmigrate.errors import (
     WeightMismatchError,
 )
 from kerasmigrate.keras3 import TABLE
-from kerasmigrate.layout import LayoutError, build_plan
+from kerasmigrate.layout import LayoutError, MaskSemanticsError, build_plan, check_merge_masks
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import (
     MODEL_CLASSES,
     Source,
+    child_entries,
     is_model_entry,
     model_layers,
     run_passes,
@@ -43,7 +44,6 @@ from kerasmigrate.writer import write_keras_archive
 
 # Set so that the output depends on the input only (Keras never reads it back).
 DATE_SAVED = "1980-01-01@00:00:00"
-BASE_LAYER_KEYS = {"name", "trainable", "dtype"}
 
 # Classes users meet that have no built-in Keras 3 equivalent, and why.
 CLASS_HINTS = {
@@ -68,8 +68,8 @@ def iter_layers(entry: dict, path: str = ""):
     if is_model_entry(entry):
         for layer in model_layers(entry):
             yield from iter_layers(layer, here)
-    elif isinstance(config, dict) and isinstance(config.get("layer"), dict):
-        yield from iter_layers(config["layer"], here)
+    for _, _, child in child_entries(entry):
+        yield from iter_layers(child, here)
 
 
 def _class_counts(model_config: dict) -> dict[str, int]:
@@ -216,7 +216,7 @@ def _validate(path: Path, config: dict) -> None:
             bad_names.append(name)
         if cls in MODEL_CLASSES:
             continue
-        accepted = TABLE.classes[cls].init_args | BASE_LAYER_KEYS
+        accepted = TABLE.classes[cls].init_args | {"name"}
         for key, value in entry_config.items():
             if key not in accepted:
                 bad_args.append(f"{where} ({cls}): {key}={value!r}")
@@ -226,6 +226,13 @@ def _validate(path: Path, config: dict) -> None:
     if bad_args:
         raise UnsupportedError(path, f"arguments Keras {TABLE.keras_version} does not accept: "
                                      + "; ".join(bad_args))
+
+
+def _check_models(config: dict, check) -> None:
+    """Run a check on every Functional model, the top one and nested ones."""
+    for _, entry in iter_layers(config):
+        if entry.get("class_name") == "Functional":
+            check(entry)
 
 
 def _sha256(path: Path) -> str:
@@ -257,7 +264,10 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
             ) from None
         _validate(input_path, config)
         try:
+            _check_models(config, check_merge_masks)
             plan = build_plan(config, model.weights)
+        except MaskSemanticsError as exc:
+            raise UnsupportedError(input_path, str(exc)) from None
         except LayoutError as exc:
             raise WeightMismatchError(input_path, str(exc)) from None
         stored = sum(len(model.weights(name)) for name in model.layer_names)

@@ -134,8 +134,10 @@ def convert_command(input_path: str, output: str | None, force: bool, as_json: b
 @click.argument("converted", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--refs", type=click.Path(exists=True, dir_okay=False, path_type=str),
               help="Reference inputs/outputs (.npz) instead of running the original in tf_keras.")
-@click.option("--atol", type=float, default=None, help="Absolute tolerance (default 1e-5).")
-@click.option("--rtol", type=float, default=None, help="Relative tolerance (default 0).")
+@click.option("--atol", type=float, default=None,
+              help="Absolute tolerance (default 1e-5; 1e-3 for models computing in float16).")
+@click.option("--rtol", type=float, default=None,
+              help="Relative tolerance (default 0; 1e-3 for models computing in float16).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generated inputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @handle_errors
@@ -143,10 +145,7 @@ def verify_command(original, converted, refs, atol, rtol, seed, as_json) -> None
     """Run both models on the same inputs and compare outputs (imports Keras)."""
     from kerasmigrate import verify as verify_module
 
-    report = verify_module.verify(
-        original, converted, refs=refs, seed=seed,
-        atol=verify_module.DEFAULT_ATOL if atol is None else atol,
-        rtol=verify_module.DEFAULT_RTOL if rtol is None else rtol)
+    report = verify_module.verify(original, converted, refs=refs, seed=seed, atol=atol, rtol=rtol)
     if as_json:
         _emit_json(report.to_dict())
     else:

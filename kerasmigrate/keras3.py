@@ -46,6 +46,9 @@ class ClassSpec:
     snake_name: str
     init_args: frozenset[str]
     layout: tuple[LayoutEntry, ...]
+    call_takes_mask: bool = False
+    supports_masking: bool = False
+    own_compute_mask: bool = False
 
 
 class Keras3Table:
@@ -59,7 +62,9 @@ class Keras3Table:
                 for path, variables, name in spec["layout"]
             )
             self.classes[name] = ClassSpec(name, spec["module"], spec["snake_name"],
-                                           frozenset(spec["init_args"]), layout)
+                                           frozenset(spec["init_args"]), layout,
+                                           spec["call_takes_mask"], spec["supports_masking"],
+                                           spec["own_compute_mask"])
 
     @cached_property
     def names(self) -> frozenset[str]:

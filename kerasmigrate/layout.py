@@ -52,15 +52,32 @@ class LayoutError(Exception):
     """A model that the Keras 3 layout cannot be derived for (reported with the file)."""
 
 
+# Layers whose config holds other layers: where each child lands in Keras 3
+# (the attribute `_save_state` walks) in the order legacy writers store their
+# weights. keras/src/layers/rnn/bidirectional.py (`forward_layer`,
+# `backward_layer`; legacy: forward weights, then backward),
+# keras/src/layers/core/wrapper.py (`layer`), keras/src/layers/rnn/rnn.py
+# (`cell`), keras/src/layers/rnn/stacked_rnn_cells.py (`cells`, a list).
+COMPOSITE_CLASSES = {"Bidirectional", "TimeDistributed", "RNN", "StackedRNNCells"}
+
+# Sub-layers a class creates itself, in the order legacy writers created them
+# (the Keras 3 walk visits attributes sorted by name instead).
+# tf_keras/layers/attention/multi_head_attention.py `_build_from_signature`.
+LEGACY_SUBLAYER_ORDER = {
+    "MultiHeadAttention": ["query_dense", "key_dense", "value_dense", "output_dense"],
+}
+
+
 @dataclass
 class Slot:
     """One Keras 3 variable: where it is written and which legacy layer owns it."""
 
     vars_path: str
     var_name: str
-    owner: str  # name of the layer that owns it (leaf layer)
+    owner: str  # name of the legacy layer whose group stores it (top-level or nested leaf)
     owner_class: str
     trainable: bool  # in the legacy sense: variable, layer and enclosing models trainable
+    sub_name: str = ""  # name of the sub-layer inside the owner ("forward_lstm", "query")
     ref: WeightRef | None = None
 
 
@@ -110,20 +127,182 @@ def _io_list(refs) -> list[tuple]:
     return [r for ref in refs for r in _io_list(ref)]
 
 
+# Output masks that Keras 3 computes with ops (keras.ops calls in `compute_mask`),
+# as the chain of op nodes between the mask's source and its consumers; those
+# op nodes count in `map_graph`'s depths. keras/src/layers/core/embedding.py
+# (not_equal), keras/src/layers/core/masking.py (not_equal, any),
+# keras/src/layers/merging/base_merge.py (logical_or of the masks, None if an
+# input is unmasked), keras/src/layers/merging/concatenate.py (per input
+# logical_or(expand_dims(mask), zeros_like(input)) or ones_like(input), then
+# concatenate, any).
+RECURRENT_MASK_CLASSES = {"LSTM", "GRU", "SimpleRNN", "RNN", "ConvLSTM1D", "ConvLSTM2D",
+                          "ConvLSTM3D", "Bidirectional"}
+MERGE_MASK_CLASSES = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
+PASS_THROUGH_MASK_CLASSES = {"Attention", "AdditiveAttention"}  # the query's mask
+
+
+class _Graph:
+    """The node graph Keras 3 builds from a converted Functional config, mask ops included."""
+
+    def __init__(self, model: dict):
+        self.layers = {layer["name"]: layer for layer in model["config"]["layers"]}
+        self._ops: dict = {}  # virtual op node -> parents
+        self._masks: dict = {}  # layer node -> node producing its output mask (or None)
+        self._values: dict = {}  # mask-producing node -> the mask it computes (as a node)
+
+    def _op(self, parents: list) -> tuple:
+        key = ("#op", len(self._ops))
+        self._ops[key] = [p for p in parents if p is not None]
+        return key
+
+    def _node(self, key):
+        name, index = key
+        nodes = self.layers[name].get("inbound_nodes") or []
+        if index >= len(nodes):
+            if self.layers[name]["class_name"] == "InputLayer" and index == 0:
+                return None
+            raise LayoutError(f"layer {name!r} has no call #{index}")
+        return nodes[index]
+
+    def _first_arg_tensors(self, key) -> list:
+        node = self._node(key)
+        if not node:
+            return []
+        return _tensors(node.get("args", [])[:1], [])
+
+    def mask_of(self, key):
+        """The node whose output is the mask of this layer node's output, or None."""
+        if key[0] == "#op" or self._node(key) is None:
+            return None
+        if key in self._masks:
+            return self._masks[key]
+        self._masks[key] = None  # guards against cycles while computing
+        layer = self.layers[key[0]]
+        cls, config = layer["class_name"], layer["config"]
+        spec = TABLE.classes.get(cls)
+        inputs = [(t[0], t[1]) for t in self._first_arg_tensors(key)]
+        in_masks = [self.mask_of(t) for t in inputs]
+        mask = None
+        if cls == "Embedding":
+            mask = self._op(inputs) if config.get("mask_zero") else None
+        elif cls == "Masking":
+            mask = self._op([self._op(inputs)])
+        elif cls in RECURRENT_MASK_CLASSES:
+            returns_sequences = (config.get("layer", {}).get("config", config)
+                                 if cls == "Bidirectional" else config).get("return_sequences")
+            mask = in_masks[0] if in_masks and returns_sequences else None
+        elif cls in MERGE_MASK_CLASSES and in_masks and all(in_masks):
+            mask = in_masks[0]
+            for m in in_masks[1:]:
+                mask = self._op([mask, m])
+            self._values[mask] = self._merged_value(in_masks, inputs, mask)
+        elif cls == "Concatenate" and any(in_masks):
+            parts = [self._op([self._op([m]), self._op([i])]) if m else self._op([i])
+                     for i, m in zip(inputs, in_masks)]
+            mask = self._op([self._op(parts)])
+            self._values[mask] = self._merged_value(in_masks, inputs, mask)
+        elif cls in PASS_THROUGH_MASK_CLASSES or (
+                spec is not None and spec.supports_masking and not spec.own_compute_mask):
+            mask = in_masks[0] if in_masks else None
+        self._masks[key] = mask
+        return mask
+
+    def mask_value(self, mask_node):
+        """What a mask computes: merging one mask with itself gives that mask back."""
+        return self._values.get(mask_node, mask_node)
+
+    def _merged_value(self, in_masks, inputs, mask_node):
+        values = {self.mask_value(m) for m in in_masks}
+        return values.pop() if len(values) == 1 and None not in values else mask_node
+
+    def parents(self, key) -> list:
+        if key[0] == "#op":
+            return self._ops[key]
+        node = self._node(key)
+        if node is None:
+            return []
+        args = [(t[0], t[1]) for t in _tensors(node.get("args", []), [])]
+        kwargs = node.get("kwargs", {})
+        spec = TABLE.classes.get(self.layers[key[0]]["class_name"])
+        extra = {}
+        if spec is not None and spec.call_takes_mask and "mask" not in kwargs:
+            masks = [self.mask_of((t[0], t[1])) for t in _tensors(node.get("args", [])[:1], [])]
+            if any(masks):
+                extra["mask"] = [m for m in masks if m]
+        ordered = []
+        for k in sorted(set(kwargs) | set(extra)):  # keras.tree.flatten sorts dict keys
+            if k in extra:
+                ordered.extend(extra[k])
+            else:
+                ordered.extend((t[0], t[1]) for t in _tensors(kwargs[k], []))
+        return args + ordered
+
+
+class MaskSemanticsError(LayoutError):
+    """A merge of differently masked inputs: Keras 2 and Keras 3 compute different masks."""
+
+
+def check_merge_masks(model: dict) -> None:
+    """Refuse merges whose output mask Keras 3 computes differently, where a layer uses it.
+
+    Keras 2 / tf_keras combine the masks of merged inputs with AND, treating
+    unmasked inputs as all-true (tf_keras/layers/merging/base_merge.py and
+    concatenate.py `compute_mask`: `all`); Keras 3 uses OR, and drops the mask
+    of Add & co. when one input is unmasked (keras/src/layers/merging/
+    base_merge.py `logical_or`, concatenate.py `any`). The two agree when every
+    input carries the same mask. Otherwise a mask-consuming layer downstream
+    (an RNN, attention…) would compute other numbers.
+    """
+    graph = _Graph(model)
+    differing = []
+    for name, layer in graph.layers.items():
+        if layer["class_name"] not in MERGE_MASK_CLASSES | {"Concatenate"}:
+            continue
+        for index in range(len(layer.get("inbound_nodes") or [])):
+            masks = [graph.mask_of((t[0], t[1])) for t in graph._first_arg_tensors((name, index))]
+            if any(masks) and len({graph.mask_value(m) for m in masks}) > 1:
+                differing.append(name)
+    if not differing:
+        return
+    consumers = {}
+    for name, layer in graph.layers.items():
+        spec = TABLE.classes.get(layer["class_name"])
+        if spec is None or not spec.call_takes_mask:
+            continue
+        for index in range(len(layer.get("inbound_nodes") or [])):
+            for t in graph._first_arg_tensors((name, index)):
+                if _mask_comes_from(graph, (t[0], t[1]), set(differing)):
+                    consumers.setdefault(name, None)
+    if consumers:
+        raise MaskSemanticsError(
+            f"merge layer(s) {', '.join(differing)} combine differently masked inputs, and "
+            f"{', '.join(consumers)} use(s) the merged mask: Keras 3 merges masks with OR where "
+            "Keras 2 used AND, so the converted model would compute other outputs")
+
+
+def _mask_comes_from(graph: "_Graph", key, merges: set) -> bool:
+    """Whether the mask of this tensor is the one a merge in `merges` produced (passed along)."""
+    seen = set()
+    while key is not None and key not in seen and key[0] != "#op":
+        seen.add(key)
+        if key[0] in merges:
+            return True
+        layer = graph.layers[key[0]]
+        spec = TABLE.classes.get(layer["class_name"])
+        passes_mask = layer["class_name"] in RECURRENT_MASK_CLASSES | PASS_THROUGH_MASK_CLASSES or (
+            spec is not None and spec.supports_masking and not spec.own_compute_mask)
+        if not passes_mask or graph.mask_of(key) is None:
+            return False
+        inputs = graph._first_arg_tensors(key)
+        key = (inputs[0][0], inputs[0][1]) if inputs else None
+    return False
+
+
 def functional_layer_order(model: dict) -> list[dict]:
     """Keras 3 `Functional.layers` for a converted config (a port of `map_graph`)."""
     config = model["config"]
-    layers = {layer["name"]: layer for layer in config["layers"]}
-
-    def node_inputs(node_key):
-        name, index = node_key
-        nodes = layers[name].get("inbound_nodes") or []
-        if index >= len(nodes):
-            if layers[name]["class_name"] == "InputLayer" and index == 0:
-                return []
-            raise LayoutError(f"layer {name!r} has no call #{index}")
-        node = nodes[index]
-        return _tensors([node.get("args", []), node.get("kwargs", {})], [])
+    graph = _Graph(model)
+    layers = graph.layers
 
     def output_node(ref):
         name, index, _ = ref
@@ -134,19 +313,19 @@ def functional_layer_order(model: dict) -> list[dict]:
     finished: set = set()
     in_progress: set = set()
     ordered_nodes: list = []
-    op_index: dict[str, int] = {}
+    op_index: dict = {}
 
     def visit(node_key):
         if node_key in finished:
             return
         if node_key in in_progress:
             raise LayoutError(f"the graph has a cycle through layer {node_key[0]!r}")
-        name = node_key[0]
-        if name not in op_index:
-            op_index[name] = len(op_index)
+        operation = node_key if node_key[0] == "#op" else node_key[0]
+        if operation not in op_index:
+            op_index[operation] = len(op_index)
         in_progress.add(node_key)
-        for parent_name, parent_index, _ in node_inputs(node_key):
-            visit((parent_name, parent_index))
+        for parent in graph.parents(node_key):
+            visit(parent)
         finished.add(node_key)
         in_progress.discard(node_key)
         ordered_nodes.append(node_key)
@@ -156,14 +335,14 @@ def functional_layer_order(model: dict) -> list[dict]:
 
     in_graph = set(ordered_nodes)
     node_depth: dict = {}
-    op_depth: dict[str, int] = {}
+    op_depth: dict = {}
     for node_key in reversed(ordered_nodes):
+        operation = node_key if node_key[0] == "#op" else node_key[0]
         depth = node_depth.setdefault(node_key, 0)
-        depth = max(depth, op_depth.get(node_key[0], 0))
-        op_depth[node_key[0]] = depth
+        depth = max(depth, op_depth.get(operation, 0))
+        op_depth[operation] = depth
         node_depth[node_key] = depth
-        for parent_name, parent_index, _ in node_inputs(node_key):
-            parent = (parent_name, parent_index)
+        for parent in graph.parents(node_key):
             if parent in in_graph:
                 node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
     for ref in _io_list(config["input_layers"]):
@@ -172,7 +351,8 @@ def functional_layer_order(model: dict) -> list[dict]:
             op_depth[name] = 0
             op_index[name] = -1
 
-    order = sorted(op_depth, key=lambda n: (-op_depth[n], op_index[n]))
+    order = sorted((op for op in op_depth if isinstance(op, str)),
+                   key=lambda n: (-op_depth[n], op_index[n]))
     return [layers[name] for name in order]
 
 
@@ -210,15 +390,73 @@ def _unique(name: str, used: dict[str, int]) -> str:
     return name
 
 
-def _layer_groups(entry: dict, path: str, trainable: bool, groups: list[VarsGroup]) -> list[Slot]:
-    """Vars groups of one layer (recursing into models); returns its slots in legacy order."""
+def _children(entry: dict) -> list[tuple[str, dict]]:
+    """(path relative to the layer, child entry) for composite layers, in legacy weight order."""
+    cls = entry["class_name"]
+    config = entry["config"]
+    if cls == "Bidirectional":
+        forward = config["layer"]
+        backward = config.get("backward_layer") or forward
+        return [("forward_layer", _renamed(forward, "forward_")),
+                ("backward_layer", _renamed(backward, "backward_"))]
+    if cls == "TimeDistributed":
+        return [("layer", config["layer"])]
+    if cls == "RNN":
+        return [("cell", config["cell"])]
+    if cls == "StackedRNNCells":
+        used: dict[str, int] = {}
+        return [(f"cells/{_unique(TABLE.classes[c['class_name']].snake_name, used)}", c)
+                for c in config["cells"]]
+    return []
+
+
+def _renamed(entry: dict, prefix: str) -> dict:
+    # Keras 3 Bidirectional names its copies forward_<name> / backward_<name>.
+    name = entry["config"]["name"]
+    for old in ("forward_", "backward_"):
+        if name.startswith(old):
+            name = name[len(old):]
+    return {**entry, "config": {**entry["config"], "name": prefix + name}}
+
+
+def _own_slots(entry: dict, path: str, trainable: bool, owner: str,
+               groups: list[VarsGroup]) -> list[Slot]:
+    class_name = entry["class_name"]
+    config = entry["config"]
+    spec = TABLE.classes.get(class_name)
+    if spec is None:
+        raise LayoutError(f"no Keras 3 weight layout is known for class {class_name!r}")
+    layout = spec.layout
+    if class_name in COMPOSITE_CLASSES:
+        layout = tuple(e for e in layout if e.path == "")  # children come from the config
+    order = LEGACY_SUBLAYER_ORDER.get(class_name)
+    if order:
+        layout = tuple(sorted(layout, key=lambda e: order.index(e.path) if e.path in order else -1))
+    slots = []
+    for layout_entry in layout:
+        vars_path = f"{path}/{layout_entry.path}/vars" if layout_entry.path else f"{path}/vars"
+        sub_name = layout_entry.saveable_name(config["name"])
+        group = VarsGroup(vars_path, sub_name)
+        present = _present_variables(class_name, config, [v.name for v in layout_entry.variables])
+        for var in layout_entry.variables:
+            if var.name in present:
+                slot = Slot(vars_path, var.name, owner, class_name, trainable and var.trainable,
+                            sub_name if layout_entry.path else config["name"])
+                group.slots.append(slot)
+                slots.append(slot)
+        groups.append(group)
+    return slots
+
+
+def _layer_groups(entry: dict, path: str, trainable: bool, groups: list[VarsGroup],
+                  owner: str | None = None) -> list[Slot]:
+    """Vars groups of one layer (recursing into models and composites); its slots in legacy order."""
     class_name = entry["class_name"]
     config = entry["config"]
     trainable = trainable and config.get("trainable", True) is not False
     if class_name in MODEL_SNAKE:
         groups.append(VarsGroup(f"{path}/vars" if path else "vars", _config_name(entry)))
         used: dict[str, int] = {}
-        slots: list[Slot] = []
         children = []
         for layer in keras3_model_layers(entry):
             snake = MODEL_SNAKE.get(layer["class_name"]) or TABLE.classes[layer["class_name"]].snake_name
@@ -226,26 +464,16 @@ def _layer_groups(entry: dict, path: str, trainable: bool, groups: list[VarsGrou
             children.append((layer, child_path))
         # Legacy order follows the config's layer order, Keras 3 paths follow its own order.
         by_name = {_config_name(layer): (layer, p) for layer, p in children}
+        slots: list[Slot] = []
         for layer in model_layers(entry):
             if _config_name(layer) in by_name:
                 child, child_path = by_name[_config_name(layer)]
                 slots.extend(_layer_groups(child, child_path, trainable, groups))
         return [s for s in slots if s.trainable] + [s for s in slots if not s.trainable]
-    spec = TABLE.classes.get(class_name)
-    if spec is None:
-        raise LayoutError(f"no Keras 3 weight layout is known for class {class_name!r}")
-    slots = []
-    for layout_entry in spec.layout:
-        vars_path = f"{path}/{layout_entry.path}/vars" if layout_entry.path else f"{path}/vars"
-        group = VarsGroup(vars_path, layout_entry.saveable_name(config["name"]))
-        present = _present_variables(class_name, config, [v.name for v in layout_entry.variables])
-        for var in layout_entry.variables:
-            if var.name in present:
-                slot = Slot(vars_path, var.name, config["name"], class_name,
-                            trainable and var.trainable)
-                group.slots.append(slot)
-                slots.append(slot)
-        groups.append(group)
+    owner = owner or config["name"]
+    slots = _own_slots(entry, path, trainable, owner, groups)
+    for rel, child in _children(entry):
+        slots.extend(_layer_groups(child, f"{path}/{rel}", trainable, groups, owner))
     # A legacy layer lists its own trainable variables before its non-trainable ones.
     return [s for s in slots if s.trainable] + [s for s in slots if not s.trainable]
 
@@ -260,6 +488,8 @@ def _match_by_name(slots: list[Slot], refs: list[WeightRef]) -> list[tuple[Slot,
     taken: set[int] = set()
     for ref in refs:
         candidates = [i for i, s in enumerate(slots) if i not in taken and _names_match(s, ref)]
+        if len(candidates) > 1:  # e.g. forward and backward kernels: the sub-layer decides
+            candidates = [i for i in candidates if slots[i].sub_name in ref.components[:-1]]
         if len(candidates) != 1:
             return None
         taken.add(candidates[0])

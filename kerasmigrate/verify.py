@@ -22,6 +22,10 @@ from kerasmigrate.errors import VerifyError
 
 DEFAULT_ATOL = 1e-5
 DEFAULT_RTOL = 0.0
+# A model that computes in float16/bfloat16 (mixed precision) carries about
+# three significant digits; two runtimes legitimately differ at that scale.
+HALF_PRECISION_ATOL = 1e-3
+HALF_PRECISION_RTOL = 1e-3
 DEFAULT_SEED = 0
 DEFAULT_BATCH = 4
 FREE_DIM = 8  # stands for an unknown (None) non-batch dimension
@@ -44,6 +48,7 @@ class VerifyReport:
     atol: float
     rtol: float
     outputs: list[OutputDiff] = field(default_factory=list)
+    half_precision: bool = False
 
     @property
     def ok(self) -> bool:
@@ -128,11 +133,19 @@ def _original_outputs(original: Path, inputs: list[np.ndarray]) -> tuple[list[np
     return _predict(model, inputs), f"tf_keras {tf_keras.__version__}"
 
 
+def _computes_in_half_precision(model) -> bool:
+    return any(getattr(layer, "compute_dtype", "float32") in ("float16", "bfloat16")
+               for layer in model._flatten_layers())
+
+
 def verify(original: str | Path, converted: str | Path, *, refs: str | Path | None = None,
-           atol: float = DEFAULT_ATOL, rtol: float = DEFAULT_RTOL,
+           atol: float | None = None, rtol: float | None = None,
            seed: int = DEFAULT_SEED, batch: int = DEFAULT_BATCH) -> VerifyReport:
+    """Compare outputs; tolerances default to 1e-5 abs (float32) or 1e-3 abs+rel (float16 compute)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
+
+    import kerasmigrate.keras_objects  # noqa: F401  (functions converted models may reference)
 
     original, converted = Path(original), Path(converted)
     try:
@@ -151,7 +164,12 @@ def verify(original: str | Path, converted: str | Path, *, refs: str | Path | No
     except Exception as exc:
         raise VerifyError(converted, f"the converted model fails on the inputs "
                                      f"({type(exc).__name__}: {str(exc)[:300]})") from None
-    report = VerifyReport(str(original), str(converted), source, atol, rtol)
+    half = _computes_in_half_precision(model)
+    if atol is None:
+        atol = HALF_PRECISION_ATOL if half else DEFAULT_ATOL
+    if rtol is None:
+        rtol = HALF_PRECISION_RTOL if half else DEFAULT_RTOL
+    report = VerifyReport(str(original), str(converted), source, atol, rtol, half_precision=half)
     if len(actual) != len(expected):
         raise VerifyError(converted, f"the converted model has {len(actual)} outputs, "
                                      f"the original {len(expected)}")

@@ -5,8 +5,9 @@
 SAMPLES_DIR holds one folder per writing stack with a manifest.json (as
 scripts/gen_samples.py writes them). References are the outputs the writing
 stack itself computed, so "verified" means: the Keras 3 file gives the numbers
-the original Keras gave. Weights-only samples are expected to be refused
-with a clear message (they have no architecture). Exit code 1 if any model
+the original Keras gave. Weights-only samples, and samples whose
+manifest kind is "refused" (a conversion that cannot be faithful), must be
+refused with a clear message. Exit code 1 if any model
 fails to convert or to verify.
 """
 
@@ -23,14 +24,19 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from kerasmigrate.api import convert  # noqa: E402
-from kerasmigrate.errors import KerasMigrateError, WeightsOnlyFileError  # noqa: E402
-from kerasmigrate.verify import DEFAULT_ATOL, verify  # noqa: E402
+from kerasmigrate.errors import (  # noqa: E402
+    KerasMigrateError,
+    UnsupportedError,
+    WeightsOnlyFileError,
+)
+from kerasmigrate.verify import DEFAULT_ATOL, HALF_PRECISION_ATOL, verify  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
     samples = Path(argv[0] if argv else "sample_models")
     out_dir = Path(argv[1] if len(argv) > 1 else "out")
-    table = Table(title=f"kerasmigrate: {samples} -> {out_dir} (tolerance: max abs diff <= {DEFAULT_ATOL:g})")
+    table = Table(title=f"kerasmigrate: {samples} -> {out_dir} (tolerance: max abs diff <= {DEFAULT_ATOL:g}, "
+                  f"{HALF_PRECISION_ATOL:g} for float16 compute)")
     for col in ("writer", "sample", "result", "max abs diff", "passes", "seconds"):
         table.add_column(col, no_wrap=True)
     failures = 0
@@ -44,12 +50,14 @@ def main(argv: list[str]) -> int:
             source = stack_dir / sample["file"]
             target = out_dir / stack_dir.name / (Path(sample["file"]).stem + ".keras")
             if sample["kind"] != "model":
+                expected = WeightsOnlyFileError if sample["kind"] == "weights" else UnsupportedError
                 try:
                     convert(source, target, overwrite=True)
-                    table.add_row(writer, sample["name"], "[red]converted a weights-only file?[/red]", "", "", "")
+                    table.add_row(writer, sample["name"], "[red]converted, but must be refused[/red]",
+                                  "", "", "")
                     failures += 1
-                except WeightsOnlyFileError:
-                    table.add_row(writer, sample["name"], "refused: weights only (as expected)", "", "", "")
+                except expected as exc:
+                    table.add_row(writer, sample["name"], f"refused as expected: {exc.kind}", "", "", "")
                 continue
             total += 1
             try:

@@ -116,6 +116,24 @@ SPECS: list[tuple[str, dict, object, str]] = [
     ("Minimum", {}, [(4,), (4,)], "float32"),
     ("Concatenate", {}, [(4,), (4,)], "float32"),
     ("Dot", {"axes": 1}, [(4,), (4,)], "float32"),
+    ("ConvLSTM1D", {"filters": 2, "kernel_size": 3}, (3, 6, 2), "float32"),
+    ("ConvLSTM2D", {"filters": 2, "kernel_size": 3}, (3, 6, 6, 2), "float32"),
+    ("ConvLSTM3D", {"filters": 2, "kernel_size": 2}, (3, 4, 4, 4, 2), "float32"),
+    ("Attention", {}, [(4, 3), (5, 3)], "float32"),
+    ("AdditiveAttention", {}, [(4, 3), (5, 3)], "float32"),
+    ("MultiHeadAttention", {"num_heads": 2, "key_dim": 3}, "mha", "float32"),
+    ("Bidirectional", {"layer": ("LSTM", {"units": 3})}, (4, 3), "float32"),
+    ("TimeDistributed", {"layer": ("Dense", {"units": 3})}, (4, 3), "float32"),
+    ("RNN", {"cell": ("LSTMCell", {"units": 3})}, (4, 3), "float32"),
+]
+
+# Cells are not called on tensors: their layout comes from an RNN wrapping them
+# (the part below the RNN's `cell` attribute).
+CELL_SPECS = [
+    ("LSTMCell", {"units": 3}),
+    ("GRUCell", {"units": 3}),
+    ("SimpleRNNCell", {"units": 3}),
+    ("StackedRNNCells", {"cells": [("GRUCell", {"units": 2}), ("SimpleRNNCell", {"units": 2})]}),
 ]
 
 # Spellings of older Keras that name the same Keras 3 class. Keras 3 keeps
@@ -177,6 +195,21 @@ def _variable_names(saveable, store: dict) -> list[list]:
     return out
 
 
+def _masking(cls, layer) -> dict:
+    """How a class handles Keras masks: which decides extra (op) nodes in the graph.
+
+    `call_takes_mask`: Layer.__call__ passes the inputs' mask as `mask=`
+    (keras/src/layers/layer.py); `supports_masking` with the base
+    `compute_mask`: the output carries the input's mask unchanged;
+    `own_compute_mask`: the class computes its output mask itself.
+    """
+    return {
+        "call_takes_mask": "mask" in inspect.signature(cls.call).parameters,
+        "supports_masking": bool(layer.supports_masking),
+        "own_compute_mask": cls.compute_mask is not keras.layers.Layer.compute_mask,
+    }
+
+
 def _walk(saveable, path: str, visited: set, out: list) -> None:
     """Keras's `_save_state` walk, recording instead of writing."""
     if id(saveable) in visited:
@@ -201,10 +234,22 @@ def _walk(saveable, path: str, visited: set, out: list) -> None:
                     _walk(item, f"{child_path}/{name}", visited, out)
 
 
+def _instantiate(value):
+    """(class name, kwargs) tuples in SPECS stand for layers to pass as arguments."""
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
+        return getattr(keras.layers, value[0])(**value[1])
+    return value
+
+
 def _build(spec):
     class_name, kwargs, shape, dtype = spec
+    # Sub-layers are auto-named from a per-process counter (`dropout_1`): start fresh.
+    keras.backend.clear_session()
     cls = getattr(keras.layers, class_name)
-    layer = cls(name="probe", **kwargs)
+    layer = cls(name="probe", **{k: _instantiate(v) for k, v in kwargs.items()})
+    if shape == "mha":
+        query, value = keras.Input((4, 6)), keras.Input((5, 6))
+        return cls, layer, keras.Model([query, value], layer(query, value))
     if isinstance(shape, list):
         inputs = [keras.Input(s, dtype=dtype) for s in shape]
         outputs = layer(inputs)
@@ -249,6 +294,23 @@ def derive() -> dict:
             "snake_name": to_snake_case(cls.__name__),
             "init_args": args,
             "layout": layout,
+            **_masking(cls, layer),
+        }
+    for class_name, kwargs in CELL_SPECS:
+        cls = getattr(keras.layers, class_name)
+        keras.backend.clear_session()
+        kwargs = {k: [_instantiate(c) for c in v] if isinstance(v, list) else v
+                  for k, v in kwargs.items()}
+        rnn = keras.layers.RNN(cls(name="probe", **kwargs), name="rnn_probe")
+        rnn(keras.Input((4, 3)))  # builds the cell
+        layout: list = []
+        _walk(rnn.cell, "", set(), layout)
+        classes[class_name] = {
+            "module": "keras.layers",
+            "snake_name": to_snake_case(class_name),
+            "init_args": _init_args(cls),
+            "layout": layout,
+            **_masking(cls, rnn.cell),
         }
     # InputLayer: no variables, its own constructor.
     classes["InputLayer"] = {
@@ -256,6 +318,9 @@ def derive() -> dict:
         "snake_name": to_snake_case("InputLayer"),
         "init_args": list(inspect.signature(keras.layers.InputLayer.__init__).parameters)[1:],
         "layout": [["", [], "{layer}"]],
+        "call_takes_mask": False,
+        "supports_masking": False,
+        "own_compute_mask": False,
     }
     classes["InputLayer"]["init_args"] = [a for a in classes["InputLayer"]["init_args"]
                                           if a != "kwargs"]

@@ -2,10 +2,12 @@
 
 References: the outputs the writing stack computed (sample_models/*/NAME.refs.npz),
 and, independently, the original run by tf_keras on seeded inputs.
-Tolerance: 1e-5 absolute (float32); most samples match to 0 or ~1e-7.
+Tolerance: verify's defaults, 1e-5 absolute for float32 models (most match to 0 or
+~1e-7) and 1e-3 for the mixed-precision sample, which computes in float16.
 """
 
 import io
+import re
 import zipfile
 
 import h5py
@@ -14,6 +16,7 @@ import pytest
 
 from kerasmigrate import api
 from kerasmigrate.layout import keras3_model_layers
+from kerasmigrate.errors import VerifyError
 from kerasmigrate.verify import verify
 
 from .conftest import sample_params
@@ -41,13 +44,20 @@ def converted(tmp_path_factory):
 @pytest.mark.parametrize("stack_dir, entry", sample_params())
 def test_matches_the_writing_stack(stack_dir, entry, converted):
     report = verify(stack_dir / entry["file"], converted(stack_dir, entry),
-                    refs=stack_dir / entry["refs"], atol=ATOL)
+                    refs=stack_dir / entry["refs"])
+    assert report.atol == (1e-3 if report.half_precision else ATOL)
+    assert report.half_precision == (entry["name"] == "mixed_precision")
     assert report.ok, report.to_dict()
 
 
 @pytest.mark.parametrize("stack_dir, entry", sample_params())
 def test_matches_the_original_in_tf_keras(stack_dir, entry, converted):
-    report = verify(stack_dir / entry["file"], converted(stack_dir, entry), atol=ATOL, seed=7)
+    try:
+        report = verify(stack_dir / entry["file"], converted(stack_dir, entry), seed=7)
+    except VerifyError as exc:
+        if "does not load in tf_keras" in exc.message:  # the refs test still checks this file
+            pytest.skip(f"tf_keras cannot run this original: {exc.message[:120]}")
+        raise
     assert report.references.startswith("tf_keras")
     assert report.ok, report.to_dict()
 
@@ -69,6 +79,8 @@ def test_weights_layout_is_what_keras_3_itself_saves(stack_dir, entry, converted
     """Load our file, save it again with Keras 3: the weights file must have the same tree."""
     import keras
 
+    import kerasmigrate.keras_objects  # noqa: F401
+
     ours = converted(stack_dir, entry)
     model = keras.saving.load_model(ours, compile=False)
     resaved = tmp_path / "resaved.keras"
@@ -80,7 +92,9 @@ def test_weights_layout_is_what_keras_3_itself_saves(stack_dir, entry, converted
     for key, value in theirs.items():
         if isinstance(value, np.ndarray):
             np.testing.assert_array_equal(mine[key], value, err_msg=key)
-        else:
+        elif not re.fullmatch(re.escape(str(mine[key])) + r"_\d+", str(value)):
+            # (Keras numbers the names of sub-layers it creates itself, `dropout_1`,
+            # by how many it made before in that process: those may differ.)
             assert mine[key] == value, key
 
 
@@ -90,6 +104,8 @@ def test_layer_order_matches_keras_3(stack_dir, entry, converted):
     import json
 
     import keras
+
+    import kerasmigrate.keras_objects  # noqa: F401
 
     path = converted(stack_dir, entry)
     with zipfile.ZipFile(path) as zf:
@@ -104,3 +120,17 @@ def test_layer_order_matches_keras_3(stack_dir, entry, converted):
                 compare(layer, keras_model.get_layer(layer["config"]["name"]))
 
     compare(config, model)
+
+
+@pytest.mark.parametrize("stack_dir, entry", sample_params("refused"))
+def test_refuses_what_keras_3_would_compute_differently(stack_dir, entry, tmp_path):
+    """Samples built so that a faithful conversion is impossible: a clear refusal, no file.
+
+    The references show why: Keras 3 loading the same graph computes other outputs.
+    """
+    from kerasmigrate.errors import UnsupportedError
+
+    target = tmp_path / "out.keras"
+    with pytest.raises(UnsupportedError, match=entry["refusal"]):
+        api.convert(stack_dir / entry["file"], target)
+    assert not target.exists()

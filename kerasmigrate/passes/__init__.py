@@ -7,6 +7,7 @@ after every class rename (it asks which layers are nested models).
 
 from __future__ import annotations
 
+from kerasmigrate.passes.upgrade.attention_shapes import attention_shapes
 from kerasmigrate.passes.upgrade.batch_norm_axis import batch_norm_axis
 from kerasmigrate.passes.upgrade.class_aliases import class_aliases
 from kerasmigrate.passes.upgrade.conv_groups import conv_groups
@@ -15,15 +16,19 @@ from kerasmigrate.passes.upgrade.dtype_policy import dtype_policy
 from kerasmigrate.passes.upgrade.embedding_input_length import embedding_input_length
 from kerasmigrate.passes.upgrade.functional_nodes import functional_nodes
 from kerasmigrate.passes.upgrade.gru_reset_after import gru_reset_after
-from kerasmigrate.passes.upgrade.hard_sigmoid_refusal import hard_sigmoid_refusal
+from kerasmigrate.passes.upgrade.hard_sigmoid_keras2 import hard_sigmoid_keras2
 from kerasmigrate.passes.upgrade.input_layer_batch_shape import input_layer_batch_shape
 from kerasmigrate.passes.upgrade.layer_modules import layer_modules
+from kerasmigrate.passes.upgrade.leaky_relu_negative_slope import leaky_relu_negative_slope
 from kerasmigrate.passes.upgrade.model_class_to_functional import model_class_to_functional
 from kerasmigrate.passes.upgrade.rnn_implementation import rnn_implementation
 from kerasmigrate.passes.upgrade.rnn_time_major import rnn_time_major
+from kerasmigrate.passes.upgrade.separable_conv_kernel_args import separable_conv_kernel_args
 from kerasmigrate.passes.upgrade.sequential_input_layer import sequential_input_layer
 from kerasmigrate.passes.upgrade.sequential_list_config import sequential_list_config
 from kerasmigrate.passes.upgrade.serialized_objects import serialized_objects
+from kerasmigrate.passes.upgrade.spatial_dropout_noise_shape import spatial_dropout_noise_shape
+from kerasmigrate.passes.upgrade.weightless_trainable import weightless_trainable
 
 UPGRADE = (  # applied in this order
     sequential_list_config,
@@ -38,7 +43,12 @@ UPGRADE = (  # applied in this order
     conv_groups,
     gru_reset_after,
     batch_norm_axis,
-    hard_sigmoid_refusal,
+    hard_sigmoid_keras2,
+    leaky_relu_negative_slope,
+    separable_conv_kernel_args,
+    spatial_dropout_noise_shape,
+    weightless_trainable,
+    attention_shapes,
     dtype_policy,
     serialized_objects,
     functional_nodes,

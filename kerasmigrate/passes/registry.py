@@ -134,11 +134,10 @@ def _apply_layer_pass(p: Pass, entry: dict, path: str, applied: list[Applied], s
         new_layers = [_apply_layer_pass(p, layer, here, applied, source) for layer in layers]
         if any(a is not b for a, b in zip(layers, new_layers)):
             new = _with_layers(entry, new_layers)
-    wrapped = _wrapped_layer(new)
-    if wrapped is not None:
-        inner = _apply_layer_pass(p, wrapped, here, applied, source)
-        if inner is not wrapped:
-            new = {**new, "config": {**new["config"], "layer": inner}}
+    for key, index, child in child_entries(new):
+        inner = _apply_layer_pass(p, child, here, applied, source)
+        if inner is not child:
+            new = replace_child(new, key, index, inner)
     if p.classes is None or new.get("class_name") in p.classes:
         result = p.func(new)
         if result is not new:
@@ -147,12 +146,32 @@ def _apply_layer_pass(p: Pass, entry: dict, path: str, applied: list[Applied], s
     return new
 
 
-def _wrapped_layer(entry: dict) -> dict | None:
+CHILD_KEYS = ("layer", "backward_layer", "cell", "cells")
+
+
+def child_entries(entry: dict):
+    """(key, index, entry) of the layers a layer's config holds: wrappers' `layer`,
+    Bidirectional's `backward_layer`, RNN's `cell`, StackedRNNCells' `cells`."""
     config = entry.get("config")
-    if isinstance(config, dict) and isinstance(config.get("layer"), dict) \
-            and "class_name" in config["layer"]:
-        return config["layer"]
-    return None
+    if not isinstance(config, dict) or entry.get("class_name") in MODEL_CLASSES:
+        return
+    for key in CHILD_KEYS:
+        value = config.get(key)
+        if isinstance(value, dict) and "class_name" in value:
+            yield key, None, value
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict) and "class_name" in item:
+                    yield key, i, item
+
+
+def replace_child(entry: dict, key: str, index: int | None, child: dict) -> dict:
+    config = entry["config"]
+    if index is None:
+        return {**entry, "config": {**config, key: child}}
+    items = list(config[key])
+    items[index] = child
+    return {**entry, "config": {**config, key: items}}
 
 
 def _apply_model_pass(p: Pass, entry: dict, path: str, applied: list[Applied], source: Source) -> dict:

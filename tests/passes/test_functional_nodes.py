@@ -99,3 +99,18 @@ def test_unknown_layer_reference_refused():
     model["config"]["output_layers"] = [["nowhere", 0, 0]]
     with pytest.raises(Refusal, match="nowhere"):
         run(model, TF_24)
+
+
+def test_recurrent_initial_states_become_a_keyword_argument():
+    model = {"class_name": "Functional", "config": {
+        "name": "m",
+        "layers": [
+            {"class_name": "InputLayer", "name": name, "config": {"name": name}, "inbound_nodes": []}
+            for name in ("x", "h", "c")
+        ] + [{"class_name": "LSTM", "name": "lstm", "config": {"name": "lstm"},
+              "inbound_nodes": [[["x", 0, 0, {}], ["h", 0, 0, {}], ["c", 0, 0, {}]]]}],
+        "input_layers": [["x", 0, 0], ["h", 0, 0], ["c", 0, 0]],
+        "output_layers": [["lstm", 0, 0]]}}
+    node = run(model, TF_24)["config"]["layers"][3]["inbound_nodes"][0]
+    assert node == {"args": [keras_tensor("x", 0, 0)],
+                    "kwargs": {"initial_state": [keras_tensor("h", 0, 0), keras_tensor("c", 0, 0)]}}

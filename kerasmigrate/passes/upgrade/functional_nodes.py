@@ -17,6 +17,12 @@ Keras 3's `input_layers`/`output_layers` still count the built-in node of a
 nested *Functional* (`get_tensor` subtracts 1 for Functional only), so
 those keep a +1 for Functional and none for Sequential.
 
+A recurrent layer called with `initial_state=` is stored by legacy writers as
+one call on the list `[inputs, *states]` (keras 2.x / tf_keras
+layers/rnn/base_rnn.py `__call__` merges the states into the inputs); Keras 3
+takes them as the `initial_state` keyword argument, so that is how the node
+is written.
+
 Nodes are written in the Keras 3 form `{"args": [...], "kwargs": {...}}` with
 `__keras_tensor__` entries (keras/src/models/functional.py `serialize_node`):
 Keras 3 still parses the legacy list form, but passes tensor keyword
@@ -110,7 +116,12 @@ def _convert_value(value, names, shifts):
     return value
 
 
-def convert_node(node, names: set[str], shifts: dict[str, int]) -> dict:
+# Layers whose extra call inputs are initial states (tf_keras base_rnn.py, bidirectional.py).
+RECURRENT_CLASSES = {"LSTM", "GRU", "SimpleRNN", "RNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
+                     "Bidirectional"}
+
+
+def convert_node(node, names: set[str], shifts: dict[str, int], class_name: str = "") -> dict:
     if isinstance(node, dict):
         return node
     if node and isinstance(node[0], str):
@@ -127,8 +138,11 @@ def convert_node(node, names: set[str], shifts: dict[str, int]) -> dict:
         tensors.append(keras_tensor(name, node_index - shifts.get(name, 0), tensor_index))
         if len(entry) == 4 and entry[3]:
             kwargs = entry[3]
+    kwargs = _convert_value(kwargs, names, shifts)
+    if class_name in RECURRENT_CLASSES and len(tensors) > 1:
+        return {"args": [tensors[0]], "kwargs": {**kwargs, "initial_state": tensors[1:]}}
     args = [tensors[0]] if len(tensors) == 1 else [tensors]
-    return {"args": args, "kwargs": _convert_value(kwargs, names, shifts)}
+    return {"args": args, "kwargs": kwargs}
 
 
 def _io_refs(refs, layers_by_name: dict, shifts: dict[str, int]):
@@ -169,7 +183,7 @@ def functional_nodes(model: dict, source) -> dict:
             if name not in names:
                 raise Refusal(f"input/output refers to unknown layer {name!r}")
     shifts = node_shifts(layers, io_refs, source)
-    new_layers = [{**layer, "inbound_nodes": [convert_node(n, names, shifts)
+    new_layers = [{**layer, "inbound_nodes": [convert_node(n, names, shifts, layer["class_name"])
                                               for n in layer.get("inbound_nodes") or []]}
                   for layer in layers]
     new_config = {**config, "layers": new_layers,
