@@ -30,6 +30,7 @@ from kerasmigrate.passes.registry import (
     Source,
     child_entries,
     is_model_entry,
+    is_op_entry,
     model_layers,
     run_passes,
 )
@@ -86,7 +87,7 @@ def _unknown_classes(model_config: dict) -> dict[str, list[str]]:
     unknown: dict[str, list[str]] = collections.defaultdict(list)
     for path, entry in iter_layers(model_config):
         cls = entry.get("class_name")
-        if cls in MODEL_CLASSES or cls in TABLE.classes or cls in TABLE.aliases:
+        if cls in MODEL_CLASSES or cls in TABLE.classes or cls in TABLE.aliases or is_op_entry(entry):
             continue
         unknown[str(cls)].append(path)
     return dict(unknown)
@@ -214,7 +215,7 @@ def _validate(path: Path, config: dict) -> None:
             raise MalformedConfigError(path, f"a {cls} layer at {where!r} has no name")
         if "/" in name:
             bad_names.append(name)
-        if cls in MODEL_CLASSES:
+        if cls in MODEL_CLASSES or is_op_entry(entry):
             continue
         accepted = TABLE.classes[cls].init_args | {"name"}
         for key, value in entry_config.items():

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kerasmigrate.keras3 import TABLE, to_snake_case
-from kerasmigrate.passes.registry import model_layers
+from kerasmigrate.passes.registry import is_op_entry, model_layers
 from kerasmigrate.reader import WeightRef
 
 # Legacy variable names that Keras 3 renamed, per class.
@@ -172,8 +172,8 @@ class _Graph:
 
     def mask_of(self, key):
         """The node whose output is the mask of this layer node's output, or None."""
-        if key[0] == "#op" or self._node(key) is None:
-            return None
+        if key[0] == "#op" or self._node(key) is None or is_op_entry(self.layers[key[0]]):
+            return None  # keras.ops nodes carry no masks
         if key in self._masks:
             return self._masks[key]
         self._masks[key] = None  # guards against cycles while computing
@@ -223,7 +223,8 @@ class _Graph:
             return []
         args = [(t[0], t[1]) for t in _tensors(node.get("args", []), [])]
         kwargs = node.get("kwargs", {})
-        spec = TABLE.classes.get(self.layers[key[0]]["class_name"])
+        layer = self.layers[key[0]]
+        spec = None if is_op_entry(layer) else TABLE.classes.get(layer["class_name"])
         extra = {}
         if spec is not None and spec.call_takes_mask and "mask" not in kwargs:
             masks = [self.mask_of((t[0], t[1])) for t in _tensors(node.get("args", [])[:1], [])]
@@ -256,7 +257,7 @@ def check_merge_masks(model: dict) -> None:
     graph = _Graph(model)
     differing = []
     for name, layer in graph.layers.items():
-        if layer["class_name"] not in MERGE_MASK_CLASSES | {"Concatenate"}:
+        if layer["class_name"] not in MERGE_MASK_CLASSES | {"Concatenate"} or is_op_entry(layer):
             continue
         for index in range(len(layer.get("inbound_nodes") or [])):
             masks = [graph.mask_of((t[0], t[1])) for t in graph._first_arg_tensors((name, index))]
@@ -266,7 +267,7 @@ def check_merge_masks(model: dict) -> None:
         return
     consumers = {}
     for name, layer in graph.layers.items():
-        spec = TABLE.classes.get(layer["class_name"])
+        spec = None if is_op_entry(layer) else TABLE.classes.get(layer["class_name"])
         if spec is None or not spec.call_takes_mask:
             continue
         for index in range(len(layer.get("inbound_nodes") or [])):
@@ -288,6 +289,8 @@ def _mask_comes_from(graph: "_Graph", key, merges: set) -> bool:
         if key[0] in merges:
             return True
         layer = graph.layers[key[0]]
+        if is_op_entry(layer):
+            return False
         spec = TABLE.classes.get(layer["class_name"])
         passes_mask = layer["class_name"] in RECURRENT_MASK_CLASSES | PASS_THROUGH_MASK_CLASSES or (
             spec is not None and spec.supports_masking and not spec.own_compute_mask)
@@ -351,7 +354,7 @@ def functional_layer_order(model: dict) -> list[dict]:
             op_depth[name] = 0
             op_index[name] = -1
 
-    order = sorted((op for op in op_depth if isinstance(op, str)),
+    order = sorted((op for op in op_depth if isinstance(op, str) and not is_op_entry(layers[op])),
                    key=lambda n: (-op_depth[n], op_index[n]))
     return [layers[name] for name in order]
 

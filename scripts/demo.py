@@ -26,7 +26,6 @@ from rich.table import Table  # noqa: E402
 from kerasmigrate.api import convert  # noqa: E402
 from kerasmigrate.errors import (  # noqa: E402
     KerasMigrateError,
-    UnsupportedError,
     WeightsOnlyFileError,
 )
 from kerasmigrate.verify import DEFAULT_ATOL, HALF_PRECISION_ATOL, verify  # noqa: E402
@@ -50,7 +49,7 @@ def main(argv: list[str]) -> int:
             source = stack_dir / sample["file"]
             target = out_dir / stack_dir.name / (Path(sample["file"]).stem + ".keras")
             if sample["kind"] != "model":
-                expected = WeightsOnlyFileError if sample["kind"] == "weights" else UnsupportedError
+                expected = WeightsOnlyFileError if sample["kind"] == "weights" else KerasMigrateError
                 try:
                     convert(source, target, overwrite=True)
                     table.add_row(writer, sample["name"], "[red]converted, but must be refused[/red]",

@@ -125,6 +125,13 @@ SPECS: list[tuple[str, dict, object, str]] = [
     ("Bidirectional", {"layer": ("LSTM", {"units": 3})}, (4, 3), "float32"),
     ("TimeDistributed", {"layer": ("Dense", {"units": 3})}, (4, 3), "float32"),
     ("RNN", {"cell": ("LSTMCell", {"units": 3})}, (4, 3), "float32"),
+    ("Normalization", {"axis": -1}, (4,), "float32"),
+    ("Rescaling", {"scale": 0.5}, (4,), "float32"),
+    ("Resizing", {"height": 4, "width": 4}, (6, 6, 3), "float32"),
+    ("CenterCrop", {"height": 4, "width": 4}, (6, 6, 3), "float32"),
+    ("Discretization", {"bin_boundaries": [0.0, 1.0]}, (4,), "float32"),
+    ("CategoryEncoding", {"num_tokens": 5}, (3,), "int32"),
+    ("Hashing", {"num_bins": 5}, (3,), "int32"),
 ]
 
 # Cells are not called on tensors: their layout comes from an RNN wrapping them

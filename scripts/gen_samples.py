@@ -28,7 +28,7 @@ sys.path.insert(0, ORACLES)
 
 import numpy as np  # noqa: E402
 
-from oracle_compat import keras, versions  # noqa: E402
+from oracle_compat import API, _tf_module, keras, versions  # noqa: E402
 
 L = keras.layers
 SEED = 4321
@@ -437,6 +437,54 @@ def masked_merges(rs):
         "masks with OR where Keras 2 used AND, so kerasmigrate must refuse it")
 
 
+def _preprocessing_layer(name):
+    layer = getattr(L, name, None)
+    if layer is None:  # TF 2.2–2.5 keep them in layers.experimental.preprocessing
+        layer = getattr(L.experimental.preprocessing, name)
+    return layer
+
+
+def preprocessing(rs):
+    Normalization = _preprocessing_layer("Normalization")
+    Rescaling = _preprocessing_layer("Rescaling")
+    CenterCrop = _preprocessing_layer("CenterCrop")
+    Resizing = _preprocessing_layer("Resizing")
+    features = L.Input((3,), name="features")
+    norm = Normalization(name="norm")
+    norm.adapt(rs.normal(2.0, 3.0, size=(64, 3)).astype("float32"))
+    f = L.Dense(2, name="dense")(norm(features))
+    image = L.Input((8, 8, 3), name="image")
+    i = Rescaling(1.0 / 127.5, offset=-1.0, name="rescale")(image)
+    i = CenterCrop(6, 6, name="crop")(i)
+    i = Resizing(4, 4, interpolation="nearest", name="resize")(i)
+    i = L.Flatten(name="flat")(i)
+    out = L.Concatenate(name="cat")([f, i])
+    pixels = rs.randint(0, 256, size=(BATCH, 8, 8, 3)).astype("float32")
+    return Model([features, image], out, "preprocessing"), [floats(rs, (3,))[0], pixels], (
+        "adapted Normalization (mean/variance/count state), Rescaling, CenterCrop, Resizing")
+
+
+def tf_ops(rs):
+    """TensorFlow functions on Keras tensors: TFOpLambda/SlicingOpLambda (TF >= 2.4),
+    TensorFlowOpLayer (TF 2.2/2.3)."""
+    tf = _tf_module()
+    if API != "tf.keras" or tf is None:
+        raise AttributeError("raw TensorFlow ops on Keras tensors need tf.keras")
+    x = L.Input((6,), name="x")
+    h = L.Dense(6, name="dense")(x)
+    h = tf.nn.relu(h) * 2.0 + x
+    h = tf.concat([h[:, :3], x[:, 1:4] - 0.5], axis=-1)
+    s = tf.reduce_sum(h, axis=-1, keepdims=True)
+    h = tf.math.sigmoid(h / 3.0) + tf.reduce_mean(tf.square(h), axis=-1, keepdims=True)
+    h = tf.reshape(h, (-1, 2, 3))
+    h = tf.transpose(h, perm=[0, 2, 1])
+    h = tf.reshape(h, (-1, 6))
+    out = L.Dense(2, name="out")(tf.concat([h, s], axis=-1))
+    return Model(x, out, "tf_ops"), floats(rs, (6,)), (
+        "raw TF ops: relu, multiply, add, slicing, subtract, concat, reduce_sum/mean, square, "
+        "sigmoid, truediv, reshape, transpose")
+
+
 def mixed_precision(rs):
     mp = keras.mixed_precision
     policy = mp.Policy("mixed_float16") if hasattr(mp, "Policy") else mp.experimental.Policy("mixed_float16")
@@ -480,6 +528,8 @@ SAMPLES = [
     ("masked_merge_same_mask", masked_merge_same_mask),
     ("masked_merges", masked_merges),
     ("mixed_precision", mixed_precision),
+    ("preprocessing", preprocessing),
+    ("tf_ops", tf_ops),
 ]
 
 
@@ -522,6 +572,8 @@ def make_sample(name, builder, outdir, index):
         model.save(os.path.join(outdir, name + ".h5"))
     if name in EXPECTED_REFUSALS:
         entry.update(kind="refused", refusal=EXPECTED_REFUSALS[name])
+    if "TensorFlowOpLayer" in model.to_json():  # TF 2.0-2.3 op layers: NodeDefs, refused
+        entry.update(kind="refused", refusal="TensorFlowOpLayer")
     return entry
 
 
@@ -540,7 +592,11 @@ def main(argv=None):
             continue
         try:
             entry = make_sample(name, builder, args.outdir, index)
-        except AttributeError as exc:  # a layer this version does not have
+        except (AttributeError, TypeError) as exc:  # a layer or argument this version lacks
+            if isinstance(exc, TypeError) and "not understood" not in str(exc):
+                print("[gen] %s FAILED: %s" % (name, exc), file=sys.stderr)
+                manifest["failed"].append({"name": name, "error": str(exc)})
+                continue
             print("[gen] %s unavailable: %s" % (name, exc), file=sys.stderr)
             manifest.setdefault("unavailable", []).append({"name": name, "error": str(exc)})
             continue

@@ -128,9 +128,9 @@ def test_refuses_what_keras_3_would_compute_differently(stack_dir, entry, tmp_pa
 
     The references show why: Keras 3 loading the same graph computes other outputs.
     """
-    from kerasmigrate.errors import UnsupportedError
+    from kerasmigrate.errors import KerasMigrateError
 
     target = tmp_path / "out.keras"
-    with pytest.raises(UnsupportedError, match=entry["refusal"]):
+    with pytest.raises(KerasMigrateError, match=entry["refusal"]):
         api.convert(stack_dir / entry["file"], target)
     assert not target.exists()

@@ -28,6 +28,7 @@ from kerasmigrate.passes.upgrade.sequential_input_layer import sequential_input_
 from kerasmigrate.passes.upgrade.sequential_list_config import sequential_list_config
 from kerasmigrate.passes.upgrade.serialized_objects import serialized_objects
 from kerasmigrate.passes.upgrade.spatial_dropout_noise_shape import spatial_dropout_noise_shape
+from kerasmigrate.passes.upgrade.tf_op_layers import tf_op_layers
 from kerasmigrate.passes.upgrade.weightless_trainable import weightless_trainable
 
 UPGRADE = (  # applied in this order
@@ -52,5 +53,6 @@ UPGRADE = (  # applied in this order
     dtype_policy,
     serialized_objects,
     functional_nodes,
+    tf_op_layers,
     layer_modules,
 )

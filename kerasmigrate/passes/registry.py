@@ -90,6 +90,11 @@ def _module_doc(func) -> str:
 # Walking configs
 # ---------------------------------------------------------------------------
 
+def is_op_entry(entry: dict) -> bool:
+    """A Keras 3 op node (keras.ops call) in a functional config, not a layer."""
+    return isinstance(entry, dict) and str(entry.get("module", "")).startswith("keras.src.ops")
+
+
 def is_model_entry(entry: dict) -> bool:
     return isinstance(entry, dict) and entry.get("class_name") in MODEL_CLASSES
 

@@ -12,7 +12,7 @@ because its parent module ... cannot be imported", keras-team/keras issue
 """
 
 from kerasmigrate.keras3 import TABLE
-from kerasmigrate.passes.registry import layer_pass
+from kerasmigrate.passes.registry import is_op_entry, layer_pass
 
 MODEL_MODULES = {
     "Functional": ("keras.src.models.functional", "Functional"),
@@ -23,6 +23,8 @@ MODEL_MODULES = {
 @layer_pass("layer-modules", since="keras-3.0")
 def layer_modules(layer: dict) -> dict:
     class_name = layer.get("class_name")
+    if is_op_entry(layer):
+        return layer  # keras.ops nodes already name their module (tf-op-layers)
     if class_name in MODEL_MODULES:
         module, registered = MODEL_MODULES[class_name]
     elif class_name in TABLE.classes:

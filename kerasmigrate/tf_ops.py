@@ -1,0 +1,101 @@
+"""TensorFlow functions recorded as layers (TFOpLambda, SlicingOpLambda) -> Keras 3 op nodes.
+
+tf.keras ≥ 2.4 records a TF function called on Keras tensors as a
+`TFOpLambda` layer: `config.function` is the public TF symbol without `tf.`
+("math.multiply"), the first call argument is the node's tensor structure and
+the other arguments are the node's keyword arguments, by their TF names
+(tf_keras/layers/core/tf_op_layer.py). Keras 3 records the equivalent
+`keras.ops` calls as nodes of Operation classes (`keras.src.ops.numpy.Multiply`,
+config `{"name"}` plus the op's attributes, call arguments in `args`;
+keras/src/ops/operation.py), which load with safe_mode on.
+
+Each entry: TF symbol -> (Keras 3 module, class, operands, attributes).
+`operands` are the TF argument names passed as further positional
+arguments of the op call, in order (the first argument is always the node's
+tensor structure); `attributes` map TF argument names to the op's
+constructor arguments, with their TF defaults. Each pair was checked against
+the TF docstring of the symbol and the Keras 3 op's signature; the tests load
+every class named here from the installed Keras.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+NUMPY = "keras.src.ops.numpy"
+NN = "keras.src.ops.nn"
+CORE = "keras.src.ops.core"
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    module: str
+    class_name: str
+    operands: tuple[str, ...] = ()
+    attributes: dict = field(default_factory=dict)  # TF name -> (op argument, TF default)
+
+
+def _binary(cls):
+    return OpSpec(NUMPY, cls, ("y",))
+
+
+def _unary(cls, module=NUMPY):
+    return OpSpec(module, cls)
+
+
+def _reduction(cls):
+    return OpSpec(NUMPY, cls, (), {"axis": ("axis", None), "keepdims": ("keepdims", False)})
+
+
+TF_OPS: dict[str, OpSpec] = {
+    "__operators__.add": _binary("Add"),
+    "math.add": _binary("Add"),
+    "math.subtract": _binary("Subtract"),
+    "math.multiply": _binary("Multiply"),
+    "math.truediv": _binary("TrueDivide"),
+    "math.divide": _binary("TrueDivide"),
+    "math.pow": _binary("Power"),
+    "math.maximum": _binary("Maximum"),
+    "math.minimum": _binary("Minimum"),
+    "math.negative": _unary("Negative"),
+    "math.exp": _unary("Exp"),
+    "math.log": _unary("Log"),
+    "math.sqrt": _unary("Sqrt"),
+    "math.square": _unary("Square"),
+    "math.abs": _unary("Absolute"),
+    "math.sign": _unary("Sign"),
+    "math.tanh": _unary("Tanh"),
+    "nn.tanh": _unary("Tanh"),
+    "math.sigmoid": _unary("Sigmoid", NN),
+    "nn.sigmoid": _unary("Sigmoid", NN),
+    "nn.relu": _unary("Relu", NN),
+    "nn.relu6": _unary("Relu6", NN),
+    "nn.silu": _unary("Silu", NN),
+    "nn.swish": _unary("Silu", NN),
+    "math.softplus": _unary("Softplus", NN),
+    "nn.softplus": _unary("Softplus", NN),
+    "nn.softmax": OpSpec(NN, "Softmax", (), {"axis": ("axis", -1)}),
+    "math.reduce_sum": _reduction("Sum"),
+    "math.reduce_mean": _reduction("Mean"),
+    "math.reduce_max": _reduction("Max"),
+    "math.reduce_min": _reduction("Min"),
+    "concat": OpSpec(NUMPY, "Concatenate", (), {"axis": ("axis", None)}),
+    "stack": OpSpec(NUMPY, "Stack", (), {"axis": ("axis", 0)}),
+    "reshape": OpSpec(NUMPY, "Reshape", (), {"shape": ("newshape", None)}),
+    "expand_dims": OpSpec(NUMPY, "ExpandDims", (), {"axis": ("axis", None)}),
+    "compat.v1.squeeze": OpSpec(NUMPY, "Squeeze", (), {"axis": ("axis", None)}),
+    "squeeze": OpSpec(NUMPY, "Squeeze", (), {"axis": ("axis", None)}),
+    "transpose": OpSpec(NUMPY, "Transpose", (), {"perm": ("axes", None)}),
+    "compat.v1.transpose": OpSpec(NUMPY, "Transpose", (), {"perm": ("axes", None)}),
+    "linalg.matmul": OpSpec(NUMPY, "Matmul", ("b",)),
+    "cast": OpSpec(CORE, "Cast", (), {"dtype": ("dtype", None)}),
+    "clip_by_value": OpSpec(NUMPY, "Clip", (), {"clip_value_min": ("x_min", None),
+                                                 "clip_value_max": ("x_max", None)}),
+    "tile": OpSpec(NUMPY, "Tile", (), {"multiples": ("repeats", None)}),
+}
+
+# Arguments with no effect on the result.
+IGNORED_ARGUMENTS = {"name"}
+# Arguments that change the result but have no Keras 3 op equivalent: refuse when set.
+UNSUPPORTED_IF_SET = {"transpose_a", "transpose_b", "adjoint_a", "adjoint_b", "a_is_sparse",
+                      "b_is_sparse", "output_type", "conjugate"}

@@ -1,0 +1,20 @@
+"""Every Keras 3 op kerasmigrate/tf_ops.py names exists and takes the arguments written for it."""
+
+import importlib
+import inspect
+
+import pytest
+
+from kerasmigrate.tf_ops import TF_OPS
+
+pytestmark = pytest.mark.keras
+
+
+@pytest.mark.parametrize("symbol", sorted(TF_OPS))
+def test_op_class_and_arguments(symbol):
+    spec = TF_OPS[symbol]
+    cls = getattr(importlib.import_module(spec.module), spec.class_name)
+    init = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    assert {op_arg for op_arg, _ in spec.attributes.values()} <= init
+    call = [p for p in inspect.signature(cls.call).parameters if p != "self"]
+    assert len(call) >= 1 + len(spec.operands)
