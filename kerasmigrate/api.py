@@ -188,6 +188,7 @@ class ConversionReport:
     weight_matching: dict[str, str]
     target_keras: str
     dropped: list[str] = field(default_factory=list)
+    renamed_layers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -213,7 +214,7 @@ def _validate(path: Path, config: dict) -> None:
         name = entry_config.get("name")
         if not isinstance(name, str) or not name:
             raise MalformedConfigError(path, f"a {cls} layer at {where!r} has no name")
-        if "/" in name:
+        if "/" in name:  # slash-layer-names renames them: left only in configs it cannot reach
             bad_names.append(name)
         if cls in MODEL_CLASSES or is_op_entry(entry):
             continue
@@ -227,6 +228,15 @@ def _validate(path: Path, config: dict) -> None:
     if bad_args:
         raise UnsupportedError(path, f"arguments Keras {TABLE.keras_version} does not accept: "
                                      + "; ".join(bad_args))
+
+
+def _without_legacy_names(value):
+    """The config as written: without the bookkeeping key slash-layer-names leaves."""
+    if isinstance(value, dict):
+        return {k: _without_legacy_names(v) for k, v in value.items() if k != "_legacy_name"}
+    if isinstance(value, list):
+        return [_without_legacy_names(v) for v in value]
+    return value
 
 
 def _check_models(config: dict, check) -> None:
@@ -282,6 +292,9 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
             dropped.append("training_config (compile settings are not converted yet)")
         if "optimizer_weights" in model.h5:
             dropped.append("optimizer_weights (optimizer state is not converted yet)")
+        renames = {entry["_legacy_name"]: entry["config"]["name"]
+                   for _, entry in iter_layers(config) if "_legacy_name" in entry}
+        config = _without_legacy_names(config)
         passes = _pass_counts(applied)
         metadata = {
             "keras_version": TABLE.keras_version,
@@ -291,6 +304,7 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
                 "source": {"keras_version": model.keras_version, "backend": model.backend,
                            "sha256": _sha256(input_path)},
                 "passes": sorted(passes),
+                "renamed_layers": renames,
                 "dropped": dropped,
             },
         }
@@ -307,5 +321,5 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
             nested_models=_nested_models(config),
             passes=passes, weights=len(weights), weight_bytes=sum(r.nbytes for r in weights),
             weight_matching=plan.matching, target_keras=TABLE.keras_version,
-            dropped=dropped, seconds=round(time.perf_counter() - start, 4),
+            dropped=dropped, renamed_layers=renames, seconds=round(time.perf_counter() - start, 4),
         )

@@ -127,6 +127,9 @@ def convert_command(input_path: str, output: str | None, force: bool, as_json: b
                f"{len(report.passes)} passes, {report.seconds:.2f}s)", err=True)
     for item in report.dropped:
         click.echo(f"  not carried over: {item}", err=True)
+    if report.renamed_layers:
+        click.echo(f"  renamed {len(report.renamed_layers)} layers whose names Keras 3 rejects "
+                   "('/' -> '_'); the table is in the output's metadata.json", err=True)
 
 
 @main.command("verify")

@@ -376,8 +376,17 @@ def _config_name(entry: dict) -> str:
     return entry["config"]["name"]
 
 
+def legacy_name(entry: dict) -> str:
+    """The name the legacy file stores the layer's weights under (before any rename)."""
+    return entry.get("_legacy_name") or entry["config"]["name"]
+
+
 def _present_variables(class_name: str, config: dict, names: list[str]) -> set[str]:
     present = set(names)
+    if class_name == "Normalization" and config.get("mean") is not None:
+        # mean/variance given in the config: no state variables
+        # (keras/src/layers/preprocessing/normalization.py `build`)
+        return set()
     for classes, flag, var in OPTIONAL_VARIABLES:
         if (classes is None or class_name in classes) and config.get(flag) is False:
             present.discard(var)
@@ -473,7 +482,7 @@ def _layer_groups(entry: dict, path: str, trainable: bool, groups: list[VarsGrou
                 child, child_path = by_name[_config_name(layer)]
                 slots.extend(_layer_groups(child, child_path, trainable, groups))
         return [s for s in slots if s.trainable] + [s for s in slots if not s.trainable]
-    owner = owner or config["name"]
+    owner = owner or legacy_name(entry)
     slots = _own_slots(entry, path, trainable, owner, groups)
     for rel, child in _children(entry):
         slots.extend(_layer_groups(child, f"{path}/{rel}", trainable, groups, owner))
@@ -481,9 +490,14 @@ def _layer_groups(entry: dict, path: str, trainable: bool, groups: list[VarsGrou
     return [s for s in slots if s.trainable] + [s for s in slots if not s.trainable]
 
 
+def _contains(parts: list[str], sub: list[str]) -> bool:
+    return any(parts[i:i + len(sub)] == sub for i in range(len(parts) - len(sub) + 1))
+
+
 def _names_match(slot: Slot, ref: WeightRef) -> bool:
     base = VARIABLE_ALIASES.get(slot.owner_class, {}).get(ref.basename, ref.basename)
-    return base == slot.var_name and slot.owner in ref.components[:-1]
+    # legacy names may contain '/', so the owner can span several components
+    return base == slot.var_name and _contains(ref.components[:-1], slot.owner.split("/"))
 
 
 def _match_by_name(slots: list[Slot], refs: list[WeightRef]) -> list[tuple[Slot, WeightRef]] | None:
@@ -492,7 +506,8 @@ def _match_by_name(slots: list[Slot], refs: list[WeightRef]) -> list[tuple[Slot,
     for ref in refs:
         candidates = [i for i, s in enumerate(slots) if i not in taken and _names_match(s, ref)]
         if len(candidates) > 1:  # e.g. forward and backward kernels: the sub-layer decides
-            candidates = [i for i in candidates if slots[i].sub_name in ref.components[:-1]]
+            candidates = [i for i in candidates
+                          if _contains(ref.components[:-1], slots[i].sub_name.split("/"))]
         if len(candidates) != 1:
             return None
         taken.add(candidates[0])
@@ -515,7 +530,7 @@ def build_plan(model: dict, legacy_weights) -> WeightPlan:
     for layer in keras3_model_layers(model):
         snake = MODEL_SNAKE.get(layer["class_name"]) or TABLE.classes[layer["class_name"]].snake_name
         slots = _layer_groups(layer, f"layers/{_unique(snake, used)}", trainable, groups)
-        name = _config_name(layer)
+        name = legacy_name(layer)
         refs = legacy_weights(name)
         if not slots and not refs:
             continue

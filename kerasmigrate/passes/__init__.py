@@ -27,6 +27,7 @@ from kerasmigrate.passes.upgrade.separable_conv_kernel_args import separable_con
 from kerasmigrate.passes.upgrade.sequential_input_layer import sequential_input_layer
 from kerasmigrate.passes.upgrade.sequential_list_config import sequential_list_config
 from kerasmigrate.passes.upgrade.serialized_objects import serialized_objects
+from kerasmigrate.passes.upgrade.slash_layer_names import slash_layer_names
 from kerasmigrate.passes.upgrade.spatial_dropout_noise_shape import spatial_dropout_noise_shape
 from kerasmigrate.passes.upgrade.tf_op_layers import tf_op_layers
 from kerasmigrate.passes.upgrade.weightless_trainable import weightless_trainable
@@ -54,5 +55,6 @@ UPGRADE = (  # applied in this order
     serialized_objects,
     functional_nodes,
     tf_op_layers,
+    slash_layer_names,
     layer_modules,
 )
