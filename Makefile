@@ -17,7 +17,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 is needed"'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[verify,test]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[verify,backends,test]'
 	touch $@
 
 demo: venv
