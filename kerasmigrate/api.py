@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import collections
 import hashlib
+
+import numpy as np
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,11 +38,13 @@ from kerasmigrate.passes.registry import (
 )
 from kerasmigrate.reader import (
     LegacyModelFile,
+    WeightRef,
     open_legacy_model,
     read_keras_archive_config,
     read_weights_only_info,
     sniff,
 )
+from kerasmigrate.training import NotConverted, convert_compile_config, optimizer_state
 from kerasmigrate.writer import write_keras_archive
 
 # Set so that the output depends on the input only (Keras never reads it back).
@@ -189,6 +193,7 @@ class ConversionReport:
     target_keras: str
     dropped: list[str] = field(default_factory=list)
     renamed_layers: dict[str, str] = field(default_factory=dict)
+    training: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -228,6 +233,43 @@ def _validate(path: Path, config: dict) -> None:
     if bad_args:
         raise UnsupportedError(path, f"arguments Keras {TABLE.keras_version} does not accept: "
                                      + "; ".join(bad_args))
+
+
+def _training_state(model: LegacyModelFile, config: dict, plan) -> tuple[list[str], list[str]]:
+    """Add compile_config (and the optimizer state to the plan); returns (dropped, carried)."""
+    dropped: list[str] = []
+    carried: list[str] = []
+    has_state = "optimizer_weights" in model.h5
+    if not model.training_config:
+        if has_state:
+            dropped.append("optimizer_weights: no training configuration to attach them to")
+        return dropped, carried
+    try:
+        compile_config = convert_compile_config(model.training_config)
+    except NotConverted as exc:
+        dropped.append(f"training_config: {exc}")
+        if has_state:
+            dropped.append("optimizer_weights: they belong to the training configuration")
+        return dropped, carried
+    config["compile_config"] = compile_config
+    carried.append(f"compile_config ({compile_config['optimizer']['class_name']}, "
+                   f"loss {compile_config['loss']!r})")
+    if has_state:
+        try:
+            group = optimizer_state(model, compile_config, plan, plan.keras3_trainable(),
+                                    plan.legacy_trainable)
+        except NotConverted as exc:
+            dropped.append(f"optimizer_weights: {exc}")
+        else:
+            plan.groups.append(group)
+            carried.append(f"optimizer state ({len(group.slots)} variables)")
+    return dropped, carried
+
+
+def _opener(model: LegacyModelFile):
+    def open_dataset(ref):
+        return ref if isinstance(ref, np.ndarray) else model.read(ref)
+    return open_dataset
 
 
 def _without_legacy_names(value):
@@ -287,11 +329,7 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
             left = [r.name for n in model.layer_names for r in model.weights(n) if id(r) not in placed]
             raise WeightMismatchError(input_path, f"{len(left)} stored weights belong to no layer of "
                                                   f"the model: {', '.join(left[:10])}")
-        dropped = []
-        if model.training_config:
-            dropped.append("training_config (compile settings are not converted yet)")
-        if "optimizer_weights" in model.h5:
-            dropped.append("optimizer_weights (optimizer state is not converted yet)")
+        dropped, training = _training_state(model, config, plan)
         renames = {entry["_legacy_name"]: entry["config"]["name"]
                    for _, entry in iter_layers(config) if "_legacy_name" in entry}
         config = _without_legacy_names(config)
@@ -305,14 +343,16 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
                            "sha256": _sha256(input_path)},
                 "passes": sorted(passes),
                 "renamed_layers": renames,
+                "training": training,
                 "dropped": dropped,
             },
         }
         try:
-            write_keras_archive(output_path, config, metadata, plan, model.read)
+            write_keras_archive(output_path, config, metadata, plan, _opener(model))
         except OSError as exc:
             raise KerasMigrateError(output_path, f"cannot write the output: {exc}") from None
-        weights = [s.ref for g in plan.groups for s in g.slots if s.ref is not None]
+        weights = [s.ref for g in plan.groups for s in g.slots if isinstance(s.ref, WeightRef)
+                   and not g.path.startswith("optimizer/")]
         return ConversionReport(
             input=str(input_path), output=str(output_path),
             keras_version=model.keras_version, backend=model.backend,
@@ -321,5 +361,6 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
             nested_models=_nested_models(config),
             passes=passes, weights=len(weights), weight_bytes=sum(r.nbytes for r in weights),
             weight_matching=plan.matching, target_keras=TABLE.keras_version,
-            dropped=dropped, renamed_layers=renames, seconds=round(time.perf_counter() - start, 4),
+            dropped=dropped, renamed_layers=renames, training=training,
+            seconds=round(time.perf_counter() - start, 4),
         )

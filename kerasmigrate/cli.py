@@ -125,6 +125,8 @@ def convert_command(input_path: str, output: str | None, force: bool, as_json: b
     click.echo(f"converted {report.input} -> {report.output} "
                f"({report.layers} layers, {report.weights} weights, "
                f"{len(report.passes)} passes, {report.seconds:.2f}s)", err=True)
+    for item in report.training:
+        click.echo(f"  carried over: {item}", err=True)
     for item in report.dropped:
         click.echo(f"  not carried over: {item}", err=True)
     if report.renamed_layers:

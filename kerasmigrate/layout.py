@@ -78,7 +78,8 @@ class Slot:
     owner_class: str
     trainable: bool  # in the legacy sense: variable, layer and enclosing models trainable
     sub_name: str = ""  # name of the sub-layer inside the owner ("forward_lstm", "query")
-    ref: WeightRef | None = None
+    ref: WeightRef | None = None  # (or an array, for values the converter computes)
+    keras3_key: tuple = ()  # sorts slots into Keras 3's `model.variables` order
 
 
 @dataclass
@@ -93,12 +94,21 @@ class WeightPlan:
     groups: list[VarsGroup]
     # per top-level legacy layer group: how its weights were matched ("name"/"order")
     matching: dict[str, str]
+    # trainable variables in the order of the legacy model's `trainable_weights`
+    legacy_trainable: list[Slot] = field(default_factory=list)
+
+    def keras3_trainable(self) -> list[Slot]:
+        """Trainable variables in Keras 3's `model.trainable_variables` order: own variables,
+        then tracked sub-layers, recursively (keras/src/layers/layer.py `variables`)."""
+        slots = [s for g in self.groups for s in g.slots if s.trainable and s.keras3_key]
+        return sorted(slots, key=lambda s: s.keras3_key)
 
     def total_bytes(self) -> int:
         return sum(s.ref.nbytes for g in self.groups for s in g.slots if s.ref is not None)
 
     def assigned(self) -> int:
-        return sum(1 for g in self.groups for s in g.slots if s.ref is not None)
+        return sum(1 for g in self.groups for s in g.slots
+                   if s.ref is not None and not g.path.startswith("optimizer/"))
 
 
 # ---------------------------------------------------------------------------
@@ -432,7 +442,7 @@ def _renamed(entry: dict, prefix: str) -> dict:
 
 
 def _own_slots(entry: dict, path: str, trainable: bool, owner: str,
-               groups: list[VarsGroup]) -> list[Slot]:
+               groups: list[VarsGroup], key: tuple) -> list[Slot]:
     class_name = entry["class_name"]
     config = entry["config"]
     spec = TABLE.classes.get(class_name)
@@ -445,15 +455,16 @@ def _own_slots(entry: dict, path: str, trainable: bool, owner: str,
     if order:
         layout = tuple(sorted(layout, key=lambda e: order.index(e.path) if e.path in order else -1))
     slots = []
-    for layout_entry in layout:
+    for entry_index, layout_entry in enumerate(layout):
         vars_path = f"{path}/{layout_entry.path}/vars" if layout_entry.path else f"{path}/vars"
         sub_name = layout_entry.saveable_name(config["name"])
         group = VarsGroup(vars_path, sub_name)
         present = _present_variables(class_name, config, [v.name for v in layout_entry.variables])
-        for var in layout_entry.variables:
+        for var_index, var in enumerate(layout_entry.variables):
             if var.name in present:
                 slot = Slot(vars_path, var.name, owner, class_name, trainable and var.trainable,
-                            sub_name if layout_entry.path else config["name"])
+                            sub_name if layout_entry.path else config["name"],
+                            keras3_key=key + (0, entry_index, var_index))
                 group.slots.append(slot)
                 slots.append(slot)
         groups.append(group)
@@ -461,7 +472,7 @@ def _own_slots(entry: dict, path: str, trainable: bool, owner: str,
 
 
 def _layer_groups(entry: dict, path: str, trainable: bool, groups: list[VarsGroup],
-                  owner: str | None = None) -> list[Slot]:
+                  owner: str | None = None, key: tuple = ()) -> list[Slot]:
     """Vars groups of one layer (recursing into models and composites); its slots in legacy order."""
     class_name = entry["class_name"]
     config = entry["config"]
@@ -470,22 +481,23 @@ def _layer_groups(entry: dict, path: str, trainable: bool, groups: list[VarsGrou
         groups.append(VarsGroup(f"{path}/vars" if path else "vars", _config_name(entry)))
         used: dict[str, int] = {}
         children = []
-        for layer in keras3_model_layers(entry):
+        for index, layer in enumerate(keras3_model_layers(entry)):
             snake = MODEL_SNAKE.get(layer["class_name"]) or TABLE.classes[layer["class_name"]].snake_name
             child_path = f"{path}/layers/{_unique(snake, used)}" if path else f"layers/{_unique(snake, used)}"
-            children.append((layer, child_path))
+            children.append((layer, child_path, key + (1, index)))
         # Legacy order follows the config's layer order, Keras 3 paths follow its own order.
-        by_name = {_config_name(layer): (layer, p) for layer, p in children}
+        by_name = {_config_name(layer): (layer, p, k) for layer, p, k in children}
         slots: list[Slot] = []
         for layer in model_layers(entry):
             if _config_name(layer) in by_name:
-                child, child_path = by_name[_config_name(layer)]
-                slots.extend(_layer_groups(child, child_path, trainable, groups))
+                child, child_path, child_key = by_name[_config_name(layer)]
+                slots.extend(_layer_groups(child, child_path, trainable, groups, key=child_key))
         return [s for s in slots if s.trainable] + [s for s in slots if not s.trainable]
     owner = owner or legacy_name(entry)
-    slots = _own_slots(entry, path, trainable, owner, groups)
-    for rel, child in _children(entry):
-        slots.extend(_layer_groups(child, f"{path}/{rel}", trainable, groups, owner))
+    slots = _own_slots(entry, path, trainable, owner, groups, key)
+    for child_index, (rel, child) in enumerate(_children(entry)):
+        slots.extend(_layer_groups(child, f"{path}/{rel}", trainable, groups, owner,
+                                   key + (1 + child_index,)))
     # A legacy layer lists its own trainable variables before its non-trainable ones.
     return [s for s in slots if s.trainable] + [s for s in slots if not s.trainable]
 
@@ -527,9 +539,12 @@ def build_plan(model: dict, legacy_weights) -> WeightPlan:
     groups.append(VarsGroup("vars", _config_name(model)))
     used: dict[str, int] = {}
     trainable = model["config"].get("trainable", True) is not False
-    for layer in keras3_model_layers(model):
+    slots_by_layer: dict[str, list[Slot]] = {}
+    for index, layer in enumerate(keras3_model_layers(model)):
         snake = MODEL_SNAKE.get(layer["class_name"]) or TABLE.classes[layer["class_name"]].snake_name
-        slots = _layer_groups(layer, f"layers/{_unique(snake, used)}", trainable, groups)
+        slots = _layer_groups(layer, f"layers/{_unique(snake, used)}", trainable, groups,
+                              key=(1, index))
+        slots_by_layer[_config_name(layer)] = slots
         name = legacy_name(layer)
         refs = legacy_weights(name)
         if not slots and not refs:
@@ -547,4 +562,6 @@ def build_plan(model: dict, legacy_weights) -> WeightPlan:
         for slot, ref in pairs:
             slot.ref = ref
         matching[name] = how
-    return WeightPlan(groups, matching)
+    legacy_trainable = [s for layer in model_layers(model)
+                        for s in slots_by_layer.get(_config_name(layer), []) if s.trainable]
+    return WeightPlan(groups, matching, legacy_trainable)

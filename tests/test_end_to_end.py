@@ -82,7 +82,7 @@ def test_weights_layout_is_what_keras_3_itself_saves(stack_dir, entry, converted
     import kerasmigrate.keras_objects  # noqa: F401
 
     ours = converted(stack_dir, entry)
-    model = keras.saving.load_model(ours, compile=False)
+    model = keras.saving.load_model(ours)  # compiled where the file is: optimizer state too
     resaved = tmp_path / "resaved.keras"
     model.save(resaved)
     with zipfile.ZipFile(ours) as a, zipfile.ZipFile(resaved) as b:

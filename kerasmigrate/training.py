@@ -1,0 +1,216 @@
+"""Compile settings and optimizer state: legacy `training_config` / `optimizer_weights` -> Keras 3.
+
+Keras 3 restores training from `compile_config` in config.json and the
+`optimizer/vars` group of model.weights.h5 (keras/src/trainers/trainer.py
+`compile_from_config`, keras/src/saving/saving_lib.py); its own loader of
+legacy `.h5` files falls back to a fresh optimizer on any mismatch
+("Error in loading the saved optimizer state"). Facts used here:
+
+* Optimizer configs: `lr` became `learning_rate` (Keras 2.3); Keras 2.11+
+  writes `Custom>Adam` with `is_legacy_optimizer`/`jit_compile` (keras 2.11
+  optimizer_experimental); `decay` is Keras 2's per-step inverse time decay,
+  `lr / (1 + decay * iterations)` (keras 2.3.1 optimizers.py,
+  tf_keras optimizer_v2 `_decayed_lr`), which is Keras 3's
+  `InverseTimeDecay(lr, decay_steps=1, decay_rate=decay)`; `epsilon: null`
+  meant `K.epsilon()` = 1e-7.
+* Adam state, by writer (names from real files of each stack):
+  multi-backend Keras 2: `Adam/iterations`, `training/Adam/m_<i>_1`,
+  `v_<i>_1`, `vhat_<i>_1` — anonymous, in `model.trainable_weights` order;
+  tf.keras OptimizerV2: `Adam/iter`, `Adam/<variable>/m`, `.../v`, `.../vhat`;
+  Keras 2.11+: `iteration`, `Adam/m/<variable>`, `Adam/v/<variable>`.
+* Keras 3 Adam variables: `iterations`, `learning_rate` (absent with a
+  schedule), then `momentum`, `velocity` per trainable variable, interleaved,
+  in `model.trainable_variables` order, then `velocity_hat` per variable with
+  amsgrad (keras/src/optimizers/adam.py `build`, base_optimizer.py).
+State is matched to variables by name where the file names them, by the
+legacy order otherwise, and every shape is checked.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kerasmigrate.layout import Slot, VarsGroup, WeightPlan
+from kerasmigrate.reader import LegacyModelFile, WeightRef, read_name_list
+
+OPTIMIZERS = {"Adam", "AdamW", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl"}
+DROPPED_OPTIMIZER_KEYS = {"is_legacy_optimizer", "jit_compile"}
+# Accepted by Keras 3.15's optimizer constructors (keras/src/optimizers/*.py, base_optimizer.py).
+BASE_OPTIMIZER_ARGS = {"learning_rate", "weight_decay", "clipnorm", "clipvalue", "global_clipnorm",
+                       "use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
+                       "gradient_accumulation_steps", "name"}
+OPTIMIZER_ARGS = {
+    "Adam": {"beta_1", "beta_2", "epsilon", "amsgrad"},
+    "AdamW": {"beta_1", "beta_2", "epsilon", "amsgrad"},
+    "SGD": {"momentum", "nesterov"},
+    "RMSprop": {"rho", "momentum", "epsilon", "centered"},
+    "Adagrad": {"initial_accumulator_value", "epsilon"},
+    "Adadelta": {"rho", "epsilon"},
+    "Adamax": {"beta_1", "beta_2", "epsilon"},
+    "Nadam": {"beta_1", "beta_2", "epsilon"},
+    "Ftrl": {"learning_rate_power", "initial_accumulator_value", "l1_regularization_strength",
+             "l2_regularization_strength", "l2_shrinkage_regularization_strength", "beta"},
+}
+KERAS2_EPSILON = 1e-7
+
+
+class NotConverted(Exception):
+    """Part of the training state that cannot be carried over; the report says why."""
+
+
+def _object(module: str, value):
+    if isinstance(value, dict) and "class_name" in value:
+        return {"module": module, "class_name": value["class_name"].split(">")[-1],
+                "config": value.get("config", {}), "registered_name": None}
+    return value
+
+
+def convert_optimizer(optimizer_config: dict) -> dict:
+    class_name = str(optimizer_config.get("class_name", "")).split(">")[-1]
+    if class_name not in OPTIMIZERS:
+        raise NotConverted(f"optimizer {optimizer_config.get('class_name')!r} has no Keras 3 equivalent")
+    config = {("learning_rate" if k == "lr" else k): v
+              for k, v in (optimizer_config.get("config") or {}).items()
+              if k not in DROPPED_OPTIMIZER_KEYS}
+    if "epsilon" in config and config["epsilon"] is None:
+        config["epsilon"] = KERAS2_EPSILON
+    decay = config.pop("decay", 0.0) or 0.0
+    learning_rate = config.get("learning_rate", 0.001)
+    if isinstance(learning_rate, dict):
+        config["learning_rate"] = _object("keras.optimizers.schedules", learning_rate)
+        if decay:
+            raise NotConverted("both a learning-rate schedule and decay are set")
+    elif decay:
+        config["learning_rate"] = {
+            "module": "keras.optimizers.schedules", "class_name": "InverseTimeDecay",
+            "config": {"initial_learning_rate": learning_rate, "decay_steps": 1,
+                       "decay_rate": decay, "staircase": False, "name": "InverseTimeDecay"},
+            "registered_name": None}
+    accepted = BASE_OPTIMIZER_ARGS | OPTIMIZER_ARGS[class_name]
+    unknown = sorted(k for k in config if k not in accepted)
+    if unknown:
+        raise NotConverted(f"optimizer arguments {unknown} have no Keras 3 equivalent")
+    return {"module": "keras.optimizers", "class_name": class_name, "config": config,
+            "registered_name": None}
+
+
+def _metric(value):
+    if isinstance(value, dict) and value.get("class_name") == "MeanMetricWrapper":
+        config = value.get("config") or {}
+        return config.get("fn") or config.get("name")
+    if isinstance(value, dict):
+        return _object("keras.metrics", value)
+    if isinstance(value, list):
+        return [_metric(v) for v in value]
+    return value
+
+
+def _metrics(value):
+    """Legacy metrics, possibly nested per output ([[...]] for one output)."""
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
+        value = value[0]
+    return _metric(value)
+
+
+def _loss(value):
+    if isinstance(value, dict) and "class_name" in value:
+        return _object("keras.losses", value)
+    if isinstance(value, dict):
+        return {k: _loss(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_loss(v) for v in value]
+    return value
+
+
+def convert_compile_config(training_config: dict) -> dict:
+    """Keras 3 `compile_config` for a legacy `training_config`; NotConverted if it cannot be."""
+    optimizer = training_config.get("optimizer_config")
+    if not optimizer:
+        raise NotConverted("the training configuration names no optimizer")
+    if training_config.get("sample_weight_mode") not in (None, "None"):
+        raise NotConverted(f"sample_weight_mode={training_config['sample_weight_mode']!r} has no "
+                           "Keras 3 equivalent")
+    return {
+        "optimizer": convert_optimizer(optimizer),
+        "loss": _loss(training_config.get("loss")),
+        "loss_weights": training_config.get("loss_weights"),
+        "metrics": _metrics(training_config.get("metrics")),
+        "weighted_metrics": _metrics(training_config.get("weighted_metrics")),
+        "run_eagerly": False,
+        "steps_per_execution": 1,
+        "jit_compile": False,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Optimizer state
+# ---------------------------------------------------------------------------
+
+ADAM_SLOTS = {"m": "momentum", "v": "velocity", "vhat": "velocity_hat"}
+ITERATION_NAMES = {"iter", "iterations", "iteration"}
+
+
+def _parse(ref: WeightRef) -> tuple[str, str | None, str | None]:
+    """('iterations'|'slot', slot kind, variable path or None for anonymous)."""
+    parts = ref.components
+    if parts[-1] in ITERATION_NAMES:
+        return "iterations", None, None
+    if len(parts) >= 3 and parts[-1] in ADAM_SLOTS:  # tf.keras OptimizerV2: Adam/<var>/m
+        return "slot", ADAM_SLOTS[parts[-1]], "/".join(parts[1:-1])
+    if len(parts) >= 3 and parts[1] in ADAM_SLOTS:  # Keras 2.11+: Adam/m/<var>
+        return "slot", ADAM_SLOTS[parts[1]], "/".join(parts[2:])
+    last = parts[-1].split("_")[0]
+    if last in ADAM_SLOTS:  # multi-backend Keras 2: training/Adam/m_0_1
+        return "slot", ADAM_SLOTS[last], None
+    return "unknown", None, None
+
+
+def optimizer_state(model: LegacyModelFile, compile_config: dict, plan: WeightPlan,
+                    k3_trainable: list[Slot], legacy_trainable: list[Slot]) -> VarsGroup:
+    """The Keras 3 `optimizer/vars` group for a legacy Adam state; NotConverted otherwise."""
+    optimizer = compile_config["optimizer"]
+    if optimizer["class_name"] not in ("Adam", "AdamW"):
+        raise NotConverted(f"optimizer state of {optimizer['class_name']} is not converted yet")
+    group = model.h5["optimizer_weights"]
+    names = read_name_list(group.attrs, "weight_names") or []
+    refs = [WeightRef(n, group[n].name, tuple(group[n].shape), group[n].dtype.str) for n in names]
+    iterations = [r for r in refs if _parse(r)[0] == "iterations"]
+    slots = [(r, *_parse(r)[1:]) for r in refs if _parse(r)[0] == "slot"]
+    if len(iterations) != 1 or len(slots) + 1 != len(refs):
+        raise NotConverted("the optimizer weights are not an Adam state kerasmigrate recognises")
+    amsgrad = bool(optimizer["config"].get("amsgrad"))
+    wanted = ["momentum", "velocity"] + (["velocity_hat"] if amsgrad else [])
+    by_variable: dict[tuple[int, str], WeightRef] = {}
+    if all(path is not None for _, _, path in slots):
+        index = {s.ref.name.split(":")[0]: i for i, s in enumerate(k3_trainable) if s.ref is not None}
+        for ref, kind, path in slots:
+            if path not in index:
+                raise NotConverted(f"optimizer slot {ref.name!r} names no trainable variable")
+            by_variable[(index[path], kind)] = ref
+    else:  # anonymous: legacy order, one block per kind
+        position = {id(s): i for i, s in enumerate(k3_trainable)}
+        for kind in wanted:
+            block = [r for r, k, _ in slots if k == kind]
+            if len(block) != len(legacy_trainable):
+                raise NotConverted(f"{len(block)} {kind} slots for {len(legacy_trainable)} trainable weights")
+            for ref, slot in zip(block, legacy_trainable):
+                by_variable[(position[id(slot)], kind)] = ref
+    out = VarsGroup("optimizer/vars", optimizer["config"].get("name", "adam"))
+    count = model.h5[iterations[0].dataset_path][()]
+    out.slots.append(_const("iterations", np.asarray(count, dtype=np.int64)))
+    if not isinstance(optimizer["config"].get("learning_rate"), dict):
+        lr = optimizer["config"].get("learning_rate", 0.001)
+        out.slots.append(_const("learning_rate", np.asarray(lr, dtype=np.float32)))
+    blocks = [["momentum", "velocity"]] + ([["velocity_hat"]] if amsgrad else [])
+    for kinds in blocks:
+        for i, variable in enumerate(k3_trainable):
+            for kind in kinds:
+                ref = by_variable.get((i, kind))
+                if ref is None or ref.shape != variable.ref.shape:
+                    raise NotConverted(f"no {kind} slot of the right shape for {variable.ref.name}")
+                out.slots.append(Slot(out.path, kind, variable.owner, "optimizer", False, ref=ref))
+    return out
+
+
+def _const(name: str, value: np.ndarray) -> Slot:
+    return Slot("optimizer/vars", name, "optimizer", "optimizer", False, ref=value)

@@ -1,0 +1,108 @@
+"""Compile settings and Adam state survive: Keras 3 resumes with the file's learning rate and slots.
+
+Checked against the legacy file by the variables' own names, independently of
+how the converter matched them: Keras 3 names a slot `<layer>_<variable>_momentum`;
+the legacy writers name it `Adam/<layer>/<variable>/m`, `Adam/m/<layer>/<variable>`,
+or (multi-backend Keras 2) by position in `model.trainable_weights`.
+"""
+
+import h5py
+import numpy as np
+import pytest
+
+from kerasmigrate import api
+from kerasmigrate.reader import decode_text
+from kerasmigrate.training import ADAM_SLOTS, _parse, convert_compile_config
+
+from .conftest import sample_params
+
+pytestmark = pytest.mark.keras
+
+
+def _legacy_slots(path):
+    """{('hidden/kernel', 'momentum'): array} and the iteration count, from the file itself."""
+    with h5py.File(path, "r") as f:
+        group = f["optimizer_weights"]
+        names = [decode_text(n) for n in group.attrs["weight_names"]]
+        owners = {}  # legacy variable path -> Keras 3 variable name (<layer>_<variable>)
+        trainable = []
+        for layer in ("hidden", "out"):
+            for n in f["model_weights"][layer].attrs["weight_names"]:
+                path = decode_text(n).split(":")[0]
+                owners[path] = f"{layer}_{path.split('/')[-1]}"
+                trainable.append(path)
+        values, iterations, anonymous = {}, None, {}
+        for name in names:
+            parts = [p.split(":")[0] for p in name.split("/")]
+            if parts[-1] in ("iter", "iterations", "iteration"):
+                iterations = int(group[name][()])
+            elif parts[-1] in ADAM_SLOTS:
+                values[("/".join(parts[1:-1]), ADAM_SLOTS[parts[-1]])] = group[name][()]
+            elif parts[1] in ADAM_SLOTS:
+                values[("/".join(parts[2:]), ADAM_SLOTS[parts[1]])] = group[name][()]
+            else:
+                kind, index = parts[-1].split("_")[:2]
+                anonymous[(trainable[int(index)], ADAM_SLOTS[kind])] = group[name][()]
+        merged = {**values, **anonymous}
+        return {(owners[var], kind): value for (var, kind), value in merged.items()}, iterations
+
+
+@pytest.mark.parametrize("stack_dir, entry",
+                         [p for p in sample_params() if p.values[1]["name"] == "compiled_trained"])
+def test_adam_state_and_learning_rate_resume(stack_dir, entry, tmp_path):
+    import keras
+
+    source = stack_dir / entry["file"]
+    target = tmp_path / "m.keras"
+    report = api.convert(source, target)
+    assert any(t.startswith("optimizer state") for t in report.training), report
+    model = keras.saving.load_model(target)  # compile=True: compile_config + optimizer/vars
+    optimizer = model.optimizer
+    assert optimizer.__class__.__name__ == "Adam"
+    assert float(optimizer.learning_rate) == pytest.approx(0.01)
+    expected, iterations = _legacy_slots(source)
+    assert int(optimizer.iterations) == iterations == 1
+    found = 0
+    for variable in optimizer.variables:
+        for (legacy_var, kind), value in expected.items():
+            if variable.name == f"{legacy_var}_{kind}":
+                np.testing.assert_array_equal(np.asarray(variable), value, err_msg=variable.name)
+                found += 1
+    assert found == 8  # momentum and velocity of 2 kernels and 2 biases
+    assert model.loss == "mse"
+
+
+def test_decay_becomes_inverse_time_decay():
+    compile_config = convert_compile_config({
+        "optimizer_config": {"class_name": "SGD", "config": {"lr": 0.1, "decay": 0.01, "momentum": 0.9,
+                                                             "nesterov": False}},
+        "loss": "categorical_crossentropy", "metrics": ["accuracy"]})
+    optimizer = compile_config["optimizer"]
+    assert optimizer["class_name"] == "SGD"
+    assert optimizer["config"]["learning_rate"]["class_name"] == "InverseTimeDecay"
+    assert optimizer["config"]["learning_rate"]["config"] == {
+        "initial_learning_rate": 0.1, "decay_steps": 1, "decay_rate": 0.01, "staircase": False,
+        "name": "InverseTimeDecay"}
+    import keras
+
+    schedule = keras.optimizers.schedules.deserialize(optimizer["config"]["learning_rate"])
+    # Keras 2: lr / (1 + decay * iterations)
+    assert float(schedule(10)) == pytest.approx(0.1 / (1 + 0.01 * 10))
+
+
+def test_unknown_optimizer_argument_is_reported_not_guessed():
+    from kerasmigrate.training import NotConverted
+
+    with pytest.raises(NotConverted, match="schedule_decay"):
+        convert_compile_config({"optimizer_config": {"class_name": "Nadam",
+                                                     "config": {"lr": 0.002, "schedule_decay": 0.004}},
+                                "loss": "mse"})
+
+
+def test_anonymous_names_parse_as_positional():
+    from kerasmigrate.reader import WeightRef
+
+    assert _parse(WeightRef("training/Adam/m_3_1:0", "/x", (2,), "<f4")) == ("slot", "momentum", None)
+    assert _parse(WeightRef("Adam/dense/kernel/v:0", "/x", (2,), "<f4")) == ("slot", "velocity", "dense/kernel")
+    assert _parse(WeightRef("Adam/m/dense/kernel:0", "/x", (2,), "<f4")) == ("slot", "momentum", "dense/kernel")
+    assert _parse(WeightRef("iteration:0", "/x", (), "<i8"))[0] == "iterations"
