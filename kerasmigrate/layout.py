@@ -36,6 +36,8 @@ from kerasmigrate.reader import WeightRef
 VARIABLE_ALIASES: dict[str, dict[str, str]] = {
     "DepthwiseConv1D": {"depthwise_kernel": "kernel"},
     "DepthwiseConv2D": {"depthwise_kernel": "kernel"},
+    # keras/src/applications/convnext.py LayerScale.build: an unnamed weight
+    "LayerScale": {"gamma": "variable"},
 }
 
 # Variables that exist only when a config flag is on: (class set, flag, variable).

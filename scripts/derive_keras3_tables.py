@@ -24,6 +24,7 @@ and exits 1 on a difference (the test suite runs the same comparison).
 from __future__ import annotations
 
 import argparse
+import importlib
 import inspect
 import io
 import json
@@ -132,6 +133,15 @@ SPECS: list[tuple[str, dict, object, str]] = [
     ("Discretization", {"bin_boundaries": [0.0, 1.0]}, (4,), "float32"),
     ("CategoryEncoding", {"num_tokens": 5}, (3,), "int32"),
     ("Hashing", {"num_bins": 5}, (3,), "int32"),
+]
+
+# Layers Keras 3 defines for its applications only (not exported), with the
+# module they live in; tf_keras's applications use layers of the same names.
+APPLICATION_SPECS = [
+    ("keras.src.applications.convnext", "LayerScale", {"init_values": 1e-6, "projection_dim": 4},
+     (4,), "float32"),
+    ("keras.src.applications.inception_resnet_v2", "CustomScaleLayer", {"scale": 0.17},
+     [(4,), (4,)], "float32"),
 ]
 
 # Cells are not called on tensors: their layout comes from an RNN wrapping them
@@ -248,11 +258,11 @@ def _instantiate(value):
     return value
 
 
-def _build(spec):
+def _build(spec, module=keras.layers):
     class_name, kwargs, shape, dtype = spec
     # Sub-layers are auto-named from a per-process counter (`dropout_1`): start fresh.
     keras.backend.clear_session()
-    cls = getattr(keras.layers, class_name)
+    cls = getattr(module, class_name)
     layer = cls(name="probe", **{k: _instantiate(v) for k, v in kwargs.items()})
     if shape == "mha":
         query, value = keras.Input((4, 6)), keras.Input((5, 6))
@@ -300,6 +310,18 @@ def derive() -> dict:
             "module": "keras.layers",
             "snake_name": to_snake_case(cls.__name__),
             "init_args": args,
+            "layout": layout,
+            **_masking(cls, layer),
+        }
+    for module_name, *spec in APPLICATION_SPECS:
+        module = importlib.import_module(module_name)
+        cls, layer, model = _build(tuple(spec), module)
+        layout = []
+        _walk(layer, "", set(), layout)
+        classes[cls.__name__] = {
+            "module": module_name,
+            "snake_name": to_snake_case(cls.__name__),
+            "init_args": _init_args(cls),
             "layout": layout,
             **_masking(cls, layer),
         }

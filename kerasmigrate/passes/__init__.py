@@ -7,6 +7,7 @@ after every class rename (it asks which layers are nested models).
 
 from __future__ import annotations
 
+from kerasmigrate.passes.upgrade.application_layers import application_layers
 from kerasmigrate.passes.upgrade.attention_shapes import attention_shapes
 from kerasmigrate.passes.upgrade.batch_norm_axis import batch_norm_axis
 from kerasmigrate.passes.upgrade.class_aliases import class_aliases
@@ -36,6 +37,7 @@ UPGRADE = (  # applied in this order
     sequential_list_config,
     model_class_to_functional,
     class_aliases,
+    application_layers,
     sequential_input_layer,
     input_layer_batch_shape,
     drop_batch_input_shape,

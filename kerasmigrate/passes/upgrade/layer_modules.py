@@ -28,7 +28,9 @@ def layer_modules(layer: dict) -> dict:
     if class_name in MODEL_MODULES:
         module, registered = MODEL_MODULES[class_name]
     elif class_name in TABLE.classes:
-        module, registered = TABLE.classes[class_name].module, None
+        module = TABLE.classes[class_name].module
+        # Exported layers are found by module; the applications' own classes by name too.
+        registered = None if module == "keras.layers" else class_name
     else:
         return layer  # unknown classes are reported by validation, not guessed here
     if layer.get("module") == module and layer.get("registered_name", "") == registered:
