@@ -106,6 +106,8 @@ def seeded_inputs(model, seed: int = DEFAULT_SEED, batch: int = DEFAULT_BATCH) -
         dtype = str(tensor.dtype)
         if "int" in dtype:
             arrays.append(rs.randint(0, _embedding_vocabulary(model), size=shape).astype(dtype))
+        elif dtype == "string":  # lookup layers: known and unknown tokens alike
+            arrays.append(rs.choice(np.array(["a", "b", "the", "", "zz"]), size=shape))
         elif dtype == "bool":
             arrays.append(rs.randint(0, 2, size=shape).astype(bool))
         else:
@@ -114,6 +116,13 @@ def seeded_inputs(model, seed: int = DEFAULT_SEED, batch: int = DEFAULT_BATCH) -
 
 
 def _predict(model, inputs):
+    if any(x.dtype.kind in "US" for x in inputs):
+        # String inputs (lookup layers): Keras has no dtype for numpy strings; TensorFlow
+        # string tensors, which only the TensorFlow backend accepts, called directly.
+        import tensorflow as tf
+
+        feed = [tf.constant(x) for x in inputs]
+        return _flatten(model(feed[0] if len(feed) == 1 else feed, training=False))
     feed = inputs[0] if len(inputs) == 1 else inputs
     return _flatten(model.predict(feed, verbose=0, batch_size=len(inputs[0])))
 

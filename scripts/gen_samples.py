@@ -485,6 +485,32 @@ def tf_ops(rs):
         "sigmoid, truediv, reshape, transpose")
 
 
+def lookups(rs):
+    """Lookup and encoding layers whose vocabularies live in their config."""
+    StringLookup = _preprocessing_layer("StringLookup")
+    IntegerLookup = _preprocessing_layer("IntegerLookup")
+    CategoryEncoding = _preprocessing_layer("CategoryEncoding")
+    Hashing = _preprocessing_layer("Hashing")
+    Discretization = _preprocessing_layer("Discretization")
+    words = L.Input((3,), name="words", dtype="string")
+    codes = L.Input((3,), name="codes", dtype="int64")
+    values = L.Input((4,), name="values")
+    w = StringLookup(vocabulary=["red", "green", "blue"], name="word_ids")(words)
+    w = CategoryEncoding(num_tokens=5, output_mode="count", name="word_counts")(w)
+    c = IntegerLookup(vocabulary=[7, 11, 13], output_mode="multi_hot", name="code_hot")(codes)
+    h = Hashing(num_bins=4, name="hashed")(codes)
+    h = CategoryEncoding(num_tokens=4, output_mode="multi_hot", name="hash_hot")(h)
+    d = Discretization(bin_boundaries=[-0.5, 0.0, 0.5], name="bins")(values)
+    d = CategoryEncoding(num_tokens=4, output_mode="count", name="bin_counts")(d)
+    f = L.Concatenate(name="cat")([w, c, h, d])
+    out = L.Dense(2, name="out")(f)
+    vocab = np.array(["red", "green", "blue", "pink"])
+    word_ids = vocab[rs.randint(0, 4, size=(BATCH, 3))]
+    code_ids = np.array([7, 11, 13, 5], dtype="int64")[rs.randint(0, 4, size=(BATCH, 3))]
+    return Model([words, codes, values], out, "lookups"), [word_ids, code_ids, floats(rs, (4,))[0]], (
+        "StringLookup/IntegerLookup with vocabularies, CategoryEncoding, Hashing, Discretization")
+
+
 def mixed_precision(rs):
     mp = keras.mixed_precision
     policy = mp.Policy("mixed_float16") if hasattr(mp, "Policy") else mp.experimental.Policy("mixed_float16")
@@ -530,6 +556,7 @@ SAMPLES = [
     ("mixed_precision", mixed_precision),
     ("preprocessing", preprocessing),
     ("tf_ops", tf_ops),
+    ("lookups", lookups),
 ]
 
 

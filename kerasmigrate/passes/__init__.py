@@ -21,6 +21,7 @@ from kerasmigrate.passes.upgrade.hard_sigmoid_keras2 import hard_sigmoid_keras2
 from kerasmigrate.passes.upgrade.input_layer_batch_shape import input_layer_batch_shape
 from kerasmigrate.passes.upgrade.layer_modules import layer_modules
 from kerasmigrate.passes.upgrade.leaky_relu_negative_slope import leaky_relu_negative_slope
+from kerasmigrate.passes.upgrade.lookup_vocabulary import lookup_vocabulary
 from kerasmigrate.passes.upgrade.model_class_to_functional import model_class_to_functional
 from kerasmigrate.passes.upgrade.rnn_implementation import rnn_implementation
 from kerasmigrate.passes.upgrade.rnn_time_major import rnn_time_major
@@ -53,6 +54,7 @@ UPGRADE = (  # applied in this order
     spatial_dropout_noise_shape,
     weightless_trainable,
     attention_shapes,
+    lookup_vocabulary,
     dtype_policy,
     serialized_objects,
     functional_nodes,
