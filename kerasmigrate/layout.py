@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kerasmigrate.keras3 import TABLE, to_snake_case
+from kerasmigrate.keras3 import TABLE
 from kerasmigrate.passes.registry import is_op_entry, model_layers
 from kerasmigrate.reader import WeightRef
 
