@@ -219,6 +219,27 @@ class _Graph:
         self._masks[key] = mask
         return mask
 
+    def prime_masks(self) -> None:
+        """Compute every node's mask inputs first, so `mask_of` never recurses deeply
+        (an EfficientNetB7 chains about 800 layers)."""
+        order, seen = [], set()
+        for name, layer in self.layers.items():
+            for index in range(max(1, len(layer.get("inbound_nodes") or []))):
+                stack = [((name, index), False)]
+                while stack:
+                    key, expanded = stack.pop()
+                    if expanded:
+                        order.append(key)
+                        continue
+                    if key in seen or key[0] not in self.layers:
+                        continue
+                    seen.add(key)
+                    stack.append((key, True))
+                    for t in self._first_arg_tensors(key) if self._node(key) else []:
+                        stack.append(((t[0], t[1]), False))
+        for key in order:
+            self.mask_of(key)
+
     def mask_value(self, mask_node):
         """What a mask computes: merging one mask with itself gives that mask back."""
         return self._values.get(mask_node, mask_node)
@@ -317,6 +338,7 @@ def functional_layer_order(model: dict) -> list[dict]:
     """Keras 3 `Functional.layers` for a converted config (a port of `map_graph`)."""
     config = model["config"]
     graph = _Graph(model)
+    graph.prime_masks()
     layers = graph.layers
 
     def output_node(ref):
@@ -330,20 +352,30 @@ def functional_layer_order(model: dict) -> list[dict]:
     ordered_nodes: list = []
     op_index: dict = {}
 
-    def visit(node_key):
-        if node_key in finished:
-            return
-        if node_key in in_progress:
-            raise LayoutError(f"the graph has a cycle through layer {node_key[0]!r}")
-        operation = node_key if node_key[0] == "#op" else node_key[0]
-        if operation not in op_index:
-            op_index[operation] = len(op_index)
-        in_progress.add(node_key)
-        for parent in graph.parents(node_key):
-            visit(parent)
-        finished.add(node_key)
-        in_progress.discard(node_key)
-        ordered_nodes.append(node_key)
+    def visit(start):
+        # `_build_map_helper`'s depth-first walk, iterative: first visits number the
+        # operations, finished nodes are appended after their parents.
+        stack = [(start, None)]
+        while stack:
+            node_key, parents = stack.pop()
+            if parents is None:
+                if node_key in finished:
+                    continue
+                if node_key in in_progress:
+                    raise LayoutError(f"the graph has a cycle through layer {node_key[0]!r}")
+                operation = node_key if node_key[0] == "#op" else node_key[0]
+                if operation not in op_index:
+                    op_index[operation] = len(op_index)
+                in_progress.add(node_key)
+                parents = iter(graph.parents(node_key))
+            parent = next(parents, None)
+            if parent is None:
+                finished.add(node_key)
+                in_progress.discard(node_key)
+                ordered_nodes.append(node_key)
+            else:
+                stack.append((node_key, parents))
+                stack.append((parent, None))
 
     for ref in _io_list(config["output_layers"]):
         visit(output_node(ref))

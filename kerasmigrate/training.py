@@ -13,15 +13,19 @@ legacy `.h5` files falls back to a fresh optimizer on any mismatch
   tf_keras optimizer_v2 `_decayed_lr`), which is Keras 3's
   `InverseTimeDecay(lr, decay_steps=1, decay_rate=decay)`; `epsilon: null`
   meant `K.epsilon()` = 1e-7.
-* Adam state, by writer (names from real files of each stack):
+* Optimizer state, by writer (Adam names from real files of each stack):
   multi-backend Keras 2: `Adam/iterations`, `training/Adam/m_<i>_1`,
   `v_<i>_1`, `vhat_<i>_1` — anonymous, in `model.trainable_weights` order;
   tf.keras OptimizerV2: `Adam/iter`, `Adam/<variable>/m`, `.../v`, `.../vhat`;
   Keras 2.11+: `iteration`, `Adam/m/<variable>`, `Adam/v/<variable>`.
-* Keras 3 Adam variables: `iterations`, `learning_rate` (absent with a
-  schedule), then `momentum`, `velocity` per trainable variable, interleaved,
-  in `model.trainable_variables` order, then `velocity_hat` per variable with
-  amsgrad (keras/src/optimizers/adam.py `build`, base_optimizer.py).
+* Keras 3 optimizer variables: `iterations`, `learning_rate` (absent with a
+  schedule), then the slots per trainable variable, in
+  `model.trainable_variables` order: Adam `momentum`, `velocity` interleaved,
+  then `velocity_hat` with amsgrad; SGD `momentum` (only with momentum);
+  RMSprop `velocity`, then `momentum`, then `average_gradient`; Adagrad
+  `accumulator` (keras/src/optimizers/*.py `build`, base_optimizer.py).
+  Keras 2's RMSprop accumulator is Keras 3's velocity (same update,
+  `rho * a + (1 - rho) * g**2`).
 State is matched to variables by name where the file names them, by the
 legacy order otherwise, and every shape is checked.
 """
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from kerasmigrate.keras3 import to_snake_case
 from kerasmigrate.layout import Slot, VarsGroup, WeightPlan
 from kerasmigrate.reader import LegacyModelFile, WeightRef, read_name_list
 
@@ -146,62 +151,95 @@ def convert_compile_config(training_config: dict) -> dict:
 # Optimizer state
 # ---------------------------------------------------------------------------
 
-ADAM_SLOTS = {"m": "momentum", "v": "velocity", "vhat": "velocity_hat"}
+# Legacy slot names -> Keras 3 slot names, per optimizer (tf.keras OptimizerV2 and
+# Keras 2.11+ names; multi-backend Keras 2 prefixes `m_<i>`, `moment_<i>`, `accumulator_<i>`).
+LEGACY_SLOTS = {
+    "Adam": {"m": "momentum", "v": "velocity", "vhat": "velocity_hat"},
+    "AdamW": {"m": "momentum", "v": "velocity", "vhat": "velocity_hat"},
+    "SGD": {"momentum": "momentum", "m": "momentum", "moment": "momentum"},
+    "RMSprop": {"rms": "velocity", "velocity": "velocity", "accumulator": "velocity",
+                "momentum": "momentum", "mg": "average_gradient",
+                "average_gradient": "average_gradient"},
+    "Adagrad": {"accumulator": "accumulator"},
+}
+ADAM_SLOTS = LEGACY_SLOTS["Adam"]
 ITERATION_NAMES = {"iter", "iterations", "iteration"}
 
 
-def _parse(ref: WeightRef) -> tuple[str, str | None, str | None]:
-    """('iterations'|'slot', slot kind, variable path or None for anonymous)."""
+def keras3_blocks(class_name: str, config: dict) -> list[list[str]]:
+    """Keras 3 slot kinds, block by block (interleaved per variable inside a block):
+    keras/src/optimizers/adam.py, sgd.py, rmsprop.py, adagrad.py `build`."""
+    if class_name in ("Adam", "AdamW"):
+        return [["momentum", "velocity"]] + ([["velocity_hat"]] if config.get("amsgrad") else [])
+    if class_name == "SGD":
+        return [["momentum"]] if config.get("momentum", 0.0) else []
+    if class_name == "RMSprop":
+        return ([["velocity"]] + ([["momentum"]] if config.get("momentum", 0.0) else [])
+                + ([["average_gradient"]] if config.get("centered") else []))
+    if class_name == "Adagrad":
+        return [["accumulator"]]
+    raise NotConverted(f"optimizer state of {class_name} is not converted yet")
+
+
+def _parse(ref: WeightRef, kinds: dict = ADAM_SLOTS) -> tuple[str, str | None, str | None]:
+    """('iterations'|'slot'|'unknown', Keras 3 slot kind, variable path or None if anonymous)."""
     parts = ref.components
     if parts[-1] in ITERATION_NAMES:
         return "iterations", None, None
-    if len(parts) >= 3 and parts[-1] in ADAM_SLOTS:  # tf.keras OptimizerV2: Adam/<var>/m
-        return "slot", ADAM_SLOTS[parts[-1]], "/".join(parts[1:-1])
-    if len(parts) >= 3 and parts[1] in ADAM_SLOTS:  # Keras 2.11+: Adam/m/<var>
-        return "slot", ADAM_SLOTS[parts[1]], "/".join(parts[2:])
-    last = parts[-1].split("_")[0]
-    if last in ADAM_SLOTS:  # multi-backend Keras 2: training/Adam/m_0_1
-        return "slot", ADAM_SLOTS[last], None
+    if len(parts) >= 3 and parts[-1] in kinds:  # tf.keras OptimizerV2: Adam/<var>/m
+        return "slot", kinds[parts[-1]], "/".join(parts[1:-1])
+    if len(parts) >= 3 and parts[1] in kinds:  # Keras 2.11+: Adam/m/<var>
+        return "slot", kinds[parts[1]], "/".join(parts[2:])
+    prefix = parts[-1].rsplit("_", 2)[0] if parts[-1].count("_") >= 2 else parts[-1].split("_")[0]
+    if prefix in kinds:  # multi-backend Keras 2: training/Adam/m_0_1, training/SGD/moment_0_1
+        return "slot", kinds[prefix], None
+    if parts[-1].startswith("Variable"):  # Keras 2.0-2.2: training/SGD/Variable_3
+        return "slot", None, None
     return "unknown", None, None
 
 
 def optimizer_state(model: LegacyModelFile, compile_config: dict, plan: WeightPlan,
                     k3_trainable: list[Slot], legacy_trainable: list[Slot]) -> VarsGroup:
-    """The Keras 3 `optimizer/vars` group for a legacy Adam state; NotConverted otherwise."""
+    """The Keras 3 `optimizer/vars` group for a legacy optimizer state; NotConverted otherwise."""
     optimizer = compile_config["optimizer"]
-    if optimizer["class_name"] not in ("Adam", "AdamW"):
-        raise NotConverted(f"optimizer state of {optimizer['class_name']} is not converted yet")
+    class_name = optimizer["class_name"]
+    if class_name not in LEGACY_SLOTS:
+        raise NotConverted(f"optimizer state of {class_name} is not converted yet")
+    blocks = keras3_blocks(class_name, optimizer["config"])
+    wanted = [kind for block in blocks for kind in block]
     group = model.h5["optimizer_weights"]
     names = read_name_list(group.attrs, "weight_names") or []
     refs = [WeightRef(n, group[n].name, tuple(group[n].shape), group[n].dtype.str) for n in names]
-    iterations = [r for r in refs if _parse(r)[0] == "iterations"]
-    slots = [(r, *_parse(r)[1:]) for r in refs if _parse(r)[0] == "slot"]
+    parsed = [(r, *_parse(r, LEGACY_SLOTS[class_name])) for r in refs]
+    iterations = [r for r, what, _, _ in parsed if what == "iterations"]
+    slots = [(r, kind, path) for r, what, kind, path in parsed if what == "slot"]
     if len(iterations) != 1 or len(slots) + 1 != len(refs):
-        raise NotConverted("the optimizer weights are not an Adam state kerasmigrate recognises")
-    amsgrad = bool(optimizer["config"].get("amsgrad"))
-    wanted = ["momentum", "velocity"] + (["velocity_hat"] if amsgrad else [])
+        raise NotConverted(f"the optimizer weights are not a {class_name} state kerasmigrate recognises")
     by_variable: dict[tuple[int, str], WeightRef] = {}
-    if all(path is not None for _, _, path in slots):
+    if slots and all(path is not None for _, _, path in slots):
         index = {s.ref.name.split(":")[0]: i for i, s in enumerate(k3_trainable) if s.ref is not None}
         for ref, kind, path in slots:
             if path not in index:
                 raise NotConverted(f"optimizer slot {ref.name!r} names no trainable variable")
             by_variable[(index[path], kind)] = ref
-    else:  # anonymous: legacy order, one block per kind
+    else:  # anonymous: one run per slot kind, in the legacy model.trainable_weights order
         position = {id(s): i for i, s in enumerate(k3_trainable)}
-        for kind in wanted:
-            block = [r for r, k, _ in slots if k == kind]
-            if len(block) != len(legacy_trainable):
-                raise NotConverted(f"{len(block)} {kind} slots for {len(legacy_trainable)} trainable weights")
-            for ref, slot in zip(block, legacy_trainable):
+        n = len(legacy_trainable)
+        if len(slots) % n if n else slots:
+            raise NotConverted(f"{len(slots)} optimizer slots for {n} trainable weights")
+        runs = [slots[i:i + n] for i in range(0, len(slots), n)]
+        legacy_kinds = ([k for k in ("momentum", "velocity", "velocity_hat")]
+                        if class_name in ("Adam", "AdamW") else wanted[:1])
+        for run, kind in zip(runs, legacy_kinds):
+            for (ref, _, _), slot in zip(run, legacy_trainable):
                 by_variable[(position[id(slot)], kind)] = ref
-    out = VarsGroup("optimizer/vars", optimizer["config"].get("name", "adam"))
+    # Keras 3 names an unnamed optimizer after its class, snake_cased ("rm_sprop").
+    out = VarsGroup("optimizer/vars", optimizer["config"].get("name") or to_snake_case(class_name))
     count = model.h5[iterations[0].dataset_path][()]
     out.slots.append(_const("iterations", np.asarray(count, dtype=np.int64)))
     if not isinstance(optimizer["config"].get("learning_rate"), dict):
         lr = optimizer["config"].get("learning_rate", 0.001)
         out.slots.append(_const("learning_rate", np.asarray(lr, dtype=np.float32)))
-    blocks = [["momentum", "velocity"]] + ([["velocity_hat"]] if amsgrad else [])
     for kinds in blocks:
         for i, variable in enumerate(k3_trainable):
             for kind in kinds:

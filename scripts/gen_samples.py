@@ -230,6 +230,16 @@ def compiled_trained(rs):
         "compiled with Adam/mse/mae and trained one step (training_config, optimizer_weights)")
 
 
+def compiled_sgd(rs):
+    model, inputs, _ = compiled_trained(rs)
+    return model, inputs, "compiled with SGD(momentum=0.9, nesterov) and trained one step"
+
+
+def compiled_rmsprop(rs):
+    model, inputs, _ = compiled_trained(rs)
+    return model, inputs, "compiled with RMSprop and trained one step"
+
+
 def weights_only(rs):
     x = L.Input((5,), name="x")
     h = L.Dense(7, activation="relu", name="hidden")(x)
@@ -537,6 +547,8 @@ SAMPLES = [
     ("text_lstm", text_lstm),
     ("embedding", embedding),
     ("compiled_trained", compiled_trained),
+    ("compiled_sgd", compiled_sgd),
+    ("compiled_rmsprop", compiled_rmsprop),
     ("weights_only", weights_only),
     ("dense_family", dense_family),
     ("layer_norm", layer_norm),
@@ -565,6 +577,14 @@ def predict(model, inputs):
     return out if isinstance(out, list) else [out]
 
 
+def optimizer_of(class_name, lr, **kwargs):
+    cls = getattr(keras.optimizers, class_name)
+    try:
+        return cls(learning_rate=lr, **kwargs)
+    except TypeError:  # Keras 1.x and 2.0-2.2 only know lr
+        return cls(lr=lr, **kwargs)
+
+
 def adam(lr):
     try:
         return keras.optimizers.Adam(learning_rate=lr)
@@ -576,8 +596,11 @@ def make_sample(name, builder, outdir, index):
     rs = np.random.RandomState(SEED + index)
     model, inputs, description = builder(rs)
     seed_weights(model, SEED + 100 + index)
-    if name == "compiled_trained":
-        model.compile(optimizer=adam(0.01), loss="mse", metrics=["mae"])
+    if name.startswith("compiled_"):
+        optimizer = {"compiled_trained": lambda: adam(0.01),
+                     "compiled_sgd": lambda: optimizer_of("SGD", 0.05, momentum=0.9, nesterov=True),
+                     "compiled_rmsprop": lambda: optimizer_of("RMSprop", 0.01)}[name]()
+        model.compile(optimizer=optimizer, loss="mse", metrics=["mae"])
         target = rs.uniform(-1.0, 1.0, size=(BATCH, 2)).astype("float32")
         model.train_on_batch(inputs[0], target)
     outputs = predict(model, inputs)

@@ -12,15 +12,23 @@ import pytest
 
 from kerasmigrate import api
 from kerasmigrate.reader import decode_text
-from kerasmigrate.training import ADAM_SLOTS, _parse, convert_compile_config
+from kerasmigrate.training import _parse, convert_compile_config
 
 from .conftest import sample_params
 
 pytestmark = pytest.mark.keras
 
 
+# How each writer names a slot, written out here independently of kerasmigrate/training.py.
+KERAS3_KIND = {"m": "momentum", "v": "velocity", "vhat": "velocity_hat", "momentum": "momentum",
+               "moment": "momentum", "rms": "velocity", "velocity": "velocity",
+               "accumulator": "velocity"}
+OPTIMIZERS = {"compiled_trained": ("Adam", 0.01, 8), "compiled_sgd": ("SGD", 0.05, 4),
+              "compiled_rmsprop": ("RMSprop", 0.01, 4)}
+
+
 def _legacy_slots(path):
-    """{('hidden/kernel', 'momentum'): array} and the iteration count, from the file itself."""
+    """{('hidden_kernel', 'momentum'): array} and the iteration count, from the file itself."""
     with h5py.File(path, "r") as f:
         group = f["optimizer_weights"]
         names = [decode_text(n) for n in group.attrs["weight_names"]]
@@ -31,35 +39,35 @@ def _legacy_slots(path):
                 path = decode_text(n).split(":")[0]
                 owners[path] = f"{layer}_{path.split('/')[-1]}"
                 trainable.append(path)
-        values, iterations, anonymous = {}, None, {}
+        values, iterations = {}, None
         for name in names:
             parts = [p.split(":")[0] for p in name.split("/")]
             if parts[-1] in ("iter", "iterations", "iteration"):
                 iterations = int(group[name][()])
-            elif parts[-1] in ADAM_SLOTS:
-                values[("/".join(parts[1:-1]), ADAM_SLOTS[parts[-1]])] = group[name][()]
-            elif parts[1] in ADAM_SLOTS:
-                values[("/".join(parts[2:]), ADAM_SLOTS[parts[1]])] = group[name][()]
-            else:
+            elif parts[-1] in KERAS3_KIND and len(parts) > 2:  # Opt/<var>/<slot>
+                values[(owners["/".join(parts[1:-1])], KERAS3_KIND[parts[-1]])] = group[name][()]
+            elif parts[1] in KERAS3_KIND and len(parts) > 2:  # Opt/<slot>/<var>
+                values[(owners["/".join(parts[2:])], KERAS3_KIND[parts[1]])] = group[name][()]
+            else:  # training/Opt/<slot>_<index>_1: position in trainable_weights
                 kind, index = parts[-1].split("_")[:2]
-                anonymous[(trainable[int(index)], ADAM_SLOTS[kind])] = group[name][()]
-        merged = {**values, **anonymous}
-        return {(owners[var], kind): value for (var, kind), value in merged.items()}, iterations
+                values[(owners[trainable[int(index)]], KERAS3_KIND[kind])] = group[name][()]
+        return values, iterations
 
 
 @pytest.mark.parametrize("stack_dir, entry",
-                         [p for p in sample_params() if p.values[1]["name"] == "compiled_trained"])
-def test_adam_state_and_learning_rate_resume(stack_dir, entry, tmp_path):
+                         [p for p in sample_params() if p.values[1]["name"] in OPTIMIZERS])
+def test_optimizer_state_and_learning_rate_resume(stack_dir, entry, tmp_path):
     import keras
 
+    class_name, learning_rate, slots = OPTIMIZERS[entry["name"]]
     source = stack_dir / entry["file"]
     target = tmp_path / "m.keras"
     report = api.convert(source, target)
     assert any(t.startswith("optimizer state") for t in report.training), report
     model = keras.saving.load_model(target)  # compile=True: compile_config + optimizer/vars
     optimizer = model.optimizer
-    assert optimizer.__class__.__name__ == "Adam"
-    assert float(optimizer.learning_rate) == pytest.approx(0.01)
+    assert optimizer.__class__.__name__ == class_name
+    assert float(optimizer.learning_rate) == pytest.approx(learning_rate)
     expected, iterations = _legacy_slots(source)
     assert int(optimizer.iterations) == iterations == 1
     found = 0
@@ -68,7 +76,7 @@ def test_adam_state_and_learning_rate_resume(stack_dir, entry, tmp_path):
             if variable.name == f"{legacy_var}_{kind}":
                 np.testing.assert_array_equal(np.asarray(variable), value, err_msg=variable.name)
                 found += 1
-    assert found == 8  # momentum and velocity of 2 kernels and 2 biases
+    assert found == slots  # every slot of 2 kernels and 2 biases
     assert model.loss == "mse"
 
 
