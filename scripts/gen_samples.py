@@ -622,8 +622,6 @@ def make_sample(name, builder, outdir, index):
         model.save(os.path.join(outdir, name + ".h5"))
     if name in EXPECTED_REFUSALS:
         entry.update(kind="refused", refusal=EXPECTED_REFUSALS[name])
-    if "TensorFlowOpLayer" in model.to_json():  # TF 2.0-2.3 op layers: NodeDefs, refused
-        entry.update(kind="refused", refusal="TensorFlowOpLayer")
     return entry
 
 

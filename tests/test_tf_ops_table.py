@@ -18,3 +18,12 @@ def test_op_class_and_arguments(symbol):
     assert {op_arg for op_arg, _ in spec.attributes.values()} <= init
     call = [p for p in inspect.signature(cls.call).parameters if p != "self"]
     assert len(call) >= 1 + len(spec.operands)
+
+
+def test_graph_op_classes_exist():
+    from kerasmigrate.tf_ops import NODE_BINARY, NODE_REDUCTIONS, NODE_UNARY, NUMPY
+
+    classes = list(NODE_UNARY.values()) + [(NUMPY, c) for c in NODE_BINARY.values()] + \
+        [(NUMPY, c) for c in NODE_REDUCTIONS.values()]
+    for module, name in classes:
+        assert hasattr(importlib.import_module(module), name), (module, name)

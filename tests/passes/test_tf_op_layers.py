@@ -65,3 +65,38 @@ def test_waits_for_keras_3_nodes():
     legacy = _model(_tf_op("tf.nn.relu", "nn.relu", [X], {}))
     legacy["config"]["layers"][1]["inbound_nodes"] = [["x", 0, 0, {"name": None}]]
     assert run(legacy, None) is legacy
+
+
+def test_tensorflow_op_layer_node_def_with_constants():
+    """TF 2.0-2.3: `x[:, 1:4] - 0.5` as StridedSlice and Sub NodeDefs."""
+    slice_layer = {
+        "class_name": "TensorFlowOpLayer", "name": "tf_op_layer_strided_slice",
+        "config": {"name": "strided_slice", "trainable": True, "dtype": "float32",
+                   "node_def": {"name": "strided_slice", "op": "StridedSlice",
+                                "input": ["x", "strided_slice/begin", "strided_slice/end",
+                                          "strided_slice/strides"],
+                                "attr": {"begin_mask": {"i": "1"}, "end_mask": {"i": "1"},
+                                         "ellipsis_mask": {"i": "0"}, "new_axis_mask": {"i": "0"},
+                                         "shrink_axis_mask": {"i": "0"}}},
+                   "constants": {"1": [0, 1], "2": [0, 4], "3": [1, 1]}},
+        "inbound_nodes": [{"args": [X], "kwargs": {}}]}
+    sub_layer = {
+        "class_name": "TensorFlowOpLayer", "name": "tf_op_layer_Sub",
+        "config": {"name": "Sub", "node_def": {"name": "Sub", "op": "Sub", "input": ["strided_slice", "Sub/y"]},
+                   "constants": {"1": 0.5}},
+        "inbound_nodes": [{"args": [keras_tensor("tf_op_layer_strided_slice", 0, 0)], "kwargs": {}}]}
+    out = run(_model(slice_layer, sub_layer), None)["config"]["layers"]
+    assert out[1]["class_name"] == "GetItem"
+    assert out[1]["inbound_nodes"][0]["args"] == [X, [
+        {"class_name": "__slice__", "config": {"start": None, "stop": None, "step": None}},
+        {"class_name": "__slice__", "config": {"start": 1, "stop": 4, "step": None}}]]
+    assert out[2]["class_name"] == "Subtract"
+    assert out[2]["inbound_nodes"][0]["args"] == [keras_tensor("tf_op_layer_strided_slice", 0, 0), 0.5]
+
+
+def test_unknown_graph_op_is_refused_by_name():
+    layer = {"class_name": "TensorFlowOpLayer", "name": "tf_op_layer_FFT",
+             "config": {"name": "FFT", "node_def": {"op": "FFT", "input": ["x"]}, "constants": {}},
+             "inbound_nodes": [{"args": [X], "kwargs": {}}]}
+    with pytest.raises(Refusal, match="'FFT'"):
+        run(_model(layer), None)
