@@ -136,6 +136,8 @@ def _describe_model(model: LegacyModelFile) -> dict:
         refusal = None
     except Refusal as exc:
         passes, refusal = {}, str(exc)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        passes, refusal = {}, f"model_config has an unexpected structure ({type(exc).__name__}: {exc})"
     return {
         "keras_version": model.keras_version,
         "backend": model.backend,
