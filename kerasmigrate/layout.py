@@ -153,6 +153,19 @@ MERGE_MASK_CLASSES = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Mini
 PASS_THROUGH_MASK_CLASSES = {"Attention", "AdditiveAttention"}  # the query's mask
 
 
+def _spec(layer: dict):
+    """The Keras 3 class table entry of a layer entry; None for keras.ops nodes and unknown classes."""
+    return None if is_op_entry(layer) else TABLE.classes.get(layer["class_name"])
+
+
+def _passes_input_mask(layer: dict) -> bool:
+    """The output carries the (first) input's mask unchanged: the base `compute_mask`
+    of a masking-aware layer, or attention's query mask."""
+    spec = _spec(layer)
+    return layer["class_name"] in PASS_THROUGH_MASK_CLASSES or (
+        spec is not None and spec.supports_masking and not spec.own_compute_mask)
+
+
 class _Graph:
     """The node graph Keras 3 builds from a converted Functional config, mask ops included."""
 
@@ -191,7 +204,6 @@ class _Graph:
         self._masks[key] = None  # guards against cycles while computing
         layer = self.layers[key[0]]
         cls, config = layer["class_name"], layer["config"]
-        spec = TABLE.classes.get(cls)
         inputs = [(t[0], t[1]) for t in self._first_arg_tensors(key)]
         in_masks = [self.mask_of(t) for t in inputs]
         mask = None
@@ -213,8 +225,7 @@ class _Graph:
                      for i, m in zip(inputs, in_masks)]
             mask = self._op([self._op(parts)])
             self._values[mask] = self._merged_value(in_masks, inputs, mask)
-        elif cls in PASS_THROUGH_MASK_CLASSES or (
-                spec is not None and spec.supports_masking and not spec.own_compute_mask):
+        elif _passes_input_mask(layer):
             mask = in_masks[0] if in_masks else None
         self._masks[key] = mask
         return mask
@@ -256,11 +267,10 @@ class _Graph:
             return []
         args = [(t[0], t[1]) for t in _tensors(node.get("args", []), [])]
         kwargs = node.get("kwargs", {})
-        layer = self.layers[key[0]]
-        spec = None if is_op_entry(layer) else TABLE.classes.get(layer["class_name"])
+        spec = _spec(self.layers[key[0]])
         extra = {}
         if spec is not None and spec.call_takes_mask and "mask" not in kwargs:
-            masks = [self.mask_of((t[0], t[1])) for t in _tensors(node.get("args", [])[:1], [])]
+            masks = [self.mask_of((t[0], t[1])) for t in self._first_arg_tensors(key)]
             if any(masks):
                 extra["mask"] = [m for m in masks if m]
         ordered = []
@@ -300,7 +310,7 @@ def check_merge_masks(model: dict) -> None:
         return
     consumers = {}
     for name, layer in graph.layers.items():
-        spec = None if is_op_entry(layer) else TABLE.classes.get(layer["class_name"])
+        spec = _spec(layer)
         if spec is None or not spec.call_takes_mask:
             continue
         for index in range(len(layer.get("inbound_nodes") or [])):
@@ -322,12 +332,8 @@ def _mask_comes_from(graph: "_Graph", key, merges: set) -> bool:
         if key[0] in merges:
             return True
         layer = graph.layers[key[0]]
-        if is_op_entry(layer):
-            return False
-        spec = TABLE.classes.get(layer["class_name"])
-        passes_mask = layer["class_name"] in RECURRENT_MASK_CLASSES | PASS_THROUGH_MASK_CLASSES or (
-            spec is not None and spec.supports_masking and not spec.own_compute_mask)
-        if not passes_mask or graph.mask_of(key) is None:
+        passes_mask = layer["class_name"] in RECURRENT_MASK_CLASSES or _passes_input_mask(layer)
+        if is_op_entry(layer) or not passes_mask or graph.mask_of(key) is None:
             return False
         inputs = graph._first_arg_tensors(key)
         key = (inputs[0][0], inputs[0][1]) if inputs else None
