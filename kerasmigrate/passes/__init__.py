@@ -7,6 +7,20 @@ after every class rename (it asks which layers are nested models).
 
 from __future__ import annotations
 
+from kerasmigrate.passes.downgrade.attention_score_mode import attention_score_mode
+from kerasmigrate.passes.downgrade.batch_norm_axis import batch_norm_axis as downgrade_batch_norm_axis
+from kerasmigrate.passes.downgrade.conv_groups import conv_groups as downgrade_conv_groups
+from kerasmigrate.passes.downgrade.functional_to_model import functional_to_model
+from kerasmigrate.passes.downgrade.global_pooling_keepdims import global_pooling_keepdims
+from kerasmigrate.passes.downgrade.initializer_variance_scaling import initializer_variance_scaling
+from kerasmigrate.passes.downgrade.input_layer_optional import input_layer_optional
+from kerasmigrate.passes.downgrade.input_layer_ragged import input_layer_ragged
+from kerasmigrate.passes.downgrade.noise_seed import noise_seed
+from kerasmigrate.passes.downgrade.optimizer_config import optimizer_config
+from kerasmigrate.passes.downgrade.optimizer_weights import optimizer_weights
+from kerasmigrate.passes.downgrade.rnn_time_major import rnn_time_major as downgrade_rnn_time_major
+from kerasmigrate.passes.downgrade.training_metric_wrappers import training_metric_wrappers
+from kerasmigrate.passes.downgrade.training_sample_weight_mode import training_sample_weight_mode
 from kerasmigrate.passes.upgrade.application_layers import application_layers
 from kerasmigrate.passes.upgrade.attention_shapes import attention_shapes
 from kerasmigrate.passes.upgrade.batch_norm_axis import batch_norm_axis
@@ -61,4 +75,23 @@ UPGRADE = (  # applied in this order
     tf_op_layers,
     slash_layer_names,
     layer_modules,
+)
+
+# Repairs for old loaders (`kerasmigrate repair --target keras-2.3|tf-2.2|tf-2.4`), in this
+# order; each pass says which targets need it (kerasmigrate/passes/target_passes.py).
+DOWNGRADE = (
+    functional_to_model,
+    input_layer_ragged,
+    input_layer_optional,
+    initializer_variance_scaling,
+    downgrade_conv_groups,
+    downgrade_rnn_time_major,
+    downgrade_batch_norm_axis,
+    global_pooling_keepdims,
+    noise_seed,
+    attention_score_mode,
+    training_sample_weight_mode,
+    training_metric_wrappers,
+    optimizer_config,
+    optimizer_weights,
 )
