@@ -184,5 +184,83 @@ def passes_command(as_json: bool) -> None:
         click.echo(f"{row['name']:<28} {row['since']:<12} {row['summary']}")
 
 
+# --- repair / diagnose -------------------------------------------------------
+
+@main.command("repair")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--target", "-t", required=True, metavar="TARGET",
+              help="Loader to repair for: keras-2.3 (Keras 2.3.1), tf-2.2, tf-2.4.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
+              help="Write the repaired file here (default: in place, keeping PATH.bak).")
+@click.option("--dry-run", is_flag=True, help="Print the config diff; write nothing.")
+@click.option("--no-backup", is_flag=True, help="In place without keeping PATH.bak.")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+@click.option("--keep-lambda", is_flag=True,
+              help="Keep Lambda layers (their bytecode loads only under the writer's Python minor version).")
+@click.option("--json", "as_json", is_flag=True, help="Print the repair report as JSON.")
+@handle_errors
+def repair_command(path, target, output, dry_run, no_backup, force, keep_lambda, as_json) -> None:
+    """Rewrite a model file so that an older Keras loader accepts it (weights untouched)."""
+    from kerasmigrate.repair import repair
+
+    report = repair(path, target, output, dry_run=dry_run, backup=not no_backup, overwrite=force,
+                    allow_lambda=keep_lambda)
+    if as_json:
+        _emit_json({"ok": True, **report.to_dict()})
+        return
+    if dry_run:
+        sys.stdout.write(report.diff)
+    if not report.changed:
+        click.echo(f"{report.input}: nothing to repair for {report.loader}", err=True)
+    elif dry_run:
+        click.echo(f"would repair {report.input} for {report.loader} "
+                   f"({len(report.passes)} rewrites, {len(report.attributes)} attributes re-encoded)", err=True)
+    else:
+        click.echo(f"repaired {report.input} -> {report.output} for {report.loader}"
+                   + (f" (backup {report.backup})" if report.backup else ""), err=True)
+    for name, where in report.passes.items():
+        click.echo(f"  {name}: {', '.join(where[:5])}{' ...' if len(where) > 5 else ''}", err=True)
+    for item in report.training:
+        click.echo(f"  carried over: {item}", err=True)
+    for item in report.dropped:
+        click.echo(f"  not carried over: {item}", err=True)
+
+
+@main.command("diagnose")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--target", "-t", metavar="TARGET",
+              help="One loader: keras-2.3, tf-2.2, tf-2.4 or keras-3 (default: all).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@handle_errors
+def diagnose_command(path, target, as_json) -> None:
+    """Why a model file fails (or will fail) in a loader, and the command that fixes it (no TensorFlow)."""
+    from kerasmigrate.diagnose import diagnose
+
+    result = diagnose(path, target)
+    if as_json:
+        _emit_json(result)
+    else:
+        out = _stdout_console()
+        out.print(f"[bold]{result['file']}[/bold]  ({result.get('format')})", markup=True)
+        for key in ("keras_version", "backend", "writer", "model_class", "note"):
+            if result.get(key):
+                out.print(f"  {key.replace('_', ' ')}: {result[key]}", markup=False)
+        for key, value in (result.get("string_attributes") or {}).items():
+            out.print(f"  attribute {key}: {value}", markup=False)
+        for verdict in result["targets"]:
+            state = ("loads" if verdict["loads"] else "fails" if verdict["loads"] is False
+                     else "may fail" if verdict["findings"] else "loads")
+            out.print(f"\n[bold]{verdict['target']}[/bold] ({verdict['loader']}): {state}", markup=True)
+            for f in verdict["findings"]:
+                extra = f" +{f['more']} more" if f["more"] else ""
+                where = f" [{', '.join(f['where'])}{extra}]" if f["where"] else ""
+                mark = "" if f["repairable"] else " (not repairable)"
+                out.print(f"  - {f['symptom']}{mark}\n      because: {f['cause']}{where}", markup=False)
+            if verdict.get("fix"):
+                out.print(f"  fix: {verdict['fix']}", markup=False)
+    if target is not None and any(v["loads"] is False for v in result["targets"]):
+        sys.exit(EXIT_MISMATCH)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

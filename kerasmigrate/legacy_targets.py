@@ -32,6 +32,8 @@ class LegacyTarget:
     activations: frozenset[str]
     metrics: frozenset[str]
     metric_classes: frozenset[str]
+    regularizers: frozenset[str]
+    constraints: frozenset[str]
     losses: frozenset[str]
 
     def __hash__(self) -> int:
@@ -75,6 +77,7 @@ def legacy_targets() -> dict[str, LegacyTarget]:
             optimizers={k: frozenset(v) for k, v in t["optimizers"].items()},
             activations=frozenset(t["activations"]), metrics=frozenset(t["metrics"]),
             metric_classes=frozenset(t["metric_classes"]),
+            regularizers=frozenset(t["regularizers"]), constraints=frozenset(t["constraints"]),
             losses=frozenset(t["losses"]),
         )
     return out

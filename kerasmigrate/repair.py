@@ -160,10 +160,14 @@ def target_problems(config: dict, target: LegacyTarget, *, allow_lambda: bool = 
                 problems.append(f"{where} ({cls}): activation {value!r} is unknown to "
                                 f"{target.description}")
         for key, value in layer_config.items():
-            if (key.endswith("_initializer") and isinstance(value, dict)
-                    and value.get("class_name") not in target.initializers):
-                problems.append(f"{where} ({cls}): initializer {value.get('class_name')!r} is unknown "
-                                f"to {target.description}")
+            if not isinstance(value, dict) or "class_name" not in value:
+                continue
+            for suffix, known in (("_initializer", target.initializers),
+                                  ("_regularizer", target.regularizers),
+                                  ("_constraint", target.constraints)):
+                if key.endswith(suffix) and value["class_name"] not in known:
+                    problems.append(f"{where} ({cls}): {key} {value['class_name']!r} is unknown "
+                                    f"to {target.description}")
     for cls, where in sorted(unknown.items()):
         hint = CLASS_HINTS.get(cls, f"{target.description} has no such layer class")
         problems.insert(0, f"class {cls} ({hint}): layers {', '.join(where)}")

@@ -69,6 +69,8 @@ def functions_of(module):
 
 def standalone_tables():
     import keras.activations
+    import keras.constraints
+    import keras.regularizers
     import keras.initializers
     import keras.layers
     import keras.losses
@@ -91,11 +93,14 @@ def standalone_tables():
                 optimizers=optimizers, optimizer_base=keras.optimizers.Optimizer,
                 activations=functions_of(keras.activations),
                 metrics=functions_of(keras.metrics), losses=functions_of(keras.losses),
+                regularizers=classes_of(vars(keras.regularizers), keras.regularizers.Regularizer),
+                constraints=classes_of(vars(keras.constraints), keras.constraints.Constraint),
                 metric_classes={})  # measured: Keras 2.3.1 compiles no serialized metric objects
 
 
 def tf_keras_tables():
-    from tensorflow.python.keras import activations, initializers, losses, metrics, models, optimizers
+    from tensorflow.python.keras import (activations, constraints, initializers, losses, metrics, models,
+                                         optimizers, regularizers)
     from tensorflow.python.keras.engine.base_layer import Layer
     from tensorflow.python.keras.layers import serialization
     from tensorflow.python.keras.optimizer_v2 import optimizer_v2
@@ -127,6 +132,8 @@ def tf_keras_tables():
                 optimizers=optimizer_objects, optimizer_base=optimizer_v2.OptimizerV2,
                 activations=functions_of(activations),
                 metrics=functions_of(metrics), losses=functions_of(losses),
+                regularizers=classes_of(vars(regularizers), regularizers.Regularizer),
+                constraints=classes_of(vars(constraints), constraints.Constraint),
                 metric_classes=classes_of(vars(metrics), metrics.Metric))
 
 
@@ -151,6 +158,8 @@ def main():
         "activations": t["activations"],
         "metrics": t["metrics"],
         "metric_classes": sorted(t["metric_classes"]),
+        "regularizers": sorted(t["regularizers"]),
+        "constraints": sorted(t["constraints"]),
         "losses": t["losses"],
     }
     real_stdout.write(json.dumps(result, sort_keys=True) + "\n")

@@ -18,6 +18,7 @@ from kerasmigrate.passes.downgrade.input_layer_ragged import input_layer_ragged
 from kerasmigrate.passes.downgrade.noise_seed import noise_seed
 from kerasmigrate.passes.downgrade.optimizer_config import optimizer_config
 from kerasmigrate.passes.downgrade.optimizer_weights import optimizer_weights
+from kerasmigrate.passes.downgrade.regularizer_l1l2 import regularizer_l1l2
 from kerasmigrate.passes.downgrade.rnn_time_major import rnn_time_major as downgrade_rnn_time_major
 from kerasmigrate.passes.downgrade.training_metric_wrappers import training_metric_wrappers
 from kerasmigrate.passes.downgrade.training_sample_weight_mode import training_sample_weight_mode
@@ -84,6 +85,7 @@ DOWNGRADE = (
     input_layer_ragged,
     input_layer_optional,
     initializer_variance_scaling,
+    regularizer_l1l2,
     downgrade_conv_groups,
     downgrade_rnn_time_major,
     downgrade_batch_norm_axis,
