@@ -7,7 +7,8 @@ initializer, optimizer, activation, metric and loss names that stack's
 deserializers resolve, and for each layer, initializer and optimizer class
 the config keys its constructor takes (its own signature, the signatures up
 the class chain while `**kwargs` is passed on, the keys it pops from
-`kwargs`, and the base class's `allowed_kwargs` set, read from the source).
+`kwargs`, the base class's `allowed_kwargs` set, and the keys the class's own
+`from_config` consumes, read from the source).
 
     scripts/derive_legacy_tables.sh     # runs this in each stack, writes kerasmigrate/data/legacy_targets.json
 """
@@ -25,6 +26,8 @@ sys.stdout, real_stdout = sys.stderr, sys.stdout  # library prints must not reac
 from oracle_compat import API, keras, versions  # noqa: E402
 
 POPPED = re.compile(r"""kwargs\.(?:pop|get)\(\s*['"](\w+)['"]|['"](\w+)['"]\s+in\s+kwargs""")
+FROM_CONFIG = re.compile(r"""['"]([a-z_]+)['"]""")  # every key named in from_config (TF 2.2's Lambda
+# passes its keys to a helper: _parse_function_from_config(config, ..., 'function', 'module', 'function_type'))
 ALLOWED = re.compile(r"allowed_kwargs\s*=\s*\{([^}]*)\}", re.S)
 
 
@@ -36,8 +39,11 @@ def _source(func):
 
 
 def accepted_args(cls, stop):
-    """Config keys `cls(**config)` takes without a TypeError."""
+    """Config keys `cls.from_config(config)` takes without a TypeError."""
     args = set()
+    from_config = cls.__dict__.get("from_config")
+    if from_config is not None:  # keys it consumes before calling the constructor (Lambda, RNN cells)
+        args.update(FROM_CONFIG.findall(_source(from_config.__func__)))
     for klass in inspect.getmro(cls):
         init = klass.__dict__.get("__init__")
         if init is None:

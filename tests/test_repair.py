@@ -1,0 +1,227 @@
+"""repair and diagnose on real sample files, without the old stacks (those are in test_repair_oracle.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from kerasmigrate.cli import main
+from kerasmigrate.diagnose import diagnose
+from kerasmigrate.errors import OutputExistsError
+from kerasmigrate.reader import read_name_list
+from kerasmigrate.repair import RepairRefused, repair
+
+from .conftest import ROOT, SAMPLES
+
+
+def sample(tmp_path, stack, name):
+    path = tmp_path / f"{stack}_{name}.h5"
+    shutil.copyfile(SAMPLES / stack / f"{name}.h5", path)
+    return path
+
+
+def dataset_digests(path, group="model_weights"):
+    out = {}
+    with h5py.File(path, "r") as h5:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                out[name] = (obj.dtype.str, obj.shape, hashlib.sha256(obj[()].tobytes()).hexdigest())
+        h5[group].visititems(visit)
+    return out
+
+
+def string_kind(attrs, key):
+    info = h5py.check_string_dtype(attrs.get_id(key).dtype)
+    return None if info is None else (info.encoding, info.length is None)
+
+
+@pytest.mark.parametrize("target", ["keras-2.3", "tf-2.2"])
+@pytest.mark.parametrize("stack", ["tf2.4", "tf2.12", "tf2.15", "tf_keras2.21"])
+def test_weights_untouched_and_idempotent(tmp_path, stack, target):
+    src = sample(tmp_path, stack, "functional_nested")
+    out = tmp_path / "out.h5"
+    report = repair(src, target, out)
+    assert report.written and report.changed and "functional-to-model" in report.passes
+    assert dataset_digests(src) == dataset_digests(out)
+    again = repair(out, target, tmp_path / "again.h5")
+    assert not again.changed and again.passes == {} and again.attributes == []
+    with h5py.File(out, "r") as h5:
+        config = json.loads(h5.attrs["model_config"])
+        assert config["class_name"] == "Model"
+        for group, key in [("/", "model_config"), ("/", "keras_version"), ("/model_weights", "backend"),
+                           ("/model_weights", "layer_names")]:
+            assert string_kind(h5[group].attrs, key) != ("utf-8", True), f"{group}@{key} is UTF-8 vlen"
+
+
+def test_in_place_keeps_a_backup_and_refuses_to_overwrite_it(tmp_path):
+    path = sample(tmp_path, "tf2.15", "conv_bn")
+    before = path.read_bytes()
+    report = repair(path, "keras-2.3")
+    assert report.backup == str(path) + ".bak"
+    assert (tmp_path / "tf2.15_conv_bn.h5.bak").read_bytes() == before
+    assert path.read_bytes() != before
+    # idempotent in place: nothing to do, no new backup needed, file unchanged
+    after = path.read_bytes()
+    assert not repair(path, "keras-2.3").changed
+    assert path.read_bytes() == after
+    # a further change needs a backup, and an old backup is never overwritten
+    shutil.copyfile(SAMPLES / "tf2.15" / "conv_bn.h5", path)
+    with pytest.raises(OutputExistsError, match="backup"):
+        repair(path, "keras-2.3")
+
+
+def test_dry_run_writes_nothing_and_shows_the_diff(tmp_path):
+    path = sample(tmp_path, "tf2.12", "rnn_lstm_gru")
+    before = path.read_bytes()
+    report = repair(path, "keras-2.3", dry_run=True)
+    assert path.read_bytes() == before and not report.written
+    assert '-  "class_name": "Functional",' in report.diff and '+  "class_name": "Model",' in report.diff
+    assert '-          "time_major": false,' in report.diff
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_existing_output_needs_force(tmp_path):
+    path = sample(tmp_path, "tf2.4", "mlp_sequential")
+    out = tmp_path / "out.h5"
+    out.write_bytes(b"x")
+    with pytest.raises(OutputExistsError):
+        repair(path, "keras-2.3", out)
+    repair(path, "keras-2.3", out, overwrite=True)
+    assert out.read_bytes()[:4] == b"\x89HDF"
+
+
+@pytest.mark.parametrize("target", ["keras-2.3", "tf-2.2"])
+def test_tf_ops_refused_listing_every_layer(tmp_path, target):
+    path = sample(tmp_path, "tf2.15", "tf_ops")
+    with pytest.raises(RepairRefused) as info:
+        repair(path, target, tmp_path / "out.h5")
+    message = str(info.value)
+    assert "TFOpLambda" in message and "SlicingOpLambda" in message and "tf.__operators__.getitem" in message
+    assert not (tmp_path / "out.h5").exists()
+
+
+def test_classes_the_target_lacks_are_refused(tmp_path):
+    with pytest.raises(RepairRefused, match="LayerNormalization.*layer_norm/ln"):
+        repair(sample(tmp_path, "tf2.4", "layer_norm"), "keras-2.3", tmp_path / "o.h5")
+    with pytest.raises(RepairRefused, match="mixed precision"):
+        repair(sample(tmp_path, "tf2.12", "mixed_precision"), "tf-2.2", tmp_path / "o.h5")
+
+
+def test_optimizer_state_reordered_for_tf_2_2(tmp_path):
+    out = tmp_path / "out.h5"
+    report = repair(sample(tmp_path, "tf2.15", "compiled_trained"), "tf-2.2", out)
+    assert any(t.startswith("optimizer state") for t in report.training)
+    with h5py.File(out, "r") as h5:
+        names = read_name_list(h5["optimizer_weights"].attrs, "weight_names")
+        training = json.loads(h5.attrs["training_config"])
+    assert names[0] == "iteration:0"
+    assert [n.split("/")[1] for n in names[1:]] == ["m"] * 4 + ["v"] * 4
+    assert training["optimizer_config"]["class_name"] == "Adam"
+    assert training["sample_weight_mode"] is None
+
+
+def test_optimizer_state_for_keras_2_3_adds_vhat_placeholders(tmp_path):
+    out = tmp_path / "out.h5"
+    repair(sample(tmp_path, "tf2.4", "compiled_trained"), "keras-2.3", out)
+    with h5py.File(out, "r") as h5:
+        group = h5["optimizer_weights"]
+        names = read_name_list(group.attrs, "weight_names")
+        assert len(names) == 13
+        assert [group[n].shape for n in names[-4:]] == [(1,)] * 4
+        assert all(np.all(group[n][()] == 0) for n in names[-4:])
+
+
+def test_weight_decay_drops_the_training_configuration(tmp_path):
+    path = sample(tmp_path, "tf2.15", "compiled_trained")
+    with h5py.File(path, "r+") as h5:
+        training = json.loads(h5.attrs["training_config"])
+        training["optimizer_config"]["config"]["weight_decay"] = 0.004
+        h5.attrs["training_config"] = json.dumps(training)
+    out = tmp_path / "out.h5"
+    report = repair(path, "keras-2.3", out)
+    assert any("weight_decay" in d for d in report.dropped)
+    with h5py.File(out, "r") as h5:
+        assert "training_config" not in h5.attrs and "optimizer_weights" not in h5
+
+
+def test_diagnose_names_the_usual_messages_and_the_fix():
+    result = diagnose(SAMPLES / "tf2.15" / "compiled_trained.h5")
+    by_target = {t["target"]: t for t in result["targets"]}
+    symptoms = [f["symptom"] for f in by_target["keras-2.3"]["findings"]]
+    assert "ValueError: Unknown layer: Functional" in symptoms
+    assert "ValueError: Unknown initializer: GlorotUniform" in symptoms
+    assert any("decode" in s for s in symptoms)
+    assert by_target["keras-2.3"]["fix"].startswith("kerasmigrate repair ")
+    assert by_target["keras-2.3"]["loads"] is False
+    assert result["keras_version"] == "2.15.0"
+
+
+def test_diagnose_keras3_nested_models_and_lambda():
+    nested = diagnose(SAMPLES / "tf2.12" / "nested_three_levels.h5", "keras-3")["targets"][0]
+    assert any("nodes failed to be resolved" in f["symptom"] for f in nested["findings"])
+    assert nested["fix"].startswith("kerasmigrate convert")
+
+
+def test_diagnose_lambda(tmp_path):
+    path = sample(tmp_path, "tf2.4", "mlp_sequential")
+    with h5py.File(path, "r+") as h5:  # the Dropout becomes a Lambda: only its class name matters here
+        config = json.loads(h5.attrs["model_config"])
+        layer = next(l for l in config["config"]["layers"] if l["class_name"] == "Dropout")
+        layer["class_name"] = "Lambda"
+        layer["config"] = {"name": layer["config"]["name"], "function": ["4wAAAA==", None, None],
+                           "function_type": "lambda", "arguments": {}}
+        h5.attrs["model_config"] = json.dumps(config)
+    keras3 = diagnose(path, "keras-3")["targets"][0]
+    assert any("safe_mode" in f["symptom"] for f in keras3["findings"]) and keras3["fix"].startswith(
+        "kerasmigrate map init")
+    old = diagnose(path, "keras-2.3")["targets"][0]
+    assert old["repairable"] is False and any("Lambda" in f["cause"] for f in old["findings"])
+    with pytest.raises(RepairRefused, match="--keep-lambda"):
+        repair(path, "tf-2.2", tmp_path / "o.h5")
+    assert repair(path, "tf-2.2", tmp_path / "o.h5", allow_lambda=True).written
+
+
+def test_diagnose_says_a_repaired_file_loads(tmp_path):
+    out = tmp_path / "out.h5"
+    repair(SAMPLES / "tf2.15" / "functional_nested.h5", "tf-2.2", out)
+    verdict = diagnose(out, "tf-2.2")["targets"][0]
+    assert verdict["loads"] is True and verdict["findings"] == [] and verdict["fix"] is None
+
+
+def test_cli_repair_and_diagnose(tmp_path):
+    path = sample(tmp_path, "tf2.4", "conv_bn")
+    runner = CliRunner()
+    r = runner.invoke(main, ["repair", str(path), "--target", "keras-2.3", "--dry-run"])
+    assert r.exit_code == 0 and '"class_name": "Model"' in r.stdout
+    r = runner.invoke(main, ["diagnose", str(path), "--target", "keras-2.3", "--json"])
+    assert r.exit_code == 1 and json.loads(r.stdout)["targets"][0]["loads"] is False
+    r = runner.invoke(main, ["repair", str(path), "-t", "keras-2.3", "-o", str(tmp_path / "o.h5"), "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["written"] is True
+    r = runner.invoke(main, ["diagnose", str(tmp_path / "o.h5"), "--target", "keras-2.3"])
+    assert r.exit_code == 0
+    r = runner.invoke(main, ["repair", str(SAMPLES / "tf2.4" / "tf_ops.h5"), "-t", "tf-2.2", "-o",
+                             str(tmp_path / "x.h5")])
+    assert r.exit_code == 2 and "TFOpLambda" in r.stderr
+    r = runner.invoke(main, ["repair", str(path), "-t", "keras-9"])
+    assert r.exit_code == 2 and "unknown target" in r.stderr
+
+
+def test_repair_and_diagnose_import_neither_tensorflow_nor_keras(tmp_path):
+    code = (
+        "import sys\n"
+        "from kerasmigrate.repair import repair\n"
+        "from kerasmigrate.diagnose import diagnose\n"
+        f"repair({str(SAMPLES / 'tf2.15' / 'compiled_trained.h5')!r}, 'keras-2.3', {str(tmp_path / 'o.h5')!r})\n"
+        f"diagnose({str(SAMPLES / 'tf2.15' / 'compiled_trained.h5')!r})\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tf_keras')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
