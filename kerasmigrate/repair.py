@@ -11,8 +11,9 @@ datasets are never rewritten.
 
 String attributes are written as the old loaders need them: Keras 2.3.1
 (keras/engine/saving.py) and TF 2.2/2.4 (tensorflow/python/keras/saving/hdf5_format.py)
-call `.decode('utf8')` on `model_config`, `training_config`, `keras_version`,
-`backend`, `layer_names` and `weight_names`; h5py 2.10, which those stacks
+call `.decode('utf8')` on the root `model_config` and `training_config`, on
+`keras_version`, `backend` and `layer_names` of `model_weights`, and on every
+`weight_names` (TF 2.4 too: hdf5_format.py lines 182, 196, 662, 852); h5py 2.10, which those stacks
 use, returns `str` (no `.decode`) for variable-length UTF-8 strings, the
 kind h5py 3 writes for a Python `str`: `AttributeError: 'str' object has no
 attribute 'decode'` (measured: ../shared/oracles/repair-findings.md row 2).
@@ -151,7 +152,7 @@ def target_problems(config: dict, target: LegacyTarget, *, allow_lambda: bool = 
                 problems.append(f"{where} ({cls}): argument {key}={value!r} is unknown to "
                                 f"{target.description}")
         dtype = layer_config.get("dtype")
-        if isinstance(dtype, dict):
+        if isinstance(dtype, dict) and not _policy_loads(dtype, target):
             problems.append(f"{where} ({cls}): dtype policy {json.dumps(dtype)} (mixed precision) "
                             f"cannot be expressed for {target.description}")
         for key in ("activation", "recurrent_activation"):
@@ -172,6 +173,13 @@ def target_problems(config: dict, target: LegacyTarget, *, allow_lambda: bool = 
         hint = CLASS_HINTS.get(cls, f"{target.description} has no such layer class")
         problems.insert(0, f"class {cls} ({hint}): layers {', '.join(where)}")
     return problems
+
+
+def _policy_loads(dtype: dict, target: LegacyTarget) -> bool:
+    """A dtype policy object: TF >= 2.4 writes and reads `Policy` (tensorflow/python/keras/
+    mixed_precision/policy.py at v2.4.0); Keras 2.3.1 has no policies, TF 2.2 only experimental ones."""
+    return (target.api != "keras" and dtype.get("class_name") == "Policy"
+            and tuple(int(p) for p in (target.tf_version or "0").split(".")[:2]) >= (2, 4))
 
 
 def _base_args(entry: dict, target: LegacyTarget) -> dict:
@@ -251,7 +259,7 @@ def _name_attr_keys(attrs, name: str) -> list[str]:
 
 def _string_attrs(h5: h5py.File) -> list[tuple[str, str]]:
     """(group path, attribute) of every string attribute an old loader decodes."""
-    out = [("/", k) for k in ("model_config", "training_config", "keras_version", "backend")]
+    out = [("/", k) for k in ("model_config", "training_config")]
     if "model_weights" in h5:
         weights = h5["model_weights"]
         out += [("/model_weights", k) for k in ("keras_version", "backend")]
