@@ -245,3 +245,36 @@ def test_repair_and_diagnose_import_neither_tensorflow_nor_keras(tmp_path):
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_archive_rows_rewrite_config_json_only(tmp_path, monkeypatch):
+    """The row another target family (.keras archives) plugs in: config.json through `retarget`,
+    every other member copied as stored."""
+    import zipfile
+
+    from kerasmigrate import repair as repair_module
+    from kerasmigrate.api import convert
+
+    archive = tmp_path / "m.keras"
+    convert(SAMPLES / "tf2.15" / "conv_bn.h5", archive)
+
+    def retarget(config, target):
+        if config.get("config", {}).get("name") == "renamed":
+            return config, []
+        return {**config, "config": {**config["config"], "name": "renamed"}}, ["rename-model"]
+
+    row = repair_module.RepairTarget("test-archive", "keras", "a test loader", retarget=retarget)
+    monkeypatch.setitem(repair_module.TARGETS, "test-archive", row)
+    out = tmp_path / "out.keras"
+    report = repair(archive, "test-archive", out)
+    assert report.written and report.passes == {"rename-model": ["config.json"]}
+    with zipfile.ZipFile(archive) as a, zipfile.ZipFile(out) as b:
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():
+            if name == "config.json":
+                assert json.loads(b.read(name))["config"]["name"] == "renamed"
+            else:
+                assert a.read(name) == b.read(name)
+    assert not repair(out, "test-archive", tmp_path / "again.keras").changed
+    with pytest.raises(Exception, match="legacy .h5"):
+        repair(archive, "keras-2.3", tmp_path / "x.h5")
