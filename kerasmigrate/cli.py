@@ -249,7 +249,7 @@ def diagnose_command(path, target, as_json) -> None:
             out.print(f"  attribute {key}: {value}", markup=False)
         for verdict in result["targets"]:
             state = ("loads" if verdict["loads"] else "fails" if verdict["loads"] is False
-                     else "may fail" if verdict["findings"] else "loads")
+                     else "no known blocker")
             out.print(f"\n[bold]{verdict['target']}[/bold] ({verdict['loader']}): {state}", markup=True)
             for f in verdict["findings"]:
                 extra = f" +{f['more']} more" if f["more"] else ""
@@ -260,6 +260,26 @@ def diagnose_command(path, target, as_json) -> None:
                 out.print(f"  fix: {verdict['fix']}", markup=False)
     if target is not None and any(v["loads"] is False for v in result["targets"]):
         sys.exit(EXIT_MISMATCH)
+
+
+@main.command("join")
+@click.argument("weights", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("architecture", type=click.Path(dir_okay=False, path_type=str))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str),
+              help="The full-model .h5 to write.")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@handle_errors
+def join_command(weights, architecture, output, force, as_json) -> None:
+    """Join a weights-only .h5 (save_weights) and its JSON architecture (to_json) into a full model."""
+    from kerasmigrate.join import join
+
+    report = join(weights, architecture, output, overwrite=force)
+    if as_json:
+        _emit_json({"ok": True, **report.to_dict()})
+        return
+    click.echo(f"joined {report.weights} + {report.architecture} -> {report.output} "
+               f"({len(report.layers_with_weights)} layers with weights)", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -278,3 +278,51 @@ def test_archive_rows_rewrite_config_json_only(tmp_path, monkeypatch):
     assert not repair(out, "test-archive", tmp_path / "again.keras").changed
     with pytest.raises(Exception, match="legacy .h5"):
         repair(archive, "keras-2.3", tmp_path / "x.h5")
+
+
+@pytest.mark.parametrize("stack", ["keras2.3", "tf2.2", "tf2.4", "tf2.12", "tf2.15", "tf_keras2.21"])
+def test_join_weights_and_architecture(tmp_path, stack):
+    from kerasmigrate.join import join
+    from kerasmigrate.reader import open_legacy_model
+
+    out = tmp_path / "joined.h5"
+    report = join(SAMPLES / stack / "weights_only.h5", SAMPLES / stack / "weights_only.arch.json", out)
+    assert report.layers_with_weights
+    before = dataset_digests(SAMPLES / stack / "weights_only.h5", "/")
+    assert dataset_digests(out) == before
+    with open_legacy_model(out) as model:
+        assert model.model_config == json.loads((SAMPLES / stack / "weights_only.arch.json").read_text())
+        assert [n for n in model.layer_names if model.weights(n)] == report.layers_with_weights
+
+
+def test_join_refuses_foreign_architecture_and_full_models(tmp_path):
+    from kerasmigrate.errors import UnsupportedError
+    from kerasmigrate.join import join
+
+    with pytest.raises(UnsupportedError, match="not the architecture"):
+        join(SAMPLES / "tf2.4" / "weights_only.h5", _arch_of(tmp_path, "tf2.4", "conv_bn"), tmp_path / "a.h5")
+    with pytest.raises(UnsupportedError, match="already a full model"):
+        join(SAMPLES / "tf2.4" / "conv_bn.h5", SAMPLES / "tf2.4" / "weights_only.arch.json", tmp_path / "b.h5")
+    assert not (tmp_path / "a.h5").exists() and not (tmp_path / "b.h5").exists()
+
+
+def _arch_of(tmp_path, stack, name):
+    with h5py.File(SAMPLES / stack / f"{name}.h5", "r") as h5:
+        text = h5.attrs["model_config"]
+    path = tmp_path / f"{name}.arch.json"
+    path.write_text(text if isinstance(text, str) else text.decode())
+    return path
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("stack", ["keras2.3", "tf2.2", "tf2.15", "tf_keras2.21"])
+def test_joined_file_converts_and_matches_in_keras3(tmp_path, stack):
+    from kerasmigrate.api import convert
+    from kerasmigrate.join import join
+    from kerasmigrate.verify import verify
+
+    joined = tmp_path / "joined.h5"
+    join(SAMPLES / stack / "weights_only.h5", SAMPLES / stack / "weights_only.arch.json", joined)
+    convert(joined, tmp_path / "joined.keras")
+    report = verify(joined, tmp_path / "joined.keras", refs=SAMPLES / stack / "weights_only.refs.npz")
+    assert report.ok and max(o.max_abs for o in report.outputs) <= 1e-5

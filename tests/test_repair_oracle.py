@@ -19,6 +19,8 @@ import h5py
 import numpy as np
 import pytest
 
+from kerasmigrate.join import join
+from kerasmigrate.reader import read_name_list, read_text_attr
 from kerasmigrate.repair import TARGETS, RepairRefused, repair
 
 from .conftest import ROOT, sample_entries
@@ -87,13 +89,22 @@ def repaired(request, tmp_path_factory):
     with h5py.File(utf8, "r+") as h5:
         weights = h5["model_weights"].attrs
         h5.attrs["model_config"] = h5.attrs["model_config"]  # read back as str, written as UTF-8
-        weights["keras_version"] = str(weights["keras_version"])
-        weights["layer_names"] = np.array([str(n) for n in weights["layer_names"]], dtype=h5py.string_dtype())
+        weights["keras_version"] = read_text_attr(weights, "keras_version")
+        weights["layer_names"] = np.array(read_name_list(weights, "layer_names"), dtype=h5py.string_dtype())
     utf8_refs = str(ROOT / "sample_models" / "tf2.4" / "mlp_sequential.refs.npz")
     repair(utf8, target, out_dir / "utf8_repaired.h5")
     originals.append((str(utf8), utf8_refs))
     pairs.append((str(out_dir / "utf8_repaired.h5"), utf8_refs))
     reports["utf8/repaired"] = None
+    # weights-only files joined with their JSON architecture, then repaired
+    for source in SOURCES[target]:
+        joined = out_dir / f"{source}_joined.h5"
+        join(ROOT / "sample_models" / source / "weights_only.h5",
+             ROOT / "sample_models" / source / "weights_only.arch.json", joined)
+        sid = f"joined/{source}"
+        reports[sid] = repair(joined, target, out_dir / f"joined__{source}.h5")
+        pairs.append((str(out_dir / f"joined__{source}.h5"),
+                      str(ROOT / "sample_models" / source / "weights_only.refs.npz")))
     results = _load_all(stack, pairs + originals)
     results[str(out_dir / "utf8__repaired.h5")] = results[str(out_dir / "utf8_repaired.h5")]
     by_id = {sid: results[str(out_dir / f"{sid.replace('/', '__')}.h5")] for sid in reports}
@@ -108,6 +119,7 @@ def test_every_repaired_sample_loads_and_matches(repaired):
     assert not bad, f"{target}: {bad}"
     names = {sid.split("/")[1] for sid in results}
     assert REQUIRED <= names
+    assert {sid for sid in results if sid.startswith("joined/")} == {f"joined/{s}" for s in SOURCES[target]}
     for source in SOURCES[target]:
         assert {n for n in REQUIRED if f"{source}/{n}" in results} == REQUIRED, source
 
