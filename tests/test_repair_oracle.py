@@ -2,7 +2,8 @@
 
 The stacks are built (cached) by ../shared/oracles/setup.sh; every repairable
 sample written by TF 2.4, 2.12, 2.15 and tf_keras 2.21 is repaired for each
-target (keras-2.3, tf-2.2; tf-2.4 for the later writers) and loaded in one process per stack by scripts/load_repaired.py, which
+target (keras-2.3, tf-2.2; tf-2.4 for the later writers), and the samples of
+each of the two old stacks for the other one and loaded in one process per stack by scripts/load_repaired.py, which
 predicts on the refs' inputs. Tolerance: 1e-5 absolute (weights are the
 file's own bytes; the samples differ by <= 1.2e-7), 1e-3 for the float16 sample. Compiled samples must
 come back with their optimizer state, unrepaired files with the loader's
@@ -26,8 +27,8 @@ from kerasmigrate.repair import TARGETS, RepairRefused, repair
 from .conftest import ROOT, sample_entries
 
 ORACLES = ROOT.parent / "shared" / "oracles"
-SOURCES = {"keras-2.3": ("tf2.4", "tf2.12", "tf2.15", "tf_keras2.21"),
-           "tf-2.2": ("tf2.4", "tf2.12", "tf2.15", "tf_keras2.21"),
+SOURCES = {"keras-2.3": ("tf2.2", "tf2.4", "tf2.12", "tf2.15", "tf_keras2.21"),
+           "tf-2.2": ("keras2.3", "tf2.4", "tf2.12", "tf2.15", "tf_keras2.21"),
            "tf-2.4": ("tf2.12", "tf2.15", "tf_keras2.21")}
 ATOL = 1e-5
 ATOL_FLOAT16 = 1e-3  # the mixed_precision samples compute in float16
