@@ -87,7 +87,8 @@ def _keras3_verdict(info: dict, quoted: str) -> dict:
                                      "TensorFlow ops recorded as layers; convert rewrites them as keras.ops",
                                      unknown.pop(cls)))
     for cls, where in unknown.items():
-        findings.append(_finding(f"TypeError: Could not locate class '{cls}'",
+        findings.append(_finding(f"ValueError: Unknown layer: '{cls}' (in a .keras file: TypeError: "
+                                 f"Could not locate class '{cls}')",
                                  "a class that is not built into Keras 3 (custom or removed); it needs a "
                                  "mapping to a registered class", where, repairable=False))
     if info.get("nested_models"):
@@ -136,12 +137,20 @@ def diagnose(path: str | Path, target: str | None = None) -> dict:
         result.update(format="keras-archive", keras_version=version)
         for name in wanted:
             if name == KERAS3:
+                from kerasmigrate.api import _unknown_classes
+
                 old_writer = bool(version) and not str(version).startswith("3.")
                 findings = [_finding(
                     "TypeError: Could not deserialize class 'Functional' because its parent module "
                     "keras.src.engine.functional cannot be imported",
-                    f"written by Keras {version} (tf.keras 2.13-2.15 .keras format)", ["config.json"],
-                    repairable=False)] if old_writer else []
+                    f"written by Keras {version} (tf.keras 2.13-2.15 .keras format); kerasmigrate does "
+                    "not repair these yet", ["config.json"], repairable=False)] if old_writer else []
+                for cls, where in _unknown_classes(archive["config"]).items():
+                    if cls in ("Functional", "Model", "Sequential"):
+                        continue
+                    findings.append(_finding(f"TypeError: Could not locate class '{cls}'",
+                                             "not a Keras 3 built-in class: it must be importable and "
+                                             "registered when the file is loaded", where, repairable=False))
                 result["targets"].append({"target": name, "loader": "Keras 3", "loads": False if findings else None,
                                           "repairable": False, "findings": findings, "fix": None})
             else:

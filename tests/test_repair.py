@@ -326,3 +326,17 @@ def test_joined_file_converts_and_matches_in_keras3(tmp_path, stack):
     convert(joined, tmp_path / "joined.keras")
     report = verify(joined, tmp_path / "joined.keras", refs=SAMPLES / stack / "weights_only.refs.npz")
     assert report.ok and max(o.max_abs for o in report.outputs) <= 1e-5
+
+
+def test_diagnose_keras_archive(tmp_path):
+    """Old loaders cannot open a zip (measured in the three stacks: 'file signature not found')."""
+    from kerasmigrate.api import convert
+
+    archive = tmp_path / "m.keras"
+    convert(SAMPLES / "tf2.15" / "conv_bn.h5", archive)
+    result = diagnose(archive)
+    assert result["format"] == "keras-archive"
+    by_target = {t["target"]: t for t in result["targets"]}
+    assert by_target["tf-2.2"]["loads"] is False
+    assert "file signature not found" in by_target["tf-2.2"]["findings"][0]["symptom"]
+    assert by_target["keras-3"]["findings"] == []
