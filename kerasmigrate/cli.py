@@ -189,7 +189,8 @@ def passes_command(as_json: bool) -> None:
 @main.command("repair")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--target", "-t", required=True, metavar="TARGET",
-              help="Loader to repair for: keras-2.3 (Keras 2.3.1), tf-2.2, tf-2.4.")
+              help="Loader to repair for: keras-2.3 (Keras 2.3.1), tf-2.2, tf-2.4 (.h5 files); "
+                   "keras-3 (.keras archives of tf.keras 2.12-2.15).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
               help="Write the repaired file here (default: in place, keeping PATH.bak).")
 @click.option("--dry-run", is_flag=True, help="Print the config diff; write nothing.")

@@ -91,6 +91,16 @@ def _keras3_verdict(info: dict, quoted: str) -> dict:
                                  f"Could not locate class '{cls}')",
                                  "a class that is not built into Keras 3 (custom or removed); it needs a "
                                  "mapping to a registered class", where, repairable=False))
+    suffix = Path(quoted).suffix.lower()
+    if suffix not in (".h5", ".hdf5"):
+        symptom = ("ValueError: File not found: filepath=... Please ensure the file is an accessible "
+                   "`.keras` zip file." if suffix == ".keras" else
+                   "ValueError: File format not supported: filepath=... Keras 3 only supports V3 `.keras` "
+                   "files and legacy H5 format files (`.h5` extension)")
+        findings.append(_finding(symptom, f"an HDF5 model file named {suffix or 'without a suffix'} (tf.keras "
+                                          "2.12 `model.save('x.keras')` wrote HDF5); Keras 3 chooses its "
+                                          "loader by the file name (keras/src/saving/saving_api.py)",
+                                 ["<file>"]))
     if info.get("nested_models"):
         findings.append(_finding(
             "ValueError: Invalid Functional model configuration ... nodes failed to be resolved",
@@ -143,16 +153,19 @@ def diagnose(path: str | Path, target: str | None = None) -> dict:
                 findings = [_finding(
                     "TypeError: Could not deserialize class 'Functional' because its parent module "
                     "keras.src.engine.functional cannot be imported",
-                    f"written by Keras {version} (tf.keras 2.13-2.15 .keras format); kerasmigrate does "
-                    "not repair these yet", ["config.json"], repairable=False)] if old_writer else []
+                    f"written by Keras {version} (the tf.keras 2.12-2.15 .keras format: Keras 2 module "
+                    "paths, legacy node lists and arguments)", ["config.json"])] if old_writer else []
                 for cls, where in _unknown_classes(archive["config"]).items():
                     if cls in ("Functional", "Model", "Sequential"):
                         continue
                     findings.append(_finding(f"TypeError: Could not locate class '{cls}'",
                                              "not a Keras 3 built-in class: it must be importable and "
                                              "registered when the file is loaded", where, repairable=False))
-                result["targets"].append({"target": name, "loader": "Keras 3", "loads": False if findings else None,
-                                          "repairable": False, "findings": findings, "fix": None})
+                result["targets"].append({
+                    "target": name, "loader": "Keras 3", "loads": False if findings else None,
+                    "repairable": all(f["repairable"] for f in findings), "findings": findings,
+                    "fix": (f"kerasmigrate repair {quoted} --target keras-3 -o {path.stem}.keras3.keras"
+                            if old_writer and all(f["repairable"] for f in findings) else None)})
             else:
                 result["targets"].append({
                     "target": name, "loader": TARGETS[name].description, "loads": False, "repairable": False,

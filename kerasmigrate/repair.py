@@ -80,6 +80,7 @@ class RepairTarget:
     legacy: LegacyTarget | None = None  # h5 targets: what the loader accepts
     retarget: Callable | None = None  # keras targets: (config, target) -> (config, changes)
     stack: str | None = None  # the oracle stack that checks it
+    handler: Callable | None = None  # a whole-file rewrite instead (Keras 2 archives -> Keras 3)
 
 
 def _legacy_rows() -> dict[str, RepairTarget]:
@@ -87,7 +88,12 @@ def _legacy_rows() -> dict[str, RepairTarget]:
             for name, t in legacy_targets().items()}
 
 
-TARGETS: dict[str, RepairTarget] = _legacy_rows()
+TARGETS: dict[str, RepairTarget] = {
+    **_legacy_rows(),
+    # .keras archives of tf.keras 2.12-2.15 for the Keras 3 this project pins (kerasmigrate/keras2_archive.py)
+    "keras-3": RepairTarget("keras-3", "keras", "Keras 3 (.keras archives written by tf.keras 2.12-2.15)",
+                            handler=lambda *a, **k: _upgrade_keras2_archive(*a, **k)),
+}
 
 
 @dataclass
@@ -465,8 +471,13 @@ def repair(path: str | Path, target: str, output: str | Path | None = None, *, d
     row = TARGETS[target]
     kind = sniff(path)
     if row.input_format == "keras":
+        if kind == "hdf5":
+            raise NotAModelFileError(path, f"is an HDF5 model file (whatever its name); for Keras 3 convert "
+                                           f"it: kerasmigrate convert {path} -o {path.stem}.converted.keras")
         if kind != "zip":
             raise NotAModelFileError(path, f"target {target} repairs .keras archives; this file is {kind}")
+        if row.handler is not None:
+            return row.handler(path, row, output, dry_run=dry_run, backup=backup, overwrite=overwrite)
         return _repair_archive(path, row, output, dry_run=dry_run, backup=backup, overwrite=overwrite)
     if kind == "zip":
         raise NotAModelFileError(path, f"is a .keras archive; target {target} loads legacy .h5 files only "
@@ -549,3 +560,31 @@ def _rewrite_archive(source: Path, tmp: Path, config: dict) -> None:
             else:  # copied as stored: same compression, same bytes
                 with zin.open(info) as src, zout.open(info, "w") as dst:
                     shutil.copyfileobj(src, dst, 16 << 20)
+
+
+def _upgrade_keras2_archive(path: Path, row: RepairTarget, output, *, dry_run: bool, backup: bool,
+                            overwrite: bool) -> RepairReport:
+    """A tf.keras 2.12-2.15 archive rewritten for Keras 3 (nothing to do for a Keras 3 archive)."""
+    from kerasmigrate.keras2_archive import is_keras2_archive, read_archive, upgrade_archive
+
+    _, metadata, _ = read_archive(path)
+    out = Path(output) if output is not None else path
+    report = RepairReport(str(path), str(out), row.name, row.description, False, False, None)
+    if not is_keras2_archive(metadata):
+        return report  # written by Keras 3: nothing this target changes
+    report.changed = True
+
+    def rewrite(tmp: Path) -> None:
+        result = upgrade_archive(path, tmp)
+        report.passes = {name: ["config.json"] for name in result["passes"]}
+        report.training, report.dropped = result["training"], result["dropped"]
+        report.diff = _diff("config.json", result["original"], result["config"])
+
+    if dry_run:
+        scratch = Path(tempfile.mkdtemp(prefix="kerasmigrate-"))
+        try:
+            rewrite(scratch / "dry-run.keras")
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return report
+    return _commit(path, out, report, rewrite, backup=backup, overwrite=overwrite)

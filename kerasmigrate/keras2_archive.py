@@ -1,0 +1,240 @@
+"""`.keras` archives written by tf.keras 2.12-2.15, rewritten so that Keras 3 loads them.
+
+Keras 3 refuses them: their config names Keras 2 modules
+(`TypeError: Could not deserialize class 'Functional' because its parent module
+keras.src.engine.functional cannot be imported`), keeps legacy node lists,
+`batch_input_shape` and other Keras 2 arguments, and their compile config
+names Keras 2.11+ optimizer arguments (../shared/docs/legacy-keras-formats.md
+§4.3, C1-C10). The config goes through the same UPGRADE passes as a legacy
+`.h5` file's, after dropping the `build_config` / `compile_config` envelopes
+(Keras 2 `input_shape` build configs do not fit Keras 3's `build`, C4).
+
+The weights need no conversion: Keras 2.15's saving_lib wrote the tree Keras
+3's saving walk reads (`layers/<snake name>/…/vars/<i>`, keras-team/keras
+keras/saving/saving_lib.py at v2.15.0, `_save_state`), measured identical on
+the samples except MultiHeadAttention's sub-layers, stored under their private
+attribute names (`_query_dense` where Keras 3 reads `query_dense`, C5). Each
+Keras 3 variable group of the converted model is therefore looked up at the
+same path (with that alias), its variable count checked, and the values copied
+by the regular writer. Optimizer state (C9: Keras 3 adds `learning_rate` as
+variable 1) is carried over for Adam without amsgrad and SGD, whose Keras 2.15
+layouts are `[iteration, m_0, v_0, m_1, v_1, …]` and `[iteration, m_0, m_1, …]`
+(keras/optimizers/adam.py, sgd.py `build` at v2.15.0); other state is dropped
+and reported. Metric state (`metrics/`, C10) is not restored by Keras 3 and is
+left out.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from kerasmigrate import __version__
+from kerasmigrate.errors import MalformedConfigError, NotAModelFileError, UnsupportedError, WeightMismatchError
+from kerasmigrate.keras3 import TABLE
+from kerasmigrate.layout import (
+    MODEL_SNAKE,
+    Slot,
+    VarsGroup,
+    WeightPlan,
+    _config_name,
+    _layer_groups,
+    _unique,
+    check_merge_masks,
+    keras3_model_layers,
+    model_layers,
+)
+from kerasmigrate.passes import UPGRADE
+from kerasmigrate.passes.refusal import Refusal
+from kerasmigrate.passes.registry import Source, run_passes
+from kerasmigrate.reader import WeightRef
+from kerasmigrate.training import NotConverted, convert_compile_config
+
+# Keras 2.15 attribute names of sub-layers whose Keras 3 names differ (C5).
+PATH_ALIASES = {"/query_dense/": "/_query_dense/", "/key_dense/": "/_key_dense/",
+                "/value_dense/": "/_value_dense/", "/output_dense/": "/_output_dense/"}
+ENVELOPE_KEYS = ("build_config", "compile_config")
+
+
+def is_keras2_archive(metadata: dict) -> bool:
+    version = str(metadata.get("keras_version") or "")
+    return version.startswith("2.")
+
+
+def _strip_envelopes(value):
+    if isinstance(value, dict):
+        return {k: _strip_envelopes(v) for k, v in value.items() if k not in ENVELOPE_KEYS}
+    if isinstance(value, list):
+        return [_strip_envelopes(v) for v in value]
+    return value
+
+
+def _archive_path(keras3_path: str) -> str:
+    path = f"/{keras3_path}/"
+    for new, old in PATH_ALIASES.items():
+        path = path.replace(new, old)
+    return path.strip("/")
+
+
+def _plan(model: dict, h5: h5py.File) -> WeightPlan:
+    """Keras 3's variable groups for `model`, each filled from the same path in the archive."""
+    groups: list[VarsGroup] = [VarsGroup("vars", _config_name(model))]
+    used: dict[str, int] = {}
+    trainable = model["config"].get("trainable", True) is not False
+    slots_by_layer: dict[str, list[Slot]] = {}
+    for index, layer in enumerate(keras3_model_layers(model)):
+        snake = MODEL_SNAKE.get(layer["class_name"]) or TABLE.classes[layer["class_name"]].snake_name
+        slots_by_layer[_config_name(layer)] = _layer_groups(
+            layer, f"layers/{_unique(snake, used)}", trainable, groups, key=(1, index))
+    used_paths = set()
+    for group in groups:
+        if not group.slots:
+            continue
+        source = _archive_path(group.path)
+        stored = h5.get(source)
+        count = len(stored) if isinstance(stored, h5py.Group) else 0
+        if count != len(group.slots):
+            raise WeightMismatchError(None, f"{source}: the archive stores {count} variables, Keras 3 "
+                                            f"expects {len(group.slots)} "
+                                            f"({', '.join(s.var_name for s in group.slots)})")
+        for i, slot in enumerate(group.slots):
+            ds = stored[str(i)]
+            slot.ref = WeightRef(f"{source}/{i}", ds.name, tuple(ds.shape), ds.dtype.str)
+        used_paths.add(source)
+    left = []
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset) and name.startswith("layers/") and name.rsplit("/", 1)[0] not in used_paths:
+            left.append(name)
+    h5.visititems(visit)
+    if left:
+        raise WeightMismatchError(None, f"{len(left)} stored variables belong to no layer of the model: "
+                                        + ", ".join(left[:10]))
+    legacy_trainable = [s for layer in model_layers(model)
+                        for s in slots_by_layer.get(_config_name(layer), []) if s.trainable]
+    return WeightPlan(groups, {name: "path" for name in slots_by_layer}, legacy_trainable)
+
+
+def _optimizer_group(h5: h5py.File, compile_config: dict, plan: WeightPlan) -> VarsGroup:
+    """Keras 3 `optimizer/vars` from Keras 2.15's (C9); NotConverted when it cannot be exact."""
+    optimizer = compile_config["optimizer"]
+    cls, config = optimizer["class_name"], optimizer["config"]
+    stored = h5.get("optimizer/vars")
+    if not isinstance(stored, h5py.Group):
+        raise NotConverted("the archive stores no optimizer variables")
+    legacy = plan.legacy_trainable
+    k3 = plan.keras3_trainable()
+    n = len(legacy)
+    if cls == "Adam" and not config.get("amsgrad"):
+        kinds, per_var = ["momentum", "velocity"], 2
+    elif cls == "SGD" and config.get("momentum"):
+        kinds, per_var = ["momentum"], 1
+    else:
+        raise NotConverted(f"the state of a {cls} optimizer in a Keras 2 archive is not carried over yet")
+    if len(stored) != 1 + per_var * n:
+        raise NotConverted(f"{len(stored)} optimizer variables for {n} trainable variables")
+    position = {id(s): i for i, s in enumerate(legacy)}
+    group = VarsGroup("optimizer/vars", config.get("name") or cls.lower())
+    group.slots.append(_slot_from(stored, "0", "iterations"))
+    if not isinstance(config.get("learning_rate"), dict):
+        group.slots.append(Slot("optimizer/vars", "learning_rate", "optimizer", "optimizer", False,
+                                ref=np.asarray(config.get("learning_rate", 0.001), dtype=np.float32)))
+    for variable in k3:
+        i = position[id(variable)]
+        for k, kind in enumerate(kinds):
+            ref = _slot_from(stored, str(1 + per_var * i + k), kind)
+            if ref.ref.shape != variable.ref.shape:
+                raise NotConverted(f"optimizer variable {1 + per_var * i + k} has shape {ref.ref.shape}, "
+                                   f"{variable.var_name} of {variable.owner} has {variable.ref.shape}")
+            group.slots.append(ref)
+    return group
+
+
+def _slot_from(stored: h5py.Group, key: str, kind: str) -> Slot:
+    ds = stored[key]
+    return Slot("optimizer/vars", kind, "optimizer", "optimizer", False,
+                ref=WeightRef(f"optimizer/vars/{key}", ds.name, tuple(ds.shape), ds.dtype.str))
+
+
+def read_archive(path: Path) -> tuple[dict, dict, bytes]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            if "config.json" not in names or "model.weights.h5" not in names:
+                raise NotAModelFileError(path, "is a zip archive without config.json and model.weights.h5")
+            config = json.loads(zf.read("config.json"))
+            metadata = json.loads(zf.read("metadata.json")) if "metadata.json" in names else {}
+            weights = zf.read("model.weights.h5")
+    except zipfile.BadZipFile as exc:
+        raise NotAModelFileError(path, f"the zip archive is damaged: {exc}") from None
+    except ValueError as exc:
+        raise MalformedConfigError(path, f"config.json is not valid JSON ({exc})") from None
+    return config, metadata, weights
+
+
+def upgrade_archive(path: Path, output: Path) -> dict:
+    """Write `output`, a Keras 3 archive of the Keras 2 archive `path`; returns a report dict."""
+    from kerasmigrate.api import DATE_SAVED, _pass_counts, _validate
+    from kerasmigrate.writer import write_keras_archive
+
+    original, metadata, weights = read_archive(path)
+    if not is_keras2_archive(metadata):
+        raise UnsupportedError(path, f"was written by Keras {metadata.get('keras_version')}, not by "
+                                     "tf.keras 2.12-2.15")
+    source = Source(metadata.get("keras_version"), "tensorflow")
+    try:
+        config, applied = run_passes(_strip_envelopes(original), UPGRADE, source)
+    except Refusal as exc:
+        raise UnsupportedError(path, str(exc)) from None
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise MalformedConfigError(path, f"config.json has an unexpected structure ({type(exc).__name__}: "
+                                         f"{exc})") from None
+    _validate(path, config)
+    for _, entry in _functional_models(config):
+        check_merge_masks(entry)
+    dropped, training = [], []
+    with h5py.File(io.BytesIO(weights), "r") as h5:
+        try:
+            plan = _plan(config, h5)
+        except WeightMismatchError as exc:
+            raise WeightMismatchError(path, exc.message) from None
+        compile_config = original.get("compile_config")
+        if compile_config:
+            try:
+                legacy = {"optimizer_config": compile_config.get("optimizer"),
+                          **{k: compile_config.get(k) for k in ("loss", "metrics", "loss_weights",
+                                                                 "weighted_metrics")}}
+                config["compile_config"] = convert_compile_config(legacy)
+                training.append(f"compile_config ({config['compile_config']['optimizer']['class_name']})")
+                try:
+                    plan.groups.append(_optimizer_group(h5, config["compile_config"], plan))
+                    training.append("optimizer state")
+                except NotConverted as exc:
+                    dropped.append(f"optimizer state: {exc}")
+            except NotConverted as exc:
+                dropped.append(f"compile_config: {exc}")
+        if "metrics" in h5:
+            dropped.append("metric state (Keras 3 does not restore it)")
+        meta = {"keras_version": TABLE.keras_version, "date_saved": DATE_SAVED,
+                "kerasmigrate": {"version": __version__,
+                                 "source": {"keras_version": metadata.get("keras_version"),
+                                            "format": "keras-archive"},
+                                 "passes": sorted(_pass_counts(applied)), "training": training,
+                                 "dropped": dropped}}
+        write_keras_archive(output, config, meta, plan, lambda ref: ref if isinstance(ref, np.ndarray)
+                            else h5[ref.dataset_path])
+    return {"original": original, "config": config, "passes": _pass_counts(applied),
+            "training": training, "dropped": dropped}
+
+
+def _functional_models(config: dict):
+    from kerasmigrate.api import iter_layers
+
+    for where, entry in iter_layers(config):
+        if entry.get("class_name") == "Functional":
+            yield where, entry
