@@ -354,7 +354,7 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
         except OSError as exc:
             raise KerasMigrateError(output_path, f"cannot write the output: {exc}") from None
         weights = [s.ref for g in plan.groups for s in g.slots if isinstance(s.ref, WeightRef)
-                   and not g.path.startswith("optimizer/")]
+                   and s.copy_of is None and not g.path.startswith("optimizer/")]
         return ConversionReport(
             input=str(input_path), output=str(output_path),
             keras_version=model.keras_version, backend=model.backend,
