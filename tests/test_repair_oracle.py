@@ -35,9 +35,10 @@ ATOL_FLOAT16 = 1e-3  # the mixed_precision samples compute in float16
 # What no config edit can express for each target (checked to be refused, not silently passed).
 REFUSED = {
     "keras-2.3": {"attention_family", "layer_norm", "multi_head_attention", "preprocessing", "lookups",
-                  "mixed_precision", "tf_ops"},
-    "tf-2.2": {"multi_head_attention", "preprocessing", "lookups", "mixed_precision", "tf_ops"},
-    "tf-2.4": {"multi_head_attention", "preprocessing", "lookups"},
+                  "mixed_precision", "tf_ops", "text_vectorization"},
+    "tf-2.2": {"multi_head_attention", "preprocessing", "lookups", "mixed_precision", "tf_ops",
+               "text_vectorization"},
+    "tf-2.4": {"multi_head_attention", "preprocessing", "lookups", "text_vectorization"},
 }
 # The families: these must repair for both targets.
 REQUIRED = {"mlp_sequential", "sequential_built", "functional_nested", "sequential_in_functional",
