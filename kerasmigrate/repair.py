@@ -66,8 +66,6 @@ CLASS_HINTS = {
     "TensorFlowOpLayer": "a TensorFlow op recorded as a NodeDef (TF 2.0-2.3); standalone Keras has "
                          "no such layer",
 }
-# Arguments the layer base classes of newer writers add: dropped only with the value that means "off".
-NEUTRAL_BASE_ARGS = {"autocast": lambda v: v is True, "dynamic": lambda v: v is False}
 
 
 @dataclass(frozen=True)
@@ -186,18 +184,6 @@ def _policy_loads(dtype: dict, target: LegacyTarget) -> bool:
     mixed_precision/policy.py at v2.4.0); Keras 2.3.1 has no policies, TF 2.2 only experimental ones."""
     return (target.api != "keras" and dtype.get("class_name") == "Policy"
             and tuple(int(p) for p in (target.tf_version or "0").split(".")[:2]) >= (2, 4))
-
-
-def _base_args(entry: dict, target: LegacyTarget) -> dict:
-    """Drop base-layer arguments of newer writers that hold the value meaning "off"."""
-    config = entry.get("config")
-    if not isinstance(config, dict) or entry.get("class_name") in MODEL_CLASSES:
-        return entry
-    drop = [k for k, ok in NEUTRAL_BASE_ARGS.items()
-            if k in config and not target.accepts_arg(entry.get("class_name"), k) and ok(config[k])]
-    if not drop:
-        return entry
-    return {**entry, "config": {k: v for k, v in config.items() if k not in drop}}
 
 
 def training_problems(training_config: dict, target: LegacyTarget) -> list[str]:
@@ -335,7 +321,6 @@ def plan_h5(path: Path, target: RepairTarget, *, allow_lambda: bool = False) -> 
         report = RepairReport(str(path), None, target.name, target.description, False, False, None)
         try:
             config, applied = run_layer_passes(model.model_config, DOWNGRADE, legacy)
-            config = _strip_base_args(config, legacy)
         except Refusal as exc:
             raise _fail(path, legacy, [str(exc)]) from None
         except (KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -388,13 +373,6 @@ def plan_h5(path: Path, target: RepairTarget, *, allow_lambda: bool = False) -> 
         report.diff = diff
         report.changed = bool(diff) or drop_training or drop_optimizer
         return _Plan(config, training, drop_training, optimizer_order, drop_optimizer, reencode, report)
-
-
-def _strip_base_args(config: dict, target: LegacyTarget) -> dict:
-    from kerasmigrate.passes.registry import Pass, _apply_layer_pass
-
-    bound = Pass("base-layer-args", "layer", lambda e: _base_args(e, target), None, "TF 2.0")
-    return _apply_layer_pass(bound, config, "", [], None)
 
 
 def _optimizer_plan(h5, training: dict, target: LegacyTarget, report: RepairReport):

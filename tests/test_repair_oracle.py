@@ -13,6 +13,7 @@ usual error.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 
@@ -48,15 +49,23 @@ REQUIRED = {"mlp_sequential", "sequential_built", "functional_nested", "sequenti
 pytestmark = pytest.mark.oracle
 
 
+def _stack_env() -> dict:
+    """The environment without what this process's TensorFlow set for itself: importing TF 2.x
+    exports TF2_BEHAVIOR=1, which turns TF 1.15 (the keras2.3 stack) eager and breaks Keras 2.3.1."""
+    drop = {"TF2_BEHAVIOR", "TF_USE_LEGACY_KERAS", "KERAS_BACKEND", "KERAS_HOME"}
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
 def _setup(stack: str) -> None:
-    done = subprocess.run(["bash", str(ORACLES / "setup.sh"), stack], capture_output=True, text=True)
+    done = subprocess.run(["bash", str(ORACLES / "setup.sh"), stack], capture_output=True, text=True,
+                          env=_stack_env())
     assert done.returncode == 0, f"setup.sh {stack} failed:\n{done.stdout}\n{done.stderr}"
 
 
 def _load_all(stack: str, pairs: list[tuple[str, str]]) -> dict[str, dict]:
     args = [f"{path}={refs}" for path, refs in pairs]
     done = subprocess.run(["bash", str(ORACLES / "run.sh"), stack, str(ROOT / "scripts" / "load_repaired.py"),
-                           *args], capture_output=True, text=True, timeout=1800)
+                           *args], capture_output=True, text=True, timeout=1800, env=_stack_env())
     rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert len(rows) == len(pairs), f"{stack}: {len(rows)} answers for {len(pairs)} files\n{done.stderr[-3000:]}"
     return {row["file"]: row for row in rows}
