@@ -163,6 +163,8 @@ def verify_command(original, converted, refs, atol, rtol, seed, as_json) -> None
             table.add_row(str(o.index), str(tuple(o.shape)), f"{o.max_abs:.3g}", f"{o.max_rel:.3g}",
                           "yes" if o.ok else "[red]NO[/red]")
         _stdout_console().print(table)
+        for note in report.notes:
+            click.echo(f"note: {note}", err=True)
         click.echo(f"{'match' if report.ok else 'MISMATCH'}: atol={report.atol:g} rtol={report.rtol:g}",
                    err=True)
     sys.exit(EXIT_OK if report.ok else EXIT_MISMATCH)

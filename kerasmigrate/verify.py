@@ -13,6 +13,8 @@ Keras and TensorFlow are imported here only, and only when `verify` runs.
 from __future__ import annotations
 
 import os
+import sys
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -49,6 +51,7 @@ class VerifyReport:
     rtol: float
     outputs: list[OutputDiff] = field(default_factory=list)
     half_precision: bool = False
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -147,6 +150,22 @@ def _original_outputs(original: Path, inputs: list[np.ndarray]) -> tuple[list[np
     return outputs, f"tf_keras {tf_keras.__version__}"
 
 
+# Keras 3 builds a functional graph recursively (keras/src/ops/function.py
+# `_build_map_helper`), one frame per layer on the longest path: models deeper
+# than Python's default limit of 1000 (ResNetRS420, say) need a higher one.
+DEEP_GRAPH_RECURSION_LIMIT = 20000
+
+
+@contextmanager
+def _recursion_limit(limit: int):
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, previous))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
 def _computes_in_half_precision(model) -> bool:
     return any(getattr(layer, "compute_dtype", "float32") in ("float16", "bfloat16")
                for layer in model._flatten_layers())
@@ -162,8 +181,15 @@ def verify(original: str | Path, converted: str | Path, *, refs: str | Path | No
     import kerasmigrate.keras_objects  # noqa: F401  (functions converted models may reference)
 
     original, converted = Path(original), Path(converted)
+    notes = []
     try:
-        model = keras.saving.load_model(converted, compile=False, safe_mode=True)
+        try:
+            model = keras.saving.load_model(converted, compile=False, safe_mode=True)
+        except RecursionError:
+            with _recursion_limit(DEEP_GRAPH_RECURSION_LIMIT):
+                model = keras.saving.load_model(converted, compile=False, safe_mode=True)
+            notes.append(f"Keras {keras.__version__} walks the layer graph recursively: this model "
+                         f"loads only after sys.setrecursionlimit({DEEP_GRAPH_RECURSION_LIMIT})")
     except Exception as exc:
         raise VerifyError(converted, f"Keras {keras.__version__} cannot load the converted file "
                                      f"({type(exc).__name__}: {str(exc)[:300]})") from None
@@ -183,7 +209,8 @@ def verify(original: str | Path, converted: str | Path, *, refs: str | Path | No
         atol = HALF_PRECISION_ATOL if half else DEFAULT_ATOL
     if rtol is None:
         rtol = HALF_PRECISION_RTOL if half else DEFAULT_RTOL
-    report = VerifyReport(str(original), str(converted), source, atol, rtol, half_precision=half)
+    report = VerifyReport(str(original), str(converted), source, atol, rtol, half_precision=half,
+                          notes=notes)
     if len(actual) != len(expected):
         raise VerifyError(converted, f"the converted model has {len(actual)} outputs, "
                                      f"the original {len(expected)}")
