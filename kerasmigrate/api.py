@@ -24,7 +24,14 @@ from kerasmigrate.errors import (
     WeightMismatchError,
 )
 from kerasmigrate.keras3 import TABLE
-from kerasmigrate.layout import LayoutError, MaskSemanticsError, build_plan, check_merge_masks
+from kerasmigrate.layout import (
+    LAYOUT_KEY,
+    ORDER_KEY,
+    LayoutError,
+    MaskSemanticsError,
+    build_plan,
+    check_merge_masks,
+)
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import (
@@ -274,10 +281,13 @@ def _opener(model: LegacyModelFile):
     return open_dataset
 
 
+BOOKKEEPING_KEYS = {"_legacy_name", LAYOUT_KEY, ORDER_KEY}
+
+
 def _without_legacy_names(value):
-    """The config as written: without the bookkeeping key slash-layer-names leaves."""
+    """The config as written: without the bookkeeping keys passes and mappings leave."""
     if isinstance(value, dict):
-        return {k: _without_legacy_names(v) for k, v in value.items() if k != "_legacy_name"}
+        return {k: _without_legacy_names(v) for k, v in value.items() if k not in BOOKKEEPING_KEYS}
     if isinstance(value, list):
         return [_without_legacy_names(v) for v in value]
     return value

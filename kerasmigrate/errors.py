@@ -68,6 +68,17 @@ class OutputExistsError(KerasMigrateError):
     kind = "output-exists"
 
 
+class MappingError(KerasMigrateError):
+    """A problem in a user mapping (or the module it names); `path` is `mapping.toml:LINE`."""
+
+    kind = "mapping"
+
+    def __init__(self, path, message: str, line: int | None = None):
+        where = f"{path}:{line}" if path is not None and line else path
+        self.line = line
+        super().__init__(where, message)
+
+
 class VerifyError(KerasMigrateError):
     """Verification could not run (not: outputs differ, which is a result)."""
 
