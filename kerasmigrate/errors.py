@@ -47,11 +47,11 @@ class UnknownClassError(KerasMigrateError):
 
     kind = "unknown-class"
 
-    def __init__(self, path, unknown: dict[str, list[str]]):
+    def __init__(self, path, unknown: dict[str, list[str]], message: str | None = None):
         self.unknown = unknown
         parts = [f"{cls} (layers: {', '.join(names)})" for cls, names in sorted(unknown.items())]
         noun = "class" if len(unknown) == 1 else "classes"
-        super().__init__(path, f"no conversion is known for {noun} {'; '.join(parts)}")
+        super().__init__(path, message or f"no conversion is known for {noun} {'; '.join(parts)}")
 
 
 class UnsupportedError(KerasMigrateError):
