@@ -28,6 +28,7 @@ kerasmigrate/custom_module.py. Errors name the mapping file and line.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -521,3 +522,204 @@ def apply(config: dict, mapping: Mapping | None, module, where) -> tuple[dict[st
             if (section, key) not in used_rules:
                 report.unused_rules.append(f"[{section}.{key}]")
     return classes, report
+
+
+# ---------------------------------------------------------------------------
+# map init: a skeleton listing what a file needs
+# ---------------------------------------------------------------------------
+
+BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def toml_key(key: str) -> str:
+    return key if BARE_KEY.match(key) else json.dumps(key)
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)) or value is None:
+        return json.dumps(value) if value is not None else '""'
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list) and all(isinstance(v, (int, float, str, bool)) for v in value):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(json.dumps(value))  # anything else: shown as a JSON string
+
+
+@dataclass
+class _Need:
+    lines: list[str] = field(default_factory=list)  # comment lines describing it
+    where: list[str] = field(default_factory=list)
+
+
+def needs(path: str | Path) -> dict:
+    """What a legacy file needs a mapping for: classes, Lambda layers, functions, TF ops."""
+    from kerasmigrate.api import iter_layers
+    from kerasmigrate.lambda_code import NotBytecode, describe
+    from kerasmigrate.passes import UPGRADE
+    from kerasmigrate.passes.refusal import Refusal
+    from kerasmigrate.passes.registry import Source, is_model_entry, model_layers, run_passes
+    from kerasmigrate.passes.upgrade import tf_op_layers as tf_op_module
+    from kerasmigrate.reader import open_legacy_model
+
+    out = {"classes": {}, "lambdas": {}, "functions": {}, "tf_ops": [], "problems": []}
+    with open_legacy_model(path) as model:
+        out["writer"] = f"{model.keras_version or 'unknown Keras'}, {model.backend or 'backend not recorded'}"
+        try:
+            config, _ = run_passes(model.model_config, [p for p in UPGRADE if p is not tf_op_module.tf_op_layers],
+                                   Source(model.keras_version, model.backend))
+        except Refusal as exc:
+            config = model.model_config
+            out["problems"].append(str(exc))
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:
+            raise MappingError(path, f"model_config has an unexpected structure ({exc})") from None
+        for where, entry in iter_layers(config):
+            if is_model_entry(entry) and entry.get("class_name") == "Functional":
+                for layer in model_layers(entry):
+                    if layer.get("class_name") in tf_op_module.OP_CLASSES:
+                        try:
+                            tf_op_module._convert(layer)
+                        except Refusal as exc:
+                            out["tf_ops"].append(f"{where}/{layer.get('name')}: {exc}")
+            cfg = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+            name = cfg.get("name", "?")
+            if is_stored_lambda(entry):
+                info = {"layer": name, "where": where, "output_shape": cfg.get("output_shape"),
+                        "function_type": cfg.get("function_type"), "module": cfg.get("module")}
+                function = cfg.get("function")
+                if cfg.get("function_type") == "function" or isinstance(function, str) and not function.strip().startswith(("4", "c", "\u00e3")):
+                    info["function"] = function if isinstance(function, str) else None
+                try:
+                    code = describe(function)
+                    info.update(function=info.get("function") or code.name, python=code.python,
+                                names=code.names, constants=code.constants, qualname=code.qualname)
+                except NotBytecode as exc:
+                    info.setdefault("bytecode", f"not readable ({exc})")
+                out["lambdas"][name] = info
+            elif _is_unknown_class(entry) and entry.get("class_name") not in tf_op_module.OP_CLASSES \
+                    and entry.get("class_name") != "Lambda":
+                cls = str(entry.get("class_name"))
+                item = out["classes"].setdefault(cls, {
+                    "module": entry.get("module"), "registered_name": entry.get("registered_name")
+                    or (cls if ">" in cls else None), "layers": [], "config": {}, "weights": {}})
+                item["layers"].append(where)
+                item["config"] = {k: v for k, v in cfg.items() if k not in BASE_CONFIG_KEYS}
+                stored = model.weights(entry.get("_legacy_name") or name) if name in model.layer_names else []
+                item["weights"][name] = [(w.basename, list(w.shape)) for w in stored]
+            for key in ACTIVATION_KEYS:
+                if key in cfg and not is_known_function(cfg[key]):
+                    out["functions"].setdefault(function_name(cfg[key]), []).append(f"{where}.{key}")
+    return out
+
+
+def skeleton(paths: list[str | Path]) -> str:
+    """A mapping.toml to fill in: every rule the files need, with commented lines."""
+    found = [(Path(p), needs(p)) for p in paths]
+    lines = ["# kerasmigrate mapping, written by `kerasmigrate map init` for:"]
+    for path, need in found:
+        lines.append(f"#   {path} ({need['writer']})")
+    lines += [
+        "# Fill in every rule (uncomment its lines), then:",
+        "#   kerasmigrate convert MODEL --mapping THIS_FILE",
+        "# Targets in your own Keras 3 module (classes, registered functions) need it named here or",
+        "# with --custom-module; kerasmigrate imports it (and Keras) to check them.",
+        '# custom_module = "my_layers.py"',
+        "",
+    ]
+    classes: dict = {}
+    lambdas: dict = {}
+    functions: dict = {}
+    for path, need in found:
+        for cls, item in need["classes"].items():
+            merged = classes.setdefault(cls, {**item, "layers": [], "weights": {}, "files": []})
+            merged["layers"] += item["layers"]
+            merged["weights"].update(item["weights"])
+            merged["files"].append(path.name)
+        for name, info in need["lambdas"].items():
+            lambdas.setdefault(name, {**info, "files": []})["files"].append(path.name)
+        for fname, where in need["functions"].items():
+            functions.setdefault(fname, []).extend(where)
+        for op in need["tf_ops"]:
+            lines.append(f"# TF op layer {op} ({path.name}): no mapping can replace it yet")
+        for problem in need["problems"]:
+            lines.append(f"# {path.name}: {problem}")
+    for cls, item in sorted(classes.items()):
+        registered = item["registered_name"]
+        lines.append(f"# Class {cls}: layers {', '.join(item['layers'])}")
+        lines.append(f"#   module: {item['module'] or 'not recorded'}; registered name: "
+                     f"{registered or 'not registered'}")
+        if item["config"]:
+            lines.append("#   config: " + ", ".join(f"{k}={json.dumps(v)}" for k, v in item["config"].items()))
+        for layer, weights in item["weights"].items():
+            shown = ", ".join(f"{n} {tuple(s)}" for n, s in weights) or "none"
+            lines.append(f"#   stored weights of {layer}: {shown}")
+        header = f"[classes.{toml_key(cls)}]"
+        if registered:
+            lines.append(f"#   matched without a rule when custom_module registers {registered}; or:")
+            header = "# " + header
+        lines.append(header)
+        lines.append(f'# target = "{cls.split(">")[-1]}"            # a Keras 3 layer class of custom_module')
+        if item["config"]:
+            pairs = ", ".join(f"{toml_key(k)} = {json.dumps(k)}" for k in item["config"])
+            lines.append(f"# rename_args = {{ {pairs} }}   # old argument = new argument")
+            lines.append(f"# drop_args = [{', '.join(json.dumps(k) for k in item['config'])}]")
+        names = sorted({n for ws in item["weights"].values() for n, _ in ws})
+        if names:
+            pairs = ", ".join(f"{toml_key(n)} = {json.dumps(n)}" for n in names)
+            lines.append(f"# weights = {{ {pairs} }}   # stored name = Keras 3 variable name")
+        lines.append("")
+    for fname, where in sorted(functions.items()):
+        lines.append(f"# Function {fname}: {', '.join(where)}")
+        if ">" in fname:
+            lines.append(f"#   matched without a rule when custom_module registers {fname}; or:")
+        lines.append(("# " if ">" in fname else "") + f"[functions.{toml_key(fname)}]")
+        lines.append(f'# target = "MyPackage>{fname.split(">")[-1]}"   # a registered function, '
+                     "or a Keras 3 activation name")
+        lines.append("")
+    for name, info in sorted(lambdas.items()):
+        described = [f"function {info.get('function') or 'unknown'}"]
+        if info.get("python"):
+            described.append(f"bytecode written by Python {info['python']}")
+        if info.get("bytecode"):
+            described.append(f"bytecode {info['bytecode']}")
+        lines.append(f"# Lambda layer {info['where']}: " + ", ".join(described))
+        if info.get("names"):
+            lines.append(f"#   names it uses: {', '.join(info['names'])}")
+        if info.get("constants"):
+            lines.append(f"#   constants: {', '.join(json.dumps(c) for c in info['constants'][:12])}")
+        lines.append(f"#   output_shape: {json.dumps(info.get('output_shape')) if info.get('output_shape') is not None else 'not recorded'}")
+        lines.append(f"[lambdas.{toml_key(name)}]")
+        lines.append('# function = "MyPackage>my_function"   # a registered function, called by a Keras 3 Lambda')
+        lines.append("# output_shape = [...]                 # optional, without the batch dimension")
+        lines.append('# layer = "Rescaling"                   # or a built-in layer that computes the same')
+        lines.append("# config = { scale = 1.0, offset = 0.0 }")
+        lines.append("")
+    text = "\n".join(lines).rstrip("\n") + "\n"
+    tomllib.loads(text)  # the skeleton itself is valid TOML
+    return text
+
+
+def write_skeleton(paths: list[str | Path], output: str | Path, *, overwrite: bool = False) -> dict:
+    """Write `skeleton(paths)` to `output` atomically; returns how many rules it holds."""
+    import os
+    import tempfile
+
+    from kerasmigrate.errors import OutputExistsError
+
+    output = Path(output)
+    if output.exists() and not overwrite:
+        raise OutputExistsError(output, "already exists (use --force to replace it)")
+    if any(output.resolve() == Path(p).resolve() for p in paths if Path(p).exists()):
+        raise OutputExistsError(output, "the output would overwrite an input")
+    text = skeleton(paths)
+    fd, tmp = tempfile.mkstemp(dir=output.parent if str(output.parent) else ".", prefix=".mapping-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return {"classes": text.count("\n# Class "), "lambdas": text.count("\n# Lambda layer "),
+            "functions": text.count("\n# Function "), "tf_ops": text.count("\n# TF op layer ")}
