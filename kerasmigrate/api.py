@@ -364,7 +364,8 @@ def _user_classes(input_path: Path, config: dict, mapping: user_mapping.Mapping 
                                 variable_aliases=aliases)
     # Measure what the user's classes build, on the model Keras 3 builds from this config.
     with keras3_user_classes(specs):
-        model = module.build(_without_legacy_names(config), str(input_path))
+        model = module.build(_without_legacy_names(config),
+                             f"{input_path} (with {mapping.path if mapping and mapping.path else module_where})")
         for name, user in classes.items():
             masking = None
             for chain, entry in user.entries:

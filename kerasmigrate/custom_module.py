@@ -120,8 +120,11 @@ class CustomModule:
         try:
             return keras.saving.deserialize_keras_object(config, safe_mode=True)
         except Exception as exc:
+            # Keras wraps the cause; its own words come last ("Exception encountered: ...").
+            text = " ".join(str(exc).split())
+            cause = text.rsplit("Exception encountered:", 1)[-1].strip()
             raise MappingError(where, "Keras 3 cannot build the converted model with the mapped "
-                                      f"classes ({type(exc).__name__}: {str(exc)[:400]})") from None
+                                      f"classes: {cause[:400]}") from None
 
     def measure(self, model, names: list[str]) -> tuple[list, dict]:
         """(weight layout [[path, [[name, trainable]...], saveable name]...], masking) of the

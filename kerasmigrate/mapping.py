@@ -344,6 +344,8 @@ def class_rule_for(mapping: Mapping | None, entry: dict) -> ClassRule | None:
 def rewrite_class(entry: dict, rule: ClassRule | None, target: ResolvedClass) -> dict:
     """A custom class entry as Keras 3 serializes the user's class (config args renamed/dropped)."""
     config = dict(entry["config"])
+    if "name" not in config and isinstance(entry.get("name"), str):
+        config["name"] = entry["name"]  # subclassed models without get_config store only this
     if rule is not None:
         for old, new in rule.rename_args.items():
             if old in config:
@@ -418,7 +420,8 @@ def _layer_entries(entry: dict, chain: tuple = ()):
     from kerasmigrate.passes.registry import child_entries, is_model_entry, model_layers
 
     for layer in model_layers(entry):
-        here = chain + (layer["config"]["name"],) if isinstance(layer.get("config"), dict) else chain
+        cfg = layer.get("config") if isinstance(layer.get("config"), dict) else {}
+        here = chain + (cfg.get("name") or layer.get("name"),)
         yield here, layer
         if is_model_entry(layer):
             yield from _layer_entries(layer, here)
@@ -586,6 +589,7 @@ def needs(path: str | Path) -> dict:
             name = cfg.get("name", "?")
             if is_stored_lambda(entry):
                 info = {"layer": name, "where": where, "output_shape": cfg.get("output_shape"),
+                        "output_shape_type": cfg.get("output_shape_type"),
                         "function_type": cfg.get("function_type"), "module": cfg.get("module")}
                 function = cfg.get("function")
                 if cfg.get("function_type") == "function" or isinstance(function, str) and not function.strip().startswith(("4", "c", "\u00e3")):
@@ -688,7 +692,15 @@ def skeleton(paths: list[str | Path]) -> str:
             lines.append(f"#   names it uses: {', '.join(info['names'])}")
         if info.get("constants"):
             lines.append(f"#   constants: {', '.join(json.dumps(c) for c in info['constants'][:12])}")
-        lines.append(f"#   output_shape: {json.dumps(info.get('output_shape')) if info.get('output_shape') is not None else 'not recorded'}")
+        shape = info.get("output_shape")
+        if shape is None:
+            shape = "not recorded"
+        elif info.get("output_shape_type") in ("lambda", "function") or not (
+                isinstance(shape, list) and all(isinstance(d, (int, type(None))) for d in shape)):
+            shape = "computed by a stored function (not run)"
+        else:
+            shape = json.dumps(shape)
+        lines.append(f"#   output_shape: {shape}")
         lines.append(f"[lambdas.{toml_key(name)}]")
         lines.append('# function = "MyPackage>my_function"   # a registered function, called by a Keras 3 Lambda')
         lines.append("# output_shape = [...]                 # optional, without the batch dimension")

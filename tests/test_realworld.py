@@ -65,3 +65,29 @@ def test_most_referenced_models_verify(outcomes):
         pytest.skip("no real-world files ran")
     verified = sum(1 for v in outcomes.values() if v == "verified")
     assert verified >= 21, outcomes
+
+
+def _with_lambda_or_custom():
+    return [p for p in _full_models() if p.values[0]["lambda"] == "y" or p.values[0]["custom"]]
+
+
+@pytest.mark.parametrize("row", _with_lambda_or_custom())
+def test_map_init_lists_every_lambda_and_custom_class(row):
+    """The skeleton names each Lambda layer and custom class the refusal names, reading
+    the stored bytecode as data only (the Python that wrote it, its function name)."""
+    import tomllib
+
+    from kerasmigrate import mapping
+
+    source = REALWORLD / "files" / f"{row['id']}.h5"
+    text = mapping.skeleton([source])
+    doc = tomllib.loads(text)
+    with pytest.raises(KerasMigrateError) as info:
+        api.convert(source, source.with_suffix(".never-written.keras"))
+    for name in doc.get("lambdas", {}):
+        assert name in info.value.message
+    if row["lambda"] == "y":
+        assert doc.get("lambdas") and "bytecode written by Python" in text
+    for cls in row["custom"].split(","):
+        if cls:
+            assert cls in doc.get("classes", {})
