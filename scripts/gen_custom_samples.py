@@ -13,8 +13,8 @@ Keep it Python 3.6 compatible (no f-strings).
 
 Each sample NAME gives NAME.h5 and NAME.refs.npz; OUTDIR/manifest.json
 lists them with kind "mapped": converting them needs the mapping file and the
-Keras 3 module that sit beside them (written by hand: they are what a user
-supplies, not what the old stack wrote).
+Keras 3 module in sample_models/custom_mapping/ (written by hand: they are
+what a user supplies, not what the old stack wrote).
 
 `lambda_marker` holds a Lambda that creates the file named by the
 environment variable KERASMIGRATE_LAMBDA_MARKER when it runs: the writing
@@ -216,8 +216,8 @@ def make_sample(name, builder, outdir, index):
     np.savez(os.path.join(outdir, name + ".refs.npz"), **refs)
     model.save(os.path.join(outdir, name + ".h5"))
     return {"name": name, "description": description, "file": name + ".h5",
-            "refs": name + ".refs.npz", "kind": "mapped", "mapping": "mapping.toml",
-            "custom_module": "keras3_layers.py", "model_class": model.__class__.__name__}
+            "refs": name + ".refs.npz", "kind": "mapped", "mapping": "../custom_mapping/mapping.toml",
+            "custom_module": "../custom_mapping/keras3_layers.py", "model_class": model.__class__.__name__}
 
 
 def main(argv=None):

@@ -17,6 +17,4 @@ for stack in "${stacks[@]}"; do
     rm -rf "$out"
     "$oracles/setup.sh" "$stack"
     KERASMIGRATE_ORACLES="$oracles" "$oracles/run.sh" "$stack" "$here/scripts/gen_custom_samples.py" "$out"
-    # the manifest names the mapping and module shared by every stack
-    sed -i 's#"mapping": "mapping.toml"#"mapping": "../custom_mapping/mapping.toml"#; s#"custom_module": "keras3_layers.py"#"custom_module": "../custom_mapping/keras3_layers.py"#' "$out/manifest.json"
 done
