@@ -98,6 +98,10 @@ def inspect_command(path: str, as_json: bool) -> None:
     if needs.get("unknown_classes"):
         for cls, where in needs["unknown_classes"].items():
             out.print(f"  [yellow]needs mapping[/yellow]: {cls} ({', '.join(where)})")
+    for name, where in (needs.get("unknown_functions") or {}).items():
+        out.print(f"  [yellow]needs mapping[/yellow]: function {name} ({', '.join(where)})")
+    if needs.get("unknown_classes") or needs.get("unknown_functions"):
+        out.print(f"  write a mapping: kerasmigrate map init {info['file']} -o mapping.toml")
     if info.get("passes"):
         out.print("  passes: " + ", ".join(f"{k} x{v}" for k, v in info["passes"].items()))
     if info.get("refused"):

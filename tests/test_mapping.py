@@ -293,3 +293,23 @@ def test_bytecode_is_never_unmarshalled(monkeypatch):
 def test_other_values_are_not_taken_for_bytecode(value):
     with pytest.raises(NotBytecode):
         describe(value)
+
+
+def test_map_init_lists_tf_ops_without_a_conversion(tmp_path):
+    """A real TF 2.4 file, with one op renamed to a function kerasmigrate has no table entry for."""
+    import shutil
+
+    import h5py
+
+    path = tmp_path / "ops.h5"
+    shutil.copy(SAMPLES / "tf2.4" / "tf_ops.h5", path)
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        for layer in config["config"]["layers"]:
+            if layer["config"].get("function") == "math.sigmoid":
+                layer["config"]["function"] = "math.bessel_i0"
+        f.attrs["model_config"] = json.dumps(config)
+    text = mapping.skeleton([path])
+    assert "# TF op layer" in text and "tf.math.sigmoid" in text and "bessel_i0" in text
+    with pytest.raises(KerasMigrateError, match="bessel_i0"):
+        api.convert(path, tmp_path / "out.keras")

@@ -111,3 +111,34 @@ def test_a_lambda_file_converts_with_a_mapping_and_loads(row, tmp_path):
     model = keras.saving.load_model(target, compile=False, safe_mode=True)
     inputs = [np.zeros([2] + [d or 4 for d in t.shape[1:]], dtype=t.dtype) for t in model.inputs]
     assert all(np.isfinite(np.asarray(o)).all() for o in keras.tree.flatten(model.predict(inputs, verbose=0)))
+
+
+@pytest.mark.parametrize("row", [p for p in _with_lambda_or_custom() if "BaseNetwork" in p.values[0]["custom"]])
+def test_a_subclassed_tower_and_a_lambda_convert_with_a_mapping(row, tmp_path):
+    """A tower class that stored no config, called on two inputs, and a two-input Lambda. The
+    tower's code is gone (its activations unknown), so this checks that each stored weight
+    lands, bit for bit, in the Keras 3 sub-layer of the same name; not the outputs."""
+    import sys
+
+    import h5py
+    import keras
+    import numpy as np
+
+    source = REALWORLD / "files" / f"{row['id']}.h5"
+    target = tmp_path / "out.keras"
+    report = api.convert(source, target, mapping=MAPPINGS / "siamese.toml")
+    assert set(report.mapped["classes"]) and set(report.mapped["lambdas"])
+    sys.path.insert(0, str(MAPPINGS))
+    try:
+        import rw_functions  # noqa: F401  (registers the classes)
+    finally:
+        sys.path.remove(str(MAPPINGS))
+    model = keras.saving.load_model(target, compile=False, safe_mode=True)
+    (tower,) = [layer for layer in model.layers if layer.__class__.__name__ == "BaseNetwork"]
+    with h5py.File(source, "r") as f:
+        group = f["model_weights"][tower.name]
+        for name in group.attrs["weight_names"]:
+            name = name.decode() if isinstance(name, bytes) else name
+            sub, var = name.split("/")[-2], name.split("/")[-1].split(":")[0]
+            np.testing.assert_array_equal(getattr(getattr(tower, sub), var).numpy(), group[name][()])
+    assert model.predict([np.zeros((2, 28, 28)), np.ones((2, 28, 28))], verbose=0).shape == (2, 1)
