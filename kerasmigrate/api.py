@@ -20,7 +20,6 @@ from kerasmigrate.errors import (
     KerasMigrateError,
     MalformedConfigError,
     OutputExistsError,
-    MappingError,
     UnknownClassError,
     UnsupportedError,
     WeightMismatchError,
