@@ -477,7 +477,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, map
     except OSError as exc:
         raise KerasMigrateError(output_path, f"cannot write the output: {exc}") from None
     weights = [s.ref for g in plan.groups for s in g.slots if isinstance(s.ref, WeightRef)
-               and not g.path.startswith("optimizer/")]
+               and s.copy_of is None and not g.path.startswith("optimizer/")]
     return ConversionReport(
         input=str(input_path), output=str(output_path),
         keras_version=model.keras_version, backend=model.backend,
