@@ -276,8 +276,13 @@ def _validate(path: Path, config: dict, registered_functions=()) -> None:
                                      + "; ".join(bad_args))
 
 
-def _training_state(model: LegacyModelFile, config: dict, plan) -> tuple[list[str], list[str]]:
-    """Add compile_config (and the optimizer state to the plan); returns (dropped, carried)."""
+def _training_state(model: LegacyModelFile, config: dict, plan, mapping=None, module=None,
+                    mapped=None) -> tuple[list[str], list[str]]:
+    """Add compile_config (and the optimizer state to the plan); returns (dropped, carried).
+
+    Custom losses and metrics are mapped as the mapping's [functions] say; a training
+    configuration naming one Keras 3 cannot resolve is left out (it would fail only later,
+    when training starts)."""
     dropped: list[str] = []
     carried: list[str] = []
     has_state = "optimizer_weights" in model.h5
@@ -287,6 +292,11 @@ def _training_state(model: LegacyModelFile, config: dict, plan) -> tuple[list[st
         return dropped, carried
     try:
         compile_config = convert_compile_config(model.training_config)
+        unknown = user_mapping.map_compile_functions(compile_config, mapping, module,
+                                                     mapped or user_mapping.MappingReport())
+        if unknown:
+            raise NotConverted(f"{', '.join(unknown)} unknown to Keras 3 (a custom function? map it "
+                               "under [functions] in a mapping to keep the training configuration)")
     except NotConverted as exc:
         dropped.append(f"training_config: {exc}")
         if has_state:
@@ -353,7 +363,7 @@ def _user_classes(input_path: Path, config: dict, mapping: user_mapping.Mapping 
     classes, report = user_mapping.apply(config, mapping, module, input_path)
     specs: dict[str, ClassSpec] = {}
     if not classes:
-        return specs, report
+        return specs, report, module
     for name, user in classes.items():
         rule = user.rule
         aliases = tuple(rule.weights.items()) if rule and isinstance(rule.weights, dict) else ()
@@ -375,7 +385,7 @@ def _user_classes(input_path: Path, config: dict, mapping: user_mapping.Mapping 
                 entry[LAYOUT_KEY] = layout
                 _check_weight_rule(user.rule, mapping, chain, layout, entry)
             specs[name] = dataclasses.replace(specs[name], **masking)
-    return specs, report
+    return specs, report, module
 
 
 def _check_weight_rule(rule, mapping, chain, layout, entry) -> None:
@@ -431,15 +441,17 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
                                            mapping.custom_module_line)
             else:
                 module_ref = where = line = None
-            specs, mapped = _user_classes(input_path, config, mapping, module_ref, where, line)
+            specs, mapped, module = _user_classes(input_path, config, mapping, module_ref, where, line)
         else:
-            specs, mapped = {}, user_mapping.MappingReport()
+            specs, mapped, module = {}, user_mapping.MappingReport(), None
         with keras3_user_classes(specs):
-            return _convert_mapped(input_path, output_path, model, source, config, applied, mapped, start)
+            return _convert_mapped(input_path, output_path, model, source, config, applied,
+                                   (mapping, module, mapped), start)
 
 
-def _convert_mapped(input_path, output_path, model, source, config, applied, mapped, start):
+def _convert_mapped(input_path, output_path, model, source, config, applied, user, start):
     """The conversion after the passes (and the mapping): validate, lay out weights, write."""
+    mapping, module, mapped = user
     _validate(input_path, config, mapped.checked_functions)
     try:
         _check_models(config, check_merge_masks)
@@ -454,7 +466,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, map
         left = [r.name for n in model.layer_names for r in model.weights(n) if id(r) not in placed]
         raise WeightMismatchError(input_path, f"{len(left)} stored weights belong to no layer of "
                                               f"the model: {', '.join(left[:10])}")
-    dropped, training = _training_state(model, config, plan)
+    dropped, training = _training_state(model, config, plan, mapping, module, mapped)
     renames = {entry["_legacy_name"]: entry["config"]["name"]
                for _, entry in iter_layers(config) if "_legacy_name" in entry}
     config = _without_legacy_names(config)

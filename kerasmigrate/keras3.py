@@ -106,6 +106,8 @@ class Keras3Table:
         self.keras_version: str = data["keras_version"]
         self.aliases: dict[str, str] = dict(data["aliases"])
         self.activations: frozenset[str] = frozenset(data.get("activations", ()))
+        self.losses: frozenset[str] = frozenset(data.get("losses", ()))
+        self.metrics: frozenset[str] = frozenset(data.get("metrics", ()))
         builtin: dict[str, ClassSpec] = {}
         for name, spec in data["classes"].items():
             layout = tuple(

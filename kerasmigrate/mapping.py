@@ -9,7 +9,7 @@
     weights = { scale = "multiplier" }    # optional: stored name -> Keras 3 variable name,
                                           # or a list: the Keras 3 variables in stored order
 
-    [functions.scaled_tanh]               # an activation the file names
+    [functions.scaled_tanh]               # an activation, loss or metric the file names
     target = "KmSamples>scaled_tanh"      # a registered function, or a built-in activation
 
     [lambdas.double]                      # a Lambda layer, by layer name
@@ -614,6 +614,17 @@ def needs(path: str | Path) -> dict:
             for key in ACTIVATION_KEYS:
                 if key in cfg and not is_known_function(cfg[key]):
                     out["functions"].setdefault(function_name(cfg[key]), []).append(f"{where}.{key}")
+        if model.training_config:
+            from kerasmigrate.training import NotConverted, convert_compile_config
+
+            try:
+                compile_config = convert_compile_config(model.training_config)
+            except NotConverted:
+                compile_config = None
+            if compile_config is not None:
+                for item in map_compile_functions(compile_config, None, None, MappingReport()):
+                    what, name = item.split(" ", 1)
+                    out["functions"].setdefault(name.strip("'"), []).append(f"training configuration ({what})")
     return out
 
 
@@ -735,3 +746,49 @@ def write_skeleton(paths: list[str | Path], output: str | Path, *, overwrite: bo
         raise
     return {"classes": text.count("\n# Class "), "lambdas": text.count("\n# Lambda layer "),
             "functions": text.count("\n# Function "), "tf_ops": text.count("\n# TF op layer ")}
+
+
+# ---------------------------------------------------------------------------
+# Losses and metrics of the training configuration
+# ---------------------------------------------------------------------------
+
+def map_compile_functions(compile_config: dict, mapping: Mapping | None, module,
+                          report: MappingReport) -> list[str]:
+    """Map custom losses and metrics in a converted compile_config, in place (as [functions]
+    rules or the module's registrations say); returns those left unknown to Keras 3."""
+    mapping = mapping or Mapping(None)
+    unknown: list[str] = []
+
+    def target_of(name: str) -> str | None:
+        rule = mapping.functions.get(name) or mapping.functions.get(name.split(">")[-1])
+        if rule is not None:
+            if module is None or not module.has_function(rule.target):
+                raise mapping.error(f"[functions.{rule.key}] target {rule.target!r} is not registered by "
+                                    "the custom module (or no custom module is named)", rule.line)
+            if f"[functions.{rule.key}]" in report.unused_rules:
+                report.unused_rules.remove(f"[functions.{rule.key}]")
+            return rule.target
+        if ">" in name and module is not None and module.has_function(name):
+            return name
+        return None
+
+    def fix(value, known: frozenset[str], what: str):
+        if isinstance(value, list):
+            return [fix(v, known, what) for v in value]
+        if isinstance(value, dict) and "class_name" not in value:
+            return {k: fix(v, known, what) for k, v in value.items()}
+        name = value if isinstance(value, str) else (
+            value.get("class_name") if isinstance(value, dict) else None)
+        if name is None or name in known or (isinstance(value, dict) and value.get("class_name") == "function"):
+            return value
+        target = target_of(name) if isinstance(value, str) else None
+        if target is None:
+            unknown.append(f"{what} {name!r}")
+            return value
+        report.functions[f"compile_config.{what}"] = f"{name} -> {target}"
+        return registered_function(target)
+
+    compile_config["loss"] = fix(compile_config.get("loss"), TABLE.losses, "loss")
+    for key in ("metrics", "weighted_metrics"):
+        compile_config[key] = fix(compile_config.get(key), TABLE.metrics, "metric")
+    return unknown

@@ -367,12 +367,19 @@ def derive() -> dict:
     # (keras/src/activations/__init__.py `ALL_OBJECTS_DICT`): any other string
     # in an `activation` argument fails to load.
     from keras.src.activations import ALL_OBJECTS_DICT
+    from keras.src.losses import ALL_OBJECTS_DICT as LOSSES
+    from keras.src.metrics import ALL_OBJECTS_DICT as METRICS
 
     return {
         "keras_version": keras.__version__,
         "source": "derived by scripts/derive_keras3_tables.py from the installed Keras",
         "aliases": aliases,
         "activations": sorted(ALL_OBJECTS_DICT),
+        # Loss and metric names `compile` resolves from a string: `keras.losses.get` /
+        # `keras.metrics.get` (ALL_OBJECTS_DICT), plus the names compile_utils.py
+        # `get_loss` / `get_metric` special-case ("crossentropy", "ce"; "accuracy", "acc").
+        "losses": sorted(set(LOSSES) | {"crossentropy", "ce"}),
+        "metrics": sorted(set(METRICS) | {"accuracy", "acc"}),
         "classes": dict(sorted(classes.items())),
     }
 

@@ -142,3 +142,25 @@ def test_a_subclassed_tower_and_a_lambda_convert_with_a_mapping(row, tmp_path):
             sub, var = name.split("/")[-2], name.split("/")[-1].split(":")[0]
             np.testing.assert_array_equal(getattr(getattr(tower, sub), var).numpy(), group[name][()])
     assert model.predict([np.zeros((2, 28, 28)), np.ones((2, 28, 28))], verbose=0).shape == (2, 1)
+    # The custom loss of its training configuration is mapped too: training resumes.
+    assert report.mapped["functions"] == {"compile_config.loss": "contrastive_loss -> RealWorld>contrastive_loss"}
+    compiled = keras.saving.load_model(target, safe_mode=True)
+    loss = compiled.train_on_batch([np.zeros((2, 28, 28)), np.ones((2, 28, 28))], np.ones((2, 1)))
+    assert np.isfinite(loss)
+
+
+def test_a_custom_loss_without_a_mapping_is_left_out_and_said(tmp_path):
+    """A training configuration naming a loss Keras 3 cannot resolve is not carried over
+    silently (Keras 3 would fail only when training starts)."""
+    rows = [p.values[0] for p in _full_models() if p.values[0]["lambda"] != "y" and not p.values[0]["custom"]]
+    dropped = []
+    for row in rows:
+        source = REALWORLD / "files" / f"{row['id']}.h5"
+        try:
+            report = api.convert(source, tmp_path / f"{row['id']}.keras")
+        except KerasMigrateError:
+            continue
+        dropped += [d for d in report.dropped if "unknown to Keras 3" in d]
+        for item in report.training:
+            assert "performance_metric" not in item and "contrastive" not in item
+    assert dropped, "no real-world file with a custom loss or metric was found"

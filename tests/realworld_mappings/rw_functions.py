@@ -37,3 +37,9 @@ class BaseNetwork(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], 128)
+
+
+@keras.saving.register_keras_serializable(package="RealWorld")
+def contrastive_loss(y_true, y_pred, margin=1.0):
+    y_true = ops.cast(y_true, y_pred.dtype)
+    return ops.mean(y_true * ops.square(y_pred) + (1 - y_true) * ops.square(ops.maximum(margin - y_pred, 0.0)))
