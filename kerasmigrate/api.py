@@ -34,6 +34,7 @@ from kerasmigrate.layout import (
     MaskSemanticsError,
     build_plan,
     check_merge_masks,
+    keras3_model_layers,
 )
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
@@ -385,7 +386,23 @@ def _user_classes(input_path: Path, config: dict, mapping: user_mapping.Mapping 
                 entry[LAYOUT_KEY] = layout
                 _check_weight_rule(user.rule, mapping, chain, layout, entry)
             specs[name] = dataclasses.replace(specs[name], **masking)
+    with keras3_user_classes(specs):
+        _check_layer_order(input_path, _without_legacy_names(config), model)
     return specs, report, module
+
+
+def _check_layer_order(input_path: Path, entry: dict, keras_model) -> None:
+    """Weights are written at paths that follow Keras 3's layer order; with the user's classes
+    in the graph, compare that order with the model Keras 3 built."""
+    ours = [layer["config"]["name"] for layer in keras3_model_layers(entry)]
+    theirs = [layer.name for layer in keras_model.layers]
+    if ours != theirs:
+        raise UnsupportedError(input_path, f"Keras 3 orders the layers of {entry['config'].get('name')!r} "
+                                           f"as {theirs}, kerasmigrate computed {ours}; the weights "
+                                           "would be misplaced")
+    for layer in keras3_model_layers(entry):
+        if layer["class_name"] in ("Functional", "Sequential"):
+            _check_layer_order(input_path, layer, keras_model.get_layer(layer["config"]["name"]))
 
 
 def _check_weight_rule(rule, mapping, chain, layout, entry) -> None:
