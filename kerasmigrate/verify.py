@@ -130,7 +130,26 @@ def _predict(model, inputs):
     return _flatten(model.predict(feed, verbose=0, batch_size=len(inputs[0])))
 
 
+def _refuse_stored_code(original: Path) -> None:
+    """Running the original in tf_keras would run the bytecode its Lambda layers store."""
+    from kerasmigrate.api import iter_layers
+    from kerasmigrate.errors import KerasMigrateError
+    from kerasmigrate.mapping import is_stored_lambda
+    from kerasmigrate.reader import open_legacy_model
+
+    try:
+        with open_legacy_model(original) as model:
+            lambdas = [p for p, e in iter_layers(model.model_config) if is_stored_lambda(e)]
+    except KerasMigrateError:
+        return  # tf_keras reports what is wrong with it
+    if lambdas:
+        raise VerifyError(original, "the original holds Lambda layers (" + ", ".join(lambdas)
+                          + ") whose stored bytecode kerasmigrate never runs, so it cannot be run "
+                            "in tf_keras here; pass --refs with outputs computed where it was written")
+
+
 def _original_outputs(original: Path, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], str]:
+    _refuse_stored_code(original)
     try:
         import tf_keras
     except ImportError:
@@ -173,12 +192,22 @@ def _computes_in_half_precision(model) -> bool:
 
 def verify(original: str | Path, converted: str | Path, *, refs: str | Path | None = None,
            atol: float | None = None, rtol: float | None = None,
-           seed: int = DEFAULT_SEED, batch: int = DEFAULT_BATCH) -> VerifyReport:
-    """Compare outputs; tolerances default to 1e-5 abs (float32) or 1e-3 abs+rel (float16 compute)."""
+           seed: int = DEFAULT_SEED, batch: int = DEFAULT_BATCH,
+           custom_module: str | None = None) -> VerifyReport:
+    """Compare outputs; tolerances default to 1e-5 abs (float32) or 1e-3 abs+rel (float16 compute).
+
+    `custom_module` (a .py path or module name) is imported first: the user's classes and
+    functions a mapped conversion refers to by registered name.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
 
     import kerasmigrate.keras_objects  # noqa: F401  (functions converted models may reference)
+
+    if custom_module is not None:
+        from kerasmigrate.custom_module import CustomModule
+
+        CustomModule(custom_module, "--custom-module")
 
     original, converted = Path(original), Path(converted)
     notes = []
