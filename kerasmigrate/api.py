@@ -24,6 +24,7 @@ from kerasmigrate.errors import (
     WeightMismatchError,
 )
 from kerasmigrate.keras3 import TABLE
+from kerasmigrate.keras3_targets import TargetError, apply_target, loadable_releases
 from kerasmigrate.layout import LayoutError, MaskSemanticsError, build_plan, check_merge_masks
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
@@ -112,6 +113,11 @@ def inspect_file(path: str | Path) -> dict:
         info.update(format="keras-archive", keras_version=archive["metadata"].get("keras_version"),
                     model_class=config.get("class_name"), members=archive["members"],
                     layer_classes=_class_counts(config), nested_models=_nested_models(config))
+        recorded = ((archive["metadata"].get("kerasmigrate") or {}).get("target") or {})
+        try:
+            info.update(target=recorded.get("release"), loads_in=loadable_releases(config))
+        except KerasMigrateError:
+            info.update(target=recorded.get("release"), loads_in=None)
         return info
     if kind == "hdf5":
         weights_only = read_weights_only_info(path)
@@ -196,6 +202,9 @@ class ConversionReport:
     dropped: list[str] = field(default_factory=list)
     renamed_layers: dict[str, str] = field(default_factory=dict)
     training: list[str] = field(default_factory=list)
+    target_release: str | None = None
+    loads_in: list[str] = field(default_factory=list)
+    target_changes: int = 0
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -298,8 +307,13 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool = False) -> ConversionReport:
-    """Convert a legacy `.h5` model to a Keras 3 `.keras` file; raise KerasMigrateError on failure."""
+def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool = False,
+            target: str | None = None) -> ConversionReport:
+    """Convert a legacy `.h5` model to a Keras 3 `.keras` file; raise KerasMigrateError on failure.
+
+    `target` ("keras-3.6"…) is the Keras 3 release the file must load in; by default the
+    oldest release of kerasmigrate's table (3.3 on) that can express the model.
+    """
     start = time.perf_counter()
     input_path = Path(input_path)
     output_path = Path(output_path)
@@ -335,9 +349,15 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
         renames = {entry["_legacy_name"]: entry["config"]["name"]
                    for _, entry in iter_layers(config) if "_legacy_name" in entry}
         config = _without_legacy_names(config)
+        try:
+            config, target_record = apply_target(config, target, path=input_path)
+        except TargetError as exc:
+            exc.path = str(input_path)
+            raise
         passes = _pass_counts(applied)
         metadata = {
-            "keras_version": TABLE.keras_version,
+            # The release whose format the file is written in (Keras does not check it).
+            "keras_version": target_record["release"],
             "date_saved": DATE_SAVED,
             "kerasmigrate": {
                 "version": __version__,
@@ -347,6 +367,7 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
                 "renamed_layers": renames,
                 "training": training,
                 "dropped": dropped,
+                "target": {k: target_record[k] for k in ("release", "requested", "loads_in")},
             },
         }
         try:
@@ -364,5 +385,7 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
             passes=passes, weights=len(weights), weight_bytes=sum(r.nbytes for r in weights),
             weight_matching=plan.matching, target_keras=TABLE.keras_version,
             dropped=dropped, renamed_layers=renames, training=training,
+            target_release=target_record["release"], loads_in=target_record["loads_in"],
+            target_changes=sum(len(c["findings"]) for c in target_record["changes"]),
             seconds=round(time.perf_counter() - start, 4),
         )

@@ -1,7 +1,7 @@
 """Layer dtype policies written as a string for releases that wrote them so (Keras 3.3).
 
 Boundary: Keras 3.3 `Layer.get_config` writes `"dtype": "float32"` (the
-policy's name); from Keras 3.4 on it writes the policy object
+policy's name); Keras 3.6 (the first later release measured) writes the policy object
 `{"module": "keras", "class_name": "DTypePolicy", "config": {"name": ...}}`
 (keras/src/layers/layer.py `get_config`, `dtype_policies.serialize`). The
 float policies (`DTypePolicy`, `FloatDTypePolicy`: float32, mixed_float16,
@@ -15,7 +15,7 @@ from kerasmigrate.passes.target_registry import Finding, Rewritten, TargetRefusa
 FLOAT_POLICY_CLASSES = {"DTypePolicy", "FloatDTypePolicy"}
 
 
-@target_pass("dtype-policy-form", boundary="keras-3.4")
+@target_pass("dtype-policy-form", boundary="keras-3.6")
 def dtype_policy_form(entry: dict, release, where: str):
     config = entry.get("config")
     if release.table.dtype_form != "string" or not isinstance(config, dict):
