@@ -14,6 +14,7 @@ PYTHONPATH gives `kerasmigrate.keras_objects`, which needs Keras alone).
 
 import json
 import sys
+import time
 import warnings
 
 import keras
@@ -54,11 +55,15 @@ def check(path: str, refs: str):
 def main(argv) -> int:
     pairs = json.loads(open(argv[0]).read())
     results = {}
-    for path, refs in pairs:
+    start = time.monotonic()
+    for index, (path, refs) in enumerate(pairs):
         try:
             results[path] = check(path, refs)
         except Exception as exc:  # reported, the test decides
             results[path] = f"{type(exc).__name__}: {str(exc)[:400]}"
+        keras.backend.clear_session()  # one model's graph state must not slow the next
+        print(f"[{keras.__version__}] {index + 1}/{len(pairs)} {time.monotonic() - start:.0f}s {path}",
+              file=sys.stderr, flush=True)
     print(json.dumps({"keras_version": keras.__version__, "backend": keras.backend.backend(),
                       "results": results}))
     return 0
