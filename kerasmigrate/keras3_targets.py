@@ -274,6 +274,16 @@ def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     return new
 
 
+def diagnose_archive(path, target: str | None = None) -> dict:
+    """`diagnose` for a `.keras` file: the releases that load it as it is and, for `target` (or
+    for every release that does not), the findings."""
+    config, metadata = _read_archive(Path(path))
+    loads_in = loadable_releases(config)
+    versions = [resolve_target(target)] if target else [v for v in RELEASES if v not in loads_in]
+    return {"file": str(path), "keras_version": metadata.get("keras_version"), "loads_in": loads_in,
+            "findings": {v: diagnose(config, v) for v in versions}}
+
+
 def describe_archive(path) -> dict:
     """For `inspect`: the target recorded in metadata.json and the releases that will load it."""
     config, metadata = _read_archive(Path(path))
@@ -282,5 +292,5 @@ def describe_archive(path) -> dict:
 
 
 __all__ = ["RELEASES", "CURRENT", "TargetError", "retarget", "diagnose", "loadable_releases",
-           "oldest_target", "apply_target", "repair_archive", "resolve_target", "config_diff",
+           "oldest_target", "apply_target", "repair_archive", "diagnose_archive", "resolve_target", "config_diff",
            "describe_archive", "target_names"]

@@ -181,3 +181,14 @@ def test_cli_convert_target_and_unknown_target(tmp_path):
     # a converted legacy model needs nothing newer: the 3.6 file loads in 3.3 as well
     assert "written for: Keras 3.6.0" in result.output
     assert "loads in: Keras 3.3.3, Keras 3.6.0, Keras 3.9.2, Keras 3.12.4, Keras 3.15.1" in result.output
+
+
+def test_diagnose_archive(tmp_path):
+    src = _archive(tmp_path / "new.keras")
+    report = keras3_targets.diagnose_archive(src)
+    assert report["loads_in"] == ["3.15.1"] and report["keras_version"] == "3.15.1"
+    assert sorted(report["findings"]) == ["3.12.4", "3.3.3", "3.6.0", "3.9.2"]
+    only = keras3_targets.diagnose_archive(src, "keras-3.12")["findings"]
+    assert list(only) == ["3.12.4"]
+    assert {f["argument"] for f in only["3.12.4"]} == {"quantization_config", "input_axes",
+                                                        "output_axes"}
