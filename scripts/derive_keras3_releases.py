@@ -261,9 +261,16 @@ def derive(versions=None) -> dict:
     sys.path.insert(0, str(ROOT / "scripts"))
     import keras3_envs
 
+    from concurrent.futures import ThreadPoolExecutor
+
+    versions = list(versions or keras3_envs.RELEASES)
+    for version in versions:  # environments one by one (pip), then the probes two at a time
+        keras3_envs.ensure(version)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        tables = dict(zip(versions, pool.map(_run_probe, versions)))
     releases = {}
-    for version in versions or keras3_envs.RELEASES:
-        table = _run_probe(version)
+    for version in versions:
+        table = tables[version]
         if table["keras_version"] != version:
             raise RuntimeError(f"the {version} environment has Keras {table['keras_version']}")
         releases[version] = {"source": f"keras=={version} wheel from PyPI, probed in its own "
