@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kerasmigrate.keras3 import TABLE
+from kerasmigrate.keras3 import TABLE, LayoutEntry, VariableSpec
 from kerasmigrate.passes.registry import is_op_entry, model_layers
 from kerasmigrate.reader import WeightRef
 
@@ -48,6 +48,18 @@ OPTIONAL_VARIABLES = [
 ]
 
 MODEL_SNAKE = {"Functional": "functional", "Sequential": "sequential"}
+
+# Bookkeeping keys a user mapping leaves on a layer entry (removed before writing):
+# the layer's Keras 3 weight layout as measured on the user's class, and
+# "match its stored weights by order".
+LAYOUT_KEY = "_km_layout"
+ORDER_KEY = "_km_weights_by_order"
+
+# Lookup layers in "tf_idf" mode store their IDF weights by name, outside the
+# tracked variables; TextVectorization stores them twice, for itself and for its
+# inner lookup layer (keras/src/layers/preprocessing/index_lookup.py and
+# text_vectorization.py `save_own_variables`). Legacy writers store one variable.
+TF_IDF_CLASSES = {"StringLookup", "IntegerLookup", "TextVectorization"}
 
 
 class LayoutError(Exception):
@@ -82,6 +94,8 @@ class Slot:
     sub_name: str = ""  # name of the sub-layer inside the owner ("forward_lstm", "query")
     ref: WeightRef | None = None  # (or an array, for values the converter computes)
     keras3_key: tuple = ()  # sorts slots into Keras 3's `model.variables` order
+    store_key: str | None = None  # dataset name when Keras 3 stores it by name, not by index
+    copy_of: "Slot | None" = None  # written with the value of another slot of the same layer
 
 
 @dataclass
@@ -106,11 +120,12 @@ class WeightPlan:
         return sorted(slots, key=lambda s: s.keras3_key)
 
     def total_bytes(self) -> int:
-        return sum(s.ref.nbytes for g in self.groups for s in g.slots if s.ref is not None)
+        return sum(s.ref.nbytes for g in self.groups for s in g.slots
+                   if s.ref is not None and s.copy_of is None)
 
     def assigned(self) -> int:
         return sum(1 for g in self.groups for s in g.slots
-                   if s.ref is not None and not g.path.startswith("optimizer/"))
+                   if s.ref is not None and s.copy_of is None and not g.path.startswith("optimizer/"))
 
 
 # ---------------------------------------------------------------------------
@@ -489,6 +504,9 @@ def _own_slots(entry: dict, path: str, trainable: bool, owner: str,
     if spec is None:
         raise LayoutError(f"no Keras 3 weight layout is known for class {class_name!r}")
     layout = spec.layout
+    if LAYOUT_KEY in entry:  # measured on the user's own class, for this layer
+        layout = tuple(LayoutEntry(p, tuple(VariableSpec(n, bool(t)) for n, t in variables), name)
+                       for p, variables, name in entry[LAYOUT_KEY])
     if class_name in COMPOSITE_CLASSES:
         layout = tuple(e for e in layout if e.path == "")  # children come from the config
     order = LEGACY_SUBLAYER_ORDER.get(class_name)
@@ -499,7 +517,8 @@ def _own_slots(entry: dict, path: str, trainable: bool, owner: str,
         vars_path = f"{path}/{layout_entry.path}/vars" if layout_entry.path else f"{path}/vars"
         sub_name = layout_entry.saveable_name(config["name"])
         group = VarsGroup(vars_path, sub_name)
-        present = _present_variables(class_name, config, [v.name for v in layout_entry.variables])
+        present = {v.name for v in layout_entry.variables} if LAYOUT_KEY in entry else \
+            _present_variables(class_name, config, [v.name for v in layout_entry.variables])
         for var_index, var in enumerate(layout_entry.variables):
             if var.name in present:
                 slot = Slot(vars_path, var.name, owner, class_name, trainable and var.trainable,
@@ -507,6 +526,12 @@ def _own_slots(entry: dict, path: str, trainable: bool, owner: str,
                             keras3_key=key + (0, entry_index, var_index))
                 group.slots.append(slot)
                 slots.append(slot)
+        if class_name in TF_IDF_CLASSES and config.get("output_mode") in ("tf_idf", "tf-idf"):
+            first = next((s for s in slots if s.store_key == "idf_weights"), None)
+            slot = Slot(vars_path, "idf_weights", owner, class_name, False, config["name"],
+                        store_key="idf_weights", copy_of=first)
+            group.slots.append(slot)
+            slots.append(slot)
         groups.append(group)
     return slots
 
@@ -546,8 +571,15 @@ def _contains(parts: list[str], sub: list[str]) -> bool:
     return any(parts[i:i + len(sub)] == sub for i in range(len(parts) - len(sub) + 1))
 
 
+def _variable_aliases(class_name: str) -> dict[str, str]:
+    spec = TABLE.classes.get(class_name)
+    if spec is not None and spec.variable_aliases:
+        return dict(spec.variable_aliases)
+    return VARIABLE_ALIASES.get(class_name, {})
+
+
 def _names_match(slot: Slot, ref: WeightRef) -> bool:
-    base = VARIABLE_ALIASES.get(slot.owner_class, {}).get(ref.basename, ref.basename)
+    base = _variable_aliases(slot.owner_class).get(ref.basename, ref.basename)
     # legacy names may contain '/', so the owner can span several components
     return base == slot.var_name and _contains(ref.components[:-1], slot.owner.split("/"))
 
@@ -587,9 +619,11 @@ def build_plan(model: dict, legacy_weights) -> WeightPlan:
         slots_by_layer[_config_name(layer)] = slots
         name = legacy_name(layer)
         refs = legacy_weights(name)
+        copies = [s for s in slots if s.copy_of is not None]
+        slots = [s for s in slots if s.copy_of is None]
         if not slots and not refs:
             continue
-        pairs = _match_by_name(slots, refs)
+        pairs = None if layer.get(ORDER_KEY) else _match_by_name(slots, refs)
         how = "name"
         if pairs is None:
             if len(slots) != len(refs):
@@ -601,6 +635,8 @@ def build_plan(model: dict, legacy_weights) -> WeightPlan:
             how = "order"
         for slot, ref in pairs:
             slot.ref = ref
+        for slot in copies:
+            slot.ref = slot.copy_of.ref
         matching[name] = how
     legacy_trainable = [s for layer in model_layers(model)
                         for s in slots_by_layer.get(_config_name(layer), []) if s.trainable]

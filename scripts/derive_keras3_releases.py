@@ -48,15 +48,24 @@ OPTIMIZERS = ["Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ft
               "Nadam", "RMSprop", "SGD"]
 
 
-def _specs() -> dict:
-    """SPECS, APPLICATION_SPECS and CELL_SPECS of derive_keras3_tables.py, read as literals
-    (that script imports the current Keras's internals; the probe runs in older ones)."""
+def _specs(keras=None) -> dict:
+    """SPECS, APPLICATION_SPECS and CELL_SPECS of derive_keras3_tables.py, read from its source
+    (that script imports the current Keras's internals; the probe runs in older ones). Items
+    are literals, or expressions naming `keras` objects (a Lambda's function), evaluated
+    against the probed release's `keras`."""
     tree = ast.parse(SPEC_SOURCE.read_text())
     found = {}
     for node in tree.body:
         target = getattr(node, "target", None) or (node.targets[0] if isinstance(node, ast.Assign) else None)
         if isinstance(target, ast.Name) and target.id in ("SPECS", "APPLICATION_SPECS", "CELL_SPECS"):
-            found[target.id] = ast.literal_eval(node.value)
+            items = []
+            for element in node.value.elts:
+                try:
+                    items.append(ast.literal_eval(element))
+                except ValueError:
+                    code = compile(ast.Expression(element), str(SPEC_SOURCE), "eval")
+                    items.append(eval(code, {"__builtins__": {}, "keras": keras}))
+            found[target.id] = items
     return found
 
 
@@ -201,7 +210,7 @@ def probe() -> dict:
 
     import keras
 
-    specs = _specs()
+    specs = _specs(keras)
     layers: dict = {}
     for class_name, kwargs, shape, dtype in specs["SPECS"]:
         cls = getattr(keras.layers, class_name, None)
