@@ -13,6 +13,8 @@ installed by scripts/keras3_envs.py with the JAX backend) and records:
   it forwards `**kwargs`, plus the keywords each `__init__` pops from
   `kwargs`, read from its source with `ast`), and the config `get_config`
   writes for an instance built with the probe's arguments;
+* for every operation class of `keras.src.ops` (op nodes of functional
+  configs), its constructor arguments;
 * the serialization envelope: the entry `serialize_keras_object` writes for
   a built layer (`module`, `registered_name`, `build_config`), the form of a
   layer's `dtype` (a string or a `DTypePolicy` dict), and the whole config of
@@ -191,6 +193,29 @@ def _object_entry(cls, stop) -> dict:
     return entry
 
 
+def _ops() -> dict:
+    """Every `keras.src.ops` operation class (what op nodes of a functional config name):
+    '<module>.<class>' -> constructor arguments. Keras 3.3–3.9 op classes take no `name`."""
+    import importlib
+    import pkgutil
+
+    import keras.src.ops as ops_package
+    from keras.src.ops.operation import Operation
+
+    found = {}
+    for info in pkgutil.iter_modules(ops_package.__path__):
+        module_name = f"keras.src.ops.{info.name}"
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for name, cls in vars(module).items():
+            if (isinstance(cls, type) and issubclass(cls, Operation) and cls is not Operation
+                    and cls.__module__ == module_name):
+                found[f"{module_name}.{name}"] = {"args": _init_args(cls, Operation)}
+    return dict(sorted(found.items()))
+
+
 def _models(keras) -> dict:
     from keras.src.saving import serialization_lib
 
@@ -238,6 +263,7 @@ def probe() -> dict:
         module = getattr(keras, kind)
         objects[kind] = {name: (_object_entry(getattr(module, name), base)
                                 if hasattr(module, name) else None) for name in names}
+    objects["ops"] = _ops()
     dense = keras.layers.Dense(2)
     return {
         "keras_version": keras.__version__,

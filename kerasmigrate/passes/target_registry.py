@@ -43,7 +43,8 @@ class Finding:
 
     def describe(self) -> str:
         arg = f" {self.argument}={self.value!r}" if self.argument else ""
-        since = f" (accepted from Keras {self.first_release})" if self.first_release else ""
+        since = (f" (first release that accepts it: Keras {self.first_release}, of those "
+                 "kerasmigrate knows)" if self.first_release else "")
         return f"{self.layer}:{arg} {self.why}{since}"
 
 
