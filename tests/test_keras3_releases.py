@@ -26,9 +26,9 @@ from .conftest import ROOT
 
 pytestmark = [pytest.mark.keras, pytest.mark.keras3_releases]
 
-# Keras 3's StringLookup/IntegerLookup/Hashing need the TensorFlow backend
+# Keras 3's StringLookup/IntegerLookup/Hashing/TextVectorization need the TensorFlow backend
 # (keras/src/layers/preprocessing/index_lookup.py); these environments run JAX.
-NEEDS_TENSORFLOW = {"lookups"}
+NEEDS_TENSORFLOW = {"lookups", "text_vectorization"}
 # Keras's own MultiHeadAttention with value_dim != key_dim fails on JAX from 3.9 on
 # ("cannot reshape array", "value shape should be"; see tests/test_backends.py), built
 # natively as well; 3.3 and 3.6 run it.
