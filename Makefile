@@ -10,7 +10,7 @@ SHELL := /bin/bash
 # after pytest's summary; they are noise, not results.
 TF_NOISE := '^(WARNING: All log messages before absl::InitializeLog|[IW]0000 |To enable the following instructions)'
 
-.PHONY: venv demo test bench tables samples clean
+.PHONY: venv demo test bench tables release-tables samples clean
 
 venv: $(VENV)/.installed
 
@@ -32,6 +32,11 @@ bench: venv
 # Re-derive kerasmigrate/data/keras3.json from the installed Keras.
 tables: venv
 	$(BIN)/python scripts/derive_keras3_tables.py
+
+# Re-derive kerasmigrate/data/keras3_releases.json, each Keras 3 release probed in its own
+# pinned environment (scripts/keras3_envs.py builds them under ~/.cache/kerasmigrate-tests).
+release-tables: venv
+	$(BIN)/python scripts/derive_keras3_releases.py
 
 # Regenerate sample_models/ with the old stacks of ../shared/oracles.
 samples: venv

@@ -27,6 +27,7 @@ from kerasmigrate.errors import (
 from kerasmigrate import mapping as user_mapping
 from kerasmigrate.keras3 import TABLE, ClassSpec, to_snake_case
 from kerasmigrate.keras3 import user_classes as keras3_user_classes
+from kerasmigrate.keras3_targets import TargetError, apply_target, loadable_releases
 from kerasmigrate.layout import (
     LAYOUT_KEY,
     ORDER_KEY,
@@ -143,6 +144,11 @@ def inspect_file(path: str | Path) -> dict:
         info.update(format="keras-archive", keras_version=archive["metadata"].get("keras_version"),
                     model_class=config.get("class_name"), members=archive["members"],
                     layer_classes=_class_counts(config), nested_models=_nested_models(config))
+        recorded = ((archive["metadata"].get("kerasmigrate") or {}).get("target") or {})
+        try:
+            info.update(target=recorded.get("release"), loads_in=loadable_releases(config))
+        except KerasMigrateError:
+            info.update(target=recorded.get("release"), loads_in=None)
         return info
     if kind == "hdf5":
         weights_only = read_weights_only_info(path)
@@ -229,6 +235,9 @@ class ConversionReport:
     renamed_layers: dict[str, str] = field(default_factory=dict)
     training: list[str] = field(default_factory=list)
     mapped: dict = field(default_factory=dict)
+    target_release: str | None = None
+    loads_in: list[str] = field(default_factory=list)
+    target_changes: int = 0
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -424,8 +433,11 @@ def _check_weight_rule(rule, mapping, chain, layout, entry) -> None:
 
 def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool = False,
             mapping: str | Path | user_mapping.Mapping | None = None,
-            custom_module: str | None = None) -> ConversionReport:
+            custom_module: str | None = None, target: str | None = None) -> ConversionReport:
     """Convert a legacy `.h5` model to a Keras 3 `.keras` file; raise KerasMigrateError on failure.
+
+    `target` ("keras-3.6"…) is the Keras 3 release the file must load in; by default the
+    oldest release of kerasmigrate's table (3.3 on) that can express the model.
 
     `mapping` (a mapping.toml path) says what custom classes, functions and Lambda layers
     become; `custom_module` (a .py path or module name; default: the mapping's) is where the
@@ -463,10 +475,10 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
             specs, mapped, module = {}, user_mapping.MappingReport(), None
         with keras3_user_classes(specs):
             return _convert_mapped(input_path, output_path, model, source, config, applied,
-                                   (mapping, module, mapped), start)
+                                   (mapping, module, mapped), start, target)
 
 
-def _convert_mapped(input_path, output_path, model, source, config, applied, user, start):
+def _convert_mapped(input_path, output_path, model, source, config, applied, user, start, target):
     """The conversion after the passes (and the mapping): validate, lay out weights, write."""
     mapping, module, mapped = user
     _validate(input_path, config, mapped.checked_functions)
@@ -487,9 +499,15 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
     renames = {entry["_legacy_name"]: entry["config"]["name"]
                for _, entry in iter_layers(config) if "_legacy_name" in entry}
     config = _without_legacy_names(config)
+    try:
+        config, target_record = apply_target(config, target, path=input_path)
+    except TargetError as exc:
+        exc.path = str(input_path)
+        raise
     passes = _pass_counts(applied)
     metadata = {
-        "keras_version": TABLE.keras_version,
+        # The release whose format the file is written in (Keras does not check it).
+        "keras_version": target_record["release"],
         "date_saved": DATE_SAVED,
         "kerasmigrate": {
             "version": __version__,
@@ -499,6 +517,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
             "renamed_layers": renames,
             "training": training,
             "dropped": dropped,
+            "target": {k: target_record[k] for k in ("release", "requested", "loads_in")},
         },
     }
     try:
@@ -517,5 +536,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         weight_matching=plan.matching, target_keras=TABLE.keras_version,
         dropped=dropped, renamed_layers=renames, training=training,
         mapped=dataclasses.asdict(mapped),
+        target_release=target_record["release"], loads_in=target_record["loads_in"],
+        target_changes=sum(len(c["findings"]) for c in target_record["changes"]),
         seconds=round(time.perf_counter() - start, 4),
     )

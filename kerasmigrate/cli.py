@@ -106,6 +106,11 @@ def inspect_command(path: str, as_json: bool) -> None:
         out.print("  passes: " + ", ".join(f"{k} x{v}" for k, v in info["passes"].items()))
     if info.get("refused"):
         out.print(f"  [red]cannot convert[/red]: {info['refused']}")
+    if info.get("target"):
+        out.print(f"  written for: Keras {info['target']}")
+    if info.get("loads_in") is not None:
+        out.print("  loads in: " + (", ".join(f"Keras {v}" for v in info["loads_in"])
+                                    or "none of the Keras 3 releases kerasmigrate knows"))
 
 
 @main.command("convert")
@@ -117,23 +122,29 @@ def inspect_command(path: str, as_json: bool) -> None:
               help="mapping.toml: what custom classes, functions and Lambda layers become.")
 @click.option("--custom-module", "custom_module", metavar="FILE.py|MODULE",
               help="Your Keras 3 classes and registered functions (imports it, and Keras).")
+@click.option("--target", "target", metavar="keras-3.X",
+              help="Keras 3 release the file must load in (keras-3.3, keras-3.6, keras-3.9, "
+                   "keras-3.12, keras-3.15); default: the oldest that can express the model.")
 @click.option("--json", "as_json", is_flag=True, help="Print the conversion report as JSON.")
 @handle_errors
 def convert_command(input_path: str, output: str | None, force: bool, mapping: str | None,
-                    custom_module: str | None, as_json: bool) -> None:
+                    custom_module: str | None, target: str | None, as_json: bool) -> None:
     """Convert a legacy .h5 model to a Keras 3 .keras file."""
     from pathlib import Path
 
     from kerasmigrate.api import convert
 
     output = output or str(Path(input_path).with_suffix(".keras"))
-    report = convert(input_path, output, overwrite=force, mapping=mapping, custom_module=custom_module)
+    report = convert(input_path, output, overwrite=force, mapping=mapping, custom_module=custom_module,
+                     target=target)
     if as_json:
         _emit_json({"ok": True, **report.to_dict()})
         return
     click.echo(f"converted {report.input} -> {report.output} "
                f"({report.layers} layers, {report.weights} weights, "
                f"{len(report.passes)} passes, {report.seconds:.2f}s)", err=True)
+    click.echo(f"  written for Keras {report.target_release}; loads in Keras "
+               f"{', '.join(report.loads_in)}", err=True)
     for item in report.training:
         click.echo(f"  carried over: {item}", err=True)
     for item in report.dropped:

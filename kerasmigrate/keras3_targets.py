@@ -1,0 +1,296 @@
+"""Keras 3 files that load in an older Keras 3 release: `--target keras-3.X`.
+
+Keras 3 releases are not forward compatible: what 3.15 writes (new
+arguments at their defaults, the dtype policy as an object, a bare input
+triple…) is refused by 3.3–3.12. The table kerasmigrate/data/
+keras3_releases.json, derived from each release by
+scripts/derive_keras3_releases.py, says what each accepts; the target passes
+(kerasmigrate/passes/target/) rewrite a config for one release and refuse
+what it cannot express.
+
+* `retarget(config, target)` -> (config, changes), or `TargetError` listing
+  every layer, argument, value and the first release that accepts it;
+* `diagnose(config, target)` -> findings, without changing anything;
+* `loadable_releases(config)` -> the releases of the table that take the
+  config as it is; `oldest_target(config)` -> the oldest that can express it;
+* `repair_archive(path, target, output, dry_run)` rewrites config.json (and
+  metadata.json) of a `.keras` file; model.weights.h5 is copied byte for byte.
+
+Nothing here imports Keras.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import shutil
+import zipfile
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+from kerasmigrate.errors import KerasMigrateError, MalformedConfigError, NotAModelFileError, UnsupportedError
+from kerasmigrate.passes.target import TARGET
+from kerasmigrate.passes.target_registry import Change, Finding, run_target_passes
+
+
+class TargetError(UnsupportedError):
+    """The model cannot be written for the requested release; lists every reason."""
+
+    kind = "target"
+
+    def __init__(self, path, release: str, findings: list[Finding]):
+        self.findings = findings
+        self.release = release
+        lines = "; ".join(f.describe() for f in findings)
+        super().__init__(path, f"cannot be written for Keras {release}: {lines}")
+
+
+@dataclass(frozen=True)
+class ReleaseTable:
+    version: str
+    layers: dict
+    objects: dict
+    dtype_form: str
+    models: dict
+
+
+def _load() -> dict[str, ReleaseTable]:
+    text = resources.files("kerasmigrate.data").joinpath("keras3_releases.json").read_text("utf-8")
+    data = json.loads(text)["releases"]
+    tables = {v: ReleaseTable(v, t["layers"], t["objects"], t["dtype_form"], t["models"])
+              for v, t in data.items()}
+    return dict(sorted(tables.items(), key=lambda kv: _version_key(kv[0])))
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", version))
+
+
+TABLES = _load()
+RELEASES = tuple(TABLES)  # oldest first
+CURRENT = RELEASES[-1]
+
+
+@dataclass(frozen=True)
+class Release:
+    """What the target passes see: the target's table and the newest one."""
+
+    version: str
+
+    @cached_property
+    def table(self) -> ReleaseTable:
+        return TABLES[self.version]
+
+    @property
+    def current(self) -> ReleaseTable:
+        return TABLES[CURRENT]
+
+    @staticmethod
+    def lookup(table: ReleaseTable, label: str):
+        if "." in label:
+            kind, name = label.split(".", 1)
+            return table.objects.get(kind, {}).get(name)
+        return table.layers.get(label)
+
+    def first_with(self, predicate, getter) -> str | None:
+        """The oldest release from which on every release satisfies `predicate(getter(table))`."""
+        first = None
+        for version in reversed(RELEASES):
+            if predicate(getter(TABLES[version])):
+                first = version
+            else:
+                break
+        return first
+
+
+def target_names() -> list[str]:
+    return [f"keras-{'.'.join(v.split('.')[:2])}" for v in RELEASES]
+
+
+def resolve_target(target: str) -> str:
+    """'keras-3.6', 'keras-3.6.0' or '3.6' -> the release of the table ('3.6.0')."""
+    text = str(target).strip().lower()
+    text = text[len("keras-"):] if text.startswith("keras-") else text
+    for version in RELEASES:
+        if text == version or text == ".".join(version.split(".")[:2]):
+            return version
+    raise KerasMigrateError(None, f"unknown target {target!r}: known targets are "
+                                  f"{', '.join(target_names())}")
+
+
+def _run(config: dict, version: str) -> tuple[dict, list[Change], list[Finding]]:
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise MalformedConfigError(None, "not a Keras model config (no class_name)")
+    return run_target_passes(config, TARGET, Release(version))
+
+
+def retarget(config: dict, target: str, *, path=None) -> tuple[dict, list[dict]]:
+    """The config rewritten for `target`, and the changes made; raises TargetError."""
+    version = resolve_target(target)
+    new, changes, refusals = _run(config, version)
+    if refusals:
+        raise TargetError(path, version, refusals)
+    return new, [c.to_dict() for c in changes]
+
+
+def diagnose(config: dict, target: str) -> list[dict]:
+    """What `target` would reject in `config`, and what retarget would do: one dict per finding
+    (layer, argument, value, why, first_release, action: drop / rewrite / refuse)."""
+    version = resolve_target(target)
+    _, changes, refusals = _run(config, version)
+    findings = [f for c in changes for f in c.findings] + refusals
+    return [f.to_dict() for f in findings]
+
+
+def loadable_releases(config: dict) -> list[str]:
+    """Releases of the table that accept `config` unchanged (by the table: tested for real in the
+    tests)."""
+    loadable = []
+    for version in RELEASES:
+        _, changes, refusals = _run(config, version)
+        if not changes and not refusals:
+            loadable.append(version)
+    return loadable
+
+
+def oldest_target(config: dict) -> str:
+    """The oldest release that can express the model (raises TargetError for the current one
+    if none can)."""
+    for version in RELEASES:
+        if not _run(config, version)[2]:
+            return version
+    raise TargetError(None, CURRENT, _run(config, CURRENT)[2])
+
+
+def apply_target(config: dict, target: str | None, *, path=None) -> tuple[dict, dict]:
+    """The config for `target` (None: the oldest release that can express it) and the record
+    metadata.json keeps of it."""
+    requested = target
+    version = resolve_target(target) if target else oldest_target(config)
+    new, changes = retarget(config, version, path=path)
+    record = {
+        "release": version,
+        "requested": requested or "oldest",
+        "loads_in": loadable_releases(new),
+        "changes": changes,
+    }
+    return new, record
+
+
+# ---------------------------------------------------------------------------
+# .keras archives
+# ---------------------------------------------------------------------------
+
+CONFIG = "config.json"
+METADATA = "metadata.json"
+
+
+def _read_archive(path: Path) -> tuple[dict, dict]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            if CONFIG not in names:
+                raise NotAModelFileError(path, "a zip file without config.json: not a .keras model")
+            config = json.loads(zf.read(CONFIG))
+            metadata = json.loads(zf.read(METADATA)) if METADATA in names else {}
+    except zipfile.BadZipFile as exc:
+        raise NotAModelFileError(path, f"not a .keras archive ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise MalformedConfigError(path, f"config.json is not JSON ({exc})") from None
+    return config, metadata
+
+
+def config_diff(before: dict, after: dict, name: str = CONFIG) -> str:
+    a = json.dumps(before, indent=1, sort_keys=True).splitlines(keepends=True)
+    b = json.dumps(after, indent=1, sort_keys=True).splitlines(keepends=True)
+    return "".join(difflib.unified_diff(a, b, f"a/{name}", f"b/{name}"))
+
+
+def repair_archive(path, target: str | None, output=None, dry_run: bool = False) -> dict:
+    """Rewrite a `.keras` file's config.json for `target` (None: the oldest release that can
+    express it). Every other member (model.weights.h5, assets) is copied byte for byte.
+
+    `output` None rewrites `path` in place after copying it to `<path>.bak`. The output is
+    written atomically; a file that needs no change is left alone (idempotent).
+    Returns a report with the changes, the releases that will load the result and, with
+    `dry_run`, the config diff (nothing is written then).
+    """
+    from kerasmigrate.writer import atomic_output
+
+    path = Path(path)
+    config, metadata = _read_archive(path)
+    try:
+        new_config, record = apply_target(config, target, path=path)
+    except TargetError as exc:
+        exc.path = str(path)
+        raise
+    changed = new_config != config
+    report = {"input": str(path), "output": str(output or path), "release": record["release"],
+              "loads_in": record["loads_in"], "changes": record["changes"], "changed": changed,
+              "keras_version_before": metadata.get("keras_version")}
+    if dry_run:
+        report["diff"] = config_diff(config, new_config)
+        return report
+    if not changed and output is None:
+        return report
+    new_metadata = dict(metadata)
+    new_metadata["keras_version"] = record["release"]
+    km = dict(new_metadata.get("kerasmigrate") or {})
+    km["target"] = {k: record[k] for k in ("release", "requested", "loads_in")}
+    km.setdefault("retargeted_from", metadata.get("keras_version"))
+    new_metadata["kerasmigrate"] = km
+    destination = Path(output) if output is not None else path
+    if output is None:
+        backup = path.with_name(path.name + ".bak")
+        if backup.exists():
+            raise KerasMigrateError(backup, "a backup already exists; move it away or use -o")
+        shutil.copy2(path, backup)
+        report["backup"] = str(backup)
+    try:
+        with atomic_output(destination) as tmp, zipfile.ZipFile(path) as src, \
+                zipfile.ZipFile(tmp, "w") as dst:
+            for info in src.infolist():
+                if info.filename in (CONFIG, METADATA):
+                    data = json.dumps(new_config if info.filename == CONFIG else new_metadata)
+                    dst.writestr(_copy_info(info), data)
+                    continue
+                with src.open(info) as fin, dst.open(_copy_info(info), "w", force_zip64=info.file_size > zipfile.ZIP64_LIMIT) as fout:
+                    shutil.copyfileobj(fin, fout, 16 << 20)
+            if METADATA not in src.namelist():
+                dst.writestr(METADATA, json.dumps(new_metadata))
+    except OSError as exc:
+        raise KerasMigrateError(destination, f"cannot write the output: {exc}") from None
+    return report
+
+
+def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    new = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+    new.compress_type = info.compress_type
+    new.external_attr = info.external_attr
+    new.create_system = info.create_system
+    return new
+
+
+def diagnose_archive(path, target: str | None = None) -> dict:
+    """`diagnose` for a `.keras` file: the releases that load it as it is and, for `target` (or
+    for every release that does not), the findings."""
+    config, metadata = _read_archive(Path(path))
+    loads_in = loadable_releases(config)
+    versions = [resolve_target(target)] if target else [v for v in RELEASES if v not in loads_in]
+    return {"file": str(path), "keras_version": metadata.get("keras_version"), "loads_in": loads_in,
+            "findings": {v: diagnose(config, v) for v in versions}}
+
+
+def describe_archive(path) -> dict:
+    """For `inspect`: the target recorded in metadata.json and the releases that will load it."""
+    config, metadata = _read_archive(Path(path))
+    return {"target": ((metadata.get("kerasmigrate") or {}).get("target") or {}).get("release"),
+            "loads_in": loadable_releases(config)}
+
+
+__all__ = ["RELEASES", "CURRENT", "TargetError", "retarget", "diagnose", "loadable_releases",
+           "oldest_target", "apply_target", "repair_archive", "diagnose_archive", "resolve_target", "config_diff",
+           "describe_archive", "target_names"]
