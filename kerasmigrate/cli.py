@@ -221,7 +221,8 @@ def passes_command(as_json: bool) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--target", "-t", required=True, metavar="TARGET",
               help="Loader to repair for: keras-2.3 (Keras 2.3.1), tf-2.2, tf-2.4 (.h5 files); "
-                   "keras-3 (.keras archives of tf.keras 2.12-2.15).")
+                   "keras-3 (.keras archives of tf.keras 2.12-2.15); keras-3.3 ... keras-3.15 "
+                   "(.keras archives of a newer Keras 3, config.json rewritten only).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
               help="Write the repaired file here (default: in place, keeping PATH.bak).")
 @click.option("--dry-run", is_flag=True, help="Print the config diff; write nothing.")
@@ -235,6 +236,9 @@ def repair_command(path, target, output, dry_run, no_backup, force, keep_lambda,
     """Rewrite a model file so that an older Keras loader accepts it (weights untouched)."""
     from kerasmigrate.repair import repair
 
+    if _is_keras3_release(target):
+        _repair_for_keras3_release(path, target, output, dry_run, as_json)
+        return
     report = repair(path, target, output, dry_run=dry_run, backup=not no_backup, overwrite=force,
                     allow_lambda=keep_lambda)
     if as_json:
@@ -261,13 +265,17 @@ def repair_command(path, target, output, dry_run, no_backup, force, keep_lambda,
 @main.command("diagnose")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--target", "-t", metavar="TARGET",
-              help="One loader: keras-2.3, tf-2.2, tf-2.4 or keras-3 (default: all).")
+              help="One loader: keras-2.3, tf-2.2, tf-2.4, keras-3 (tf.keras .keras archives) or a "
+                   "Keras 3 release keras-3.3 ... keras-3.15 (default: all legacy loaders).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @handle_errors
 def diagnose_command(path, target, as_json) -> None:
     """Why a model file fails (or will fail) in a loader, and the command that fixes it (no TensorFlow)."""
     from kerasmigrate.diagnose import diagnose
 
+    if _is_keras3_release(target):
+        _diagnose_for_keras3_release(path, target, as_json)
+        return
     result = diagnose(path, target)
     if as_json:
         _emit_json(result)
@@ -291,6 +299,54 @@ def diagnose_command(path, target, as_json) -> None:
             if verdict.get("fix"):
                 out.print(f"  fix: {verdict['fix']}", markup=False)
     if target is not None and any(v["loads"] is False for v in result["targets"]):
+        sys.exit(EXIT_MISMATCH)
+
+
+def _is_keras3_release(target: str | None) -> bool:
+    """keras-3.X names one Keras 3 release (keras3_targets); plain keras-3 is the archive upgrade."""
+    return bool(target) and target.lower().startswith(("keras-3.", "3."))
+
+
+def _repair_for_keras3_release(path, target, output, dry_run, as_json) -> None:
+    from kerasmigrate.keras3_targets import repair_archive
+
+    report = repair_archive(path, target, output, dry_run=dry_run)
+    if as_json:
+        _emit_json({"ok": True, **report})
+        return
+    if dry_run:
+        sys.stdout.write(report["diff"])
+    verb = "would rewrite" if dry_run else "rewrote"
+    if not report["changed"]:
+        click.echo(f"{path}: nothing to change for Keras {report['release']}", err=True)
+    else:
+        click.echo(f"{verb} {path} -> {report['output']} for Keras {report['release']}", err=True)
+    for change in report["changes"]:
+        for finding in change.get("findings") or [{"layer": change.get("where"), "why": ""}]:
+            click.echo(f"  {change['pass']}: {finding.get('layer')}: {finding.get('why')}", err=True)
+    click.echo(f"  loads in: Keras {', '.join(report['loads_in'])}", err=True)
+
+
+def _diagnose_for_keras3_release(path, target, as_json) -> None:
+    from kerasmigrate.keras3_targets import diagnose_archive
+
+    result = diagnose_archive(path, target)
+    if as_json:
+        _emit_json(result)
+    else:
+        out = _stdout_console()
+        out.print(f"{result['file']} (written by Keras {result.get('keras_version')})", markup=False)
+        out.print(f"  loads as it is in: Keras {', '.join(result['loads_in']) or 'none of 3.3-3.15'}",
+                  markup=False)
+        for release, findings in result["findings"].items():
+            out.print(f"  Keras {release}: {len(findings)} problem(s)", markup=False)
+            for f in findings:
+                out.print(f"    - {f.get('layer')}: {f.get('argument')}={f.get('value')!r}: {f.get('why')} "
+                          f"(first release: {f.get('first_release')}; {f.get('action')})", markup=False)
+            if findings:
+                out.print(f"  fix: kerasmigrate repair {path} --target {target} -o FIXED.keras",
+                          markup=False)
+    if any(result["findings"].values()):
         sys.exit(EXIT_MISMATCH)
 
 

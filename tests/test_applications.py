@@ -62,9 +62,10 @@ builder = getattr(tf_keras.applications, name)
 if size:
     model = builder(weights=None, include_top=False, input_shape=(size, size, 3))
     # Random weights make deep variants chaotic (EfficientNetV2L's features reach 1e8 and
-    # move by their own size between two kernel implementations): set every
-    # BatchNormalization's moving statistics to the batch statistics of one calibration
-    # batch, so activations stay near unit scale.
+    # move by their own size between two kernel implementations of tf_keras itself): every
+    # BatchNormalization takes its moving statistics from one calibration batch, the variance
+    # plus 1 so that near-constant channels are not amplified. Features then stay below ~10
+    # and tf_keras's two kernel implementations agree to ~1e-6.
     norms = [l for l in model.submodules if isinstance(l, tf_keras.layers.BatchNormalization)]
     momenta = [l.momentum for l in norms]
     for layer in norms:
@@ -73,6 +74,7 @@ if size:
     model(calibration, training=True)
     for layer, momentum in zip(norms, momenta):
         layer.momentum = momentum
+        layer.moving_variance.assign(layer.moving_variance + 1.0)
 else:
     model = builder(weights=None)
 shape = [2] + [d or 224 for d in model.inputs[0].shape[1:]]
@@ -84,7 +86,7 @@ os.replace(path + ".part.h5", path)
 
 
 def legacy_file(name: str, size: int = 0) -> Path:
-    path = CACHE / (f"{name}_features{size}.h5" if size else f"{name}.h5")
+    path = CACHE / (f"{name}_calibrated{size}.h5" if size else f"{name}.h5")
     if not path.exists() or not path.with_suffix(".refs.npz").exists():
         CACHE.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-c", BUILD, name, str(path), str(size)], check=True,

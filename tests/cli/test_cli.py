@@ -121,3 +121,28 @@ def test_python_dash_m(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "kerasmigrate", "--version"],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0 and "kerasmigrate" in proc.stdout
+
+
+@pytest.mark.keras
+def test_repair_and_diagnose_for_an_older_keras3_release(tmp_path):
+    """A file the current Keras 3 saves, rewritten for Keras 3.6: config.json only."""
+    import zipfile
+
+    import keras
+
+    newer = tmp_path / "new.keras"
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.BatchNormalization()])
+    model.save(newer)
+    diagnosed = run("diagnose", newer, "--target", "keras-3.6", "--json")
+    assert diagnosed.exit_code == 1, diagnosed.output
+    findings = json.loads(diagnosed.stdout)["findings"]["3.6.0"]
+    assert {"quantization_config", "renorm"} <= {f["argument"] for f in findings}
+
+    older = tmp_path / "old.keras"
+    repaired = run("repair", newer, "--target", "keras-3.6", "-o", older)
+    assert repaired.exit_code == 0, repaired.output
+    with zipfile.ZipFile(newer) as a, zipfile.ZipFile(older) as b:
+        assert a.read("model.weights.h5") == b.read("model.weights.h5")
+    assert run("diagnose", older, "--target", "keras-3.6").exit_code == 0
+    again = run("repair", older, "--target", "keras-3.6", "--json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["changed"] is False
