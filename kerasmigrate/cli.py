@@ -202,17 +202,29 @@ def verify_command(original, converted, refs, atol, rtol, seed, custom_module, a
 @main.command("passes")
 @click.option("--json", "as_json", is_flag=True)
 def passes_command(as_json: bool) -> None:
-    """List the upgrade passes in the order they run."""
-    from kerasmigrate.passes import UPGRADE
+    """List the pass tables in the order they run: upgrade, downgrade (repair), Keras 3 targets."""
+    from kerasmigrate.passes import DOWNGRADE, UPGRADE
+    from kerasmigrate.passes.target import TARGET
 
-    rows = [{"name": f.km_pass.name, "kind": f.km_pass.kind, "since": f.km_pass.since,
+    rows = [{"table": "upgrade", "name": f.km_pass.name, "kind": f.km_pass.kind,
+             "since": f.km_pass.since,
              "classes": sorted(f.km_pass.classes) if f.km_pass.classes else None,
              "summary": f.km_pass.summary()} for f in UPGRADE]
+    rows += [{"table": "downgrade", "name": f.km_target_pass.name, "kind": f.km_target_pass.kind,
+              "since": f.km_target_pass.boundary, "targets": sorted(f.km_target_pass.targets),
+              "summary": f.km_target_pass.summary()} for f in DOWNGRADE]
+    rows += [{"table": "keras3-target", "name": f.km_target_pass.name,
+              "kind": f.km_target_pass.kind, "since": f.km_target_pass.boundary,
+              "summary": f.km_target_pass.summary()} for f in TARGET]
     if as_json:
         _emit_json(rows)
         return
+    table = None
     for row in rows:
-        click.echo(f"{row['name']:<28} {row['since']:<12} {row['summary']}")
+        if row["table"] != table:
+            table = row["table"]
+            click.echo(f"[{table}]")
+        click.echo(f"{row['name']:<32} {row['since']:<12} {row['summary']}")
 
 
 # --- repair / diagnose -------------------------------------------------------
