@@ -25,6 +25,7 @@ from kerasmigrate.errors import (
 )
 from kerasmigrate.keras3 import TABLE
 from kerasmigrate.layout import LayoutError, MaskSemanticsError, build_plan, check_merge_masks
+from kerasmigrate.legacy_weights import Computed, WeightTransformError, Writer, adapt_layer
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import (
@@ -141,6 +142,7 @@ def _describe_model(model: LegacyModelFile) -> dict:
     return {
         "keras_version": model.keras_version,
         "backend": model.backend,
+        "backend_source": _backend_source(model),
         "writer": _writer_family(model.keras_version),
         "model_class": config.get("class_name"),
         "model_name": (config.get("config") or {}).get("name") if isinstance(config.get("config"), dict) else None,
@@ -156,6 +158,16 @@ def _describe_model(model: LegacyModelFile) -> dict:
         "passes": passes,
         "refused": refusal,
     }
+
+
+def _backend_source(model: LegacyModelFile) -> str:
+    if model.backend_source == "recorded":
+        return "recorded in the file"
+    if model.backend_source == "inferred":
+        return ("inferred from the weight names (the file does not record it; "
+                + ("':0' suffixes: TensorFlow variables)" if model.backend == "tensorflow"
+                   else "no ':0' suffixes: Theano variables)"))
+    return "unknown (not recorded, and the weight names do not tell)"
 
 
 def _writer_family(version: str | None) -> str:
@@ -193,6 +205,8 @@ class ConversionReport:
     weight_bytes: int
     weight_matching: dict[str, str]
     target_keras: str
+    backend_source: str | None = None
+    weight_transforms: dict[str, list[str]] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
     renamed_layers: dict[str, str] = field(default_factory=dict)
     training: list[str] = field(default_factory=list)
@@ -242,6 +256,10 @@ def _training_state(model: LegacyModelFile, config: dict, plan) -> tuple[list[st
     dropped: list[str] = []
     carried: list[str] = []
     has_state = "optimizer_weights" in model.h5
+    if has_state and plan.transforms:
+        dropped.append("optimizer_weights: some weights were converted to another layout "
+                       f"({', '.join(plan.transforms)}), their optimizer slots were not")
+        has_state = False
     if not model.training_config:
         if has_state:
             dropped.append("optimizer_weights: no training configuration to attach them to")
@@ -270,6 +288,8 @@ def _training_state(model: LegacyModelFile, config: dict, plan) -> tuple[list[st
 
 def _opener(model: LegacyModelFile):
     def open_dataset(ref):
+        if isinstance(ref, Computed):
+            return ref.evaluate(model.read)
         return ref if isinstance(ref, np.ndarray) else model.read(ref)
     return open_dataset
 
@@ -320,14 +340,16 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
         _validate(input_path, config)
         try:
             _check_models(config, check_merge_masks)
-            plan = build_plan(config, model.weights)
-        except MaskSemanticsError as exc:
+            writer = Writer(model.keras_version, model.backend)
+            plan = build_plan(config, model.weights,
+                              lambda entry, refs: adapt_layer(entry, refs, writer))
+        except (MaskSemanticsError, WeightTransformError) as exc:
             raise UnsupportedError(input_path, str(exc)) from None
         except LayoutError as exc:
             raise WeightMismatchError(input_path, str(exc)) from None
         stored = sum(len(model.weights(name)) for name in model.layer_names)
-        if plan.assigned() != stored:
-            placed = {id(s.ref) for g in plan.groups for s in g.slots if s.ref is not None}
+        placed = {id(ref) for ref in plan.stored_refs()}
+        if len(placed) != stored:
             left = [r.name for n in model.layer_names for r in model.weights(n) if id(r) not in placed]
             raise WeightMismatchError(input_path, f"{len(left)} stored weights belong to no layer of "
                                                   f"the model: {', '.join(left[:10])}")
@@ -342,7 +364,9 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
             "kerasmigrate": {
                 "version": __version__,
                 "source": {"keras_version": model.keras_version, "backend": model.backend,
+                           "backend_source": model.backend_source,
                            "sha256": _sha256(input_path)},
+                "weight_transforms": plan.transforms,
                 "passes": sorted(passes),
                 "renamed_layers": renames,
                 "training": training,
@@ -353,8 +377,7 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
             write_keras_archive(output_path, config, metadata, plan, _opener(model))
         except OSError as exc:
             raise KerasMigrateError(output_path, f"cannot write the output: {exc}") from None
-        weights = [s.ref for g in plan.groups for s in g.slots if isinstance(s.ref, WeightRef)
-                   and not g.path.startswith("optimizer/")]
+        weights = plan.stored_refs()
         return ConversionReport(
             input=str(input_path), output=str(output_path),
             keras_version=model.keras_version, backend=model.backend,
@@ -363,6 +386,7 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
             nested_models=_nested_models(config),
             passes=passes, weights=len(weights), weight_bytes=sum(r.nbytes for r in weights),
             weight_matching=plan.matching, target_keras=TABLE.keras_version,
+            backend_source=model.backend_source, weight_transforms=plan.transforms,
             dropped=dropped, renamed_layers=renames, training=training,
             seconds=round(time.perf_counter() - start, 4),
         )

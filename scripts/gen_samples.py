@@ -63,7 +63,7 @@ def seed_weights(model, seed):
         names = [str(getattr(w, "name", "")) for w in layer.weights]
         new = []
         for name, value in zip(names, values):
-            if "variance" in name.lower():
+            if "variance" in name.lower() or "running_std" in name.lower():  # Keras 1: a variance
                 arr = rs.uniform(0.5, 1.5, size=value.shape)
             else:
                 arr = rs.uniform(-0.5, 0.5, size=value.shape)
@@ -592,7 +592,7 @@ def adam(lr):
         return keras.optimizers.Adam(lr=lr)
 
 
-def make_sample(name, builder, outdir, index):
+def make_sample(name, builder, outdir, index, refusals=None):
     rs = np.random.RandomState(SEED + index)
     model, inputs, description = builder(rs)
     seed_weights(model, SEED + 100 + index)
@@ -620,26 +620,29 @@ def make_sample(name, builder, outdir, index):
         entry.update(kind="weights", arch=name + ".arch.json")
     else:
         model.save(os.path.join(outdir, name + ".h5"))
-    if name in EXPECTED_REFUSALS:
-        entry.update(kind="refused", refusal=EXPECTED_REFUSALS[name])
+    refusals = EXPECTED_REFUSALS if refusals is None else refusals
+    if name in refusals:
+        entry.update(kind="refused", refusal=refusals[name])
     return entry
 
 
-def main(argv=None):
+def main(argv=None, samples=None, generator="scripts/gen_samples.py", refusals=None):
+    """Write the samples of `samples` (default: SAMPLES) into OUTDIR with a manifest."""
+    samples = SAMPLES if samples is None else samples
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("outdir")
     parser.add_argument("--only", default="")
     args = parser.parse_args(argv)
-    wanted = [n for n in args.only.split(",") if n] or [n for n, _ in SAMPLES]
+    wanted = [n for n in args.only.split(",") if n] or [n for n, _ in samples]
     if not os.path.isdir(args.outdir):
         os.makedirs(args.outdir)
-    manifest = {"generator": "scripts/gen_samples.py", "seed": SEED, "versions": versions(),
+    manifest = {"generator": generator, "seed": SEED, "versions": versions(),
                 "samples": [], "failed": []}
-    for index, (name, builder) in enumerate(SAMPLES):
+    for index, (name, builder) in enumerate(samples):
         if name not in wanted:
             continue
         try:
-            entry = make_sample(name, builder, args.outdir, index)
+            entry = make_sample(name, builder, args.outdir, index, refusals)
         except (AttributeError, TypeError) as exc:  # a layer or argument this version lacks
             if isinstance(exc, TypeError) and "not understood" not in str(exc):
                 print("[gen] %s FAILED: %s" % (name, exc), file=sys.stderr)

@@ -1,7 +1,9 @@
 """The ordered pass tables. Each pass module says what it changes, its version boundary and source.
 
-Order matters where noted: class renames come before passes keyed on class
-names; Sequential normalisation before InputLayer rewrites; node rewriting
+Order matters where noted: Keras 1 rewrites come first (a Sequential holding a
+Merge of branches becomes a functional model before Sequential configs are
+normalised; Keras 1 argument names before the passes that read Keras 2
+names); class renames come before passes keyed on class names; Sequential normalisation before InputLayer rewrites; node rewriting
 after every class rename (it asks which layers are nested models).
 """
 
@@ -18,6 +20,13 @@ from kerasmigrate.passes.upgrade.embedding_input_length import embedding_input_l
 from kerasmigrate.passes.upgrade.functional_nodes import functional_nodes
 from kerasmigrate.passes.upgrade.gru_reset_after import gru_reset_after
 from kerasmigrate.passes.upgrade.hard_sigmoid_keras2 import hard_sigmoid_keras2
+from kerasmigrate.passes.upgrade.keras1_arguments import keras1_arguments
+from kerasmigrate.passes.upgrade.keras1_class_names import keras1_class_names
+from kerasmigrate.passes.upgrade.keras1_dim_ordering import keras1_dim_ordering
+from kerasmigrate.passes.upgrade.keras1_merge import keras1_merge
+from kerasmigrate.passes.upgrade.keras1_objects import keras1_objects
+from kerasmigrate.passes.upgrade.keras1_sequential_input import keras1_sequential_input
+from kerasmigrate.passes.upgrade.keras1_sequential_merge import keras1_sequential_merge
 from kerasmigrate.passes.upgrade.input_layer_batch_shape import input_layer_batch_shape
 from kerasmigrate.passes.upgrade.layer_modules import layer_modules
 from kerasmigrate.passes.upgrade.leaky_relu_negative_slope import leaky_relu_negative_slope
@@ -35,8 +44,15 @@ from kerasmigrate.passes.upgrade.tf_op_layers import tf_op_layers
 from kerasmigrate.passes.upgrade.weightless_trainable import weightless_trainable
 
 UPGRADE = (  # applied in this order
+    keras1_sequential_merge,
+    keras1_sequential_input,
     sequential_list_config,
     model_class_to_functional,
+    keras1_class_names,
+    keras1_arguments,
+    keras1_objects,
+    keras1_dim_ordering,
+    keras1_merge,
     class_aliases,
     application_layers,
     sequential_input_layer,
