@@ -132,7 +132,7 @@ def _describe_model(model: LegacyModelFile) -> dict:
     unknown = _unknown_classes(config)
     lambdas = [p for p, e in iter_layers(config) if e.get("class_name") == "Lambda"]
     try:
-        _, applied = run_passes(config, UPGRADE, Source(model.keras_version, model.backend))
+        _, applied = run_passes(config, UPGRADE, Source(model.keras_version, model.backend, tuple(model.layer_names)))
         passes = _pass_counts(applied)
         refusal = None
     except Refusal as exc:
@@ -328,7 +328,7 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
     if output_path.exists() and not overwrite:
         raise OutputExistsError(output_path, "already exists (use --force to replace it)")
     with open_legacy_model(input_path) as model:
-        source = Source(model.keras_version, model.backend)
+        source = Source(model.keras_version, model.backend, tuple(model.layer_names))
         try:
             config, applied = run_passes(model.model_config, UPGRADE, source)
         except Refusal as exc:

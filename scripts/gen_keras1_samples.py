@@ -246,7 +246,7 @@ def compiled_trained(rs):
 
 
 # Samples kerasmigrate must refuse, with a word the refusal must contain.
-REFUSALS = {}
+REFUSALS = {"merge_cos": "cos"}
 
 SAMPLES = [
     ("mlp_sequential", mlp_sequential),

@@ -592,7 +592,20 @@ def adam(lr):
         return keras.optimizers.Adam(lr=lr)
 
 
+def save_refs(path, inputs, outputs):
+    refs = {}
+    for i, arr in enumerate(inputs):
+        refs["input_%d" % i] = arr
+    for i, arr in enumerate(outputs):
+        refs["output_%d" % i] = np.asarray(arr)
+    np.savez(path, **refs)
+
+
 def make_sample(name, builder, outdir, index, refusals=None):
+    """A builder returns (model, inputs, description); one with a `make` attribute writes
+    its sample itself (make(name, outdir, seed) -> manifest entry)."""
+    if hasattr(builder, "make"):
+        return builder.make(name, outdir, SEED + index)
     rs = np.random.RandomState(SEED + index)
     model, inputs, description = builder(rs)
     seed_weights(model, SEED + 100 + index)
@@ -604,12 +617,7 @@ def make_sample(name, builder, outdir, index, refusals=None):
         target = rs.uniform(-1.0, 1.0, size=(BATCH, 2)).astype("float32")
         model.train_on_batch(inputs[0], target)
     outputs = predict(model, inputs)
-    refs = {}
-    for i, arr in enumerate(inputs):
-        refs["input_%d" % i] = arr
-    for i, arr in enumerate(outputs):
-        refs["output_%d" % i] = np.asarray(arr)
-    np.savez(os.path.join(outdir, name + ".refs.npz"), **refs)
+    save_refs(os.path.join(outdir, name + ".refs.npz"), inputs, outputs)
     entry = {"name": name, "description": description, "file": name + ".h5",
              "refs": name + ".refs.npz", "kind": "model", "model_class": model.__class__.__name__}
     if name == "weights_only":

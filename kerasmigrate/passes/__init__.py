@@ -14,6 +14,7 @@ from kerasmigrate.passes.upgrade.attention_shapes import attention_shapes
 from kerasmigrate.passes.upgrade.batch_norm_axis import batch_norm_axis
 from kerasmigrate.passes.upgrade.class_aliases import class_aliases
 from kerasmigrate.passes.upgrade.conv_groups import conv_groups
+from kerasmigrate.passes.upgrade.cudnn_rnn import cudnn_rnn
 from kerasmigrate.passes.upgrade.drop_batch_input_shape import drop_batch_input_shape
 from kerasmigrate.passes.upgrade.dtype_policy import dtype_policy
 from kerasmigrate.passes.upgrade.embedding_input_length import embedding_input_length
@@ -36,6 +37,7 @@ from kerasmigrate.passes.upgrade.rnn_implementation import rnn_implementation
 from kerasmigrate.passes.upgrade.rnn_time_major import rnn_time_major
 from kerasmigrate.passes.upgrade.separable_conv_kernel_args import separable_conv_kernel_args
 from kerasmigrate.passes.upgrade.sequential_input_layer import sequential_input_layer
+from kerasmigrate.passes.upgrade.sequential_layer_names import sequential_layer_names
 from kerasmigrate.passes.upgrade.sequential_list_config import sequential_list_config
 from kerasmigrate.passes.upgrade.serialized_objects import serialized_objects
 from kerasmigrate.passes.upgrade.slash_layer_names import slash_layer_names
@@ -45,6 +47,7 @@ from kerasmigrate.passes.upgrade.weightless_trainable import weightless_trainabl
 
 UPGRADE = (  # applied in this order
     keras1_sequential_merge,
+    sequential_layer_names,
     keras1_sequential_input,
     sequential_list_config,
     model_class_to_functional,
@@ -53,6 +56,7 @@ UPGRADE = (  # applied in this order
     keras1_objects,
     keras1_dim_ordering,
     keras1_merge,
+    cudnn_rnn,
     class_aliases,
     application_layers,
     sequential_input_layer,

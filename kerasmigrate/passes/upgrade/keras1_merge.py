@@ -12,6 +12,12 @@ keras/legacy/layers.py `Merge.call`; keras 1.2.2 keras/engine/topology.py
 * 'concat' -> Concatenate(axis=concat_axis);
 * 'dot' -> Dot(axes=dot_axes): `K.batch_dot(l1, l2, dot_axes)`, as Dot.
 
+The legacy Merge of Keras 2.0–2.1 records the input masks as a call
+argument (`{"mask": [null, null]}` in each inbound node: keras 2.1.6
+keras/legacy/layers.py `Merge.__call__`); Keras 3 merge layers take no
+`mask` argument (they compute masks themselves), so empty masks are
+dropped from the nodes.
+
 Refused, naming the layer: 'cos' (Keras 1 divides by
 max(sqrt(|a|²|b|²), epsilon) and adds an axis: output (batch, 1, 1);
 Dot(normalize=True) normalises each input with another epsilon and gives
@@ -39,6 +45,9 @@ def keras1_merge(layer: dict) -> dict:
         raise Refusal(f"Merge layer {name!r} holds branch models but is not the first layer of a "
                       "Sequential: this form is not converted")
     base = {k: config[k] for k in KEPT if k in config}
+    if "inbound_nodes" in layer:
+        layer = {**layer, "inbound_nodes": [_without_empty_masks(node, name)
+                                            for node in layer["inbound_nodes"]]}
     if mode in ELEMENTWISE:
         return {**layer, "class_name": ELEMENTWISE[mode], "config": base}
     if mode == "concat":
@@ -52,3 +61,17 @@ def keras1_merge(layer: dict) -> dict:
         raise Refusal(f"Merge layer {name!r} uses mode 'cos', which Keras 3 has no exact "
                       "equivalent of (Dot(normalize=True) uses another epsilon and output shape)")
     raise Refusal(f"Merge layer {name!r} has the unknown mode {mode!r}")
+
+
+def _without_empty_masks(node, name):
+    if not isinstance(node, list):
+        return node
+    out = []
+    for ref in node:
+        if isinstance(ref, list) and len(ref) == 4 and isinstance(ref[3], dict) and "mask" in ref[3]:
+            if any(m is not None for m in (ref[3]["mask"] or [])):
+                raise Refusal(f"Merge layer {name!r} was called with explicit masks, which Keras 3 "
+                              "merge layers do not take")
+            ref = ref[:3] + [{k: v for k, v in ref[3].items() if k != "mask"}]
+        out.append(ref)
+    return out
