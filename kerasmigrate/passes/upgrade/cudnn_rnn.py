@@ -22,6 +22,8 @@ KEPT = ("name", "trainable", "dtype", "units", "return_sequences", "return_state
 
 @layer_pass("cudnn-rnn", classes={"CuDNNLSTM", "CuDNNGRU"}, since="tf-2.0")
 def cudnn_rnn(layer: dict) -> dict:
+    if layer["class_name"] not in ("CuDNNLSTM", "CuDNNGRU"):
+        return layer
     config = {k: v for k, v in layer["config"].items() if k in KEPT}
     config.update(activation="tanh", recurrent_activation="sigmoid", use_bias=True)
     if layer["class_name"] == "CuDNNLSTM":

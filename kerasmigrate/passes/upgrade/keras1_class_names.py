@@ -22,6 +22,8 @@ ATROUS = {"AtrousConvolution1D": "Conv1D", "AtrousConvolution2D": "Conv2D"}
 @layer_pass("keras1-class-names", classes={*ATROUS, "TimeDistributedDense"}, since="keras-2.0.0")
 def keras1_class_names(layer: dict) -> dict:
     cls = layer["class_name"]
+    if cls not in ATROUS and cls != "TimeDistributedDense":
+        return layer
     config = dict(layer["config"])
     if cls in ATROUS:
         rate = config.pop("atrous_rate", 1)

@@ -35,6 +35,8 @@ KEPT = ("name", "trainable", "dtype")
 
 @layer_pass("keras1-merge", classes={"Merge"}, since="keras-2.0.0")
 def keras1_merge(layer: dict) -> dict:
+    if layer["class_name"] != "Merge":
+        return layer
     config = layer["config"]
     name = config.get("name")
     mode = config.get("mode", "sum")
