@@ -164,9 +164,9 @@ def _backend_source(model: LegacyModelFile) -> str:
     if model.backend_source == "recorded":
         return "recorded in the file"
     if model.backend_source == "inferred":
-        return ("inferred from the weight names (the file does not record it; "
-                + ("':0' suffixes: TensorFlow variables)" if model.backend == "tensorflow"
-                   else "no ':0' suffixes: Theano variables)"))
+        return ("inferred from the weight names, which the file does not record: "
+                + ("':0' suffixes, TensorFlow variables" if model.backend == "tensorflow"
+                   else "no ':0' suffixes, Theano variables"))
     return "unknown (not recorded, and the weight names do not tell)"
 
 
