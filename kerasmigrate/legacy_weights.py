@@ -83,6 +83,7 @@ class Computed:
     name: str  # what it is, e.g. "lstm/kernel"
     inputs: tuple[WeightRef, ...]
     steps: tuple[tuple[str, object], ...] = ()
+    each: tuple[tuple[str, object], ...] = ()  # steps applied to every input before the join
 
     @property
     def dtype(self) -> str:
@@ -90,8 +91,14 @@ class Computed:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        first = self.inputs[0].shape
-        shape = first[:-1] + (sum(r.shape[-1] for r in self.inputs),) if len(self.inputs) > 1 else first
+        shapes = []
+        for ref in self.inputs:
+            shape = tuple(ref.shape)
+            for step, arg in self.each:
+                shape = STEPS[step][1](shape, arg)
+            shapes.append(shape)
+        first = shapes[0]
+        shape = first[:-1] + (sum(s[-1] for s in shapes),) if len(shapes) > 1 else first
         for step, arg in self.steps:
             shape = STEPS[step][1](shape, arg)
         return tuple(shape)
@@ -109,8 +116,10 @@ class Computed:
         return self.name.split("/")
 
     def describe(self) -> str:
-        sources = ", ".join(r.name for r in self.inputs)
-        what = f"join({sources})" if len(self.inputs) > 1 else sources
+        names = [r.name for r in self.inputs]
+        for step, arg in self.each:
+            names = [f"{step}({n}, {arg})" for n in names]
+        what = f"join({', '.join(names)})" if len(names) > 1 else names[0]
         for step, arg in self.steps:
             what = f"{step}({what}, {arg})" if arg is not None else f"{step}({what})"
         return f"{self.name} = {what}"
@@ -118,6 +127,8 @@ class Computed:
     def evaluate(self, read) -> np.ndarray:
         """The value, reading each input with `read(ref)` (an h5py dataset or array)."""
         arrays = [np.asarray(read(r)) for r in self.inputs]
+        for step, arg in self.each:
+            arrays = [STEPS[step][0](a, arg) for a in arrays]
         value = np.concatenate(arrays, axis=-1) if len(arrays) > 1 else arrays[0]
         for step, arg in self.steps:
             value = STEPS[step][0](value, arg)
@@ -129,7 +140,7 @@ class Computed:
 
 def _with_steps(ref, name: str, *steps) -> Computed:
     if isinstance(ref, Computed):
-        return Computed(ref.name, ref.inputs, ref.steps + tuple(steps))
+        return Computed(ref.name, ref.inputs, ref.steps + tuple(steps), ref.each)
     return Computed(name, (ref,), tuple(steps))
 
 
@@ -164,8 +175,9 @@ GRU_GATES = ([0, 3, 6], [1, 4, 7], [2, 5, 8])  # stored z, r, h -> z, r, h
 VARS = ("kernel", "recurrent_kernel", "bias")
 
 
-def _join_gates(name: str, refs: list, groups) -> list:
-    return [Computed(f"{name}/{var}", tuple(refs[i] for i in group))
+def _join_gates(name: str, refs: list, groups, kernel_steps=()) -> list:
+    return [Computed(f"{name}/{var}", tuple(refs[i] for i in group),
+                     each=tuple(kernel_steps) if var != "bias" else ())
             for var, group in zip(VARS, groups)]
 
 
@@ -231,9 +243,10 @@ def adapt_leaf(entry: dict, refs: list, writer: Writer) -> list:
         elif cls == "GRU" and len(refs) == 9:
             refs = _join_gates(name, refs, GRU_GATES)
         elif cls == "ConvLSTM2D" and len(refs) == 12:
-            refs = _join_gates(name, refs, LSTM_GATES)
-            if config.get("data_format") == "channels_first":
-                refs[:2] = [_with_steps(r, r.name, ("transpose", (2, 3, 1, 0))) for r in refs[:2]]
+            # 'th' gate kernels are (filters, channels, rows, cols): each is transposed before
+            # the join (Keras 2's loader joined them first, along the columns)
+            th = config.get("data_format") == "channels_first"
+            refs = _join_gates(name, refs, LSTM_GATES, [("transpose", (2, 3, 1, 0))] if th else [])
         elif cls in ("Conv1D", "Conv2D", "Conv3D") and refs:
             refs[0] = _keras1_conv_kernel(cls, config, name, refs[0])
     if cls in FLIPPED_CONV and refs:

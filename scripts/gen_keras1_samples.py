@@ -88,6 +88,38 @@ def conv_family(rs):
         "AtrousConvolution2D, UpSampling2D, Cropping2D, 1x1 Convolution2D, global pooling")
 
 
+def conv3d_th(rs):
+    model = keras.models.Sequential([
+        L.Convolution3D(3, 3, 3, 1, border_mode="same", dim_ordering="th", input_shape=(2, 4, 5, 4),
+                        name="conv3d"),
+        L.Convolution3D(2, 2, 1, 2, border_mode="valid", dim_ordering="th", name="conv3d_valid"),
+        L.MaxPooling3D((2, 2, 2), dim_ordering="th", name="pool3d"),
+        L.Flatten(name="flatten"),
+    ], name="conv3d_th")
+    return model, floats(rs, (2, 4, 5, 4)), "Convolution3D and MaxPooling3D with dim_ordering='th'"
+
+
+def conv_lstm(rs):
+    x = L.Input(shape=(3, 2, 6, 6), name="frames")
+    h = L.ConvLSTM2D(3, 3, 3, border_mode="same", dim_ordering="th", return_sequences=False,
+                     name="convlstm")(x)
+    out = L.Flatten(name="flat")(h)
+    return Model(x, out, "conv_lstm"), floats(rs, (3, 2, 6, 6)), (
+        "ConvLSTM2D (12 per-gate kernels) with dim_ordering='th'")
+
+
+def theano_same_padding(rs):
+    model = keras.models.Sequential([
+        L.Convolution2D(2, 2, 2, border_mode="same", input_shape=(6, 6, 1), name="even_same"),
+        L.Convolution2D(2, 3, 3, border_mode="same", subsample=(2, 2), name="strided_same"),
+        L.MaxPooling2D((2, 2), border_mode="same", name="pool_same"),
+        L.Flatten(name="flatten"),
+    ], name="theano_same_padding")
+    return model, floats(rs, (6, 6, 1)), (
+        "Theano 'same' padding with an even kernel, a stride, and in pooling: it pads the other side "
+        "than Keras 3, so kerasmigrate must refuse it")
+
+
 def conv1d(rs):
     model = keras.models.Sequential([
         L.Convolution1D(4, 3, border_mode="same", input_shape=(12, 3), activation="relu", name="conv1d"),
@@ -246,7 +278,7 @@ def compiled_trained(rs):
 
 
 # Samples kerasmigrate must refuse, with a word the refusal must contain.
-REFUSALS = {"merge_cos": "cos"}
+REFUSALS = {"merge_cos": "cos", "theano_same_padding": "Theano"}
 
 SAMPLES = [
     ("mlp_sequential", mlp_sequential),
@@ -255,6 +287,9 @@ SAMPLES = [
     ("conv_tf", conv_tf),
     ("conv_family", conv_family),
     ("conv1d", conv1d),
+    ("conv3d_th", conv3d_th),
+    ("conv_lstm", conv_lstm),
+    ("theano_same_padding", theano_same_padding),
     ("rnn", rnn),
     ("rnn_consume_less", rnn_consume_less),
     ("bidirectional", bidirectional),

@@ -117,3 +117,17 @@ def test_plain_weights_stay_plain_copies():
 ])
 def test_backend_inferred_from_weight_names(names, backend):
     assert infer_backend(names) == backend
+
+
+def test_keras1_th_conv_lstm_gates_are_transposed_before_the_join():
+    arrays = {}
+    for i, gate in enumerate("icfo"):  # (filters, channels, rows, cols) per gate
+        arrays[f"c_W_{gate}"] = np.full((2, 1, 3, 3), i, "f4")
+        arrays[f"c_U_{gate}"] = np.full((2, 2, 3, 3), 10 + i, "f4")
+        arrays[f"c_b_{gate}"] = np.full((2,), 100 + i, "f4")
+    refs, store = refs_for(arrays)
+    entry = {"class_name": "ConvLSTM2D", "config": {"name": "c", "data_format": "channels_first"}}
+    kernel, recurrent, bias = values(adapt_layer(entry, refs, TF_K1), store)
+    assert kernel.shape == (3, 3, 1, 8) and recurrent.shape == (3, 3, 2, 8)
+    assert list(kernel[0, 0, 0]) == [0, 0, 2, 2, 1, 1, 3, 3]  # i, f, c, o
+    assert list(bias) == [100, 100, 102, 102, 101, 101, 103, 103]

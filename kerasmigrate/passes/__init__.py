@@ -43,6 +43,7 @@ from kerasmigrate.passes.upgrade.serialized_objects import serialized_objects
 from kerasmigrate.passes.upgrade.slash_layer_names import slash_layer_names
 from kerasmigrate.passes.upgrade.spatial_dropout_noise_shape import spatial_dropout_noise_shape
 from kerasmigrate.passes.upgrade.tf_op_layers import tf_op_layers
+from kerasmigrate.passes.upgrade.theano_same_padding import theano_same_padding
 from kerasmigrate.passes.upgrade.weightless_trainable import weightless_trainable
 
 UPGRADE = (  # applied in this order
@@ -56,6 +57,7 @@ UPGRADE = (  # applied in this order
     keras1_objects,
     keras1_dim_ordering,
     keras1_merge,
+    theano_same_padding,
     cudnn_rnn,
     class_aliases,
     application_layers,
