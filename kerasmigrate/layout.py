@@ -49,6 +49,12 @@ OPTIONAL_VARIABLES = [
 
 MODEL_SNAKE = {"Functional": "functional", "Sequential": "sequential"}
 
+# Lookup layers in "tf_idf" mode store their IDF weights by name, outside the
+# tracked variables; TextVectorization stores them twice, for itself and for its
+# inner lookup layer (keras/src/layers/preprocessing/index_lookup.py and
+# text_vectorization.py `save_own_variables`). Legacy writers store one variable.
+TF_IDF_CLASSES = {"StringLookup", "IntegerLookup", "TextVectorization"}
+
 
 class LayoutError(Exception):
     """A model that the Keras 3 layout cannot be derived for (reported with the file)."""
@@ -84,6 +90,8 @@ class Slot:
     # steps that give the Keras 3 value), or an array, for values the converter computes
     ref: WeightRef | None = None
     keras3_key: tuple = ()  # sorts slots into Keras 3's `model.variables` order
+    store_key: str | None = None  # dataset name when Keras 3 stores it by name, not by index
+    copy_of: "Slot | None" = None  # written with the value of another slot of the same layer
 
 
 @dataclass
@@ -110,11 +118,12 @@ class WeightPlan:
         return sorted(slots, key=lambda s: s.keras3_key)
 
     def total_bytes(self) -> int:
-        return sum(s.ref.nbytes for g in self.groups for s in g.slots if s.ref is not None)
+        return sum(s.ref.nbytes for g in self.groups for s in g.slots
+                   if s.ref is not None and s.copy_of is None)
 
     def assigned(self) -> int:
         return sum(1 for g in self.groups for s in g.slots
-                   if s.ref is not None and not g.path.startswith("optimizer/"))
+                   if s.ref is not None and s.copy_of is None and not g.path.startswith("optimizer/"))
 
     def stored_refs(self) -> list:
         """The stored weights the model's variables are made of (computed ones count their inputs)."""
@@ -123,7 +132,7 @@ class WeightPlan:
             if g.path.startswith("optimizer/"):
                 continue
             for s in g.slots:
-                if s.ref is not None:
+                if s.ref is not None and s.copy_of is None:
                     refs.extend(getattr(s.ref, "inputs", None) or [s.ref])
         return refs
 
@@ -522,6 +531,12 @@ def _own_slots(entry: dict, path: str, trainable: bool, owner: str,
                             keras3_key=key + (0, entry_index, var_index))
                 group.slots.append(slot)
                 slots.append(slot)
+        if class_name in TF_IDF_CLASSES and config.get("output_mode") in ("tf_idf", "tf-idf"):
+            first = next((s for s in slots if s.store_key == "idf_weights"), None)
+            slot = Slot(vars_path, "idf_weights", owner, class_name, False, config["name"],
+                        store_key="idf_weights", copy_of=first)
+            group.slots.append(slot)
+            slots.append(slot)
         groups.append(group)
     return slots
 
@@ -610,6 +625,8 @@ def build_plan(model: dict, legacy_weights, adapt=None) -> WeightPlan:
             computed = [r.describe() for r in refs if hasattr(r, "describe")]
             if computed:
                 transforms[name] = computed
+        copies = [s for s in slots if s.copy_of is not None]
+        slots = [s for s in slots if s.copy_of is None]
         if not slots and not refs:
             continue
         pairs = _match_by_name(slots, refs)
@@ -624,6 +641,8 @@ def build_plan(model: dict, legacy_weights, adapt=None) -> WeightPlan:
             how = "order"
         for slot, ref in pairs:
             slot.ref = ref
+        for slot in copies:
+            slot.ref = slot.copy_of.ref
         matching[name] = how
     legacy_trainable = [s for layer in model_layers(model)
                         for s in slots_by_layer.get(_config_name(layer), []) if s.trainable]

@@ -82,8 +82,11 @@ def write_weights_h5(target, plan: WeightPlan, open_dataset) -> None:
             for slot in group.slots:
                 if slot.ref is None:
                     continue
-                _copy_dataset(open_dataset(slot.ref), g, str(index))
-                index += 1
+                if slot.store_key:
+                    _copy_dataset(open_dataset(slot.ref), g, slot.store_key)
+                else:
+                    _copy_dataset(open_dataset(slot.ref), g, str(index))
+                    index += 1
 
 
 def _json_bytes(obj) -> bytes:

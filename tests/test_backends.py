@@ -22,9 +22,11 @@ pytestmark = pytest.mark.keras
 # Keras 3.15.1's own MultiHeadAttention with value_dim != key_dim fails on JAX
 # ("cannot reshape array"), built natively as well: a Keras bug, not a conversion one.
 KNOWN_KERAS_FAILURES = {("jax", "multi_head_attention")}
-# Keras 3's StringLookup/IntegerLookup/Hashing run on the TensorFlow backend only
-# (keras/src/layers/preprocessing/index_lookup.py): a backend limit, not a conversion one.
-KNOWN_KERAS_FAILURES |= {("jax", "lookups"), ("torch", "lookups")}
+# Keras 3's StringLookup/IntegerLookup/Hashing/TextVectorization run on the TensorFlow
+# backend only (keras/src/layers/preprocessing/index_lookup.py): a backend limit, not a
+# conversion one.
+KNOWN_KERAS_FAILURES |= {(backend, name) for backend in ("jax", "torch")
+                         for name in ("lookups", "text_vectorization")}
 
 
 @pytest.fixture(scope="module")

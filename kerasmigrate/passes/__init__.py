@@ -42,6 +42,7 @@ from kerasmigrate.passes.upgrade.sequential_list_config import sequential_list_c
 from kerasmigrate.passes.upgrade.serialized_objects import serialized_objects
 from kerasmigrate.passes.upgrade.slash_layer_names import slash_layer_names
 from kerasmigrate.passes.upgrade.spatial_dropout_noise_shape import spatial_dropout_noise_shape
+from kerasmigrate.passes.upgrade.text_vectorization_input_rank import text_vectorization_input_rank
 from kerasmigrate.passes.upgrade.tf_op_layers import tf_op_layers
 from kerasmigrate.passes.upgrade.theano_same_padding import theano_same_padding
 from kerasmigrate.passes.upgrade.weightless_trainable import weightless_trainable
@@ -80,6 +81,7 @@ UPGRADE = (  # applied in this order
     dtype_policy,
     serialized_objects,
     functional_nodes,
+    text_vectorization_input_rank,
     tf_op_layers,
     slash_layer_names,
     layer_modules,
