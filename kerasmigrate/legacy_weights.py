@@ -290,6 +290,21 @@ def _leaves(entry: dict):
             yield child
 
 
+def _cudnn_leaves(leaves: list, refs: list) -> set:
+    """LSTM/GRU layers of a nested model whose stored bias has the CuDNN shape."""
+    found = set()
+    for leaf in leaves:
+        units = (leaf.get("config") or {}).get("units")
+        gates = {"LSTM": 4, "GRU": 3}.get(leaf.get("class_name"))
+        if not gates or not isinstance(units, int):
+            continue
+        name = leaf["config"].get("name")
+        if any(r.basename == "bias" and name in r.components and tuple(r.shape) == (2 * gates * units,)
+               for r in refs):
+            found.add(name)
+    return found
+
+
 def adapt_layer(entry: dict, refs: list, writer: Writer) -> list:
     """A top-level layer's stored weights, brought to the Keras 2/3 layout.
 
@@ -301,8 +316,11 @@ def adapt_layer(entry: dict, refs: list, writer: Writer) -> list:
 
     if not is_model_entry(entry):
         return adapt_leaf(entry, refs, writer)
-    risky = sorted({leaf["config"].get("name", "?") for leaf in _leaves(entry)
-                    if leaf.get("class_name") in RESHAPED and (writer.keras1 or writer.convolves is not False)})
+    leaves = list(_leaves(entry))
+    risky = {leaf["config"].get("name", "?") for leaf in leaves
+             if leaf.get("class_name") in RESHAPED and (writer.keras1 or writer.convolves is not False)}
+    risky |= _cudnn_leaves(leaves, refs)
+    risky = sorted(risky)
     if risky and refs:
         raise WeightTransformError(
             f"nested model {entry['config'].get('name')!r} holds layers whose stored weights may need a "

@@ -713,7 +713,7 @@ def main(argv=None, samples=None, generator="scripts/gen_samples.py", refusals=N
             manifest["failed"].append({"name": name, "error": msg})
             continue
         manifest["samples"].append(entry)
-        manifest["samples"].sort(key=lambda e: [n for n, _ in SAMPLES].index(e["name"]))
+        manifest["samples"].sort(key=lambda e: [n for n, _ in samples].index(e["name"]))
         print("[gen] %s -> %s" % (name, entry["file"]), file=sys.stderr)
     text = json.dumps(manifest, indent=2, sort_keys=True)
     with io.open(os.path.join(args.outdir, "manifest.json"), "w", encoding="utf-8") as f:

@@ -131,3 +131,15 @@ def test_keras1_th_conv_lstm_gates_are_transposed_before_the_join():
     assert kernel.shape == (3, 3, 1, 8) and recurrent.shape == (3, 3, 2, 8)
     assert list(kernel[0, 0, 0]) == [0, 0, 2, 2, 1, 1, 3, 3]  # i, f, c, o
     assert list(bias) == [100, 100, 102, 102, 101, 101, 103, 103]
+
+
+def test_nested_model_with_cudnn_weights_is_refused():
+    nested = {"class_name": "Functional", "config": {"name": "inner", "layers": [
+        {"class_name": "LSTM", "name": "lstm", "config": {"name": "lstm", "units": 2}}]}}
+    refs, _ = refs_for({"lstm/kernel:0": np.zeros((3, 8), "f4"),
+                        "lstm/recurrent_kernel:0": np.zeros((2, 8), "f4"),
+                        "lstm/bias:0": np.zeros(16, "f4")})
+    with pytest.raises(WeightTransformError, match="lstm"):
+        adapt_layer(nested, refs, Writer("2.1.6", "tensorflow"))
+    refs[2] = WeightRef("lstm/bias:0", "/b", (8,), "<f4")  # an LSTM's own layout passes
+    assert adapt_layer(nested, refs, Writer("2.1.6", "tensorflow")) == refs
