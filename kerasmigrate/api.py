@@ -7,6 +7,7 @@ imports TensorFlow or Keras.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import hashlib
 
 import numpy as np
@@ -23,8 +24,18 @@ from kerasmigrate.errors import (
     UnsupportedError,
     WeightMismatchError,
 )
-from kerasmigrate.keras3 import TABLE
-from kerasmigrate.layout import LayoutError, MaskSemanticsError, build_plan, check_merge_masks
+from kerasmigrate import mapping as user_mapping
+from kerasmigrate.keras3 import TABLE, ClassSpec, to_snake_case
+from kerasmigrate.keras3 import user_classes as keras3_user_classes
+from kerasmigrate.layout import (
+    LAYOUT_KEY,
+    ORDER_KEY,
+    LayoutError,
+    MaskSemanticsError,
+    build_plan,
+    check_merge_masks,
+    keras3_model_layers,
+)
 from kerasmigrate.legacy_weights import Computed, WeightTransformError, Writer, adapt_layer
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
@@ -92,10 +103,30 @@ def _unknown_classes(model_config: dict) -> dict[str, list[str]]:
     unknown: dict[str, list[str]] = collections.defaultdict(list)
     for path, entry in iter_layers(model_config):
         cls = entry.get("class_name")
+        if user_mapping.is_stored_lambda(entry):
+            unknown["Lambda"].append(path)
+            continue
         if cls in MODEL_CLASSES or cls in TABLE.classes or cls in TABLE.aliases or is_op_entry(entry):
             continue
         unknown[str(cls)].append(path)
     return dict(unknown)
+
+
+def _unknown_functions(model_config: dict, registered=()) -> dict[str, list[str]]:
+    """Activation arguments naming functions Keras 3 does not know (custom activations)."""
+    unknown: dict[str, list[str]] = collections.defaultdict(list)
+    for path, entry in iter_layers(model_config):
+        config = entry.get("config")
+        if not isinstance(config, dict):
+            continue
+        for key in user_mapping.ACTIVATION_KEYS:
+            if key in config and not user_mapping.is_known_function(config[key], registered):
+                unknown[user_mapping.function_name(config[key])].append(f"{path}.{key}")
+    return dict(unknown)
+
+
+MAP_INIT_HINT = ("write a mapping: kerasmigrate map init FILE -o mapping.toml, fill it in, then "
+                 "kerasmigrate convert FILE --mapping mapping.toml")
 
 
 # ---------------------------------------------------------------------------
@@ -154,7 +185,8 @@ def _describe_model(model: LegacyModelFile) -> dict:
         "training_config": bool(model.training_config),
         "optimizer": optimizer,
         "optimizer_weights": "optimizer_weights" in model.h5,
-        "needs_mapping": {"unknown_classes": unknown, "lambda_layers": lambdas},
+        "needs_mapping": {"unknown_classes": unknown, "lambda_layers": lambdas,
+                          "unknown_functions": _unknown_functions(config)},
         "passes": passes,
         "refused": refusal,
     }
@@ -210,13 +242,14 @@ class ConversionReport:
     dropped: list[str] = field(default_factory=list)
     renamed_layers: dict[str, str] = field(default_factory=dict)
     training: list[str] = field(default_factory=list)
+    mapped: dict = field(default_factory=dict)
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def _validate(path: Path, config: dict) -> None:
+def _validate(path: Path, config: dict, registered_functions=()) -> None:
     """Everything the target Keras cannot take, reported all at once."""
     unknown = _unknown_classes(config)
     if unknown:
@@ -224,7 +257,14 @@ def _validate(path: Path, config: dict) -> None:
         hints = [f"{cls}: {CLASS_HINTS[cls]}" for cls in sorted(unknown) if cls in CLASS_HINTS]
         if hints:
             err.message += " (" + "; ".join(hints) + ")"
+        err.message += "; " + MAP_INIT_HINT
         raise err
+    functions = _unknown_functions(config, registered_functions)
+    if functions:
+        raise UnknownClassError(path, {}, message=(
+            "no conversion is known for the function(s) "
+            + "; ".join(f"{name} ({', '.join(where)})" for name, where in sorted(functions.items()))
+            + " (custom activations: map them to registered functions); " + MAP_INIT_HINT))
     bad_args = []
     bad_names = []
     for where, entry in iter_layers(config):
@@ -251,8 +291,13 @@ def _validate(path: Path, config: dict) -> None:
                                      + "; ".join(bad_args))
 
 
-def _training_state(model: LegacyModelFile, config: dict, plan) -> tuple[list[str], list[str]]:
-    """Add compile_config (and the optimizer state to the plan); returns (dropped, carried)."""
+def _training_state(model: LegacyModelFile, config: dict, plan, mapping=None, module=None,
+                    mapped=None) -> tuple[list[str], list[str]]:
+    """Add compile_config (and the optimizer state to the plan); returns (dropped, carried).
+
+    Custom losses and metrics are mapped as the mapping's [functions] say; a training
+    configuration naming one Keras 3 cannot resolve is left out (it would fail only later,
+    when training starts)."""
     dropped: list[str] = []
     carried: list[str] = []
     has_state = "optimizer_weights" in model.h5
@@ -266,6 +311,11 @@ def _training_state(model: LegacyModelFile, config: dict, plan) -> tuple[list[st
         return dropped, carried
     try:
         compile_config = convert_compile_config(model.training_config)
+        unknown = user_mapping.map_compile_functions(compile_config, mapping, module,
+                                                     mapped or user_mapping.MappingReport())
+        if unknown:
+            raise NotConverted(f"{', '.join(unknown)} unknown to Keras 3 (a custom function? map it "
+                               "under [functions] in a mapping to keep the training configuration)")
     except NotConverted as exc:
         dropped.append(f"training_config: {exc}")
         if has_state:
@@ -294,10 +344,13 @@ def _opener(model: LegacyModelFile):
     return open_dataset
 
 
+BOOKKEEPING_KEYS = {"_legacy_name", LAYOUT_KEY, ORDER_KEY}
+
+
 def _without_legacy_names(value):
-    """The config as written: without the bookkeeping key slash-layer-names leaves."""
+    """The config as written: without the bookkeeping keys passes and mappings leave."""
     if isinstance(value, dict):
-        return {k: _without_legacy_names(v) for k, v in value.items() if k != "_legacy_name"}
+        return {k: _without_legacy_names(v) for k, v in value.items() if k not in BOOKKEEPING_KEYS}
     if isinstance(value, list):
         return [_without_legacy_names(v) for v in value]
     return value
@@ -318,8 +371,86 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool = False) -> ConversionReport:
-    """Convert a legacy `.h5` model to a Keras 3 `.keras` file; raise KerasMigrateError on failure."""
+def _user_classes(input_path: Path, config: dict, mapping: user_mapping.Mapping | None,
+                  module_ref: str | None, module_where: str | None, module_line: int | None):
+    """Apply the mapping (and the custom module's registrations) to the converted config, in
+    place; returns the user classes' specs and the report. Imports the custom module (and
+    with it Keras) only when one is named."""
+    module = None
+    if module_ref:
+        from kerasmigrate.custom_module import CustomModule
+
+        module = CustomModule(module_ref, module_where, module_line)
+    classes, report = user_mapping.apply(config, mapping, module, input_path)
+    specs: dict[str, ClassSpec] = {}
+    if not classes:
+        return specs, report, module
+    for name, user in classes.items():
+        rule = user.rule
+        aliases = tuple(rule.weights.items()) if rule and isinstance(rule.weights, dict) else ()
+        args = frozenset(k for _, e in user.entries for k in e["config"])
+        specs[name] = ClassSpec(name, user.resolved.module, to_snake_case(name), args, (),
+                                registered_name=user.resolved.registered_name,
+                                variable_aliases=aliases)
+    # Measure what the user's classes build, on the model Keras 3 builds from this config.
+    with keras3_user_classes(specs):
+        model = module.build(_without_legacy_names(config),
+                             f"{input_path} (with {mapping.path if mapping and mapping.path else module_where})")
+        for name, user in classes.items():
+            masking = None
+            for chain, entry in user.entries:
+                if chain is None:
+                    raise UnsupportedError(input_path, f"{name} is wrapped in another layer; "
+                                                       "mapped classes are converted at model level only")
+                layout, masking = module.measure(model, list(chain))
+                entry[LAYOUT_KEY] = layout
+                _check_weight_rule(user.rule, mapping, chain, layout, entry)
+            specs[name] = dataclasses.replace(specs[name], **masking)
+    with keras3_user_classes(specs):
+        _check_layer_order(input_path, _without_legacy_names(config), model)
+    return specs, report, module
+
+
+def _check_layer_order(input_path: Path, entry: dict, keras_model) -> None:
+    """Weights are written at paths that follow Keras 3's layer order; with the user's classes
+    in the graph, compare that order with the model Keras 3 built."""
+    ours = [layer["config"]["name"] for layer in keras3_model_layers(entry)]
+    theirs = [layer.name for layer in keras_model.layers]
+    if ours != theirs:
+        raise UnsupportedError(input_path, f"Keras 3 orders the layers of {entry['config'].get('name')!r} "
+                                           f"as {theirs}, kerasmigrate computed {ours}; the weights "
+                                           "would be misplaced")
+    for layer in keras3_model_layers(entry):
+        if layer["class_name"] in ("Functional", "Sequential"):
+            _check_layer_order(input_path, layer, keras_model.get_layer(layer["config"]["name"]))
+
+
+def _check_weight_rule(rule, mapping, chain, layout, entry) -> None:
+    if rule is None or rule.weights is None:
+        return
+    built = [var for _, variables, _ in layout for var, _ in variables]
+    if isinstance(rule.weights, list):
+        if list(rule.weights) != built:
+            raise mapping.error(f"[classes.{rule.key}] weights lists {rule.weights}, but the Keras 3 "
+                                f"class builds {built} for layer {'/'.join(chain)}", rule.line)
+        entry[ORDER_KEY] = True
+    else:
+        missing = sorted(set(rule.weights.values()) - set(built))
+        if missing:
+            raise mapping.error(f"[classes.{rule.key}] weights maps to {', '.join(missing)}, which the "
+                                f"Keras 3 class does not build (it builds {', '.join(built) or 'none'})",
+                                rule.line)
+
+
+def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool = False,
+            mapping: str | Path | user_mapping.Mapping | None = None,
+            custom_module: str | None = None) -> ConversionReport:
+    """Convert a legacy `.h5` model to a Keras 3 `.keras` file; raise KerasMigrateError on failure.
+
+    `mapping` (a mapping.toml path) says what custom classes, functions and Lambda layers
+    become; `custom_module` (a .py path or module name; default: the mapping's) is where the
+    targets live. Keras is imported only when a custom module is named.
+    """
     start = time.perf_counter()
     input_path = Path(input_path)
     output_path = Path(output_path)
@@ -337,56 +468,77 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
             raise MalformedConfigError(
                 input_path, f"model_config has an unexpected structure ({type(exc).__name__}: {exc})"
             ) from None
-        _validate(input_path, config)
-        try:
-            _check_models(config, check_merge_masks)
-            writer = Writer(model.keras_version, model.backend)
-            plan = build_plan(config, model.weights,
-                              lambda entry, refs: adapt_layer(entry, refs, writer))
-        except (MaskSemanticsError, WeightTransformError) as exc:
-            raise UnsupportedError(input_path, str(exc)) from None
-        except LayoutError as exc:
-            raise WeightMismatchError(input_path, str(exc)) from None
-        stored = sum(len(model.weights(name)) for name in model.layer_names)
-        placed = {id(ref) for ref in plan.stored_refs()}
-        if len(placed) != stored:
-            left = [r.name for n in model.layer_names for r in model.weights(n) if id(r) not in placed]
-            raise WeightMismatchError(input_path, f"{len(left)} stored weights belong to no layer of "
-                                                  f"the model: {', '.join(left[:10])}")
-        dropped, training = _training_state(model, config, plan)
-        renames = {entry["_legacy_name"]: entry["config"]["name"]
-                   for _, entry in iter_layers(config) if "_legacy_name" in entry}
-        config = _without_legacy_names(config)
-        passes = _pass_counts(applied)
-        metadata = {
-            "keras_version": TABLE.keras_version,
-            "date_saved": DATE_SAVED,
-            "kerasmigrate": {
-                "version": __version__,
-                "source": {"keras_version": model.keras_version, "backend": model.backend,
-                           "backend_source": model.backend_source,
-                           "sha256": _sha256(input_path)},
-                "weight_transforms": plan.transforms,
-                "passes": sorted(passes),
-                "renamed_layers": renames,
-                "training": training,
-                "dropped": dropped,
-            },
-        }
-        try:
-            write_keras_archive(output_path, config, metadata, plan, _opener(model))
-        except OSError as exc:
-            raise KerasMigrateError(output_path, f"cannot write the output: {exc}") from None
-        weights = plan.stored_refs()
-        return ConversionReport(
-            input=str(input_path), output=str(output_path),
-            keras_version=model.keras_version, backend=model.backend,
-            model_class=config["class_name"],
-            layers=sum(1 for _ in iter_layers(config)) - 1,
-            nested_models=_nested_models(config),
-            passes=passes, weights=len(weights), weight_bytes=sum(r.nbytes for r in weights),
-            weight_matching=plan.matching, target_keras=TABLE.keras_version,
-            backend_source=model.backend_source, weight_transforms=plan.transforms,
-            dropped=dropped, renamed_layers=renames, training=training,
-            seconds=round(time.perf_counter() - start, 4),
-        )
+        if mapping is not None or custom_module is not None:
+            if mapping is not None and not isinstance(mapping, user_mapping.Mapping):
+                mapping = user_mapping.load(mapping)
+            if custom_module is not None:
+                module_ref, where, line = custom_module, "--custom-module", None
+            elif mapping is not None and mapping.custom_module:
+                module_ref, where, line = (mapping.module_reference(), str(mapping.path),
+                                           mapping.custom_module_line)
+            else:
+                module_ref = where = line = None
+            specs, mapped, module = _user_classes(input_path, config, mapping, module_ref, where, line)
+        else:
+            specs, mapped, module = {}, user_mapping.MappingReport(), None
+        with keras3_user_classes(specs):
+            return _convert_mapped(input_path, output_path, model, source, config, applied,
+                                   (mapping, module, mapped), start)
+
+
+def _convert_mapped(input_path, output_path, model, source, config, applied, user, start):
+    """The conversion after the passes (and the mapping): validate, lay out weights, write."""
+    mapping, module, mapped = user
+    _validate(input_path, config, mapped.checked_functions)
+    try:
+        _check_models(config, check_merge_masks)
+        writer = Writer(model.keras_version, model.backend)
+        plan = build_plan(config, model.weights, lambda entry, refs: adapt_layer(entry, refs, writer))
+    except (MaskSemanticsError, WeightTransformError) as exc:
+        raise UnsupportedError(input_path, str(exc)) from None
+    except LayoutError as exc:
+        raise WeightMismatchError(input_path, str(exc)) from None
+    stored = sum(len(model.weights(name)) for name in model.layer_names)
+    placed = {id(ref) for ref in plan.stored_refs()}
+    if len(placed) != stored:
+        left = [r.name for n in model.layer_names for r in model.weights(n) if id(r) not in placed]
+        raise WeightMismatchError(input_path, f"{len(left)} stored weights belong to no layer of "
+                                              f"the model: {', '.join(left[:10])}")
+    dropped, training = _training_state(model, config, plan, mapping, module, mapped)
+    renames = {entry["_legacy_name"]: entry["config"]["name"]
+               for _, entry in iter_layers(config) if "_legacy_name" in entry}
+    config = _without_legacy_names(config)
+    passes = _pass_counts(applied)
+    metadata = {
+        "keras_version": TABLE.keras_version,
+        "date_saved": DATE_SAVED,
+        "kerasmigrate": {
+            "version": __version__,
+            "source": {"keras_version": model.keras_version, "backend": model.backend,
+                       "backend_source": model.backend_source,
+                       "sha256": _sha256(input_path)},
+            "weight_transforms": plan.transforms,
+            "passes": sorted(passes),
+            "renamed_layers": renames,
+            "training": training,
+            "dropped": dropped,
+        },
+    }
+    try:
+        write_keras_archive(output_path, config, metadata, plan, _opener(model))
+    except OSError as exc:
+        raise KerasMigrateError(output_path, f"cannot write the output: {exc}") from None
+    weights = plan.stored_refs()
+    return ConversionReport(
+        input=str(input_path), output=str(output_path),
+        keras_version=model.keras_version, backend=model.backend,
+        model_class=config["class_name"],
+        layers=sum(1 for _ in iter_layers(config)) - 1,
+        nested_models=_nested_models(config),
+        passes=passes, weights=len(weights), weight_bytes=sum(r.nbytes for r in weights),
+        weight_matching=plan.matching, target_keras=TABLE.keras_version,
+        backend_source=model.backend_source, weight_transforms=plan.transforms,
+        dropped=dropped, renamed_layers=renames, training=training,
+        mapped=dataclasses.asdict(mapped),
+        seconds=round(time.perf_counter() - start, 4),
+    )

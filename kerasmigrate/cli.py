@@ -99,6 +99,10 @@ def inspect_command(path: str, as_json: bool) -> None:
     if needs.get("unknown_classes"):
         for cls, where in needs["unknown_classes"].items():
             out.print(f"  [yellow]needs mapping[/yellow]: {cls} ({', '.join(where)})")
+    for name, where in (needs.get("unknown_functions") or {}).items():
+        out.print(f"  [yellow]needs mapping[/yellow]: function {name} ({', '.join(where)})")
+    if needs.get("unknown_classes") or needs.get("unknown_functions"):
+        out.print(f"  write a mapping: kerasmigrate map init {info['file']} -o mapping.toml")
     if info.get("passes"):
         out.print("  passes: " + ", ".join(f"{k} x{v}" for k, v in info["passes"].items()))
     if info.get("refused"):
@@ -110,16 +114,21 @@ def inspect_command(path: str, as_json: bool) -> None:
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=str),
               help="Output .keras file (default: INPUT with the suffix .keras).")
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
+@click.option("--mapping", type=click.Path(dir_okay=False, path_type=str),
+              help="mapping.toml: what custom classes, functions and Lambda layers become.")
+@click.option("--custom-module", "custom_module", metavar="FILE.py|MODULE",
+              help="Your Keras 3 classes and registered functions (imports it, and Keras).")
 @click.option("--json", "as_json", is_flag=True, help="Print the conversion report as JSON.")
 @handle_errors
-def convert_command(input_path: str, output: str | None, force: bool, as_json: bool) -> None:
+def convert_command(input_path: str, output: str | None, force: bool, mapping: str | None,
+                    custom_module: str | None, as_json: bool) -> None:
     """Convert a legacy .h5 model to a Keras 3 .keras file."""
     from pathlib import Path
 
     from kerasmigrate.api import convert
 
     output = output or str(Path(input_path).with_suffix(".keras"))
-    report = convert(input_path, output, overwrite=force)
+    report = convert(input_path, output, overwrite=force, mapping=mapping, custom_module=custom_module)
     if as_json:
         _emit_json({"ok": True, **report.to_dict()})
         return
@@ -130,6 +139,12 @@ def convert_command(input_path: str, output: str | None, force: bool, as_json: b
         click.echo(f"  carried over: {item}", err=True)
     for item in report.dropped:
         click.echo(f"  not carried over: {item}", err=True)
+    for section in ("classes", "lambdas", "functions"):
+        for where, what in (report.mapped.get(section) or {}).items():
+            click.echo(f"  mapped {where}: {what}", err=True)
+    if report.mapped.get("unused_rules"):
+        click.echo(f"  mapping rules this file does not use: {', '.join(report.mapped['unused_rules'])}",
+                   err=True)
     if report.renamed_layers:
         click.echo(f"  renamed {len(report.renamed_layers)} layers whose names Keras 3 rejects "
                    "('/' -> '_'); the table is in the output's metadata.json", err=True)
@@ -149,13 +164,16 @@ def convert_command(input_path: str, output: str | None, force: bool, as_json: b
 @click.option("--rtol", type=float, default=None,
               help="Relative tolerance (default 0; 1e-3 for models computing in float16).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generated inputs.")
+@click.option("--custom-module", "custom_module", metavar="FILE.py|MODULE",
+              help="Import this first: the classes and functions a mapped conversion refers to.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @handle_errors
-def verify_command(original, converted, refs, atol, rtol, seed, as_json) -> None:
+def verify_command(original, converted, refs, atol, rtol, seed, custom_module, as_json) -> None:
     """Run both models on the same inputs and compare outputs (imports Keras)."""
     from kerasmigrate import verify as verify_module
 
-    report = verify_module.verify(original, converted, refs=refs, seed=seed, atol=atol, rtol=rtol)
+    report = verify_module.verify(original, converted, refs=refs, seed=seed, atol=atol, rtol=rtol,
+                                  custom_module=custom_module)
     if as_json:
         _emit_json(report.to_dict())
     else:
@@ -168,6 +186,8 @@ def verify_command(original, converted, refs, atol, rtol, seed, as_json) -> None
             table.add_row(str(o.index), str(tuple(o.shape)), f"{o.max_abs:.3g}", f"{o.max_rel:.3g}",
                           "yes" if o.ok else "[red]NO[/red]")
         _stdout_console().print(table)
+        for note in report.notes:
+            click.echo(f"note: {note}", err=True)
         click.echo(f"{'match' if report.ok else 'MISMATCH'}: atol={report.atol:g} rtol={report.rtol:g}",
                    err=True)
     sys.exit(EXIT_OK if report.ok else EXIT_MISMATCH)
@@ -187,6 +207,29 @@ def passes_command(as_json: bool) -> None:
         return
     for row in rows:
         click.echo(f"{row['name']:<28} {row['since']:<12} {row['summary']}")
+
+
+# --- map: mappings for custom classes, functions and Lambda layers ----------
+
+@main.group("map")
+def map_group() -> None:
+    """Write the mapping that custom classes, functions and Lambda layers need."""
+
+
+@map_group.command("init")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=str),
+              help="The mapping.toml to write.")
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+@handle_errors
+def map_init_command(paths, output: str, force: bool) -> None:
+    """List every custom class, Lambda layer, custom function and unknown TF op of PATHS
+    in a mapping skeleton to fill in (reads configs only; runs nothing stored in them)."""
+    from kerasmigrate.mapping import write_skeleton
+
+    counts = write_skeleton(list(paths), output, overwrite=force)
+    click.echo(f"wrote {output}: {counts['classes']} classes, {counts['lambdas']} Lambda layers, "
+               f"{counts['functions']} functions, {counts['tf_ops']} TF ops to map", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

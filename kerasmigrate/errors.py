@@ -47,11 +47,11 @@ class UnknownClassError(KerasMigrateError):
 
     kind = "unknown-class"
 
-    def __init__(self, path, unknown: dict[str, list[str]]):
+    def __init__(self, path, unknown: dict[str, list[str]], message: str | None = None):
         self.unknown = unknown
         parts = [f"{cls} (layers: {', '.join(names)})" for cls, names in sorted(unknown.items())]
         noun = "class" if len(unknown) == 1 else "classes"
-        super().__init__(path, f"no conversion is known for {noun} {'; '.join(parts)}")
+        super().__init__(path, message or f"no conversion is known for {noun} {'; '.join(parts)}")
 
 
 class UnsupportedError(KerasMigrateError):
@@ -66,6 +66,17 @@ class WeightMismatchError(KerasMigrateError):
 
 class OutputExistsError(KerasMigrateError):
     kind = "output-exists"
+
+
+class MappingError(KerasMigrateError):
+    """A problem in a user mapping (or the module it names); `path` is `mapping.toml:LINE`."""
+
+    kind = "mapping"
+
+    def __init__(self, path, message: str, line: int | None = None):
+        where = f"{path}:{line}" if path is not None and line else path
+        self.line = line
+        super().__init__(where, message)
 
 
 class VerifyError(KerasMigrateError):

@@ -7,8 +7,11 @@ the tests); nothing here imports Keras.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -49,26 +52,78 @@ class ClassSpec:
     call_takes_mask: bool = False
     supports_masking: bool = False
     own_compute_mask: bool = False
+    # A user's class (from a mapping): the name Keras 3 finds it by when loading,
+    # and stored variable names -> its variable names.
+    registered_name: str | None = None
+    variable_aliases: tuple[tuple[str, str], ...] = ()
+
+
+# Classes of the user's own module, known only while one conversion runs.
+_USER_CLASSES: contextvars.ContextVar[dict[str, ClassSpec]] = contextvars.ContextVar(
+    "kerasmigrate_user_classes", default={})
+
+
+class _Classes(Mapping):
+    """The built-in classes, plus the user's classes of the conversion that is running."""
+
+    def __init__(self, builtin: dict[str, ClassSpec]):
+        self.builtin = builtin
+
+    def __getitem__(self, name: str) -> ClassSpec:
+        user = _USER_CLASSES.get()
+        if name in user:
+            return user[name]
+        return self.builtin[name]
+
+    def __contains__(self, name) -> bool:
+        return name in _USER_CLASSES.get() or name in self.builtin
+
+    def __iter__(self) -> Iterator[str]:
+        user = _USER_CLASSES.get()
+        yield from user
+        yield from (n for n in self.builtin if n not in user)
+
+    def __len__(self) -> int:
+        return len(set(self.builtin) | set(_USER_CLASSES.get()))
+
+
+@contextlib.contextmanager
+def user_classes(specs: dict[str, ClassSpec]):
+    """Make the user's classes known to the table (and to layout) inside the block."""
+    token = _USER_CLASSES.set({**_USER_CLASSES.get(), **specs})
+    try:
+        yield
+    finally:
+        _USER_CLASSES.reset(token)
+
+
+def is_user_class(name: str) -> bool:
+    return name in _USER_CLASSES.get()
 
 
 class Keras3Table:
     def __init__(self, data: dict):
         self.keras_version: str = data["keras_version"]
         self.aliases: dict[str, str] = dict(data["aliases"])
-        self.classes: dict[str, ClassSpec] = {}
+        self.activations: frozenset[str] = frozenset(data.get("activations", ()))
+        self.losses: frozenset[str] = frozenset(data.get("losses", ()))
+        self.metrics: frozenset[str] = frozenset(data.get("metrics", ()))
+        builtin: dict[str, ClassSpec] = {}
         for name, spec in data["classes"].items():
             layout = tuple(
                 LayoutEntry(path, tuple(VariableSpec(n, bool(t)) for n, t in variables), name)
                 for path, variables, name in spec["layout"]
             )
-            self.classes[name] = ClassSpec(name, spec["module"], spec["snake_name"],
-                                           frozenset(spec["init_args"]), layout,
-                                           spec["call_takes_mask"], spec["supports_masking"],
-                                           spec["own_compute_mask"])
+            builtin[name] = ClassSpec(name, spec["module"], spec["snake_name"],
+                                      frozenset(spec["init_args"]), layout,
+                                      spec["call_takes_mask"], spec["supports_masking"],
+                                      spec["own_compute_mask"])
+        self.builtin_classes = builtin
+        self.classes: Mapping[str, ClassSpec] = _Classes(builtin)
 
     @cached_property
     def names(self) -> frozenset[str]:
-        return frozenset(self.classes)
+        return frozenset(self.builtin_classes)
 
 
 def _load() -> Keras3Table:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kerasmigrate.keras3 import TABLE
+from kerasmigrate.keras3 import TABLE, LayoutEntry, VariableSpec
 from kerasmigrate.passes.registry import is_op_entry, model_layers
 from kerasmigrate.reader import WeightRef
 
@@ -48,6 +48,12 @@ OPTIONAL_VARIABLES = [
 ]
 
 MODEL_SNAKE = {"Functional": "functional", "Sequential": "sequential"}
+
+# Bookkeeping keys a user mapping leaves on a layer entry (removed before writing):
+# the layer's Keras 3 weight layout as measured on the user's class, and
+# "match its stored weights by order".
+LAYOUT_KEY = "_km_layout"
+ORDER_KEY = "_km_weights_by_order"
 
 # Lookup layers in "tf_idf" mode store their IDF weights by name, outside the
 # tracked variables; TextVectorization stores them twice, for itself and for its
@@ -513,6 +519,9 @@ def _own_slots(entry: dict, path: str, trainable: bool, owner: str,
     if spec is None:
         raise LayoutError(f"no Keras 3 weight layout is known for class {class_name!r}")
     layout = spec.layout
+    if LAYOUT_KEY in entry:  # measured on the user's own class, for this layer
+        layout = tuple(LayoutEntry(p, tuple(VariableSpec(n, bool(t)) for n, t in variables), name)
+                       for p, variables, name in entry[LAYOUT_KEY])
     if class_name in COMPOSITE_CLASSES:
         layout = tuple(e for e in layout if e.path == "")  # children come from the config
     order = LEGACY_SUBLAYER_ORDER.get(class_name)
@@ -523,7 +532,8 @@ def _own_slots(entry: dict, path: str, trainable: bool, owner: str,
         vars_path = f"{path}/{layout_entry.path}/vars" if layout_entry.path else f"{path}/vars"
         sub_name = layout_entry.saveable_name(config["name"])
         group = VarsGroup(vars_path, sub_name)
-        present = _present_variables(class_name, config, [v.name for v in layout_entry.variables])
+        present = {v.name for v in layout_entry.variables} if LAYOUT_KEY in entry else \
+            _present_variables(class_name, config, [v.name for v in layout_entry.variables])
         for var_index, var in enumerate(layout_entry.variables):
             if var.name in present:
                 slot = Slot(vars_path, var.name, owner, class_name, trainable and var.trainable,
@@ -576,8 +586,15 @@ def _contains(parts: list[str], sub: list[str]) -> bool:
     return any(parts[i:i + len(sub)] == sub for i in range(len(parts) - len(sub) + 1))
 
 
+def _variable_aliases(class_name: str) -> dict[str, str]:
+    spec = TABLE.classes.get(class_name)
+    if spec is not None and spec.variable_aliases:
+        return dict(spec.variable_aliases)
+    return VARIABLE_ALIASES.get(class_name, {})
+
+
 def _names_match(slot: Slot, ref: WeightRef) -> bool:
-    base = VARIABLE_ALIASES.get(slot.owner_class, {}).get(ref.basename, ref.basename)
+    base = _variable_aliases(slot.owner_class).get(ref.basename, ref.basename)
     # legacy names may contain '/', so the owner can span several components
     return base == slot.var_name and _contains(ref.components[:-1], slot.owner.split("/"))
 
@@ -629,7 +646,7 @@ def build_plan(model: dict, legacy_weights, adapt=None) -> WeightPlan:
         slots = [s for s in slots if s.copy_of is None]
         if not slots and not refs:
             continue
-        pairs = _match_by_name(slots, refs)
+        pairs = None if layer.get(ORDER_KEY) else _match_by_name(slots, refs)
         how = "name"
         if pairs is None:
             if len(slots) != len(refs):

@@ -13,6 +13,8 @@ Keras and TensorFlow are imported here only, and only when `verify` runs.
 from __future__ import annotations
 
 import os
+import sys
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -49,6 +51,7 @@ class VerifyReport:
     rtol: float
     outputs: list[OutputDiff] = field(default_factory=list)
     half_precision: bool = False
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -127,7 +130,26 @@ def _predict(model, inputs):
     return _flatten(model.predict(feed, verbose=0, batch_size=len(inputs[0])))
 
 
+def _refuse_stored_code(original: Path) -> None:
+    """Running the original in tf_keras would run the bytecode its Lambda layers store."""
+    from kerasmigrate.api import iter_layers
+    from kerasmigrate.errors import KerasMigrateError
+    from kerasmigrate.mapping import is_stored_lambda
+    from kerasmigrate.reader import open_legacy_model
+
+    try:
+        with open_legacy_model(original) as model:
+            lambdas = [p for p, e in iter_layers(model.model_config) if is_stored_lambda(e)]
+    except KerasMigrateError:
+        return  # tf_keras reports what is wrong with it
+    if lambdas:
+        raise VerifyError(original, "the original holds Lambda layers (" + ", ".join(lambdas)
+                          + ") whose stored bytecode kerasmigrate never runs, so it cannot be run "
+                            "in tf_keras here; pass --refs with outputs computed where it was written")
+
+
 def _original_outputs(original: Path, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], str]:
+    _refuse_stored_code(original)
     try:
         import tf_keras
     except ImportError:
@@ -147,6 +169,22 @@ def _original_outputs(original: Path, inputs: list[np.ndarray]) -> tuple[list[np
     return outputs, f"tf_keras {tf_keras.__version__}"
 
 
+# Keras 3 builds a functional graph recursively (keras/src/ops/function.py
+# `_build_map_helper`), one frame per layer on the longest path: models deeper
+# than Python's default limit of 1000 (ResNetRS420, say) need a higher one.
+DEEP_GRAPH_RECURSION_LIMIT = 20000
+
+
+@contextmanager
+def _recursion_limit(limit: int):
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, previous))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
 def _computes_in_half_precision(model) -> bool:
     return any(getattr(layer, "compute_dtype", "float32") in ("float16", "bfloat16")
                for layer in model._flatten_layers())
@@ -154,16 +192,33 @@ def _computes_in_half_precision(model) -> bool:
 
 def verify(original: str | Path, converted: str | Path, *, refs: str | Path | None = None,
            atol: float | None = None, rtol: float | None = None,
-           seed: int = DEFAULT_SEED, batch: int = DEFAULT_BATCH) -> VerifyReport:
-    """Compare outputs; tolerances default to 1e-5 abs (float32) or 1e-3 abs+rel (float16 compute)."""
+           seed: int = DEFAULT_SEED, batch: int = DEFAULT_BATCH,
+           custom_module: str | None = None) -> VerifyReport:
+    """Compare outputs; tolerances default to 1e-5 abs (float32) or 1e-3 abs+rel (float16 compute).
+
+    `custom_module` (a .py path or module name) is imported first: the user's classes and
+    functions a mapped conversion refers to by registered name.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
 
     import kerasmigrate.keras_objects  # noqa: F401  (functions converted models may reference)
 
+    if custom_module is not None:
+        from kerasmigrate.custom_module import CustomModule
+
+        CustomModule(custom_module, "--custom-module")
+
     original, converted = Path(original), Path(converted)
+    notes = []
     try:
-        model = keras.saving.load_model(converted, compile=False, safe_mode=True)
+        try:
+            model = keras.saving.load_model(converted, compile=False, safe_mode=True)
+        except RecursionError:
+            with _recursion_limit(DEEP_GRAPH_RECURSION_LIMIT):
+                model = keras.saving.load_model(converted, compile=False, safe_mode=True)
+            notes.append(f"Keras {keras.__version__} walks the layer graph recursively: this model "
+                         f"loads only after sys.setrecursionlimit({DEEP_GRAPH_RECURSION_LIMIT})")
     except Exception as exc:
         raise VerifyError(converted, f"Keras {keras.__version__} cannot load the converted file "
                                      f"({type(exc).__name__}: {str(exc)[:300]})") from None
@@ -183,7 +238,8 @@ def verify(original: str | Path, converted: str | Path, *, refs: str | Path | No
         atol = HALF_PRECISION_ATOL if half else DEFAULT_ATOL
     if rtol is None:
         rtol = HALF_PRECISION_RTOL if half else DEFAULT_RTOL
-    report = VerifyReport(str(original), str(converted), source, atol, rtol, half_precision=half)
+    report = VerifyReport(str(original), str(converted), source, atol, rtol, half_precision=half,
+                          notes=notes)
     if len(actual) != len(expected):
         raise VerifyError(converted, f"the converted model has {len(actual)} outputs, "
                                      f"the original {len(expected)}")

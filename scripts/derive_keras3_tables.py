@@ -136,6 +136,8 @@ SPECS: list[tuple[str, dict, object, str]] = [
     ("StringLookup", {"vocabulary": ["a", "b"]}, (3,), "string"),
     ("IntegerLookup", {"vocabulary": [1, 2]}, (3,), "int64"),
     ("TextVectorization", {"vocabulary": ["a", "b"]}, (1,), "string"),
+    # Lambda calling a registered function: what a mapped Lambda layer becomes.
+    ("Lambda", {"function": keras.activations.relu}, (4,), "float32"),
 ]
 
 # Layers Keras 3 defines for its applications only (not exported), with the
@@ -361,10 +363,23 @@ def derive() -> dict:
         target = getattr(keras.layers, alias, None)
         if target is not None and target.__name__ != alias:
             aliases[alias] = target.__name__
+    # Activation names `keras.activations.get` resolves from a string
+    # (keras/src/activations/__init__.py `ALL_OBJECTS_DICT`): any other string
+    # in an `activation` argument fails to load.
+    from keras.src.activations import ALL_OBJECTS_DICT
+    from keras.src.losses import ALL_OBJECTS_DICT as LOSSES
+    from keras.src.metrics import ALL_OBJECTS_DICT as METRICS
+
     return {
         "keras_version": keras.__version__,
         "source": "derived by scripts/derive_keras3_tables.py from the installed Keras",
         "aliases": aliases,
+        "activations": sorted(ALL_OBJECTS_DICT),
+        # Loss and metric names `compile` resolves from a string: `keras.losses.get` /
+        # `keras.metrics.get` (ALL_OBJECTS_DICT), plus the names compile_utils.py
+        # `get_loss` / `get_metric` special-case ("crossentropy", "ce"; "accuracy", "acc").
+        "losses": sorted(set(LOSSES) | {"crossentropy", "ce"}),
+        "metrics": sorted(set(METRICS) | {"accuracy", "acc"}),
         "classes": dict(sorted(classes.items())),
     }
 

@@ -28,6 +28,11 @@ def sample_entries(kind: str = "model") -> list[tuple[Path, dict]]:
     return out
 
 
+def mapped_params():
+    """Samples that convert with the mapping (and custom module) their manifest names."""
+    return sample_params("mapped")
+
+
 def sample_params(kind: str = "model"):
     return [pytest.param(d, e, id=f"{d.name}/{e['name']}") for d, e in sample_entries(kind)]
 

@@ -141,7 +141,7 @@ def test_inspect_reads_no_weights_and_reports(tmp_path):
     assert info["keras_version"] == "2.15.0"
     assert info["nested_models"] == ["outer_model/inner_model"]
     assert info["layer_classes"]["Dense"] == 4
-    assert info["needs_mapping"] == {"unknown_classes": {}, "lambda_layers": []}
+    assert info["needs_mapping"] == {"unknown_classes": {}, "lambda_layers": [], "unknown_functions": {}}
     assert "functional-nodes" in info["passes"]
     weights_only = api.inspect_file(SAMPLES / "tf2.4" / "weights_only.h5")
     assert weights_only["format"] == "weights-only"

@@ -19,7 +19,7 @@ from kerasmigrate.layout import keras3_model_layers
 from kerasmigrate.errors import VerifyError
 from kerasmigrate.verify import verify
 
-from .conftest import sample_params
+from .conftest import mapped_params, sample_params
 
 pytestmark = pytest.mark.keras
 ATOL = 1e-5
@@ -134,5 +134,43 @@ def test_refuses_what_keras_3_would_compute_differently(stack_dir, entry, tmp_pa
 
     target = tmp_path / "out.keras"
     with pytest.raises(KerasMigrateError, match=entry["refusal"]):
+        api.convert(stack_dir / entry["file"], target)
+    assert not target.exists()
+
+
+# ---------------------------------------------------------------------------
+# Samples with custom classes, custom activations and Lambda layers: they convert with
+# the mapping their manifest names, and match the outputs the writing stack computed.
+# ---------------------------------------------------------------------------
+
+MARKER_ENV = "KERASMIGRATE_LAMBDA_MARKER"
+
+
+@pytest.fixture
+def marker(tmp_path, monkeypatch):
+    """Where the samples' side-effect Lambda would create its file if it ever ran."""
+    path = tmp_path / "lambda-ran"
+    monkeypatch.setenv(MARKER_ENV, str(path))
+    yield path
+    assert not path.exists(), "a Lambda layer's stored bytecode was executed"
+
+
+@pytest.mark.parametrize("stack_dir, entry", mapped_params())
+def test_mapped_samples_convert_and_match_the_writing_stack(stack_dir, entry, tmp_path, marker):
+    target = tmp_path / f"{entry['name']}.keras"
+    report = api.convert(stack_dir / entry["file"], target, mapping=stack_dir / entry["mapping"])
+    assert report.mapped["classes"] or report.mapped["lambdas"] or report.mapped["functions"]
+    result = verify(stack_dir / entry["file"], target, refs=stack_dir / entry["refs"],
+                    custom_module=str(stack_dir / entry["custom_module"]))
+    assert result.atol == ATOL
+    assert result.ok, result.to_dict()
+
+
+@pytest.mark.parametrize("stack_dir, entry", mapped_params())
+def test_mapped_samples_are_refused_without_their_mapping(stack_dir, entry, tmp_path, marker):
+    from kerasmigrate.errors import KerasMigrateError
+
+    target = tmp_path / "out.keras"
+    with pytest.raises(KerasMigrateError, match="map init"):
         api.convert(stack_dir / entry["file"], target)
     assert not target.exists()
