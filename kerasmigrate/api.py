@@ -37,6 +37,7 @@ from kerasmigrate.layout import (
     check_merge_masks,
     keras3_model_layers,
 )
+from kerasmigrate.legacy_weights import Computed, WeightTransformError, Writer, adapt_layer
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import (
@@ -168,7 +169,7 @@ def _describe_model(model: LegacyModelFile) -> dict:
     unknown = _unknown_classes(config)
     lambdas = [p for p, e in iter_layers(config) if e.get("class_name") == "Lambda"]
     try:
-        _, applied = run_passes(config, UPGRADE, Source(model.keras_version, model.backend))
+        _, applied = run_passes(config, UPGRADE, Source(model.keras_version, model.backend, tuple(model.layer_names)))
         passes = _pass_counts(applied)
         refusal = None
     except Refusal as exc:
@@ -178,6 +179,7 @@ def _describe_model(model: LegacyModelFile) -> dict:
     return {
         "keras_version": model.keras_version,
         "backend": model.backend,
+        "backend_source": _backend_source(model),
         "writer": _writer_family(model.keras_version),
         "model_class": config.get("class_name"),
         "model_name": (config.get("config") or {}).get("name") if isinstance(config.get("config"), dict) else None,
@@ -194,6 +196,16 @@ def _describe_model(model: LegacyModelFile) -> dict:
         "passes": passes,
         "refused": refusal,
     }
+
+
+def _backend_source(model: LegacyModelFile) -> str:
+    if model.backend_source == "recorded":
+        return "recorded in the file"
+    if model.backend_source == "inferred":
+        return ("inferred from the weight names, which the file does not record: "
+                + ("':0' suffixes, TensorFlow variables" if model.backend == "tensorflow"
+                   else "no ':0' suffixes, Theano variables"))
+    return "unknown (not recorded, and the weight names do not tell)"
 
 
 def _writer_family(version: str | None) -> str:
@@ -231,6 +243,8 @@ class ConversionReport:
     weight_bytes: int
     weight_matching: dict[str, str]
     target_keras: str
+    backend_source: str | None = None
+    weight_transforms: dict[str, list[str]] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
     renamed_layers: dict[str, str] = field(default_factory=dict)
     training: list[str] = field(default_factory=list)
@@ -296,6 +310,10 @@ def _training_state(model: LegacyModelFile, config: dict, plan, mapping=None, mo
     dropped: list[str] = []
     carried: list[str] = []
     has_state = "optimizer_weights" in model.h5
+    if has_state and plan.transforms:
+        dropped.append("optimizer_weights: some weights were converted to another layout "
+                       f"({', '.join(plan.transforms)}), their optimizer slots were not")
+        has_state = False
     if not model.training_config:
         if has_state:
             dropped.append("optimizer_weights: no training configuration to attach them to")
@@ -329,6 +347,8 @@ def _training_state(model: LegacyModelFile, config: dict, plan, mapping=None, mo
 
 def _opener(model: LegacyModelFile):
     def open_dataset(ref):
+        if isinstance(ref, Computed):
+            return ref.evaluate(model.read)
         return ref if isinstance(ref, np.ndarray) else model.read(ref)
     return open_dataset
 
@@ -451,7 +471,7 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
     if output_path.exists() and not overwrite:
         raise OutputExistsError(output_path, "already exists (use --force to replace it)")
     with open_legacy_model(input_path) as model:
-        source = Source(model.keras_version, model.backend)
+        source = Source(model.keras_version, model.backend, tuple(model.layer_names))
         try:
             config, applied = run_passes(model.model_config, UPGRADE, source)
         except Refusal as exc:
@@ -484,14 +504,15 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
     _validate(input_path, config, mapped.checked_functions)
     try:
         _check_models(config, check_merge_masks)
-        plan = build_plan(config, model.weights)
-    except MaskSemanticsError as exc:
+        writer = Writer(model.keras_version, model.backend)
+        plan = build_plan(config, model.weights, lambda entry, refs: adapt_layer(entry, refs, writer))
+    except (MaskSemanticsError, WeightTransformError) as exc:
         raise UnsupportedError(input_path, str(exc)) from None
     except LayoutError as exc:
         raise WeightMismatchError(input_path, str(exc)) from None
     stored = sum(len(model.weights(name)) for name in model.layer_names)
-    if plan.assigned() != stored:
-        placed = {id(s.ref) for g in plan.groups for s in g.slots if s.ref is not None}
+    placed = {id(ref) for ref in plan.stored_refs()}
+    if len(placed) != stored:
         left = [r.name for n in model.layer_names for r in model.weights(n) if id(r) not in placed]
         raise WeightMismatchError(input_path, f"{len(left)} stored weights belong to no layer of "
                                               f"the model: {', '.join(left[:10])}")
@@ -512,7 +533,9 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         "kerasmigrate": {
             "version": __version__,
             "source": {"keras_version": model.keras_version, "backend": model.backend,
+                       "backend_source": model.backend_source,
                        "sha256": _sha256(input_path)},
+            "weight_transforms": plan.transforms,
             "passes": sorted(passes),
             "renamed_layers": renames,
             "training": training,
@@ -524,8 +547,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         write_keras_archive(output_path, config, metadata, plan, _opener(model))
     except OSError as exc:
         raise KerasMigrateError(output_path, f"cannot write the output: {exc}") from None
-    weights = [s.ref for g in plan.groups for s in g.slots if isinstance(s.ref, WeightRef)
-               and s.copy_of is None and not g.path.startswith("optimizer/")]
+    weights = plan.stored_refs()
     return ConversionReport(
         input=str(input_path), output=str(output_path),
         keras_version=model.keras_version, backend=model.backend,
@@ -534,6 +556,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         nested_models=_nested_models(config),
         passes=passes, weights=len(weights), weight_bytes=sum(r.nbytes for r in weights),
         weight_matching=plan.matching, target_keras=TABLE.keras_version,
+        backend_source=model.backend_source, weight_transforms=plan.transforms,
         dropped=dropped, renamed_layers=renames, training=training,
         mapped=dataclasses.asdict(mapped),
         target_release=target_record["release"], loads_in=target_record["loads_in"],

@@ -87,7 +87,8 @@ def inspect_command(path: str, as_json: bool) -> None:
     for key in ("keras_version", "backend", "writer", "model_class", "model_name", "layers",
                 "weights", "weight_bytes", "optimizer"):
         if info.get(key) is not None:
-            out.print(f"  {key.replace('_', ' ')}: {info[key]}")
+            suffix = f" ({info['backend_source']})" if key == "backend" and info.get("backend_source") else ""
+            out.print(f"  {key.replace('_', ' ')}: {info[key]}{suffix}")
     if info.get("layer_classes"):
         out.print("  layer classes: " + ", ".join(f"{k} x{v}" for k, v in info["layer_classes"].items()))
     if info.get("nested_models"):
@@ -158,6 +159,10 @@ def convert_command(input_path: str, output: str | None, force: bool, mapping: s
     if report.renamed_layers:
         click.echo(f"  renamed {len(report.renamed_layers)} layers whose names Keras 3 rejects "
                    "('/' -> '_'); the table is in the output's metadata.json", err=True)
+    if report.weight_transforms:
+        click.echo(f"  weights converted to the Keras 3 layout ({report.backend} backend): "
+                   f"{', '.join(report.weight_transforms)}; the steps are in the output's "
+                   "metadata.json", err=True)
 
 
 @main.command("verify")

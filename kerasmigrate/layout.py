@@ -92,7 +92,9 @@ class Slot:
     owner_class: str
     trainable: bool  # in the legacy sense: variable, layer and enclosing models trainable
     sub_name: str = ""  # name of the sub-layer inside the owner ("forward_lstm", "query")
-    ref: WeightRef | None = None  # (or an array, for values the converter computes)
+    # the stored weight; or a legacy_weights.Computed (several stored weights and the
+    # steps that give the Keras 3 value), or an array, for values the converter computes
+    ref: WeightRef | None = None
     keras3_key: tuple = ()  # sorts slots into Keras 3's `model.variables` order
     store_key: str | None = None  # dataset name when Keras 3 stores it by name, not by index
     copy_of: "Slot | None" = None  # written with the value of another slot of the same layer
@@ -112,6 +114,8 @@ class WeightPlan:
     matching: dict[str, str]
     # trainable variables in the order of the legacy model's `trainable_weights`
     legacy_trainable: list[Slot] = field(default_factory=list)
+    # per top-level legacy layer: the weights computed rather than copied, described
+    transforms: dict[str, list[str]] = field(default_factory=dict)
 
     def keras3_trainable(self) -> list[Slot]:
         """Trainable variables in Keras 3's `model.trainable_variables` order: own variables,
@@ -126,6 +130,17 @@ class WeightPlan:
     def assigned(self) -> int:
         return sum(1 for g in self.groups for s in g.slots
                    if s.ref is not None and s.copy_of is None and not g.path.startswith("optimizer/"))
+
+    def stored_refs(self) -> list:
+        """The stored weights the model's variables are made of (computed ones count their inputs)."""
+        refs = []
+        for g in self.groups:
+            if g.path.startswith("optimizer/"):
+                continue
+            for s in g.slots:
+                if s.ref is not None and s.copy_of is None:
+                    refs.extend(getattr(s.ref, "inputs", None) or [s.ref])
+        return refs
 
 
 # ---------------------------------------------------------------------------
@@ -601,11 +616,14 @@ def _match_by_name(slots: list[Slot], refs: list[WeightRef]) -> list[tuple[Slot,
     return pairs
 
 
-def build_plan(model: dict, legacy_weights) -> WeightPlan:
+def build_plan(model: dict, legacy_weights, adapt=None) -> WeightPlan:
     """Lay out a converted model's variables and match them with the file's weights.
 
-    `legacy_weights(layer_name)` returns the weights stored for a top-level layer.
+    `legacy_weights(layer_name)` returns the weights stored for a top-level layer;
+    `adapt(layer_entry, refs)`, if given, brings them to the Keras 2/3 layout
+    (legacy_weights.adapt_layer), possibly as computed weights.
     """
+    transforms: dict[str, list[str]] = {}
     groups: list[VarsGroup] = []
     matching: dict[str, str] = {}
     groups.append(VarsGroup("vars", _config_name(model)))
@@ -619,6 +637,11 @@ def build_plan(model: dict, legacy_weights) -> WeightPlan:
         slots_by_layer[_config_name(layer)] = slots
         name = legacy_name(layer)
         refs = legacy_weights(name)
+        if adapt is not None and refs:
+            refs = adapt(layer, refs)
+            computed = [r.describe() for r in refs if hasattr(r, "describe")]
+            if computed:
+                transforms[name] = computed
         copies = [s for s in slots if s.copy_of is not None]
         slots = [s for s in slots if s.copy_of is None]
         if not slots and not refs:
@@ -640,4 +663,4 @@ def build_plan(model: dict, legacy_weights) -> WeightPlan:
         matching[name] = how
     legacy_trainable = [s for layer in model_layers(model)
                         for s in slots_by_layer.get(_config_name(layer), []) if s.trainable]
-    return WeightPlan(groups, matching, legacy_trainable)
+    return WeightPlan(groups, matching, legacy_trainable, transforms)

@@ -160,6 +160,8 @@ class LegacyModelFile:
     keras_version: str | None
     backend: str | None
     layer_names: list[str]
+    # "recorded" (the file's `backend` attribute), "inferred" (see `infer_backend`) or None
+    backend_source: str | None = None
     _weights: dict[str, list[WeightRef]] = field(default_factory=dict, repr=False)
 
     def weights(self, layer_name: str) -> list[WeightRef]:
@@ -287,7 +289,7 @@ def _read_model(path: Path, h5: h5py.File) -> LegacyModelFile:
     keras_version = (read_text_attr(weights_group.attrs, "keras_version")
                      or read_text_attr(attrs, "keras_version"))
     backend = read_text_attr(weights_group.attrs, "backend") or read_text_attr(attrs, "backend")
-    return LegacyModelFile(
+    model = LegacyModelFile(
         path=path,
         h5=h5,
         model_config=model_config,
@@ -295,7 +297,31 @@ def _read_model(path: Path, h5: h5py.File) -> LegacyModelFile:
         keras_version=keras_version,
         backend=backend,
         layer_names=layer_names,
+        backend_source="recorded" if backend else None,
     )
+    if backend is None:
+        model.backend = infer_backend([ref.name for name in layer_names for ref in model.weights(name)])
+        model.backend_source = "inferred" if model.backend else None
+    return model
+
+
+def infer_backend(weight_names: list[str]) -> str | None:
+    """The backend of a file that does not record it (Keras 1.x writes no `backend` attribute).
+
+    Keras 1 names each weight after its backend variable (keras 1.2.2
+    keras/engine/topology.py `save_weights_to_hdf5_group`: `str(w.name)`):
+    a TensorFlow variable's name ends in its output index (`dense_1_W:0`),
+    a Theano shared variable's is the bare name (`dense_1_W`). Keras 1 had
+    no other backend. None when the file stores no weights, or mixes both.
+    """
+    if not weight_names:
+        return None
+    tf_names = [n for n in weight_names if n.rsplit(":", 1)[-1].isdigit() and ":" in n]
+    if len(tf_names) == len(weight_names):
+        return "tensorflow"
+    if not tf_names and not any(n.startswith("param_") for n in weight_names):
+        return "theano"
+    return None
 
 
 def read_weights_only_info(path: str | Path) -> dict | None:

@@ -32,6 +32,8 @@ legacy order otherwise, and every shape is checked.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from kerasmigrate.keras3 import to_snake_case
@@ -195,6 +197,11 @@ def _parse(ref: WeightRef, kinds: dict = ADAM_SLOTS) -> tuple[str, str | None, s
         return "slot", kinds[prefix], None
     if parts[-1].startswith("Variable"):  # Keras 2.0-2.2: training/SGD/Variable_3
         return "slot", None, None
+    if re.fullmatch(r"param_\d+", parts[-1]):
+        # Keras 1 (Theano): unnamed variables, saved as param_<i> (keras 1.2.2 keras/models.py
+        # `save_model`); the optimizer's `weights` list starts with the scalar `iterations`
+        # (keras/optimizers.py: `[self.iterations] + ms + vs`)
+        return ("iterations" if ref.shape == () else "slot"), None, None
     return "unknown", None, None
 
 
@@ -213,7 +220,8 @@ def optimizer_state(model: LegacyModelFile, compile_config: dict, plan: WeightPl
     parsed = [(r, *_parse(r, LEGACY_SLOTS[class_name])) for r in refs]
     iterations = [r for r, what, _, _ in parsed if what == "iterations"]
     slots = [(r, kind, path) for r, what, kind, path in parsed if what == "slot"]
-    if len(iterations) != 1 or len(slots) + 1 != len(refs):
+    if len(slots) + len(iterations) != len(refs) or len(iterations) > 1 or (
+            not iterations and not _iterations_unused(class_name, optimizer["config"])):
         raise NotConverted(f"the optimizer weights are not a {class_name} state kerasmigrate recognises")
     by_variable: dict[tuple[int, str], WeightRef] = {}
     if slots and all(path is not None for _, _, path in slots):
@@ -235,7 +243,7 @@ def optimizer_state(model: LegacyModelFile, compile_config: dict, plan: WeightPl
                 by_variable[(position[id(slot)], kind)] = ref
     # Keras 3 names an unnamed optimizer after its class, snake_cased ("rm_sprop").
     out = VarsGroup("optimizer/vars", optimizer["config"].get("name") or to_snake_case(class_name))
-    count = model.h5[iterations[0].dataset_path][()]
+    count = model.h5[iterations[0].dataset_path][()] if iterations else 0
     out.slots.append(_const("iterations", np.asarray(count, dtype=np.int64)))
     if not isinstance(optimizer["config"].get("learning_rate"), dict):
         lr = optimizer["config"].get("learning_rate", 0.001)
@@ -248,6 +256,14 @@ def optimizer_state(model: LegacyModelFile, compile_config: dict, plan: WeightPl
                     raise NotConverted(f"no {kind} slot of the right shape for {variable.ref.name}")
                 out.slots.append(Slot(out.path, kind, variable.owner, "optimizer", False, ref=ref))
     return out
+
+
+def _iterations_unused(class_name: str, config: dict) -> bool:
+    """Keras 1–2.1 RMSprop and Adagrad store no iteration count (keras 2.1.6
+    keras/optimizers.py: `self.weights = accumulators`); their update does not use it
+    unless the learning rate decays, so it can start at 0."""
+    schedule = config.get("learning_rate")
+    return class_name in ("RMSprop", "Adagrad") and not isinstance(schedule, dict)
 
 
 def _const(name: str, value: np.ndarray) -> Slot:

@@ -66,7 +66,7 @@ def seed_weights(model, seed):
         if any(value.dtype.kind not in "fc" for value in values):
             continue  # lookup tables (TF 2.4-2.5 keep vocabularies as weights)
         for name, value in zip(names, values):
-            if "variance" in name.lower():
+            if "variance" in name.lower() or "running_std" in name.lower():  # Keras 1: a variance
                 arr = rs.uniform(0.5, 1.5, size=value.shape)
             else:
                 arr = rs.uniform(-0.5, 0.5, size=value.shape)
@@ -624,7 +624,20 @@ def adam(lr):
         return keras.optimizers.Adam(lr=lr)
 
 
-def make_sample(name, builder, outdir, index):
+def save_refs(path, inputs, outputs):
+    refs = {}
+    for i, arr in enumerate(inputs):
+        refs["input_%d" % i] = arr
+    for i, arr in enumerate(outputs):
+        refs["output_%d" % i] = np.asarray(arr)
+    np.savez(path, **refs)
+
+
+def make_sample(name, builder, outdir, index, refusals=None):
+    """A builder returns (model, inputs, description); one with a `make` attribute writes
+    its sample itself (make(name, outdir, seed) -> manifest entry)."""
+    if hasattr(builder, "make"):
+        return builder.make(name, outdir, SEED + index)
     rs = np.random.RandomState(SEED + index)
     model, inputs, description = builder(rs)
     seed_weights(model, SEED + 100 + index)
@@ -636,12 +649,7 @@ def make_sample(name, builder, outdir, index):
         target = rs.uniform(-1.0, 1.0, size=(BATCH, 2)).astype("float32")
         model.train_on_batch(inputs[0], target)
     outputs = predict(model, inputs)
-    refs = {}
-    for i, arr in enumerate(inputs):
-        refs["input_%d" % i] = arr
-    for i, arr in enumerate(outputs):
-        refs["output_%d" % i] = np.asarray(arr)
-    np.savez(os.path.join(outdir, name + ".refs.npz"), **refs)
+    save_refs(os.path.join(outdir, name + ".refs.npz"), inputs, outputs)
     entry = {"name": name, "description": description, "file": name + ".h5",
              "refs": name + ".refs.npz", "kind": "model", "model_class": model.__class__.__name__}
     if name == "weights_only":
@@ -652,20 +660,23 @@ def make_sample(name, builder, outdir, index):
         entry.update(kind="weights", arch=name + ".arch.json")
     else:
         model.save(os.path.join(outdir, name + ".h5"))
-    if name in EXPECTED_REFUSALS:
-        entry.update(kind="refused", refusal=EXPECTED_REFUSALS[name])
+    refusals = EXPECTED_REFUSALS if refusals is None else refusals
+    if name in refusals:
+        entry.update(kind="refused", refusal=refusals[name])
     return entry
 
 
-def main(argv=None):
+def main(argv=None, samples=None, generator="scripts/gen_samples.py", refusals=None):
+    """Write the samples of `samples` (default: SAMPLES) into OUTDIR with a manifest."""
+    samples = SAMPLES if samples is None else samples
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("outdir")
     parser.add_argument("--only", default="")
     args = parser.parse_args(argv)
-    wanted = [n for n in args.only.split(",") if n] or [n for n, _ in SAMPLES]
+    wanted = [n for n in args.only.split(",") if n] or [n for n, _ in samples]
     if not os.path.isdir(args.outdir):
         os.makedirs(args.outdir)
-    manifest = {"generator": "scripts/gen_samples.py", "seed": SEED, "versions": versions(),
+    manifest = {"generator": generator, "seed": SEED, "versions": versions(),
                 "samples": [], "failed": []}
     manifest_path = os.path.join(args.outdir, "manifest.json")
     if args.only and os.path.exists(manifest_path):  # regenerate some samples, keep the others
@@ -675,11 +686,11 @@ def main(argv=None):
             kept = [e for e in previous.get(key, []) if e["name"] not in wanted]
             if kept:
                 manifest[key] = kept
-    for index, (name, builder) in enumerate(SAMPLES):
+    for index, (name, builder) in enumerate(samples):
         if name not in wanted:
             continue
         try:
-            entry = make_sample(name, builder, args.outdir, index)
+            entry = make_sample(name, builder, args.outdir, index, refusals)
         except (AttributeError, TypeError) as exc:  # a layer or argument this version lacks
             if isinstance(exc, TypeError) and "not understood" not in str(exc):
                 print("[gen] %s FAILED: %s" % (name, exc), file=sys.stderr)
@@ -702,7 +713,7 @@ def main(argv=None):
             manifest["failed"].append({"name": name, "error": msg})
             continue
         manifest["samples"].append(entry)
-        manifest["samples"].sort(key=lambda e: [n for n, _ in SAMPLES].index(e["name"]))
+        manifest["samples"].sort(key=lambda e: [n for n, _ in samples].index(e["name"]))
         print("[gen] %s -> %s" % (name, entry["file"]), file=sys.stderr)
     text = json.dumps(manifest, indent=2, sort_keys=True)
     with io.open(os.path.join(args.outdir, "manifest.json"), "w", encoding="utf-8") as f:

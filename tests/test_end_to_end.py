@@ -55,7 +55,9 @@ def test_matches_the_original_in_tf_keras(stack_dir, entry, converted):
     try:
         report = verify(stack_dir / entry["file"], converted(stack_dir, entry), seed=7)
     except VerifyError as exc:
-        if "does not load in tf_keras" in exc.message:  # the refs test still checks this file
+        # the refs test still checks these files: originals tf_keras cannot load (Keras 1,
+        # legacy Merge) or run (CuDNN layers have no CPU kernel)
+        if "does not load in tf_keras" in exc.message or "No OpKernel was registered" in exc.message:
             pytest.skip(f"tf_keras cannot run this original: {exc.message[:120]}")
         raise
     assert report.references.startswith("tf_keras")

@@ -1,7 +1,9 @@
 """The ordered pass tables. Each pass module says what it changes, its version boundary and source.
 
-Order matters where noted: class renames come before passes keyed on class
-names; Sequential normalisation before InputLayer rewrites; node rewriting
+Order matters where noted: Keras 1 rewrites come first (a Sequential holding a
+Merge of branches becomes a functional model before Sequential configs are
+normalised; Keras 1 argument names before the passes that read Keras 2
+names); class renames come before passes keyed on class names; Sequential normalisation before InputLayer rewrites; node rewriting
 after every class rename (it asks which layers are nested models).
 """
 
@@ -27,12 +29,20 @@ from kerasmigrate.passes.upgrade.attention_shapes import attention_shapes
 from kerasmigrate.passes.upgrade.batch_norm_axis import batch_norm_axis
 from kerasmigrate.passes.upgrade.class_aliases import class_aliases
 from kerasmigrate.passes.upgrade.conv_groups import conv_groups
+from kerasmigrate.passes.upgrade.cudnn_rnn import cudnn_rnn
 from kerasmigrate.passes.upgrade.drop_batch_input_shape import drop_batch_input_shape
 from kerasmigrate.passes.upgrade.dtype_policy import dtype_policy
 from kerasmigrate.passes.upgrade.embedding_input_length import embedding_input_length
 from kerasmigrate.passes.upgrade.functional_nodes import functional_nodes
 from kerasmigrate.passes.upgrade.gru_reset_after import gru_reset_after
 from kerasmigrate.passes.upgrade.hard_sigmoid_keras2 import hard_sigmoid_keras2
+from kerasmigrate.passes.upgrade.keras1_arguments import keras1_arguments
+from kerasmigrate.passes.upgrade.keras1_class_names import keras1_class_names
+from kerasmigrate.passes.upgrade.keras1_dim_ordering import keras1_dim_ordering
+from kerasmigrate.passes.upgrade.keras1_merge import keras1_merge
+from kerasmigrate.passes.upgrade.keras1_objects import keras1_objects
+from kerasmigrate.passes.upgrade.keras1_sequential_input import keras1_sequential_input
+from kerasmigrate.passes.upgrade.keras1_sequential_merge import keras1_sequential_merge
 from kerasmigrate.passes.upgrade.input_layer_batch_shape import input_layer_batch_shape
 from kerasmigrate.passes.upgrade.layer_modules import layer_modules
 from kerasmigrate.passes.upgrade.leaky_relu_negative_slope import leaky_relu_negative_slope
@@ -42,17 +52,29 @@ from kerasmigrate.passes.upgrade.rnn_implementation import rnn_implementation
 from kerasmigrate.passes.upgrade.rnn_time_major import rnn_time_major
 from kerasmigrate.passes.upgrade.separable_conv_kernel_args import separable_conv_kernel_args
 from kerasmigrate.passes.upgrade.sequential_input_layer import sequential_input_layer
+from kerasmigrate.passes.upgrade.sequential_layer_names import sequential_layer_names
 from kerasmigrate.passes.upgrade.sequential_list_config import sequential_list_config
 from kerasmigrate.passes.upgrade.serialized_objects import serialized_objects
 from kerasmigrate.passes.upgrade.slash_layer_names import slash_layer_names
 from kerasmigrate.passes.upgrade.spatial_dropout_noise_shape import spatial_dropout_noise_shape
 from kerasmigrate.passes.upgrade.text_vectorization_input_rank import text_vectorization_input_rank
 from kerasmigrate.passes.upgrade.tf_op_layers import tf_op_layers
+from kerasmigrate.passes.upgrade.theano_same_padding import theano_same_padding
 from kerasmigrate.passes.upgrade.weightless_trainable import weightless_trainable
 
 UPGRADE = (  # applied in this order
+    keras1_sequential_merge,
+    sequential_layer_names,
+    keras1_sequential_input,
     sequential_list_config,
     model_class_to_functional,
+    keras1_class_names,
+    keras1_arguments,
+    keras1_objects,
+    keras1_dim_ordering,
+    keras1_merge,
+    theano_same_padding,
+    cudnn_rnn,
     class_aliases,
     application_layers,
     sequential_input_layer,

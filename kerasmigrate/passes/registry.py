@@ -24,6 +24,7 @@ class Source:
 
     keras_version: str | None = None
     backend: str | None = None
+    layer_names: tuple[str, ...] = ()  # the top model's layers, as the file stores their weights
 
     @property
     def version_tuple(self) -> tuple[int, ...]:
