@@ -27,7 +27,7 @@ from kerasmigrate.errors import (
 from kerasmigrate import mapping as user_mapping
 from kerasmigrate.keras3 import TABLE, ClassSpec, to_snake_case
 from kerasmigrate.keras3 import user_classes as keras3_user_classes
-from kerasmigrate.keras3_targets import TargetError, apply_target, loadable_releases
+from kerasmigrate.keras3_targets import CURRENT, TargetError, apply_target, loadable_releases
 from kerasmigrate.layout import (
     LAYOUT_KEY,
     ORDER_KEY,
@@ -457,7 +457,7 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
     """Convert a legacy `.h5` model to a Keras 3 `.keras` file; raise KerasMigrateError on failure.
 
     `target` ("keras-3.6"…) is the Keras 3 release the file must load in; by default the
-    oldest release of kerasmigrate's table (3.3 on) that can express the model.
+    current release of kerasmigrate's table.
 
     `mapping` (a mapping.toml path) says what custom classes, functions and Lambda layers
     become; `custom_module` (a .py path or module name; default: the mapping's) is where the
@@ -521,7 +521,9 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
                for _, entry in iter_layers(config) if "_legacy_name" in entry}
     config = _without_legacy_names(config)
     try:
-        config, target_record = apply_target(config, target, path=input_path)
+        # Without a target the file is written for the current release: retargeting a nested
+        # Sequential (Teachable Machine exports) to an older release was measured to break it.
+        config, target_record = apply_target(config, target or CURRENT, path=input_path)
     except TargetError as exc:
         exc.path = str(input_path)
         raise

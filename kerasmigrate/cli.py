@@ -125,7 +125,7 @@ def inspect_command(path: str, as_json: bool) -> None:
               help="Your Keras 3 classes and registered functions (imports it, and Keras).")
 @click.option("--target", "target", metavar="keras-3.X",
               help="Keras 3 release the file must load in (keras-3.3, keras-3.6, keras-3.9, "
-                   "keras-3.12, keras-3.15); default: the oldest that can express the model.")
+                   "keras-3.12, keras-3.15); default: the current release.")
 @click.option("--json", "as_json", is_flag=True, help="Print the conversion report as JSON.")
 @handle_errors
 def convert_command(input_path: str, output: str | None, force: bool, mapping: str | None,

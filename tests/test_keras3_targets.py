@@ -146,17 +146,15 @@ def test_repair_rejects_non_archives(tmp_path):
         keras3_targets.repair_archive(bad, "keras-3.6", tmp_path / "o.keras")
 
 
-def test_convert_default_target_is_the_oldest_release(tmp_path):
+def test_convert_default_target_is_the_current_release(tmp_path):
     out = tmp_path / "m.keras"
     report = api.convert(NESTED, out)
-    assert report.target_release == "3.3.3"
-    assert report.loads_in == list(keras3_targets.RELEASES)
+    assert report.target_release == keras3_targets.CURRENT
     metadata = json.loads(_member(out, "metadata.json"))
-    assert metadata["keras_version"] == "3.3.3"
-    assert metadata["kerasmigrate"]["target"] == {"release": "3.3.3", "requested": "oldest",
-                                                  "loads_in": list(keras3_targets.RELEASES)}
+    assert metadata["keras_version"] == keras3_targets.CURRENT
+    assert metadata["kerasmigrate"]["target"]["release"] == keras3_targets.CURRENT
     info = api.inspect_file(out)
-    assert info["target"] == "3.3.3" and info["loads_in"] == list(keras3_targets.RELEASES)
+    assert info["target"] == keras3_targets.CURRENT and keras3_targets.CURRENT in info["loads_in"]
 
 
 def test_convert_with_a_pinned_target(tmp_path):
