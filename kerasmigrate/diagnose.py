@@ -189,8 +189,7 @@ def diagnose(path: str | Path, target: str | None = None) -> dict:
                 return result
     from kerasmigrate.api import inspect_file
 
-    with open_legacy_model(path):
-        pass  # clear errors for files that are not legacy models
+    open_legacy_model(path).close()  # raises a clear error for files that are not legacy models
     info = inspect_file(path)
     result.update(format="keras-h5", keras_version=info.get("keras_version"), backend=info.get("backend"),
                   writer=info.get("writer"), model_class=info.get("model_class"),

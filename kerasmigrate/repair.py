@@ -53,7 +53,7 @@ from kerasmigrate.legacy_targets import LegacyTarget, legacy_targets
 from kerasmigrate.passes import DOWNGRADE
 from kerasmigrate.passes.downgrade.optimizer_weights import optimizer_weights as relayout_optimizer
 from kerasmigrate.passes.refusal import Refusal
-from kerasmigrate.passes.registry import MODEL_CLASSES, child_entries, is_model_entry, model_layers
+from kerasmigrate.passes.registry import MODEL_CLASSES
 from kerasmigrate.passes.target_passes import run_layer_passes, run_training_passes
 from kerasmigrate.reader import open_legacy_model, read_name_list, sniff
 
@@ -121,16 +121,10 @@ class RepairRefused(UnsupportedError):
 # Checking a config against a target
 # ---------------------------------------------------------------------------
 
-def _walk(entry: dict, path: str = ""):
-    config = entry.get("config")
-    name = config.get("name") if isinstance(config, dict) else entry.get("name", "?")
-    here = f"{path}/{name}" if path else str(name)
-    yield here, entry
-    if is_model_entry(entry):
-        for layer in model_layers(entry):
-            yield from _walk(layer, here)
-    for _, _, child in child_entries(entry):
-        yield from _walk(child, here)
+def _walk(entry: dict):
+    from kerasmigrate.api import iter_layers
+
+    return iter_layers(entry)
 
 
 def target_problems(config: dict, target: LegacyTarget, *, allow_lambda: bool = False) -> list[str]:
