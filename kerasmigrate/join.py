@@ -18,7 +18,6 @@ temporary file renamed over the output. The result can then be converted
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,7 +33,8 @@ from kerasmigrate.errors import (
 )
 from kerasmigrate.passes.registry import model_layers
 from kerasmigrate.reader import read_name_list, read_weights_only_info, sniff
-from kerasmigrate.repair import _json_bytes, _temp_beside
+from kerasmigrate.repair import _json_bytes
+from kerasmigrate.writer import atomic_output
 
 
 @dataclass
@@ -100,25 +100,21 @@ def join(weights_path: str | Path, architecture_path: str | Path, output_path: s
     if missing:
         raise UnsupportedError(weights_path, f"the weights of layers {', '.join(missing)} have no layer in "
                                              f"{architecture_path}: not the architecture of these weights")
-    tmp = _temp_beside(output_path)
     try:
-        shutil.copyfile(weights_path, tmp)
-        with h5py.File(tmp, "r+") as h5:
-            children = list(h5.keys())
-            group = h5.create_group("model_weights")
-            for child in children:
-                h5.move(child, f"model_weights/{child}")
-            for key in list(h5.attrs):
-                group.attrs.create(key, data=h5.attrs[key], dtype=h5.attrs.get_id(key).dtype)
-                if key in ("keras_version", "backend"):
-                    continue  # full models carry them at the root too
-                del h5.attrs[key]
-            h5.attrs["model_config"] = _json_bytes(arch)
-        os.replace(tmp, output_path)
+        with atomic_output(output_path) as tmp:
+            shutil.copyfile(weights_path, tmp)
+            with h5py.File(tmp, "r+") as h5:
+                children = list(h5.keys())
+                group = h5.create_group("model_weights")
+                for child in children:
+                    h5.move(child, f"model_weights/{child}")
+                for key in list(h5.attrs):
+                    group.attrs.create(key, data=h5.attrs[key], dtype=h5.attrs.get_id(key).dtype)
+                    if key in ("keras_version", "backend"):
+                        continue  # full models carry them at the root too
+                    del h5.attrs[key]
+                h5.attrs["model_config"] = _json_bytes(arch)
     except OSError as exc:
         raise KerasMigrateError(output_path, f"cannot write the output: {exc}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return JoinReport(str(weights_path), str(architecture_path), str(output_path), info.get("keras_version"),
                       with_weights)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import shutil
 import tempfile
 import zipfile
@@ -54,6 +53,7 @@ from kerasmigrate.passes import DOWNGRADE
 from kerasmigrate.passes.downgrade.optimizer_weights import optimizer_weights as relayout_optimizer
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import MODEL_CLASSES
+from kerasmigrate.writer import atomic_output
 from kerasmigrate.passes.target_passes import run_layer_passes, run_training_passes
 from kerasmigrate.reader import open_legacy_model, read_name_list, sniff
 
@@ -428,12 +428,6 @@ def _apply(tmp: Path, plan: _Plan) -> None:
             group.attrs["weight_names"] = np.array([n.encode("utf-8") for n in names])
 
 
-def _temp_beside(path: Path) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    return Path(name)
-
-
 def repair(path: str | Path, target: str, output: str | Path | None = None, *, dry_run: bool = False,
            backup: bool = True, overwrite: bool = False, allow_lambda: bool = False) -> RepairReport:
     """Rewrite `path` for `target` into `output` (or in place, keeping `path.bak`)."""
@@ -476,19 +470,15 @@ def _commit(path: Path, out: Path, report: RepairReport, rewrite, *, backup: boo
         bak = path.with_name(path.name + ".bak")
         if bak.exists():
             raise OutputExistsError(bak, "a backup from an earlier repair exists; move it away first")
-    tmp = _temp_beside(out)
     try:
-        shutil.copyfile(path, tmp)
-        rewrite(tmp)
-        if bak is not None:
-            shutil.copy2(path, bak)
-            report.backup = str(bak)
-        os.replace(tmp, out)
+        with atomic_output(out) as tmp:
+            shutil.copyfile(path, tmp)
+            rewrite(tmp)
+            if bak is not None:
+                shutil.copy2(path, bak)
+                report.backup = str(bak)
     except OSError as exc:
         raise KerasMigrateError(out, f"cannot write the output: {exc}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     report.written = True
     return report
 
