@@ -27,7 +27,7 @@ from kerasmigrate.errors import (
 from kerasmigrate import mapping as user_mapping
 from kerasmigrate.keras3 import TABLE, ClassSpec, to_snake_case
 from kerasmigrate.keras3 import user_classes as keras3_user_classes
-from kerasmigrate.keras3_targets import CURRENT, TargetError, apply_target, loadable_releases
+from kerasmigrate.keras3_targets import TargetError, apply_target, loadable_releases
 from kerasmigrate.layout import (
     LAYOUT_KEY,
     ORDER_KEY,
@@ -251,6 +251,7 @@ class ConversionReport:
     mapped: dict = field(default_factory=dict)
     target_release: str | None = None
     loads_in: list[str] = field(default_factory=list)
+    older_targets: dict = field(default_factory=dict)  # {release: loads_in} of pinnable older ones
     target_changes: int = 0
     seconds: float = 0.0
 
@@ -521,9 +522,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
                for _, entry in iter_layers(config) if "_legacy_name" in entry}
     config = _without_legacy_names(config)
     try:
-        # Without a target the file is written for the current release: retargeting a nested
-        # Sequential (Teachable Machine exports) to an older release was measured to break it.
-        config, target_record = apply_target(config, target or CURRENT, path=input_path)
+        config, target_record = apply_target(config, target, path=input_path)
     except TargetError as exc:
         exc.path = str(input_path)
         raise
@@ -562,6 +561,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         dropped=dropped, renamed_layers=renames, training=training,
         mapped=dataclasses.asdict(mapped),
         target_release=target_record["release"], loads_in=target_record["loads_in"],
+        older_targets=target_record["older_targets"],
         target_changes=sum(len(c["findings"]) for c in target_record["changes"]),
         seconds=round(time.perf_counter() - start, 4),
     )

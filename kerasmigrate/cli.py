@@ -146,6 +146,7 @@ def convert_command(input_path: str, output: str | None, force: bool, mapping: s
                f"{len(report.passes)} passes, {report.seconds:.2f}s)", err=True)
     click.echo(f"  written for Keras {report.target_release}; loads in Keras "
                f"{', '.join(report.loads_in)}", err=True)
+    _echo_older_targets(report.older_targets)
     for item in report.training:
         click.echo(f"  carried over: {item}", err=True)
     for item in report.dropped:
@@ -342,6 +343,15 @@ def _repair_for_keras3_release(path, target, output, dry_run, as_json) -> None:
         for finding in change.get("findings") or [{"layer": change.get("where"), "why": ""}]:
             click.echo(f"  {change['pass']}: {finding.get('layer')}: {finding.get('why')}", err=True)
     click.echo(f"  loads in: Keras {', '.join(report['loads_in'])}", err=True)
+    _echo_older_targets(report["older_targets"])
+
+
+def _echo_older_targets(older: dict) -> None:
+    """Older releases the default passed over: their file would not load in every newer one."""
+    for version, loads_in in older.items():
+        pin = "keras-" + ".".join(version.split(".")[:2])
+        click.echo(f"  Keras {version} too with --target {pin}: that file loads in Keras "
+                   f"{', '.join(loads_in)} only", err=True)
 
 
 def _diagnose_for_keras3_release(path, target, as_json) -> None:

@@ -12,7 +12,8 @@ what it cannot express.
   every layer, argument, value and the first release that accepts it;
 * `diagnose(config, target)` -> findings, without changing anything;
 * `loadable_releases(config)` -> the releases of the table that take the
-  config as it is; `oldest_target(config)` -> the oldest that can express it;
+  config as it is; `oldest_target(config)` -> the oldest release whose file
+  loads there and in every newer release;
 * `repair_archive(path, target, output, dry_run)` rewrites config.json (and
   metadata.json) of a `.keras` file; model.weights.h5 is copied byte for byte.
 
@@ -55,12 +56,14 @@ class ReleaseTable:
     objects: dict
     dtype_form: str
     models: dict
+    functional_io: dict
 
 
 def _load() -> dict[str, ReleaseTable]:
     text = resources.files("kerasmigrate.data").joinpath("keras3_releases.json").read_text("utf-8")
     data = json.loads(text)["releases"]
-    tables = {v: ReleaseTable(v, t["layers"], t["objects"], t["dtype_form"], t["models"])
+    tables = {v: ReleaseTable(v, t["layers"], t["objects"], t["dtype_form"], t["models"],
+                              t["functional_io"])
               for v, t in data.items()}
     return dict(sorted(tables.items(), key=lambda kv: _version_key(kv[0])))
 
@@ -157,17 +160,37 @@ def loadable_releases(config: dict) -> list[str]:
 
 
 def oldest_target(config: dict) -> str:
-    """The oldest release that can express the model (raises TargetError for the current one
-    if none can)."""
-    for version in RELEASES:
-        if not _run(config, version)[2]:
+    """The oldest release whose file loads in it and in every newer release of the table.
+
+    Usually the oldest release that can express the model. Not always: a file for Keras 3.3
+    must write single model inputs/outputs as lists, which 3.12 and later misread inside a
+    Sequential (passes/target/functional_io_lists.py); such a model defaults to 3.6, and 3.3
+    stays available as an explicit target (`older_targets` lists it). Raises TargetError for
+    the current release if no release can express the model."""
+    for index, version in enumerate(RELEASES):
+        new, _, refusals = _run(config, version)
+        if not refusals and set(RELEASES[index:]) <= set(loadable_releases(new)):
             return version
-    raise TargetError(None, CURRENT, _run(config, CURRENT)[2])
+    refusals = _run(config, CURRENT)[2]
+    if refusals:
+        raise TargetError(None, CURRENT, refusals)
+    return CURRENT
+
+
+def older_targets(config: dict, version: str) -> dict[str, list[str]]:
+    """Releases older than `version` that can express the model, with the releases their file
+    would load in (the ones `oldest_target` passed over because a newer release misreads it)."""
+    found = {}
+    for older in RELEASES[:RELEASES.index(version)]:
+        new, _, refusals = _run(config, older)
+        if not refusals:
+            found[older] = loadable_releases(new)
+    return found
 
 
 def apply_target(config: dict, target: str | None, *, path=None) -> tuple[dict, dict]:
-    """The config for `target` (None: the oldest release that can express it) and the record
-    metadata.json keeps of it."""
+    """The config for `target` (None: `oldest_target`) and the record metadata.json keeps of
+    it."""
     requested = target
     version = resolve_target(target) if target else oldest_target(config)
     new, changes = retarget(config, version, path=path)
@@ -175,6 +198,7 @@ def apply_target(config: dict, target: str | None, *, path=None) -> tuple[dict, 
         "release": version,
         "requested": requested or "oldest",
         "loads_in": loadable_releases(new),
+        "older_targets": older_targets(config, version) if not target else {},
         "changes": changes,
     }
     return new, record
@@ -229,7 +253,8 @@ def repair_archive(path, target: str | None, output=None, dry_run: bool = False)
         raise
     changed = new_config != config
     report = {"input": str(path), "output": str(output or path), "release": record["release"],
-              "loads_in": record["loads_in"], "changes": record["changes"], "changed": changed,
+              "loads_in": record["loads_in"], "older_targets": record["older_targets"],
+              "changes": record["changes"], "changed": changed,
               "keras_version_before": metadata.get("keras_version")}
     if dry_run:
         report["diff"] = config_diff(config, new_config)
@@ -292,5 +317,5 @@ def describe_archive(path) -> dict:
 
 
 __all__ = ["RELEASES", "CURRENT", "TargetError", "retarget", "diagnose", "loadable_releases",
-           "oldest_target", "apply_target", "repair_archive", "diagnose_archive", "resolve_target", "config_diff",
+           "oldest_target", "older_targets", "apply_target", "repair_archive", "diagnose_archive", "resolve_target", "config_diff",
            "describe_archive", "target_names"]

@@ -18,7 +18,11 @@ installed by scripts/keras3_envs.py with the JAX backend) and records:
 * the serialization envelope: the entry `serialize_keras_object` writes for
   a built layer (`module`, `registered_name`, `build_config`), the form of a
   layer's `dtype` (a string or a `DTypePolicy` dict), and the whole config of
-  a small compiled Functional and Sequential model (with `compile_config`).
+  a small compiled Functional and Sequential model (with `compile_config`);
+* how it reads a one-input, one-output Functional's `input_layers` /
+  `output_layers` as a bare triple or a list of one, as the model itself and
+  nested in a Functional or a Sequential (releases disagree: see
+  kerasmigrate/passes/target/functional_io_lists.py).
 
 Writes kerasmigrate/data/keras3_releases.json; `--check` compares instead
 and exits 1 on a difference. `--probe` is the part that runs inside a
@@ -230,6 +234,62 @@ def _models(keras) -> dict:
             "sequential": serialization_lib.serialize_keras_object(sequential)}
 
 
+IO_FORMS = ("triple", "list")
+IO_CONTEXTS = ("top", "in_functional", "in_sequential")
+
+
+def _functional_io(keras) -> dict:
+    """How the release reads `input_layers` / `output_layers` of a Functional with one input and
+    one output, written as a bare `[name, node, tensor]` triple or as a list of one, for the
+    Functional as the model itself, as a layer of a Functional and as a layer of a Sequential:
+    `{context: {"<input form>/<output form>": outcome}}`, outcome "single" (loads; calling the
+    model gives one tensor of the right shape), "list" (gives a list) or "fails: <error>"."""
+    import numpy as np
+    from keras.src.saving import serialization_lib
+
+    def build(context):
+        keras.backend.clear_session()
+        inp = keras.Input((4,), name="io_in")
+        inner = keras.Model(inp, keras.layers.Dense(3, name="io_dense")(inp), name="io_inner")
+        if context == "top":
+            return inner
+        if context == "in_functional":
+            outer_in = keras.Input((4,))
+            return keras.Model(outer_in, keras.layers.Dense(2)(inner(outer_in)), name="io_outer")
+        return keras.Sequential([keras.Input((4,)), inner, keras.layers.Dense(2)], name="io_outer")
+
+    def inner_entry(entry):
+        if entry["config"].get("name") == "io_inner":
+            return entry
+        return next(e for e in entry["config"]["layers"] if e["config"].get("name") == "io_inner")
+
+    found = {}
+    for context in IO_CONTEXTS:
+        width = 3 if context == "top" else 2
+        outcomes = {}
+        for in_form in IO_FORMS:
+            for out_form in IO_FORMS:
+                entry = serialization_lib.serialize_keras_object(build(context))
+                config = inner_entry(entry)["config"]
+                for key, form in (("input_layers", in_form), ("output_layers", out_form)):
+                    value = config[key]
+                    triple = value[0] if isinstance(value[0], list) else value
+                    config[key] = triple if form == "triple" else [triple]
+                keras.backend.clear_session()
+                try:
+                    model = serialization_lib.deserialize_keras_object(entry)
+                    out = model(np.ones((2, 4), "float32"))
+                    if isinstance(out, (list, tuple)):
+                        outcome = "list"
+                    else:
+                        outcome = "single" if tuple(out.shape) == (2, width) else f"shape {tuple(out.shape)}"
+                except Exception as exc:  # what the release raises is the finding
+                    outcome = f"fails: {type(exc).__name__}"
+                outcomes[f"{in_form}/{out_form}"] = outcome
+        found[context] = outcomes
+    return found
+
+
 def probe() -> dict:
     import importlib
 
@@ -271,6 +331,7 @@ def probe() -> dict:
         "objects": objects,
         "dtype_form": "dict" if isinstance(dense.get_config()["dtype"], dict) else "string",
         "models": _models(keras),
+        "functional_io": _functional_io(keras),
     }
 
 

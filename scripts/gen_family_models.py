@@ -127,6 +127,19 @@ def _models(keras):
     inp = Input((4,))
     out["nested"] = Model(inp, seq(inner(inp)), name="nested")
 
+    # The Teachable Machine layout: a Sequential of Sequentials, the first around a Functional.
+    base_in = Input((8, 8, 3))
+    h = L.Conv2D(4, 3, strides=2, padding="same", use_bias=False)(base_in)
+    h = L.BatchNormalization()(h)
+    h = L.ReLU(6.0)(h)
+    h = L.DepthwiseConv2D(3, padding="same", use_bias=False)(h)
+    base = Model(base_in, L.ReLU(6.0)(h), name="base")
+    features = keras.Sequential([Input((8, 8, 3)), base, L.GlobalAveragePooling2D()], name="features")
+    head = keras.Sequential([Input((4,)), L.Dense(5, activation="relu"),
+                             L.Dense(2, activation="softmax")], name="head")
+    out["sequential_nested"] = keras.Sequential([Input((8, 8, 3)), features, head],
+                                                name="sequential_nested")
+
     inp = Input((6,))
     h = L.Dense(5)(inp)
     h = L.Activation("relu")(h)

@@ -34,7 +34,9 @@ def _arrays(npz, prefix):
 
 def check(path: str, refs: str):
     with np.load(refs, allow_pickle=False) as npz:
-        inputs, expected = _arrays(npz, "input_"), _arrays(npz, "output_")
+        # input_i/output_i (the project's references) or in_i/out_i (../shared/realworld)
+        inputs = _arrays(npz, "input_") or _arrays(npz, "in_")
+        expected = _arrays(npz, "output_") or _arrays(npz, "out_")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = keras.saving.load_model(path)  # as a server would: compile=True, safe_mode=True

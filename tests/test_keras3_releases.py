@@ -22,7 +22,9 @@ import importlib.util
 
 import pytest
 
-from .conftest import ROOT
+from kerasmigrate import keras3_targets
+
+from .conftest import REALWORLD, ROOT
 
 pytestmark = [pytest.mark.keras, pytest.mark.keras3_releases]
 
@@ -47,7 +49,8 @@ def _load_matrix_module():
 def matrix(tmp_path_factory):
     module = _load_matrix_module()
     out = tmp_path_factory.mktemp("keras3-releases")
-    cases, per_release = module.build(out, samples=True)
+    realworld = REALWORLD if (REALWORLD / "manifest.tsv").exists() else None
+    cases, per_release = module.build(out, samples=True, realworld=realworld)
     results = module.run(per_release, out)
     (out / "table.md").write_text(module.table(cases, results) + "\n")
     return module, cases, results
@@ -66,6 +69,8 @@ def test_every_file_written_for_a_release_loads_there_and_matches(matrix):
         if case["kind"] == "current-keras-file":
             continue
         if "error" in case:
+            if case["kind"] == "convert-default" and case["model"].startswith("realworld/"):
+                continue  # refused real-world files: tests/test_realworld.py checks the refusal
             if "cannot be written for Keras" not in case["error"]:
                 failures[f"{case['kind']} {case['model']} -> {case['target']}"] = case["error"]
             continue
@@ -85,7 +90,7 @@ def test_refusals_are_for_releases_that_cannot_express_the_model(matrix):
     _, cases, _ = matrix
     by_model: dict = {}
     for case in cases:
-        if case["kind"] != "current-keras-file":
+        if case["kind"] not in ("current-keras-file", "convert-default"):
             by_model.setdefault((case["kind"], case["model"]), []).append(case)
     refused = 0
     for (kind, model), group in by_model.items():
@@ -106,7 +111,7 @@ def test_targets_cover_every_release_and_the_family(matrix):
     family = {c["model"] for c in cases if c["kind"] == "retarget"}
     assert {"dense", "conv1d", "conv2d", "conv3d", "separable_depthwise", "pooling", "batch_norm",
             "layer_norm", "rnn", "embedding_mask", "attention", "merges", "time_distributed",
-            "nested", "sequential", "mobilenet_v2", "efficientnet_b0"} <= family
+            "nested", "sequential_nested", "sequential", "mobilenet_v2", "efficientnet_b0"} <= family
     for kind in ("retarget", "convert"):
         targets = {c["target"] for c in cases if c["kind"] == kind}
         assert targets == {"3.3.3", "3.6.0", "3.9.2", "3.12.4", "3.15.1"}
@@ -119,3 +124,19 @@ def test_current_keras_files_load_in_the_current_release(matrix):
         if case["kind"] == "current-keras-file":
             value = results["3.15.1"][case["file"]]
             assert not isinstance(value, str) and value <= 1e-5, (case["model"], value)
+
+
+def test_default_target_loads_in_every_newer_release(matrix):
+    """Without --target a file is written for the oldest release whose file also loads in every
+    newer one (a Functional inside a Sequential: 3.6, since a 3.3 file is misread from 3.12 on);
+    the loads themselves are checked above."""
+    _, cases, _ = matrix
+    defaults = [c for c in cases if c["kind"] == "convert-default" and "error" not in c]
+    releases = keras3_targets.RELEASES
+    assert len(defaults) >= 20
+    for case in defaults:
+        newer = releases[releases.index(case["target"]):]
+        assert set(newer) <= set(case["loads_in"]), case
+    by_model = {c["model"]: c["target"] for c in defaults}
+    assert by_model["dense"] == releases[0]
+    assert by_model["sequential_nested"] == "3.6.0"

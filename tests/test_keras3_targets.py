@@ -85,7 +85,9 @@ def test_diagnose_lists_every_finding():
     assert ("f/x", "ragged", "drop") in seen
     assert ("f/d", "quantization_config", "drop") in seen
     assert ("f/d (kernel_initializer)", "input_axes", "drop") in seen
-    assert ("f", "input_layers", "rewrite") in seen
+    assert not any(f["argument"] in ("input_layers", "output_layers") for f in findings)  # 3.6 reads both forms
+    assert ("f", "input_layers", "rewrite") in {
+        (f["layer"], f["argument"], f["action"]) for f in keras3_targets.diagnose(CURRENT_MODEL, "keras-3.3")}
     assert all(set(f) == {"layer", "argument", "value", "why", "first_release", "action"}
                for f in findings)
     assert keras3_targets.diagnose(CURRENT_MODEL, "keras-3.15") == []
@@ -146,15 +148,16 @@ def test_repair_rejects_non_archives(tmp_path):
         keras3_targets.repair_archive(bad, "keras-3.6", tmp_path / "o.keras")
 
 
-def test_convert_default_target_is_the_current_release(tmp_path):
+def test_convert_default_target_is_the_oldest_release_that_loads_it_everywhere(tmp_path):
     out = tmp_path / "m.keras"
     report = api.convert(NESTED, out)
-    assert report.target_release == keras3_targets.CURRENT
+    oldest = keras3_targets.RELEASES[0]
+    assert report.target_release == oldest and report.loads_in == list(keras3_targets.RELEASES)
     metadata = json.loads(_member(out, "metadata.json"))
-    assert metadata["keras_version"] == keras3_targets.CURRENT
-    assert metadata["kerasmigrate"]["target"]["release"] == keras3_targets.CURRENT
+    assert metadata["keras_version"] == oldest
+    assert metadata["kerasmigrate"]["target"]["requested"] == "oldest"
     info = api.inspect_file(out)
-    assert info["target"] == keras3_targets.CURRENT and keras3_targets.CURRENT in info["loads_in"]
+    assert info["target"] == oldest and info["loads_in"] == list(keras3_targets.RELEASES)
 
 
 def test_convert_with_a_pinned_target(tmp_path):
@@ -176,9 +179,9 @@ def test_cli_convert_target_and_unknown_target(tmp_path):
     assert result.exit_code == 2 and "unknown target 'keras-2.3'" in result.output
     assert not (tmp_path / "x.keras").exists()
     result = runner.invoke(main, ["inspect", str(out)])
-    # a converted legacy model needs nothing newer: the 3.6 file loads in 3.3 as well
+    # single inputs/outputs as bare triples, which 3.6 reads and 3.3 does not
     assert "written for: Keras 3.6.0" in result.output
-    assert "loads in: Keras 3.3.3, Keras 3.6.0, Keras 3.9.2, Keras 3.12.4, Keras 3.15.1" in result.output
+    assert "loads in: Keras 3.6.0, Keras 3.9.2, Keras 3.12.4, Keras 3.15.1" in result.output
 
 
 def test_diagnose_archive(tmp_path):
@@ -190,3 +193,46 @@ def test_diagnose_archive(tmp_path):
     assert list(only) == ["3.12.4"]
     assert {f["argument"] for f in only["3.12.4"]} == {"quantization_config", "input_axes",
                                                         "output_axes"}
+
+
+def _functional_in_sequential(io_form: str = "triple") -> dict:
+    """The Teachable Machine layout: a one-input, one-output Functional as a layer of a Sequential."""
+    inner = json.loads(json.dumps(CURRENT_MODEL))
+    inner.pop("compile_config", None)
+    for key in ("input_layers", "output_layers"):
+        triple = inner["config"][key]
+        inner["config"][key] = triple if io_form == "triple" else [triple]
+    outer = json.loads(json.dumps(keras3_targets.TABLES[keras3_targets.CURRENT].models["sequential"]))
+    outer["config"]["layers"].insert(1, inner)
+    return outer
+
+
+def test_functional_in_sequential_for_3_3_loads_only_up_to_3_9():
+    """3.3 needs lists of one; 3.12 and later pass such a list on to the Sequential's next layer."""
+    config = _functional_in_sequential()
+    new, _ = keras3_targets.retarget(config, "keras-3.3")
+    inner = new["config"]["layers"][1]["config"]
+    assert inner["input_layers"] == [["x", 0, 0]] and inner["output_layers"] == [["o", 0, 0]]
+    assert keras3_targets.loadable_releases(new) == ["3.3.3", "3.6.0", "3.9.2"]
+    # The default is the oldest release whose file loads in every newer one.
+    assert keras3_targets.oldest_target(config) == "3.6.0"
+    assert keras3_targets.older_targets(config, "3.6.0") == {"3.3.3": ["3.3.3", "3.6.0", "3.9.2"]}
+    new, _ = keras3_targets.retarget(config, "keras-3.6")
+    assert new["config"]["layers"][1]["config"]["output_layers"] == ["o", 0, 0]
+
+
+def test_list_of_one_written_by_an_older_release_is_rewritten_for_3_12_inside_a_sequential():
+    config = _functional_in_sequential("list")
+    findings = keras3_targets.diagnose(config, "keras-3.12")
+    assert [(f["argument"], f["action"]) for f in findings if f["argument"] in ("input_layers", "output_layers")] \
+        == [("output_layers", "rewrite")]  # a list of one input is read right; only the output is not
+    new, _ = keras3_targets.retarget(config, "keras-3.15")
+    assert new["config"]["layers"][1]["config"]["output_layers"] == ["o", 0, 0]
+    assert new["config"]["layers"][1]["config"]["input_layers"] == [["x", 0, 0]]
+
+
+def test_model_itself_with_lists_of_one_loads_everywhere():
+    new, _ = keras3_targets.retarget(CURRENT_MODEL, "keras-3.3")
+    assert new["config"]["output_layers"] == [["o", 0, 0]]
+    assert keras3_targets.loadable_releases(new) == list(keras3_targets.RELEASES)
+    assert keras3_targets.oldest_target(CURRENT_MODEL) == "3.3.3"

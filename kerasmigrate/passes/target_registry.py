@@ -9,7 +9,10 @@ raised as `TargetRefusal` carrying every `Finding` of that entry, so that
 
 Layer passes see every layer entry (nested models' layers, wrapped layers
 and cells too); model passes see the top model entry (its `compile_config`,
-its own envelope).
+its own envelope). A layer pass declared with `context=True` is also told
+where its entry sits: "top" (the model itself), "in_functional",
+"in_sequential" (a layer of such a model) or "in_wrapper" (a wrapper's or an
+RNN's inner layer).
 """
 
 from __future__ import annotations
@@ -61,19 +64,20 @@ class TargetPass:
     func: Callable
     boundary: str  # the release whose change the pass undoes, e.g. "keras-3.6"
     doc: str = field(default="", compare=False)
+    context: bool = False  # called with context=<where the entry sits>
 
     def summary(self) -> str:
         first = (self.doc or "").strip().splitlines()
         return first[0] if first else ""
 
 
-def target_pass(name: str, *, kind: str = "layer", boundary: str):
+def target_pass(name: str, *, kind: str = "layer", boundary: str, context: bool = False):
     def wrap(func):
         import sys
 
         module = sys.modules.get(func.__module__)
         doc = (module.__doc__ if module else None) or func.__doc__ or ""
-        func.km_target_pass = TargetPass(name, kind, func, boundary, doc)
+        func.km_target_pass = TargetPass(name, kind, func, boundary, doc, context)
         return func
     return wrap
 
@@ -96,20 +100,26 @@ def _layer_name(entry: dict) -> str:
     return str(entry.get("name", "?"))
 
 
-def _walk(func, entry: dict, path: str, release, changes: list, refusals: list, name: str) -> dict:
+def _walk(func, entry: dict, path: str, release, changes: list, refusals: list, name: str,
+          context: str = "top") -> dict:
     here = f"{path}/{_layer_name(entry)}" if path else _layer_name(entry)
     new = entry
     if is_model_entry(entry):
+        inner_context = "in_sequential" if entry.get("class_name") == "Sequential" else "in_functional"
         layers = model_layers(entry)
-        new_layers = [_walk(func, layer, here, release, changes, refusals, name) for layer in layers]
+        new_layers = [_walk(func, layer, here, release, changes, refusals, name, inner_context)
+                      for layer in layers]
         if any(a is not b for a, b in zip(layers, new_layers)):
             new = _with_layers(entry, new_layers)
     for key, index, child in child_entries(new):
-        inner = _walk(func, child, here, release, changes, refusals, name)
+        inner = _walk(func, child, here, release, changes, refusals, name, "in_wrapper")
         if inner is not child:
             new = replace_child(new, key, index, inner)
     try:
-        result = func(new, release, here)
+        if func.km_target_pass.context:
+            result = func(new, release, here, context=context)
+        else:
+            result = func(new, release, here)
     except TargetRefusal as exc:
         refusals.extend(exc.findings)
         return new

@@ -1,4 +1,5 @@
 import copy
+import dataclasses
 
 import pytest
 
@@ -27,8 +28,7 @@ def test_an_argument_the_target_lacks(monkeypatch):
     table = TABLES["3.3.3"]
     objects = copy.deepcopy(table.objects)
     del objects["optimizers"]["Adam"]["args"]["use_ema"]
-    monkeypatch.setitem(TABLES, "3.3.3", type(table)(table.version, table.layers, objects,
-                                                     table.dtype_form, table.models))
+    monkeypatch.setitem(TABLES, "3.3.3", dataclasses.replace(table, objects=objects))
     result = run(model({"learning_rate": 0.01, "use_ema": False}), Release("3.3.3"), "<model>")
     assert isinstance(result, Rewritten)
     assert result.entry["compile_config"]["optimizer"]["config"] == {"learning_rate": 0.01}
