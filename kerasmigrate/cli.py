@@ -368,8 +368,9 @@ def _diagnose_for_keras3_release(path, target, as_json) -> None:
         for release, findings in result["findings"].items():
             out.print(f"  Keras {release}: {len(findings)} problem(s)", markup=False)
             for f in findings:
+                since = f"first release: {f['first_release']}; " if f.get("first_release") else ""
                 out.print(f"    - {f.get('layer')}: {f.get('argument')}={f.get('value')!r}: {f.get('why')} "
-                          f"(first release: {f.get('first_release')}; {f.get('action')})", markup=False)
+                          f"({since}{f.get('action')})", markup=False)
             if findings:
                 out.print(f"  fix: kerasmigrate repair {path} --target {target} -o FIXED.keras",
                           markup=False)
