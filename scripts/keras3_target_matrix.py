@@ -7,7 +7,8 @@ Inputs:
   ~/.cache/kerasmigrate-tests/keras3-family/): the legacy `.h5` (tf_keras)
   is converted with `--target` each release; the `.keras` saved by the
   current Keras 3 is retargeted (`repair_archive`) to each release, and also
-  loaded as it is (the current Keras's own file);
+  loaded as it is (the current Keras's own file); the file retargeted to the
+  oldest release is retargeted forward to the current one ("forward");
 * with `--samples`, every model of sample_models/ is converted with each target;
 * with `--realworld DIR` (../shared/realworld/github), every full model there
   that has reference outputs is converted with the default target (the
@@ -107,6 +108,11 @@ def build(out: Path, samples: bool, realworld: Path | None = None) -> tuple[list
                     ("convert", legacy / f"{name}.h5", str(legacy / f"{name}.refs.npz"))):
                 cases.append(_case(out / "family" / kind / version / f"{name}.keras", name, kind,
                                    version, source, refs_path, every_claimed=True))
+        # a file written for the oldest release, brought forward to the current one
+        oldest = out / "family" / "retarget" / keras3_targets.RELEASES[0] / f"{name}.keras"
+        if oldest.exists():
+            cases.append(_case(out / "family" / "forward" / f"{name}.keras", name, "forward",
+                               keras3_targets.CURRENT, oldest, refs, every_claimed=True))
         cases.append(_case(out / "family" / "convert-default" / f"{name}.keras", name,
                            "convert-default", None, legacy / f"{name}.h5",
                            str(legacy / f"{name}.refs.npz"), every_claimed=True))
@@ -134,7 +140,7 @@ def _case(output: Path, name, kind, version, source: Path, refs, every_claimed: 
     case = {"model": name, "kind": kind, "target": version, "file": str(output), "refs": refs}
     try:
         target = f"keras-{version}" if version else None
-        if kind == "retarget":
+        if kind in ("retarget", "forward"):
             keras3_targets.repair_archive(source, target, output)
         else:
             api.convert(source, output, overwrite=True, target=target)
