@@ -7,6 +7,9 @@ Each environment lives in ~/.cache/kerasmigrate-tests/keras3-envs/<version>
 every package pinned by scripts/keras3-envs/keras-<version>.txt (the release's
 Keras, then jax/jaxlib, numpy, h5py, ml-dtypes… of its time; `--no-deps`, so
 nothing unpinned comes in). JAX on the CPU is much lighter than TensorFlow.
+The older releases also have a TensorFlow environment (<version>-tensorflow,
+pins keras-<version>-tensorflow.txt, ~1.4 GB each) for the models Keras runs
+on TensorFlow only (StringLookup, IntegerLookup, TextVectorization…).
 A finished environment records the hash of its pin file; a changed pin file
 or an unfinished install rebuilds it. Building one takes ~20 s with a warm
 pip cache.
@@ -45,12 +48,16 @@ def _base_python() -> str:
     return getattr(sys, "_base_executable", None) or sys.executable
 
 
-def ensure(version: str, log=None) -> Path:
-    """The environment's python for `version`, built first if needed."""
-    pin_file = PINS / f"keras-{version}.txt"
+def ensure(version: str, log=None, backend: str = "jax") -> Path:
+    """The environment's python for `version`, built first if needed. `backend="tensorflow"`:
+    the release with a TensorFlow of its time (pins keras-<version>-tensorflow.txt), for the
+    models Keras runs on TensorFlow only; the current release has no such pins (the project's
+    own environment has TensorFlow)."""
+    suffix = "" if backend == "jax" else f"-{backend}"
+    pin_file = PINS / f"keras-{version}{suffix}.txt"
     if not pin_file.exists():
-        raise ValueError(f"no pins for Keras {version}: {pin_file}")
-    venv = env_root() / version
+        raise ValueError(f"no pins for Keras {version} ({backend}): {pin_file}")
+    venv = env_root() / f"{version}{suffix}"
     python = venv / "bin" / "python"
     marker = venv / ".kerasmigrate-env"
     fingerprint = _fingerprint(pin_file)
@@ -64,9 +71,10 @@ def ensure(version: str, log=None) -> Path:
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
                     "--no-deps", "-r", str(pin_file)], check=True,
                    stdout=subprocess.DEVNULL if log is None else None)
-    check = subprocess.run([str(python), "-c", "import keras, jax; print(keras.__version__)"],
+    check = subprocess.run([str(python), "-c", f"import keras, {backend}; print(keras.__version__)"],
                            capture_output=True, text=True,
-                           env={**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": ""})
+                           env={**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": "",
+                                "TF_CPP_MIN_LOG_LEVEL": "3"})
     if check.returncode != 0 or check.stdout.strip() != version:
         raise RuntimeError(f"the Keras {version} environment does not import: {check.stderr[-2000:]}")
     marker.write_text(fingerprint + "\n")

@@ -9,6 +9,10 @@ Inputs:
   current Keras 3 is retargeted (`repair_archive`) to each release, and also
   loaded as it is (the current Keras's own file); the file retargeted to the
   oldest release is retargeted forward to the current one ("forward");
+* the same family models saved by each older release itself (3.3 … 3.12, in
+  its own environment): loaded as they are in their writer and every newer
+  release ("native-file", the baseline of forward compatibility), and
+  repaired to the oldest and to the current release ("repair-native");
 * with `--samples`, every model of sample_models/ is converted with each target;
 * with `--realworld DIR` (../shared/realworld/github), every full model there
   that has reference outputs is converted with the default target (the
@@ -17,7 +21,11 @@ Inputs:
 
 Each release's environment (scripts/keras3_envs.py) loads, in one process,
 the files written for it and, for the family models, every file whose
-metadata says it loads there; predictions are compared with the references
+metadata says it loads there. The JAX environments load most files; models
+Keras runs on TensorFlow only (lookup layers), and MultiHeadAttention with
+value_dim != key_dim (which Keras's own JAX code fails from 3.9 on), load in
+the release's TensorFlow environment (the project's own for the current
+release). Predictions are compared with the references
 (max abs difference; the tests' tolerance is 1e-5, 1e-3 for models that
 compute in float16). Prints the table models x releases.
 """
@@ -44,6 +52,9 @@ from kerasmigrate import api, keras3_targets  # noqa: E402
 from kerasmigrate.errors import KerasMigrateError  # noqa: E402
 
 CHECK = ROOT / "tests" / "keras3_release_check.py"
+# Keras 3 runs these on the TensorFlow backend only: keras/src/layers/preprocessing/
+# index_lookup.py, text_vectorization.py and hashing.py need tf.lookup / tf.strings.
+TENSORFLOW_ONLY = {"StringLookup", "IntegerLookup", "TextVectorization", "Hashing"}
 GEN = ROOT / "scripts" / "gen_family_models.py"
 
 
@@ -65,11 +76,50 @@ def family_models(python: str = sys.executable) -> tuple[Path, Path]:
     return legacy, current
 
 
+def native_family_models() -> dict[str, Path]:
+    """{release: dir} of the family models each older release saves itself, generated once per
+    generator version in that release's environment (two at a time)."""
+    key = hashlib.sha256(GEN.read_bytes()).hexdigest()[:12]
+    base = keras3_envs.env_root().parent / "keras3-family" / key
+    found = {version: base / f"keras3-{version}" for version in keras3_targets.RELEASES[:-1]}
+
+    def generate(version):
+        out = found[version]
+        if (out / "models.json").exists():
+            return
+        python = keras3_envs.ensure(version)
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": "", "KERAS_BACKEND": "jax",
+               "JAX_PLATFORMS": "cpu"}
+        proc = subprocess.run([str(python), str(GEN), "keras3", str(out)], env=env,
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"gen_family_models failed in Keras {version}:\n{proc.stderr[-3000:]}")
+
+    for version in found:  # environments one by one (pip), then the generators two at a time
+        keras3_envs.ensure(version)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(generate, found))
+    return found
+
+
 def _sample_models():
     for manifest in sorted((ROOT / "sample_models").glob("*/manifest.json")):
         for entry in json.loads(manifest.read_text())["samples"]:
             if entry["kind"] == "model":
                 yield manifest.parent, entry
+
+
+def backend_for(path: Path) -> str:
+    """The backend a file is loaded with: "tensorflow" for what Keras runs there only."""
+    with zipfile.ZipFile(path) as zf:
+        config = json.loads(zf.read("config.json"))
+    for _, entry in api.iter_layers(config):
+        name = entry.get("class_name")
+        layer = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+        if name in TENSORFLOW_ONLY or (name == "MultiHeadAttention" and layer.get("value_dim")
+                                       not in (None, layer.get("key_dim"))):
+            return "tensorflow"
+    return "jax"
 
 
 def _written_for(path: Path) -> str:
@@ -101,7 +151,8 @@ def build(out: Path, samples: bool, realworld: Path | None = None) -> tuple[list
         refs = str(current / f"{name}.refs.npz")
         cases.append({"model": name, "kind": "current-keras-file", "target": None,
                       "file": str(current / f"{name}.keras"), "refs": refs,
-                      "check_in": list(keras3_targets.RELEASES)})
+                      "check_in": list(keras3_targets.RELEASES),
+                      "backend": backend_for(current / f"{name}.keras")})
         for version in keras3_targets.RELEASES:
             for kind, source, refs_path in (
                     ("retarget", current / f"{name}.keras", refs),
@@ -116,6 +167,17 @@ def build(out: Path, samples: bool, realworld: Path | None = None) -> tuple[list
         cases.append(_case(out / "family" / "convert-default" / f"{name}.keras", name,
                            "convert-default", None, legacy / f"{name}.h5",
                            str(legacy / f"{name}.refs.npz"), every_claimed=True))
+    releases = keras3_targets.RELEASES
+    for writer, directory in native_family_models().items():
+        for name in json.loads((directory / "models.json").read_text())["models"]:
+            source, refs = directory / f"{name}.keras", str(directory / f"{name}.refs.npz")
+            cases.append({"model": name, "kind": "native-file", "writer": writer, "target": writer,
+                          "file": str(source), "refs": refs, "backend": backend_for(source),
+                          "check_in": list(releases[releases.index(writer):])})
+            for version in (releases[0], releases[-1]):
+                case = _case(out / "family" / f"native-{writer}" / version / f"{name}.keras", name,
+                             "repair-native", version, source, refs, every_claimed=False)
+                cases.append({**case, "writer": writer})
     if realworld:
         for row in _realworld_models(realworld):
             cases.append(_case(out / "realworld" / f"{row['id']}.keras", f"realworld/{row['id']}",
@@ -128,10 +190,10 @@ def build(out: Path, samples: bool, realworld: Path | None = None) -> tuple[list
                                    f"{stack.name}/{entry['name']}", "convert", version,
                                    stack / entry["file"], str(stack / entry["refs"]),
                                    every_claimed=False))
-    per_release: dict[str, list] = {v: [] for v in keras3_targets.RELEASES}
+    per_release: dict[tuple[str, str], list] = {}
     for case in cases:
         for version in case.get("check_in", []):
-            per_release[version].append([case["file"], case["refs"]])
+            per_release.setdefault((version, case["backend"]), []).append([case["file"], case["refs"]])
     return cases, per_release
 
 
@@ -140,7 +202,7 @@ def _case(output: Path, name, kind, version, source: Path, refs, every_claimed: 
     case = {"model": name, "kind": kind, "target": version, "file": str(output), "refs": refs}
     try:
         target = f"keras-{version}" if version else None
-        if kind in ("retarget", "forward"):
+        if kind in ("retarget", "forward", "repair-native"):
             keras3_targets.repair_archive(source, target, output)
         else:
             api.convert(source, output, overwrite=True, target=target)
@@ -149,35 +211,42 @@ def _case(output: Path, name, kind, version, source: Path, refs, every_claimed: 
         case["check_in"] = []
         return case
     case["loads_in"] = _loads_in(output)
+    case["backend"] = backend_for(output)
     if version is None:
         case["target"] = _written_for(output)
     case["check_in"] = case["loads_in"] if every_claimed else [version]
     return case
 
 
-def run(per_release: dict[str, list], out: Path) -> dict[str, dict]:
-    """One process per release, two at a time (the machine has two cores)."""
-    def one(version):
-        pairs = per_release[version]
-        if not pairs:
-            return version, {}
-        listing = out / f"load-{version}.json"
-        listing.write_text(json.dumps(pairs))
-        python = keras3_envs.ensure(version)
-        env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
+def run(per_release: dict[tuple[str, str], list], out: Path) -> dict[str, dict]:
+    """One process per release and backend, two at a time (the machine has two cores);
+    returns {release: {file: result}}."""
+    def one(key):
+        version, backend = key
+        listing = out / f"load-{version}-{backend}.json"
+        listing.write_text(json.dumps(per_release[key]))
+        if backend == "tensorflow" and version == keras3_targets.CURRENT:
+            python = sys.executable  # the project's environment: the current Keras and TensorFlow
+        else:
+            python = keras3_envs.ensure(version, backend=backend)
+        env = {**os.environ, "KERAS_BACKEND": backend, "JAX_PLATFORMS": "cpu",
                "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
         proc = subprocess.run([str(python), str(CHECK), str(listing)], capture_output=True,
                               text=True, env=env, cwd=str(out))
         if proc.returncode != 0:
-            raise RuntimeError(f"Keras {version} checker failed:\n{proc.stderr[-3000:]}")
+            raise RuntimeError(f"Keras {version} ({backend}) checker failed:\n{proc.stderr[-3000:]}")
         result = json.loads(proc.stdout.strip().splitlines()[-1])
-        assert result["keras_version"] == version and result["backend"] == "jax"
+        assert result["keras_version"] == version and result["backend"] == backend, result
         return version, result["results"]
 
-    for version in keras3_targets.RELEASES:  # build environments one by one (pip, disk)
-        keras3_envs.ensure(version)
+    for version, backend in sorted(per_release):  # build environments one by one (pip, disk)
+        if not (backend == "tensorflow" and version == keras3_targets.CURRENT):
+            keras3_envs.ensure(version, backend=backend)
+    results: dict[str, dict] = {v: {} for v in keras3_targets.RELEASES}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(one, keras3_targets.RELEASES))
+        for version, found in pool.map(one, sorted(per_release)):
+            results[version].update(found)
+    return results
 
 
 def tolerance(model: str) -> float:
@@ -191,9 +260,9 @@ def table(cases: list[dict], results: dict[str, dict]) -> str:
              "|---|---|" + "---|" * len(releases)]
     rows: dict[tuple, dict] = {}
     for case in cases:
-        key = (case["model"], case["kind"])
-        row = rows.setdefault(key, {})
-        if case["kind"] == "current-keras-file":
+        kind = case["kind"] + (f" {case['writer']}" if "writer" in case else "")
+        row = rows.setdefault((case["model"], kind), {})
+        if case["kind"] in ("current-keras-file", "native-file"):
             for version in releases:
                 row[version] = _cell(results[version].get(case["file"]), case["model"])
         elif case["kind"] == "convert-default":
