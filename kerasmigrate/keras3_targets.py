@@ -159,6 +159,25 @@ def loadable_releases(config: dict) -> list[str]:
     return loadable
 
 
+def _expressible(config: dict):
+    """(release, config for it, changes, releases that load that config) for each release, oldest
+    first, that can express the model; computed one release at a time, as far as it is asked."""
+    for version in RELEASES:
+        new, changes, refusals = _run(config, version)
+        if not refusals:
+            yield version, new, changes, loadable_releases(new)
+
+
+def _oldest(config: dict):
+    """(release, config, changes, loads_in, {older release: loads_in}) for `oldest_target`."""
+    passed_over = {}
+    for version, new, changes, loads_in in _expressible(config):
+        if set(RELEASES[RELEASES.index(version):]) <= set(loads_in):
+            return version, new, changes, loads_in, passed_over
+        passed_over[version] = loads_in
+    raise TargetError(None, CURRENT, _run(config, CURRENT)[2])
+
+
 def oldest_target(config: dict) -> str:
     """The oldest release whose file loads in it and in every newer release of the table.
 
@@ -167,38 +186,35 @@ def oldest_target(config: dict) -> str:
     Sequential (passes/target/functional_io_lists.py); such a model defaults to 3.6, and 3.3
     stays available as an explicit target (`older_targets` lists it). Raises TargetError for
     the current release if no release can express the model."""
-    for index, version in enumerate(RELEASES):
-        new, _, refusals = _run(config, version)
-        if not refusals and set(RELEASES[index:]) <= set(loadable_releases(new)):
-            return version
-    refusals = _run(config, CURRENT)[2]
-    if refusals:
-        raise TargetError(None, CURRENT, refusals)
-    return CURRENT
+    return _oldest(config)[0]
 
 
 def older_targets(config: dict, version: str) -> dict[str, list[str]]:
     """Releases older than `version` that can express the model, with the releases their file
     would load in (the ones `oldest_target` passed over because a newer release misreads it)."""
     found = {}
-    for older in RELEASES[:RELEASES.index(version)]:
-        new, _, refusals = _run(config, older)
-        if not refusals:
-            found[older] = loadable_releases(new)
+    for older, _, _, loads_in in _expressible(config):
+        if older == version:
+            break
+        found[older] = loads_in
     return found
 
 
 def apply_target(config: dict, target: str | None, *, path=None) -> tuple[dict, dict]:
     """The config for `target` (None: `oldest_target`) and the record metadata.json keeps of
     it."""
-    requested = target
-    version = resolve_target(target) if target else oldest_target(config)
-    new, changes = retarget(config, version, path=path)
+    if target:
+        version = resolve_target(target)
+        new, changes = retarget(config, version, path=path)
+        loads_in, passed_over = loadable_releases(new), {}
+    else:
+        version, new, found, loads_in, passed_over = _oldest(config)
+        changes = [c.to_dict() for c in found]
     record = {
         "release": version,
-        "requested": requested or "oldest",
-        "loads_in": loadable_releases(new),
-        "older_targets": older_targets(config, version) if not target else {},
+        "requested": target or "oldest",
+        "loads_in": loads_in,
+        "older_targets": passed_over,
         "changes": changes,
     }
     return new, record
