@@ -13,7 +13,7 @@ import traceback
 import click
 import orjson
 
-from kerasmigrate import __version__
+from kerasmigrate import __version__, api
 from kerasmigrate.errors import KerasMigrateError
 
 EXIT_OK, EXIT_MISMATCH, EXIT_ERROR = 0, 1, 2
@@ -76,9 +76,7 @@ def main(debug: bool) -> None:
 @handle_errors
 def inspect_command(path: str, as_json: bool) -> None:
     """What a model file is and what converting it involves (no TensorFlow import)."""
-    from kerasmigrate.api import inspect_file
-
-    info = inspect_file(path)
+    info = api.inspect_file(path)
     if as_json:
         _emit_json(info)
         return
@@ -133,10 +131,8 @@ def convert_command(input_path: str, output: str | None, force: bool, mapping: s
     """Convert a legacy .h5 model to a Keras 3 .keras file."""
     from pathlib import Path
 
-    from kerasmigrate.api import convert
-
     output = output or str(Path(input_path).with_suffix(".keras"))
-    report = convert(input_path, output, overwrite=force, mapping=mapping, custom_module=custom_module,
+    report = api.convert(input_path, output, overwrite=force, mapping=mapping, custom_module=custom_module,
                      target=target)
     if as_json:
         _emit_json({"ok": True, **report.to_dict()})
@@ -209,19 +205,7 @@ def verify_command(original, converted, refs, atol, rtol, seed, custom_module, a
 @click.option("--json", "as_json", is_flag=True)
 def passes_command(as_json: bool) -> None:
     """List the pass tables in the order they run: upgrade, downgrade (repair), Keras 3 targets."""
-    from kerasmigrate.passes import DOWNGRADE, UPGRADE
-    from kerasmigrate.passes.target import TARGET
-
-    rows = [{"table": "upgrade", "name": f.km_pass.name, "kind": f.km_pass.kind,
-             "since": f.km_pass.since,
-             "classes": sorted(f.km_pass.classes) if f.km_pass.classes else None,
-             "summary": f.km_pass.summary()} for f in UPGRADE]
-    rows += [{"table": "downgrade", "name": f.km_target_pass.name, "kind": f.km_target_pass.kind,
-              "since": f.km_target_pass.boundary, "targets": sorted(f.km_target_pass.targets),
-              "summary": f.km_target_pass.summary()} for f in DOWNGRADE]
-    rows += [{"table": "keras3-target", "name": f.km_target_pass.name,
-              "kind": f.km_target_pass.kind, "since": f.km_target_pass.boundary,
-              "summary": f.km_target_pass.summary()} for f in TARGET]
+    rows = api.pass_tables()
     if as_json:
         _emit_json(rows)
         return
@@ -252,12 +236,10 @@ def passes_command(as_json: bool) -> None:
 @handle_errors
 def repair_command(path, target, output, dry_run, no_backup, force, keep_lambda, as_json) -> None:
     """Rewrite a model file so that an older Keras loader accepts it (weights untouched)."""
-    from kerasmigrate.repair import repair
-
     if _is_keras3_release(target):
         _repair_for_keras3_release(path, target, output, dry_run, as_json)
         return
-    report = repair(path, target, output, dry_run=dry_run, backup=not no_backup, overwrite=force,
+    report = api.repair(path, target, output, dry_run=dry_run, backup=not no_backup, overwrite=force,
                     allow_lambda=keep_lambda)
     if as_json:
         _emit_json({"ok": True, **report.to_dict()})
@@ -289,12 +271,10 @@ def repair_command(path, target, output, dry_run, no_backup, force, keep_lambda,
 @handle_errors
 def diagnose_command(path, target, as_json) -> None:
     """Why a model file fails (or will fail) in a loader, and the command that fixes it (no TensorFlow)."""
-    from kerasmigrate.diagnose import diagnose
-
     if _is_keras3_release(target):
         _diagnose_for_keras3_release(path, target, as_json)
         return
-    result = diagnose(path, target)
+    result = api.diagnose(path, target)
     if as_json:
         _emit_json(result)
     else:
@@ -326,9 +306,7 @@ def _is_keras3_release(target: str | None) -> bool:
 
 
 def _repair_for_keras3_release(path, target, output, dry_run, as_json) -> None:
-    from kerasmigrate.keras3_targets import repair_archive
-
-    report = repair_archive(path, target, output, dry_run=dry_run)
+    report = api.repair_for_release(path, target, output, dry_run=dry_run)
     if as_json:
         _emit_json({"ok": True, **report})
         return
@@ -355,9 +333,7 @@ def _echo_older_targets(older: dict) -> None:
 
 
 def _diagnose_for_keras3_release(path, target, as_json) -> None:
-    from kerasmigrate.keras3_targets import diagnose_archive
-
-    result = diagnose_archive(path, target)
+    result = api.diagnose_for_release(path, target)
     if as_json:
         _emit_json(result)
     else:
@@ -388,9 +364,7 @@ def _diagnose_for_keras3_release(path, target, as_json) -> None:
 @handle_errors
 def join_command(weights, architecture, output, force, as_json) -> None:
     """Join a weights-only .h5 (save_weights) and its JSON architecture (to_json) into a full model."""
-    from kerasmigrate.join import join
-
-    report = join(weights, architecture, output, overwrite=force)
+    report = api.join(weights, architecture, output, overwrite=force)
     if as_json:
         _emit_json({"ok": True, **report.to_dict()})
         return
@@ -414,9 +388,7 @@ def map_group() -> None:
 def map_init_command(paths, output: str, force: bool) -> None:
     """List every custom class, Lambda layer, custom function and unknown TF op of PATHS
     in a mapping skeleton to fill in (reads configs only; runs nothing stored in them)."""
-    from kerasmigrate.mapping import write_skeleton
-
-    counts = write_skeleton(list(paths), output, overwrite=force)
+    counts = api.write_mapping_skeleton(list(paths), output, overwrite=force)
     click.echo(f"wrote {output}: {counts['classes']} classes, {counts['lambdas']} Lambda layers, "
                f"{counts['functions']} functions, {counts['tf_ops']} TF ops to map", err=True)
 

@@ -1,5 +1,9 @@
 """diagnose: why a model file fails, or will fail, in a given loader; and the command that fixes it.
 
+It reads across the directions: the old loaders' verdicts come from a repair
+planned read-only (kerasmigrate/downgrade/), Keras 3's from what `inspect`
+finds (kerasmigrate/upgrade/).
+
 Reads the file with h5py / zipfile only (no TensorFlow, no Keras). For the
 old loaders (`keras-2.3`, `tf-2.2`, `tf-2.4`) it plans a repair read-only and
 reports, for every rewrite that plan needs, the error that loader raises
@@ -15,12 +19,15 @@ from pathlib import Path
 
 import h5py
 
+from kerasmigrate.core.reader import open_legacy_model, read_keras_archive_config, read_weights_only_info, sniff
+from kerasmigrate.downgrade.repair import TARGETS, RepairRefused, plan_h5
 from kerasmigrate.errors import KerasMigrateError
 from kerasmigrate.passes import DOWNGRADE
-from kerasmigrate.reader import open_legacy_model, read_keras_archive_config, read_weights_only_info, sniff
-from kerasmigrate.repair import TARGETS, RepairRefused, plan_h5
+from kerasmigrate.upgrade.checks import unknown_classes
+from kerasmigrate.upgrade.inspect import inspect_file
+from kerasmigrate.upgrade.keras2_archive import KERAS3_TARGET
 
-KERAS3 = "keras-3"
+KERAS3 = KERAS3_TARGET
 SYMPTOMS = {f.km_target_pass.name: f.km_target_pass.symptom for f in DOWNGRADE}
 DECODE_SYMPTOM = "AttributeError: 'str' object has no attribute 'decode'"
 
@@ -147,15 +154,13 @@ def diagnose(path: str | Path, target: str | None = None) -> dict:
         result.update(format="keras-archive", keras_version=version)
         for name in wanted:
             if name == KERAS3:
-                from kerasmigrate.api import _unknown_classes
-
                 old_writer = bool(version) and not str(version).startswith("3.")
                 findings = [_finding(
                     "TypeError: Could not deserialize class 'Functional' because its parent module "
                     "keras.src.engine.functional cannot be imported",
                     f"written by Keras {version} (the tf.keras 2.12-2.15 .keras format: Keras 2 module "
                     "paths, legacy node lists and arguments)", ["config.json"])] if old_writer else []
-                for cls, where in _unknown_classes(archive["config"]).items():
+                for cls, where in unknown_classes(archive["config"]).items():
                     if cls in ("Functional", "Model", "Sequential"):
                         continue
                     findings.append(_finding(f"TypeError: Could not locate class '{cls}'",
@@ -187,8 +192,6 @@ def diagnose(path: str | Path, target: str | None = None) -> dict:
                                   "and TF <= 2.11 reject it: ValueError: You are trying to load a weight file "
                                   "containing 0 layers into a model with N layers")
                 return result
-    from kerasmigrate.api import inspect_file
-
     open_legacy_model(path).close()  # raises a clear error for files that are not legacy models
     info = inspect_file(path)
     result.update(format="keras-h5", keras_version=info.get("keras_version"), backend=info.get("backend"),

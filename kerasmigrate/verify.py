@@ -20,7 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from kerasmigrate.errors import VerifyError
+from kerasmigrate.core.configs import iter_layers
+from kerasmigrate.core.reader import open_legacy_model
+from kerasmigrate.errors import KerasMigrateError, VerifyError
+from kerasmigrate.upgrade.custom_module import CustomModule
+from kerasmigrate.upgrade.mapping import is_stored_lambda
 
 DEFAULT_ATOL = 1e-5
 DEFAULT_RTOL = 0.0
@@ -132,11 +136,6 @@ def _predict(model, inputs):
 
 def _refuse_stored_code(original: Path) -> None:
     """Running the original in tf_keras would run the bytecode its Lambda layers store."""
-    from kerasmigrate.api import iter_layers
-    from kerasmigrate.errors import KerasMigrateError
-    from kerasmigrate.mapping import is_stored_lambda
-    from kerasmigrate.reader import open_legacy_model
-
     try:
         with open_legacy_model(original) as model:
             lambdas = [p for p, e in iter_layers(model.model_config) if is_stored_lambda(e)]
@@ -205,8 +204,6 @@ def verify(original: str | Path, converted: str | Path, *, refs: str | Path | No
     import kerasmigrate.keras_objects  # noqa: F401  (functions converted models may reference)
 
     if custom_module is not None:
-        from kerasmigrate.custom_module import CustomModule
-
         CustomModule(custom_module, "--custom-module")
 
     original, converted = Path(original), Path(converted)

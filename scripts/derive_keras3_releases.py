@@ -355,9 +355,9 @@ def _run_probe(version: str) -> dict:
 
 def derive(versions=None) -> dict:
     sys.path.insert(0, str(ROOT / "scripts"))
-    import keras3_envs
-
     from concurrent.futures import ThreadPoolExecutor
+
+    import keras3_envs
 
     versions = list(versions or keras3_envs.RELEASES)
     for version in versions:  # environments one by one (pip), then the probes two at a time

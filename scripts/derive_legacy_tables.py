@@ -23,7 +23,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "oracles"))
 sys.stdout, real_stdout = sys.stderr, sys.stdout  # library prints must not reach the JSON
 
-from oracle_compat import API, keras, versions  # noqa: E402
+from oracle_compat import API, versions  # noqa: E402
 
 POPPED = re.compile(r"""kwargs\.(?:pop|get)\(\s*['"](\w+)['"]|['"](\w+)['"]\s+in\s+kwargs""")
 FROM_CONFIG = re.compile(r"""['"]([a-z_]+)['"]""")  # every key named in from_config (TF 2.2's Lambda
@@ -76,13 +76,13 @@ def functions_of(module):
 def standalone_tables():
     import keras.activations
     import keras.constraints
-    import keras.regularizers
     import keras.initializers
     import keras.layers
     import keras.losses
     import keras.metrics
     import keras.models
     import keras.optimizers
+    import keras.regularizers
     from keras.engine.base_layer import Layer
     from keras.engine.network import Network
 
@@ -105,8 +105,16 @@ def standalone_tables():
 
 
 def tf_keras_tables():
-    from tensorflow.python.keras import (activations, constraints, initializers, losses, metrics, models,
-                                         optimizers, regularizers)
+    from tensorflow.python.keras import (
+        activations,
+        constraints,
+        initializers,
+        losses,
+        metrics,
+        models,
+        optimizers,
+        regularizers,
+    )
     from tensorflow.python.keras.engine.base_layer import Layer
     from tensorflow.python.keras.layers import serialization
     from tensorflow.python.keras.optimizer_v2 import optimizer_v2

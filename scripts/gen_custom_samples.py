@@ -37,9 +37,8 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, ORACLES)
 
 import numpy as np  # noqa: E402
-
-from oracle_compat import API, keras, versions  # noqa: E402
 from custom_layers import ScaleLayer  # noqa: E402
+from oracle_compat import keras, versions  # noqa: E402
 
 L = keras.layers
 K = keras.backend
@@ -96,7 +95,7 @@ class ResidualBlock(L.Layer):
     def build(self, input_shape):
         self.inner = L.Dense(int(input_shape[-1]), activation=self.activation, name="inner")
         self.inner.build(input_shape)
-        if hasattr(self, "_trainable_weights") and not self.inner.trainable_weights[0] in self.trainable_weights:
+        if hasattr(self, "_trainable_weights") and self.inner.trainable_weights[0] not in self.trainable_weights:
             self._trainable_weights.extend(self.inner.trainable_weights)  # Keras 2.3 does not track
         super(ResidualBlock, self).build(input_shape)
 

@@ -16,9 +16,8 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402
-
 import gen_samples  # noqa: E402
+import numpy as np  # noqa: E402
 from gen_samples import Model, floats, keras  # noqa: E402
 
 L = keras.layers

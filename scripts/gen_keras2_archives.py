@@ -19,9 +19,8 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402
-
 import gen_samples as g  # noqa: E402
+import numpy as np  # noqa: E402
 
 DEFAULT = ["mlp_sequential", "functional_nested", "sequential_in_functional", "nested_three_levels",
            "shared_layers", "conv_bn", "rnn_lstm_gru", "embedding", "compiled_trained",

@@ -28,7 +28,6 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, ORACLES)
 
 import numpy as np  # noqa: E402
-
 from oracle_compat import API, _tf_module, keras, versions  # noqa: E402
 
 L = keras.layers

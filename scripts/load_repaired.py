@@ -25,8 +25,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.dont_write_bytecode = True
 real_stdout, sys.stdout = sys.stdout, sys.stderr  # library prints must not reach the JSON lines
 
-from oracle_compat import keras, versions  # noqa: E402
 from load_check import _load_model, _run_refs  # noqa: E402
+from oracle_compat import keras, versions  # noqa: E402
 
 
 class _Capture(logging.Handler):

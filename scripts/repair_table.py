@@ -19,7 +19,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from kerasmigrate.repair import TARGETS, RepairRefused, repair
+from kerasmigrate.api import repair
+from kerasmigrate.downgrade.repair import TARGETS, RepairRefused
 
 ROOT = Path(__file__).resolve().parent.parent
 ORACLES = ROOT.parent / "shared" / "oracles"

@@ -38,7 +38,7 @@ def test_archive_members_and_config(tmp_path):
         weights = h5py.File(io.BytesIO(zf.read("model.weights.h5")), "r")
     assert config["class_name"] == "Functional"
     assert config["module"] == "keras.src.models.functional"
-    inner = next(l for l in config["config"]["layers"] if l["name"] == "inner_model")
+    inner = next(layer for layer in config["config"]["layers"] if layer["name"] == "inner_model")
     assert inner["class_name"] == "Functional"
     assert metadata["kerasmigrate"]["source"]["keras_version"] == "2.15.0"
     assert metadata["kerasmigrate"]["source"]["sha256"] == _sha(NESTED)
@@ -84,7 +84,7 @@ def test_failure_leaves_no_output(tmp_path, monkeypatch):
     def broken(path, plan, open_dataset):
         raise OSError("disk full")
 
-    monkeypatch.setattr("kerasmigrate.writer.write_weights_h5", broken)
+    monkeypatch.setattr("kerasmigrate.core.writer.write_weights_h5", broken)
     with pytest.raises(Exception, match="disk full"):
         api.convert(NESTED, out)
     assert list(tmp_path.iterdir()) == []

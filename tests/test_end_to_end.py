@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from kerasmigrate import api
-from kerasmigrate.layout import keras3_model_layers
+from kerasmigrate.core.layout import keras3_model_layers
 from kerasmigrate.errors import VerifyError
 from kerasmigrate.verify import verify
 

@@ -47,7 +47,7 @@ def test_report_and_metadata_list_the_computed_weights(tmp_path):
 @pytest.mark.keras
 def test_theano_kernels_must_be_flipped(tmp_path, monkeypatch):
     """Converting the Theano-trained file as if TensorFlow had written it gives other outputs."""
-    from kerasmigrate import reader
+    from kerasmigrate.core import reader
 
     target = tmp_path / "conv.keras"
     api.convert(KERAS1 / "conv_tf.h5", target)

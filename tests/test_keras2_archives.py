@@ -12,8 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from kerasmigrate.diagnose import diagnose
-from kerasmigrate.repair import repair
+from kerasmigrate.api import diagnose, repair
 
 from .conftest import SAMPLES
 

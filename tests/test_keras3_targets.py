@@ -5,7 +5,6 @@ a small compiled model (recorded in kerasmigrate/data/keras3_releases.json);
 tests/test_keras3_releases.py loads real files in the real releases.
 """
 
-import hashlib
 import io
 import json
 import zipfile
@@ -115,10 +114,10 @@ def test_repair_dry_run_writes_nothing_and_shows_the_diff(tmp_path):
     before = src.read_bytes()
     report = keras3_targets.repair_archive(src, "keras-3.3", dry_run=True)
     assert src.read_bytes() == before and not (tmp_path / "new.keras.bak").exists()
-    removed = [l.strip() for l in report["diff"].splitlines() if l.startswith("-")]
-    added = [l.strip() for l in report["diff"].splitlines() if l.startswith("+")]
-    assert '"quantization_config": null,' in [l[1:].strip() for l in removed]
-    assert '"dtype": "float32",' in [l[1:].strip() for l in added]
+    removed = [line.strip() for line in report["diff"].splitlines() if line.startswith("-")]
+    added = [line.strip() for line in report["diff"].splitlines() if line.startswith("+")]
+    assert '"quantization_config": null,' in [line[1:].strip() for line in removed]
+    assert '"dtype": "float32",' in [line[1:].strip() for line in added]
 
 
 def test_repair_in_place_keeps_a_backup(tmp_path):

@@ -1,4 +1,4 @@
-"""Weights computed for Keras 3 from Keras 1 / early Keras 2 layouts (kerasmigrate/legacy_weights.py).
+"""Weights computed for Keras 3 from Keras 1 / early Keras 2 layouts (kerasmigrate/upgrade/legacy_weights.py).
 
 The end-to-end tests check these numerically on real files (sample_models/keras1,
 sample_models/keras2.1); these pin each conversion on hand-made arrays.
@@ -7,8 +7,8 @@ sample_models/keras2.1); these pin each conversion on hand-made arrays.
 import numpy as np
 import pytest
 
-from kerasmigrate.legacy_weights import Computed, WeightTransformError, Writer, adapt_layer
-from kerasmigrate.reader import WeightRef, infer_backend
+from kerasmigrate.core.reader import WeightRef, infer_backend
+from kerasmigrate.upgrade.legacy_weights import Computed, WeightTransformError, Writer, adapt_layer
 
 THEANO_K1 = Writer("1.2.2", "theano")
 TF_K1 = Writer("1.2.2", "tensorflow")

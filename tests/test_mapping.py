@@ -9,15 +9,16 @@ import json
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
-from kerasmigrate import api, mapping
+from kerasmigrate import api
+from kerasmigrate.core.reader import open_legacy_model
 from kerasmigrate.errors import KerasMigrateError, MappingError
-from kerasmigrate.lambda_code import NotBytecode, describe
-from kerasmigrate.reader import open_legacy_model
+from kerasmigrate.upgrade import mapping
+from kerasmigrate.upgrade.lambda_code import NotBytecode, describe
 
 from .conftest import ROOT, SAMPLES, mapped_params
 
@@ -170,9 +171,9 @@ def test_converted_files_load_in_a_fresh_process_with_safe_mode(tmp_path):
     """The output refers to registered names only: importing the module is all loading needs."""
     out = tmp_path / "out.keras"
     api.convert(_stack("tf2.15") / "lambdas.h5", out, mapping=SAMPLE_MAPPING)
-    code = ("import sys, importlib.util; sys.path.insert(0, %r); import keras3_layers, keras; "
-            "m = keras.saving.load_model(%r, safe_mode=True); print(m.layers[1].__class__.__name__)"
-            % (str(CUSTOM_MODULE.parent), str(out)))
+    code = (f"import sys, importlib.util; sys.path.insert(0, {str(CUSTOM_MODULE.parent)!r}); "
+            f"import keras3_layers, keras; m = keras.saving.load_model({str(out)!r}, safe_mode=True); "
+            "print(m.layers[1].__class__.__name__)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert done.returncode == 0, done.stderr[-2000:]

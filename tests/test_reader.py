@@ -6,13 +6,13 @@ import h5py
 import numpy as np
 import pytest
 
+from kerasmigrate.core.reader import decode_text, open_legacy_model, read_name_list, sniff
 from kerasmigrate.errors import (
     MalformedConfigError,
     NotAModelFileError,
     TruncatedFileError,
     WeightsOnlyFileError,
 )
-from kerasmigrate.reader import decode_text, open_legacy_model, read_name_list, sniff
 
 from .conftest import SAMPLES
 

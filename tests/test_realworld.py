@@ -77,7 +77,7 @@ def test_map_init_lists_every_lambda_and_custom_class(row):
     the stored bytecode as data only (the Python that wrote it, its function name)."""
     import tomllib
 
-    from kerasmigrate import mapping
+    from kerasmigrate.upgrade import mapping
 
     source = REALWORLD / "files" / f"{row['id']}.h5"
     text = mapping.skeleton([source])

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from kerasmigrate.api import diagnose, repair
 from kerasmigrate.cli import main
-from kerasmigrate.diagnose import diagnose
+from kerasmigrate.core.reader import read_name_list
+from kerasmigrate.downgrade.repair import RepairRefused
 from kerasmigrate.errors import OutputExistsError
-from kerasmigrate.reader import read_name_list
-from kerasmigrate.repair import RepairRefused, repair
 
 from .conftest import ROOT, SAMPLES
 
@@ -194,7 +194,7 @@ def test_diagnose_lambda(tmp_path):
     path = sample(tmp_path, "tf2.4", "mlp_sequential")
     with h5py.File(path, "r+") as h5:  # the Dropout becomes a Lambda: only its class name matters here
         config = json.loads(h5.attrs["model_config"])
-        layer = next(l for l in config["config"]["layers"] if l["class_name"] == "Dropout")
+        layer = next(entry for entry in config["config"]["layers"] if entry["class_name"] == "Dropout")
         layer["class_name"] = "Lambda"
         layer["config"] = {"name": layer["config"]["name"], "function": ["4wAAAA==", None, None],
                            "function_type": "lambda", "arguments": {}}
@@ -237,8 +237,7 @@ def test_cli_repair_and_diagnose(tmp_path):
 def test_repair_and_diagnose_import_neither_tensorflow_nor_keras(tmp_path):
     code = (
         "import sys\n"
-        "from kerasmigrate.repair import repair\n"
-        "from kerasmigrate.diagnose import diagnose\n"
+        "from kerasmigrate.api import diagnose, repair\n"
         f"repair({str(SAMPLES / 'tf2.15' / 'compiled_trained.h5')!r}, 'keras-2.3', {str(tmp_path / 'o.h5')!r})\n"
         f"diagnose({str(SAMPLES / 'tf2.15' / 'compiled_trained.h5')!r})\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tf_keras')]\n"
@@ -252,8 +251,8 @@ def test_archive_rows_rewrite_config_json_only(tmp_path, monkeypatch):
     every other member copied as stored."""
     import zipfile
 
-    from kerasmigrate import repair as repair_module
     from kerasmigrate.api import convert
+    from kerasmigrate.downgrade import repair as repair_module
 
     archive = tmp_path / "m.keras"
     convert(SAMPLES / "tf2.15" / "conv_bn.h5", archive)
@@ -282,8 +281,8 @@ def test_archive_rows_rewrite_config_json_only(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("stack", ["keras2.3", "tf2.2", "tf2.4", "tf2.12", "tf2.15", "tf_keras2.21"])
 def test_join_weights_and_architecture(tmp_path, stack):
-    from kerasmigrate.join import join
-    from kerasmigrate.reader import open_legacy_model
+    from kerasmigrate.core.reader import open_legacy_model
+    from kerasmigrate.downgrade.join import join
 
     out = tmp_path / "joined.h5"
     report = join(SAMPLES / stack / "weights_only.h5", SAMPLES / stack / "weights_only.arch.json", out)
@@ -296,8 +295,8 @@ def test_join_weights_and_architecture(tmp_path, stack):
 
 
 def test_join_refuses_foreign_architecture_and_full_models(tmp_path):
+    from kerasmigrate.downgrade.join import join
     from kerasmigrate.errors import UnsupportedError
-    from kerasmigrate.join import join
 
     with pytest.raises(UnsupportedError, match="not the architecture"):
         join(SAMPLES / "tf2.4" / "weights_only.h5", _arch_of(tmp_path, "tf2.4", "conv_bn"), tmp_path / "a.h5")
@@ -318,7 +317,7 @@ def _arch_of(tmp_path, stack, name):
 @pytest.mark.parametrize("stack", ["keras2.3", "tf2.2", "tf2.15", "tf_keras2.21"])
 def test_joined_file_converts_and_matches_in_keras3(tmp_path, stack):
     from kerasmigrate.api import convert
-    from kerasmigrate.join import join
+    from kerasmigrate.downgrade.join import join
     from kerasmigrate.verify import verify
 
     joined = tmp_path / "joined.h5"

@@ -21,9 +21,10 @@ import h5py
 import numpy as np
 import pytest
 
-from kerasmigrate.join import join
-from kerasmigrate.reader import read_name_list, read_text_attr
-from kerasmigrate.repair import TARGETS, RepairRefused, repair
+from kerasmigrate.api import repair
+from kerasmigrate.core.reader import read_name_list, read_text_attr
+from kerasmigrate.downgrade.join import join
+from kerasmigrate.downgrade.repair import TARGETS, RepairRefused
 
 from .conftest import ROOT, sample_entries
 

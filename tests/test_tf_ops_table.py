@@ -1,11 +1,11 @@
-"""Every Keras 3 op kerasmigrate/tf_ops.py names exists and takes the arguments written for it."""
+"""Every Keras 3 op kerasmigrate/core/tf_ops.py names exists and takes the arguments written for it."""
 
 import importlib
 import inspect
 
 import pytest
 
-from kerasmigrate.tf_ops import TF_OPS
+from kerasmigrate.core.tf_ops import TF_OPS
 
 pytestmark = pytest.mark.keras
 
@@ -21,7 +21,7 @@ def test_op_class_and_arguments(symbol):
 
 
 def test_graph_op_classes_exist():
-    from kerasmigrate.tf_ops import NODE_BINARY, NODE_REDUCTIONS, NODE_UNARY, NUMPY
+    from kerasmigrate.core.tf_ops import NODE_BINARY, NODE_REDUCTIONS, NODE_UNARY, NUMPY
 
     classes = list(NODE_UNARY.values()) + [(NUMPY, c) for c in NODE_BINARY.values()] + \
         [(NUMPY, c) for c in NODE_REDUCTIONS.values()]

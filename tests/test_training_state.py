@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 
 from kerasmigrate import api
-from kerasmigrate.reader import decode_text
-from kerasmigrate.training import _parse, convert_compile_config
+from kerasmigrate.core.reader import decode_text
+from kerasmigrate.upgrade.training import _parse, convert_compile_config
 
 from .conftest import sample_params
 
 pytestmark = pytest.mark.keras
 
 
-# How each writer names a slot, written out here independently of kerasmigrate/training.py.
+# How each writer names a slot, written out here independently of kerasmigrate/upgrade/training.py.
 KERAS3_KIND = {"m": "momentum", "v": "velocity", "vhat": "velocity_hat", "momentum": "momentum",
                "moment": "momentum", "rms": "velocity", "velocity": "velocity",
                "accumulator": "velocity"}
@@ -118,7 +118,7 @@ def test_decay_becomes_inverse_time_decay():
 
 
 def test_unknown_optimizer_argument_is_reported_not_guessed():
-    from kerasmigrate.training import NotConverted
+    from kerasmigrate.upgrade.training import NotConverted
 
     with pytest.raises(NotConverted, match="schedule_decay"):
         convert_compile_config({"optimizer_config": {"class_name": "Nadam",
@@ -127,7 +127,7 @@ def test_unknown_optimizer_argument_is_reported_not_guessed():
 
 
 def test_anonymous_names_parse_as_positional():
-    from kerasmigrate.reader import WeightRef
+    from kerasmigrate.core.reader import WeightRef
 
     assert _parse(WeightRef("training/Adam/m_3_1:0", "/x", (2,), "<f4")) == ("slot", "momentum", None)
     assert _parse(WeightRef("Adam/dense/kernel/v:0", "/x", (2,), "<f4")) == ("slot", "velocity", "dense/kernel")

@@ -36,6 +36,7 @@ from kerasmigrate.passes.upgrade.embedding_input_length import embedding_input_l
 from kerasmigrate.passes.upgrade.functional_nodes import functional_nodes
 from kerasmigrate.passes.upgrade.gru_reset_after import gru_reset_after
 from kerasmigrate.passes.upgrade.hard_sigmoid_keras2 import hard_sigmoid_keras2
+from kerasmigrate.passes.upgrade.input_layer_batch_shape import input_layer_batch_shape
 from kerasmigrate.passes.upgrade.keras1_arguments import keras1_arguments
 from kerasmigrate.passes.upgrade.keras1_class_names import keras1_class_names
 from kerasmigrate.passes.upgrade.keras1_dim_ordering import keras1_dim_ordering
@@ -43,7 +44,6 @@ from kerasmigrate.passes.upgrade.keras1_merge import keras1_merge
 from kerasmigrate.passes.upgrade.keras1_objects import keras1_objects
 from kerasmigrate.passes.upgrade.keras1_sequential_input import keras1_sequential_input
 from kerasmigrate.passes.upgrade.keras1_sequential_merge import keras1_sequential_merge
-from kerasmigrate.passes.upgrade.input_layer_batch_shape import input_layer_batch_shape
 from kerasmigrate.passes.upgrade.layer_modules import layer_modules
 from kerasmigrate.passes.upgrade.leaky_relu_negative_slope import leaky_relu_negative_slope
 from kerasmigrate.passes.upgrade.lookup_vocabulary import lookup_vocabulary

@@ -11,11 +11,22 @@ passes fired and where.
 
 from __future__ import annotations
 
+import collections
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
-MODEL_CLASSES = {"Functional", "Model", "Sequential"}
+# The config walk passes use, re-exported: passes import what they need from here.
+from kerasmigrate.core.configs import (  # noqa: F401
+    MODEL_CLASSES,
+    child_entries,
+    is_model_entry,
+    is_op_entry,
+    layer_name,
+    model_layers,
+    replace_child,
+    with_layers,
+)
 
 
 @dataclass(frozen=True)
@@ -87,36 +98,6 @@ def _module_doc(func) -> str:
     return (module.__doc__ or func.__doc__ or "") if module else (func.__doc__ or "")
 
 
-# ---------------------------------------------------------------------------
-# Walking configs
-# ---------------------------------------------------------------------------
-
-def is_op_entry(entry: dict) -> bool:
-    """A Keras 3 op node (keras.ops call) in a functional config, not a layer."""
-    return isinstance(entry, dict) and str(entry.get("module", "")).startswith("keras.src.ops")
-
-
-def is_model_entry(entry: dict) -> bool:
-    return isinstance(entry, dict) and entry.get("class_name") in MODEL_CLASSES
-
-
-def model_layers(entry: dict) -> list:
-    """The layer entries of a model entry (Sequential configs may be bare lists)."""
-    config = entry.get("config")
-    if isinstance(config, list):
-        return config
-    if isinstance(config, dict):
-        return config.get("layers") or []
-    return []
-
-
-def _with_layers(entry: dict, layers: list) -> dict:
-    config = entry["config"]
-    if isinstance(config, list):
-        return {**entry, "config": layers}
-    return {**entry, "config": {**config, "layers": layers}}
-
-
 @dataclass
 class Applied:
     """Which pass changed which layer (by path of names from the top model)."""
@@ -125,23 +106,16 @@ class Applied:
     where: str
 
 
-def _layer_name(entry: dict) -> str:
-    config = entry.get("config")
-    if isinstance(config, dict) and isinstance(config.get("name"), str):
-        return config["name"]
-    return str(entry.get("name", "?"))
-
-
-def _apply_layer_pass(p: Pass, entry: dict, path: str, applied: list[Applied], source: Source) -> dict:
-    here = f"{path}/{_layer_name(entry)}" if path else _layer_name(entry)
+def apply_layer_pass(p: Pass, entry: dict, path: str, applied: list[Applied], source: Source) -> dict:
+    here = f"{path}/{layer_name(entry)}" if path else layer_name(entry)
     new = entry
     if is_model_entry(entry):
         layers = model_layers(entry)
-        new_layers = [_apply_layer_pass(p, layer, here, applied, source) for layer in layers]
+        new_layers = [apply_layer_pass(p, layer, here, applied, source) for layer in layers]
         if any(a is not b for a, b in zip(layers, new_layers)):
-            new = _with_layers(entry, new_layers)
+            new = with_layers(entry, new_layers)
     for key, index, child in child_entries(new):
-        inner = _apply_layer_pass(p, child, here, applied, source)
+        inner = apply_layer_pass(p, child, here, applied, source)
         if inner is not child:
             new = replace_child(new, key, index, inner)
     if p.classes is None or new.get("class_name") in p.classes:
@@ -152,36 +126,8 @@ def _apply_layer_pass(p: Pass, entry: dict, path: str, applied: list[Applied], s
     return new
 
 
-CHILD_KEYS = ("layer", "backward_layer", "cell", "cells")
-
-
-def child_entries(entry: dict):
-    """(key, index, entry) of the layers a layer's config holds: wrappers' `layer`,
-    Bidirectional's `backward_layer`, RNN's `cell`, StackedRNNCells' `cells`."""
-    config = entry.get("config")
-    if not isinstance(config, dict) or entry.get("class_name") in MODEL_CLASSES:
-        return
-    for key in CHILD_KEYS:
-        value = config.get(key)
-        if isinstance(value, dict) and "class_name" in value:
-            yield key, None, value
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                if isinstance(item, dict) and "class_name" in item:
-                    yield key, i, item
-
-
-def replace_child(entry: dict, key: str, index: int | None, child: dict) -> dict:
-    config = entry["config"]
-    if index is None:
-        return {**entry, "config": {**config, key: child}}
-    items = list(config[key])
-    items[index] = child
-    return {**entry, "config": {**config, key: items}}
-
-
 def _apply_model_pass(p: Pass, entry: dict, path: str, applied: list[Applied], source: Source) -> dict:
-    here = f"{path}/{_layer_name(entry)}" if path else _layer_name(entry)
+    here = f"{path}/{layer_name(entry)}" if path else layer_name(entry)
     layers = model_layers(entry)
     new_layers = [
         _apply_model_pass(p, layer, here, applied, source) if is_model_entry(layer) else layer
@@ -189,7 +135,7 @@ def _apply_model_pass(p: Pass, entry: dict, path: str, applied: list[Applied], s
     ]
     new = entry
     if any(a is not b for a, b in zip(layers, new_layers)):
-        new = _with_layers(entry, new_layers)
+        new = with_layers(entry, new_layers)
     result = p.func(new, source)
     if result is not new:
         applied.append(Applied(p.name, here or "<model>"))
@@ -206,7 +152,7 @@ def run_passes(model_config: dict, passes, source: Source) -> tuple[dict, list[A
         if p.kind == "model":
             config = _apply_model_pass(p, config, "", applied, source)
         else:
-            config = _apply_layer_pass(p, config, "", applied, source)
+            config = apply_layer_pass(p, config, "", applied, source)
     return config, applied
 
 
@@ -223,3 +169,8 @@ def without_keys(entry: dict, *keys: str) -> dict:
     if not any(k in config for k in keys):
         return entry
     return {**entry, "config": {k: v for k, v in config.items() if k not in keys}}
+
+
+def pass_counts(applied: list[Applied]) -> dict[str, int]:
+    """How many times each pass fired: what reports and metadata.json record."""
+    return dict(collections.Counter(a.pass_name for a in applied))

@@ -1,7 +1,7 @@
 """Passes keyed on a target loader (the `repair` direction), and their runner.
 
 A downgrade pass is a pure function like the upgrade passes, with one more
-argument: the `LegacyTarget` it rewrites for (kerasmigrate/legacy_targets.py),
+argument: the `LegacyTarget` it rewrites for (kerasmigrate/downgrade/targets.py),
 so it can ask what that loader accepts. Each pass names the targets it was
 measured to be needed for (../shared/oracles/repair-findings.md, and the
 oracle tests of this project); the runner skips it for the others.
@@ -15,10 +15,11 @@ names and shapes; returns the target's order).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
-from kerasmigrate.passes.registry import Applied, Pass, _apply_layer_pass
+from kerasmigrate.passes.refusal import Refusal
+from kerasmigrate.passes.registry import Applied, Pass, apply_layer_pass
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def run_layer_passes(model_config: dict, passes, target) -> tuple[dict, list[App
         if p.kind != "layer" or not applies(func, target):
             continue
         bound = Pass(p.name, "layer", lambda entry, f=func: f(entry, target), p.classes, p.boundary)
-        config = _apply_layer_pass(bound, config, "", applied, None)
+        config = apply_layer_pass(bound, config, "", applied, None)
     return config, applied
 
 
@@ -85,8 +86,6 @@ def drop_if_absent(entry: dict, target, key: str, neutral) -> dict:
     `neutral` is a predicate on the value; any other value is a Refusal: the
     target cannot express it.
     """
-    from kerasmigrate.passes.refusal import Refusal
-
     config = entry.get("config")
     if not isinstance(config, dict) or key not in config:
         return entry

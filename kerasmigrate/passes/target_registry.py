@@ -17,16 +17,16 @@ RNN's inner layer).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import (
-    _with_layers,
     child_entries,
     is_model_entry,
     model_layers,
     replace_child,
+    with_layers,
 )
 
 
@@ -110,7 +110,7 @@ def _walk(func, entry: dict, path: str, release, changes: list, refusals: list, 
         new_layers = [_walk(func, layer, here, release, changes, refusals, name, inner_context)
                       for layer in layers]
         if any(a is not b for a, b in zip(layers, new_layers)):
-            new = _with_layers(entry, new_layers)
+            new = with_layers(entry, new_layers)
     for key, index, child in child_entries(new):
         inner = _walk(func, child, here, release, changes, refusals, name, "in_wrapper")
         if inner is not child:

@@ -2,7 +2,7 @@
 
 import copy
 
-from kerasmigrate.legacy_targets import get_target
+from kerasmigrate.downgrade.targets import get_target
 
 
 def call(func, value, target_name):

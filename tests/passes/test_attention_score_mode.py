@@ -1,6 +1,6 @@
 import pytest
 
-from kerasmigrate.legacy_targets import get_target
+from kerasmigrate.downgrade.targets import get_target
 from kerasmigrate.passes.downgrade.attention_score_mode import attention_score_mode as run
 from kerasmigrate.passes.refusal import Refusal
 

@@ -4,7 +4,7 @@ import pkgutil
 from pathlib import Path
 
 import kerasmigrate.passes.downgrade as downgrade
-from kerasmigrate.legacy_targets import legacy_targets
+from kerasmigrate.downgrade.targets import legacy_targets
 from kerasmigrate.passes import DOWNGRADE
 
 # Test modules named differently where an upgrade pass has the same module name.

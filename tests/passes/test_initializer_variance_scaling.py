@@ -1,6 +1,6 @@
 import pytest
 
-from kerasmigrate.legacy_targets import get_target
+from kerasmigrate.downgrade.targets import get_target
 from kerasmigrate.passes.downgrade.initializer_variance_scaling import initializer_variance_scaling as run
 
 from .target_helpers import check_target_pass

@@ -1,6 +1,6 @@
 import pytest
 
-from kerasmigrate.legacy_targets import get_target
+from kerasmigrate.downgrade.targets import get_target
 from kerasmigrate.passes.downgrade.input_layer_optional import input_layer_optional as run
 from kerasmigrate.passes.refusal import Refusal
 

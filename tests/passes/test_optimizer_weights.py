@@ -1,6 +1,6 @@
 import pytest
 
-from kerasmigrate.legacy_targets import get_target
+from kerasmigrate.downgrade.targets import get_target
 from kerasmigrate.passes.downgrade.optimizer_weights import optimizer_weights as run
 from kerasmigrate.passes.refusal import Refusal
 

@@ -1,4 +1,4 @@
-from kerasmigrate.legacy_targets import get_target
+from kerasmigrate.downgrade.targets import get_target
 from kerasmigrate.passes.downgrade.regularizer_l1l2 import regularizer_l1l2 as run
 
 from .target_helpers import check_target_pass

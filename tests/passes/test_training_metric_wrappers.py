@@ -1,4 +1,4 @@
-from kerasmigrate.legacy_targets import get_target
+from kerasmigrate.downgrade.targets import get_target
 from kerasmigrate.passes.downgrade.training_metric_wrappers import training_metric_wrappers as run
 
 from .target_helpers import check_target_pass

@@ -110,7 +110,7 @@ def optimizer_weights(stored: list[tuple[str, tuple]], optimizer: dict, target) 
     if extra:
         raise Refusal(f"optimizer slots {extra} have no place in {target.description}'s {class_name}")
     shapes = {}
-    for (kind, key), (_, shape) in by_slot.items():
+    for (_kind, key), (_, shape) in by_slot.items():
         if shapes.setdefault(key, shape) != shape:
             raise Refusal(f"optimizer slots of {key!r} have different shapes")
     out = [iterations[0]]

@@ -38,7 +38,7 @@ def argument_findings(where: str, label: str, config: dict, current: dict, targe
     for key, value in config.items():
         if key in target["args"] or key not in current["args"]:
             continue
-        first = release.first_with(lambda table: key in (table or {}).get("args", {}),
+        first = release.first_with(lambda table, key=key: key in (table or {}).get("args", {}),
                                    lambda t: release.lookup(t, label))
         if holds_default(current, key, value):
             drops.append(Finding(where, key, value, f"{label} has no argument {key!r} in Keras "

@@ -11,7 +11,7 @@ to load, 3.12.4 and 3.15.1 match. Refused for targets before 3.12; other
 merges are not affected. Source: the three versions of `compute_mask` in the release wheels.
 """
 
-from kerasmigrate.layout import _Graph, _mask_comes_from, _spec
+from kerasmigrate.core.graph import FunctionalGraph, layer_spec, mask_comes_from
 from kerasmigrate.passes.target_registry import Finding, TargetRefusal, target_pass
 
 FIXED_IN = (3, 12)
@@ -25,25 +25,25 @@ def _version(text: str) -> tuple[int, ...]:
 def concatenate_masks(entry: dict, release, where: str):
     if entry.get("class_name") != "Functional" or _version(release.version) >= FIXED_IN:
         return entry
-    graph = _Graph(entry)
+    graph = FunctionalGraph(entry)
     masked = []
     for name, layer in graph.layers.items():
         if layer.get("class_name") != "Concatenate":
             continue
         for index in range(len(layer.get("inbound_nodes") or [])):
-            if any(graph.mask_of((t[0], t[1])) for t in graph._first_arg_tensors((name, index))):
+            if any(graph.mask_of((t[0], t[1])) for t in graph.first_arg_tensors((name, index))):
                 masked.append(name)
                 break
     if not masked:
         return entry
     users = []
     for name, layer in graph.layers.items():
-        spec = _spec(layer)
+        spec = layer_spec(layer)
         if spec is None or not spec.call_takes_mask:
             continue
         for index in range(len(layer.get("inbound_nodes") or [])):
-            if any(_mask_comes_from(graph, (t[0], t[1]), set(masked))
-                   for t in graph._first_arg_tensors((name, index))):
+            if any(mask_comes_from(graph, (t[0], t[1]), set(masked))
+                   for t in graph.first_arg_tensors((name, index))):
                 users.append(name)
                 break
     if not users:

@@ -38,7 +38,7 @@ def object_class_names(entry: dict, release, where: str):
         target = release.table.objects.get(kind, {}).get(name)
         if target is None:
             first = release.first_with(lambda e: e is not None,
-                                       lambda t: t.objects.get(kind, {}).get(name))
+                                       lambda t, kind=kind, name=name: t.objects.get(kind, {}).get(name))
             refusals.append(Finding(f"{where} ({key})", None, None, f"{kind}.{name} does not exist "
                                     f"in Keras {release.version}", first, "refuse"))
             continue

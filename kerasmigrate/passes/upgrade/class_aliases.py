@@ -8,7 +8,7 @@ Source: the alias table in kerasmigrate/data/keras3.json, derived from the
 installed Keras by scripts/derive_keras3_tables.py.
 """
 
-from kerasmigrate.keras3 import TABLE
+from kerasmigrate.core.keras3 import TABLE
 from kerasmigrate.passes.registry import layer_pass
 
 

@@ -8,8 +8,8 @@ rejects it elsewhere (keras-team/keras issue #19151). 1 is the only value
 those layers could have had.
 """
 
-from kerasmigrate.passes.registry import layer_pass, without_keys
 from kerasmigrate.passes.refusal import Refusal
+from kerasmigrate.passes.registry import layer_pass, without_keys
 
 CLASSES = {"DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
            "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"}

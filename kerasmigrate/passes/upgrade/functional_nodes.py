@@ -63,7 +63,7 @@ def _skips_first_node(layer: dict, source) -> bool:
 
 def _referenced_indices(layers: list, io_refs: list, name: str) -> set[int]:
     found: set[int] = set()
-    names = {l["name"] for l in layers}
+    names = {layer["name"] for layer in layers}
 
     def visit(value):
         if _is_ref(value, names):

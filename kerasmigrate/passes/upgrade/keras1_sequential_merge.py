@@ -30,7 +30,7 @@ def _node(name: str) -> list:
 
 def _chain(layers: list, out: list, inputs: list, upstream: list | None) -> list:
     """Append `layers` as a chain after `upstream` (tensor refs); returns the last output ref."""
-    for i, layer in enumerate(layers):
+    for layer in layers:
         config = dict(layer.get("config") or {})
         name = config.get("name")
         if not isinstance(name, str):

@@ -11,7 +11,7 @@ because its parent module ... cannot be imported", keras-team/keras issue
 `serialize_keras_object`); so does this pass.
 """
 
-from kerasmigrate.keras3 import TABLE
+from kerasmigrate.core.keras3 import TABLE
 from kerasmigrate.passes.registry import is_op_entry, layer_pass
 
 MODEL_MODULES = {

@@ -5,8 +5,8 @@ argument (keras/src/layers/rnn/rnn.py) and always reads batch-major inputs.
 A time-major model would compute on transposed inputs, so it is refused.
 """
 
-from kerasmigrate.passes.registry import layer_pass, without_keys
 from kerasmigrate.passes.refusal import Refusal
+from kerasmigrate.passes.registry import layer_pass, without_keys
 
 RNN_CLASSES = {"LSTM", "GRU", "SimpleRNN", "RNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}
 

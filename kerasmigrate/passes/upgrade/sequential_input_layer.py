@@ -10,7 +10,7 @@ the auto-created input `<first layer>_input` (tf_keras/engine/sequential.py
 `add`), and so does this pass.
 """
 
-from kerasmigrate.passes.registry import model_pass, model_layers
+from kerasmigrate.passes.registry import model_layers, model_pass
 
 
 def _dtype_name(dtype) -> str:

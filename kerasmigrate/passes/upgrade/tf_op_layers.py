@@ -9,16 +9,14 @@ and records `keras.ops` calls as Operation nodes instead
 keras/src/saving/serialization_lib.py). TF 2.0–2.3 record the same calls as
 `TensorFlowOpLayer` with a graph NodeDef (`op`, `input`, `attr`) and the
 constant operands by input position (tf_keras/engine/base_layer.py
-`TensorFlowOpLayer`). The tables are in kerasmigrate/tf_ops.py; an op or
+`TensorFlowOpLayer`). The tables are in kerasmigrate/core/tf_ops.py; an op or
 symbol without an entry is refused by name.
 Runs on Keras 3 node dicts (after functional-nodes).
 """
 
 from __future__ import annotations
 
-from kerasmigrate.passes.refusal import Refusal
-from kerasmigrate.passes.registry import model_pass
-from kerasmigrate.tf_ops import (
+from kerasmigrate.core.tf_ops import (
     IGNORED_ARGUMENTS,
     NN,
     NODE_BINARY,
@@ -29,6 +27,8 @@ from kerasmigrate.tf_ops import (
     TF_OPS,
     UNSUPPORTED_IF_SET,
 )
+from kerasmigrate.passes.refusal import Refusal
+from kerasmigrate.passes.registry import model_pass
 
 OP_CLASSES = {"TFOpLambda", "SlicingOpLambda", "TensorFlowOpLayer"}
 

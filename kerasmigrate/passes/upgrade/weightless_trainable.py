@@ -8,7 +8,7 @@ weights, so the flag has nothing to act on. The accepted arguments come from
 kerasmigrate/data/keras3.json, derived from Keras itself.
 """
 
-from kerasmigrate.keras3 import TABLE
+from kerasmigrate.core.keras3 import TABLE
 from kerasmigrate.passes.registry import layer_pass, without_keys
 
 

@@ -24,6 +24,10 @@ from pathlib import Path
 
 import h5py
 
+from kerasmigrate.core.configs import model_layers
+from kerasmigrate.core.reader import read_name_list, read_weights_only_info, sniff
+from kerasmigrate.core.rewrite import json_attr_bytes
+from kerasmigrate.core.writer import atomic_output
 from kerasmigrate.errors import (
     KerasMigrateError,
     MalformedConfigError,
@@ -31,10 +35,6 @@ from kerasmigrate.errors import (
     OutputExistsError,
     UnsupportedError,
 )
-from kerasmigrate.passes.registry import model_layers
-from kerasmigrate.reader import read_name_list, read_weights_only_info, sniff
-from kerasmigrate.repair import _json_bytes
-from kerasmigrate.writer import atomic_output
 
 
 @dataclass
@@ -113,7 +113,7 @@ def join(weights_path: str | Path, architecture_path: str | Path, output_path: s
                     if key in ("keras_version", "backend"):
                         continue  # full models carry them at the root too
                     del h5.attrs[key]
-                h5.attrs["model_config"] = _json_bytes(arch)
+                h5.attrs["model_config"] = json_attr_bytes(arch)
     except OSError as exc:
         raise KerasMigrateError(output_path, f"cannot write the output: {exc}") from None
     return JoinReport(str(weights_path), str(architecture_path), str(output_path), info.get("keras_version"),

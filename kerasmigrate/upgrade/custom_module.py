@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 
 from kerasmigrate.errors import MappingError
-from kerasmigrate.mapping import ClassRule, Mapping, ResolvedClass
+from kerasmigrate.upgrade.mapping import ClassRule, Mapping, ResolvedClass
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 

@@ -11,6 +11,7 @@ import contextlib
 import contextvars
 import json
 import re
+import types
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -60,7 +61,7 @@ class ClassSpec:
 
 # Classes of the user's own module, known only while one conversion runs.
 _USER_CLASSES: contextvars.ContextVar[dict[str, ClassSpec]] = contextvars.ContextVar(
-    "kerasmigrate_user_classes", default={})
+    "kerasmigrate_user_classes", default=types.MappingProxyType({}))
 
 
 class _Classes(Mapping):

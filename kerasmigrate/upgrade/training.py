@@ -36,9 +36,9 @@ import re
 
 import numpy as np
 
-from kerasmigrate.keras3 import to_snake_case
-from kerasmigrate.layout import Slot, VarsGroup, WeightPlan
-from kerasmigrate.reader import LegacyModelFile, WeightRef, read_name_list
+from kerasmigrate.core.keras3 import to_snake_case
+from kerasmigrate.core.layout import Slot, VarsGroup, WeightPlan
+from kerasmigrate.core.reader import LegacyModelFile, WeightRef, read_name_list
 
 OPTIMIZERS = {"Adam", "AdamW", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl"}
 DROPPED_OPTIMIZER_KEYS = {"is_legacy_optimizer", "jit_compile"}

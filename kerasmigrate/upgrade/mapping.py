@@ -23,19 +23,36 @@ Loading and applying a mapping import neither TensorFlow nor Keras: the output
 names its classes and functions by registered name, so it loads with safe mode
 on once the user's module is imported. Checking the targets (do they exist,
 which variables do they build) imports the user's module, and with it Keras:
-kerasmigrate/custom_module.py. Errors name the mapping file and line.
+kerasmigrate/upgrade/custom_module.py. Errors name the mapping file and line.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
-import tomllib
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kerasmigrate.errors import MappingError
-from kerasmigrate.keras3 import TABLE
+import tomllib
+
+from kerasmigrate.core.configs import (
+    MODEL_CLASSES,
+    child_entries,
+    is_model_entry,
+    is_op_entry,
+    iter_layers,
+    model_layers,
+)
+from kerasmigrate.core.keras3 import TABLE
+from kerasmigrate.core.reader import open_legacy_model
+from kerasmigrate.errors import MappingError, OutputExistsError
+from kerasmigrate.passes import UPGRADE
+from kerasmigrate.passes.refusal import Refusal
+from kerasmigrate.passes.registry import Source, run_passes
+from kerasmigrate.passes.upgrade import tf_op_layers as tf_op_module
+from kerasmigrate.upgrade.lambda_code import NotBytecode, describe
 
 SECTIONS = {"custom_module", "classes", "functions", "lambdas"}
 CLASS_KEYS = {"target", "rename_args", "drop_args", "weights"}
@@ -408,8 +425,6 @@ class UserClass:
 
 
 def _is_unknown_class(entry: dict) -> bool:
-    from kerasmigrate.passes.registry import MODEL_CLASSES, is_op_entry
-
     cls = entry.get("class_name")
     return not (cls in MODEL_CLASSES or cls in TABLE.builtin_classes or is_op_entry(entry))
 
@@ -417,8 +432,6 @@ def _is_unknown_class(entry: dict) -> bool:
 def _layer_entries(entry: dict, chain: tuple = ()):
     """(chain of layer names below the top model, entry) for every layer of models at any depth;
     wrapped layers (TimeDistributed's layer…) get the wrapper's chain and None."""
-    from kerasmigrate.passes.registry import child_entries, is_model_entry, model_layers
-
     for layer in model_layers(entry):
         cfg = layer.get("config") if isinstance(layer.get("config"), dict) else {}
         here = chain + (cfg.get("name") or layer.get("name"),)
@@ -558,14 +571,6 @@ class _Need:
 
 def needs(path: str | Path) -> dict:
     """What a legacy file needs a mapping for: classes, Lambda layers, functions, TF ops."""
-    from kerasmigrate.api import iter_layers
-    from kerasmigrate.lambda_code import NotBytecode, describe
-    from kerasmigrate.passes import UPGRADE
-    from kerasmigrate.passes.refusal import Refusal
-    from kerasmigrate.passes.registry import Source, is_model_entry, model_layers, run_passes
-    from kerasmigrate.passes.upgrade import tf_op_layers as tf_op_module
-    from kerasmigrate.reader import open_legacy_model
-
     out = {"classes": {}, "lambdas": {}, "functions": {}, "tf_ops": [], "problems": []}
     with open_legacy_model(path) as model:
         out["writer"] = f"{model.keras_version or 'unknown Keras'}, {model.backend or 'backend not recorded'}"
@@ -615,7 +620,7 @@ def needs(path: str | Path) -> dict:
                 if key in cfg and not is_known_function(cfg[key]):
                     out["functions"].setdefault(function_name(cfg[key]), []).append(f"{where}.{key}")
         if model.training_config:
-            from kerasmigrate.training import NotConverted, convert_compile_config
+            from kerasmigrate.upgrade.training import NotConverted, convert_compile_config
 
             try:
                 compile_config = convert_compile_config(model.training_config)
@@ -725,11 +730,6 @@ def skeleton(paths: list[str | Path]) -> str:
 
 def write_skeleton(paths: list[str | Path], output: str | Path, *, overwrite: bool = False) -> dict:
     """Write `skeleton(paths)` to `output` atomically; returns how many rules it holds."""
-    import os
-    import tempfile
-
-    from kerasmigrate.errors import OutputExistsError
-
     output = Path(output)
     if output.exists() and not overwrite:
         raise OutputExistsError(output, "already exists (use --force to replace it)")

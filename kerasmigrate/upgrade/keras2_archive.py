@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -35,25 +37,27 @@ import h5py
 import numpy as np
 
 from kerasmigrate import __version__
-from kerasmigrate.errors import MalformedConfigError, NotAModelFileError, UnsupportedError, WeightMismatchError
-from kerasmigrate.keras3 import TABLE
-from kerasmigrate.layout import (
+from kerasmigrate.core.configs import iter_layers, model_layers
+from kerasmigrate.core.graph import check_merge_masks, keras3_model_layers
+from kerasmigrate.core.keras3 import TABLE
+from kerasmigrate.core.layout import (
     MODEL_SNAKE,
     Slot,
     VarsGroup,
     WeightPlan,
-    _config_name,
-    _layer_groups,
-    _unique,
-    check_merge_masks,
-    keras3_model_layers,
-    model_layers,
+    config_name,
+    layer_groups,
+    unique_name,
 )
+from kerasmigrate.core.reader import WeightRef, sniff
+from kerasmigrate.core.rewrite import RepairReport, commit_rewrite, json_diff
+from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
+from kerasmigrate.errors import MalformedConfigError, NotAModelFileError, UnsupportedError, WeightMismatchError
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
-from kerasmigrate.passes.registry import Source, run_passes
-from kerasmigrate.reader import WeightRef
-from kerasmigrate.training import NotConverted, convert_compile_config
+from kerasmigrate.passes.registry import Source, pass_counts, run_passes
+from kerasmigrate.upgrade.checks import validate
+from kerasmigrate.upgrade.training import NotConverted, convert_compile_config
 
 # Keras 2.15 attribute names of sub-layers whose Keras 3 names differ (C5).
 PATH_ALIASES = {"/query_dense/": "/_query_dense/", "/key_dense/": "/_key_dense/",
@@ -83,14 +87,14 @@ def _archive_path(keras3_path: str) -> str:
 
 def _plan(model: dict, h5: h5py.File) -> WeightPlan:
     """Keras 3's variable groups for `model`, each filled from the same path in the archive."""
-    groups: list[VarsGroup] = [VarsGroup("vars", _config_name(model))]
+    groups: list[VarsGroup] = [VarsGroup("vars", config_name(model))]
     used: dict[str, int] = {}
     trainable = model["config"].get("trainable", True) is not False
     slots_by_layer: dict[str, list[Slot]] = {}
     for index, layer in enumerate(keras3_model_layers(model)):
         snake = MODEL_SNAKE.get(layer["class_name"]) or TABLE.classes[layer["class_name"]].snake_name
-        slots_by_layer[_config_name(layer)] = _layer_groups(
-            layer, f"layers/{_unique(snake, used)}", trainable, groups, key=(1, index))
+        slots_by_layer[config_name(layer)] = layer_groups(
+            layer, f"layers/{unique_name(snake, used)}", trainable, groups, key=(1, index))
     used_paths = set()
     for group in groups:
         if not group.slots:
@@ -116,7 +120,7 @@ def _plan(model: dict, h5: h5py.File) -> WeightPlan:
         raise WeightMismatchError(None, f"{len(left)} stored variables belong to no layer of the model: "
                                         + ", ".join(left[:10]))
     legacy_trainable = [s for layer in model_layers(model)
-                        for s in slots_by_layer.get(_config_name(layer), []) if s.trainable]
+                        for s in slots_by_layer.get(config_name(layer), []) if s.trainable]
     return WeightPlan(groups, {name: "path" for name in slots_by_layer}, legacy_trainable)
 
 
@@ -179,9 +183,6 @@ def read_archive(path: Path) -> tuple[dict, dict, bytes]:
 
 def upgrade_archive(path: Path, output: Path) -> dict:
     """Write `output`, a Keras 3 archive of the Keras 2 archive `path`; returns a report dict."""
-    from kerasmigrate.api import DATE_SAVED, _pass_counts, _validate
-    from kerasmigrate.writer import write_keras_archive
-
     original, metadata, weights = read_archive(path)
     if not is_keras2_archive(metadata):
         raise UnsupportedError(path, f"was written by Keras {metadata.get('keras_version')}, not by "
@@ -194,7 +195,7 @@ def upgrade_archive(path: Path, output: Path) -> dict:
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
         raise MalformedConfigError(path, f"config.json has an unexpected structure ({type(exc).__name__}: "
                                          f"{exc})") from None
-    _validate(path, config)
+    validate(path, config)
     for _, entry in _functional_models(config):
         check_merge_masks(entry)
     dropped, training = [], []
@@ -224,17 +225,53 @@ def upgrade_archive(path: Path, output: Path) -> dict:
                 "kerasmigrate": {"version": __version__,
                                  "source": {"keras_version": metadata.get("keras_version"),
                                             "format": "keras-archive"},
-                                 "passes": sorted(_pass_counts(applied)), "training": training,
+                                 "passes": sorted(pass_counts(applied)), "training": training,
                                  "dropped": dropped}}
         write_keras_archive(output, config, meta, plan, lambda ref: ref if isinstance(ref, np.ndarray)
                             else h5[ref.dataset_path])
-    return {"original": original, "config": config, "passes": _pass_counts(applied),
+    return {"original": original, "config": config, "passes": pass_counts(applied),
             "training": training, "dropped": dropped}
 
 
 def _functional_models(config: dict):
-    from kerasmigrate.api import iter_layers
-
     for where, entry in iter_layers(config):
         if entry.get("class_name") == "Functional":
             yield where, entry
+
+
+# The repair target these archives are rewritten for (kerasmigrate repair --target keras-3).
+KERAS3_TARGET = "keras-3"
+KERAS3_LOADER = "Keras 3 (.keras archives written by tf.keras 2.12-2.15)"
+
+
+def repair_keras2_archive(path: Path, output=None, *, dry_run: bool = False, backup: bool = True,
+                          overwrite: bool = False) -> RepairReport:
+    """A tf.keras 2.12-2.15 archive rewritten for Keras 3 (nothing to do for a Keras 3 archive)."""
+    path = Path(path)
+    kind = sniff(path)
+    if kind == "hdf5":
+        raise NotAModelFileError(path, f"is an HDF5 model file (whatever its name); for Keras 3 convert "
+                                       f"it: kerasmigrate convert {path} -o {path.stem}.converted.keras")
+    if kind != "zip":
+        raise NotAModelFileError(path, f"target {KERAS3_TARGET} repairs .keras archives; this file is {kind}")
+    _, metadata, _ = read_archive(path)
+    out = Path(output) if output is not None else path
+    report = RepairReport(str(path), str(out), KERAS3_TARGET, KERAS3_LOADER, False, False, None)
+    if not is_keras2_archive(metadata):
+        return report  # written by Keras 3: nothing this target changes
+    report.changed = True
+
+    def rewrite(tmp: Path) -> None:
+        result = upgrade_archive(path, tmp)
+        report.passes = {name: ["config.json"] for name in result["passes"]}
+        report.training, report.dropped = result["training"], result["dropped"]
+        report.diff = json_diff("config.json", result["original"], result["config"])
+
+    if dry_run:
+        scratch = Path(tempfile.mkdtemp(prefix="kerasmigrate-"))
+        try:
+            rewrite(scratch / "dry-run.keras")
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return report
+    return commit_rewrite(path, out, report, rewrite, backup=backup, overwrite=overwrite)

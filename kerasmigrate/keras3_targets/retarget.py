@@ -32,6 +32,7 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
+from kerasmigrate.core.writer import atomic_output
 from kerasmigrate.errors import KerasMigrateError, MalformedConfigError, NotAModelFileError, UnsupportedError
 from kerasmigrate.passes.target import TARGET
 from kerasmigrate.passes.target_registry import Change, Finding, run_target_passes
@@ -258,8 +259,6 @@ def repair_archive(path, target: str | None, output=None, dry_run: bool = False)
     Returns a report with the changes, the releases that will load the result and, with
     `dry_run`, the config diff (nothing is written then).
     """
-    from kerasmigrate.writer import atomic_output
-
     path = Path(path)
     config, metadata = _read_archive(path)
     try:

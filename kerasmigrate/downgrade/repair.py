@@ -3,7 +3,7 @@
 Legacy `.h5` targets (`keras-2.3`, `tf-2.2`, `tf-2.4`): the config passes of
 the DOWNGRADE table (kerasmigrate/passes/downgrade/), then a check of every
 layer, argument, initializer, activation and optimizer against what that
-loader accepts (kerasmigrate/legacy_targets.py, derived in the real stacks).
+loader accepts (kerasmigrate/downgrade/targets.py, derived in the real stacks).
 What cannot be expressed is refused, listing every layer concerned. The
 file is copied and only attributes are rewritten (plus the optimizer
 weights' order), in a temporary file renamed over the output; weight
@@ -24,7 +24,8 @@ does) and name lists as fixed-length byte strings, as Keras itself wrote them.
 Targets are rows of `TARGETS`. A target for `.keras` archives is one more row
 with `input_format="keras"` and a `retarget(config, target) -> (config, changes)`
 function: the archive is rewritten with a new config.json and every other
-member copied byte for byte.
+member copied byte for byte. (`keras-3`, tf.keras 2.12-2.15 archives for Keras 3,
+is the upgrade direction's: kerasmigrate/upgrade/keras2_archive.py.)
 """
 
 from __future__ import annotations
@@ -32,30 +33,28 @@ from __future__ import annotations
 import difflib
 import json
 import shutil
-import tempfile
 import zipfile
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import h5py
 import numpy as np
 
+from kerasmigrate.core.configs import MODEL_CLASSES, iter_layers
+from kerasmigrate.core.reader import open_legacy_model, read_name_list, sniff
+from kerasmigrate.core.rewrite import RepairReport, commit_rewrite, json_attr_bytes, json_diff
+from kerasmigrate.downgrade.targets import LegacyTarget, legacy_targets
 from kerasmigrate.errors import (
     KerasMigrateError,
     MalformedConfigError,
     NotAModelFileError,
-    OutputExistsError,
     UnsupportedError,
 )
-from kerasmigrate.legacy_targets import LegacyTarget, legacy_targets
 from kerasmigrate.passes import DOWNGRADE
 from kerasmigrate.passes.downgrade.optimizer_weights import optimizer_weights as relayout_optimizer
 from kerasmigrate.passes.refusal import Refusal
-from kerasmigrate.passes.registry import MODEL_CLASSES
-from kerasmigrate.writer import atomic_output
 from kerasmigrate.passes.target_passes import run_layer_passes, run_training_passes
-from kerasmigrate.reader import open_legacy_model, read_name_list, sniff
 
 # Why a class cannot be carried to an old loader.
 CLASS_HINTS = {
@@ -78,7 +77,6 @@ class RepairTarget:
     legacy: LegacyTarget | None = None  # h5 targets: what the loader accepts
     retarget: Callable | None = None  # keras targets: (config, target) -> (config, changes)
     stack: str | None = None  # the oracle stack that checks it
-    handler: Callable | None = None  # a whole-file rewrite instead (Keras 2 archives -> Keras 3)
 
 
 def _legacy_rows() -> dict[str, RepairTarget]:
@@ -86,31 +84,9 @@ def _legacy_rows() -> dict[str, RepairTarget]:
             for name, t in legacy_targets().items()}
 
 
-TARGETS: dict[str, RepairTarget] = {
-    **_legacy_rows(),
-    # .keras archives of tf.keras 2.12-2.15 for the Keras 3 this project pins (kerasmigrate/keras2_archive.py)
-    "keras-3": RepairTarget("keras-3", "keras", "Keras 3 (.keras archives written by tf.keras 2.12-2.15)",
-                            handler=lambda *a, **k: _upgrade_keras2_archive(*a, **k)),
-}
-
-
-@dataclass
-class RepairReport:
-    input: str
-    output: str | None
-    target: str
-    loader: str
-    changed: bool
-    written: bool
-    backup: str | None
-    passes: dict[str, list[str]] = field(default_factory=dict)  # pass -> where it fired
-    attributes: list[str] = field(default_factory=list)  # re-encoded attributes
-    training: list[str] = field(default_factory=list)  # carried over
-    dropped: list[str] = field(default_factory=list)  # not carried over, and why
-    diff: str = ""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+# The .keras archives of tf.keras 2.12-2.15 (target keras-3) are the upgrade direction's:
+# kerasmigrate/upgrade/keras2_archive.py, dispatched by kerasmigrate.api.repair.
+TARGETS: dict[str, RepairTarget] = _legacy_rows()
 
 
 class RepairRefused(UnsupportedError):
@@ -121,17 +97,11 @@ class RepairRefused(UnsupportedError):
 # Checking a config against a target
 # ---------------------------------------------------------------------------
 
-def _walk(entry: dict):
-    from kerasmigrate.api import iter_layers
-
-    return iter_layers(entry)
-
-
 def target_problems(config: dict, target: LegacyTarget, *, allow_lambda: bool = False) -> list[str]:
     """Everything in a (repaired) model config the target loader cannot take, one line each."""
     unknown: dict[str, list[str]] = {}
     problems: list[str] = []
-    for where, entry in _walk(config):
+    for where, entry in iter_layers(config):
         cls = entry.get("class_name")
         layer_config = entry.get("config")
         if cls in MODEL_CLASSES and target.knows_class(cls):
@@ -273,24 +243,9 @@ def _as_bytes(value):
     return bytes(value)
 
 
-def _json_bytes(value) -> bytes:
-    return json.dumps(value).encode("ascii")  # ensure_ascii: non-ASCII characters are escaped
-
-
 # ---------------------------------------------------------------------------
 # repair
 # ---------------------------------------------------------------------------
-
-def _pretty(value) -> list[str]:
-    return (json.dumps(value, indent=2) + "\n").splitlines(keepends=True)
-
-
-def _diff(name: str, before, after) -> str:
-    if before == after:
-        return ""
-    return "".join(difflib.unified_diff(_pretty(before), _pretty(after),
-                                        f"a/{name}", f"b/{name}"))
-
 
 def _fail(path: Path, target: LegacyTarget, problems: list[str]) -> RepairRefused:
     return RepairRefused(path, f"cannot be repaired for {target.description}:\n  "
@@ -325,7 +280,7 @@ def plan_h5(path: Path, target: RepairTarget, *, allow_lambda: bool = False) -> 
             raise _fail(path, legacy, problems)
         for a in applied:
             report.passes.setdefault(a.pass_name, []).append(a.where)
-        diff = _diff("model_config", model.model_config, config)
+        diff = json_diff("model_config", model.model_config, config)
 
         training = model.training_config
         drop_training = drop_optimizer = False
@@ -340,12 +295,12 @@ def plan_h5(path: Path, target: RepairTarget, *, allow_lambda: bool = False) -> 
                 if has_state:
                     drop_optimizer = True
                     report.dropped.append("optimizer_weights: they belong to the training configuration")
-                diff += _diff("training_config", training, None)
+                diff += json_diff("training_config", training, None)
                 new_training = None
             else:
                 for a in t_applied:
                     report.passes.setdefault(a.pass_name, []).append(a.where)
-                diff += _diff("training_config", training, new_training)
+                diff += json_diff("training_config", training, new_training)
                 report.training.append(f"training_config ({new_training['optimizer_config']['class_name']})")
                 if has_state:
                     optimizer_order, drop_optimizer = _optimizer_plan(model.h5, new_training, legacy,
@@ -400,12 +355,12 @@ def _optimizer_diff(h5, order) -> str:
 def _apply(tmp: Path, plan: _Plan) -> None:
     """Rewrite attributes of the copy `tmp` (weight datasets are not touched)."""
     with h5py.File(tmp, "r+") as h5:
-        h5.attrs["model_config"] = _json_bytes(plan.model_config)
+        h5.attrs["model_config"] = json_attr_bytes(plan.model_config)
         if plan.drop_training:
             if "training_config" in h5.attrs:
                 del h5.attrs["training_config"]
         elif plan.training_config is not None:
-            h5.attrs["training_config"] = _json_bytes(plan.training_config)
+            h5.attrs["training_config"] = json_attr_bytes(plan.training_config)
         if plan.drop_optimizer and "optimizer_weights" in h5:
             del h5["optimizer_weights"]
         for group, key in plan.reencode:
@@ -442,8 +397,6 @@ def repair(path: str | Path, target: str, output: str | Path | None = None, *, d
                                            f"it: kerasmigrate convert {path} -o {path.stem}.converted.keras")
         if kind != "zip":
             raise NotAModelFileError(path, f"target {target} repairs .keras archives; this file is {kind}")
-        if row.handler is not None:
-            return row.handler(path, row, output, dry_run=dry_run, backup=backup, overwrite=overwrite)
         return _repair_archive(path, row, output, dry_run=dry_run, backup=backup, overwrite=overwrite)
     if kind == "zip":
         raise NotAModelFileError(path, f"is a .keras archive; target {target} loads legacy .h5 files only "
@@ -454,33 +407,8 @@ def repair(path: str | Path, target: str, output: str | Path | None = None, *, d
     report.output = str(out)
     if dry_run:
         return report
-    return _commit(path, out, report, lambda tmp: _apply(tmp, plan) if report.changed else None,
+    return commit_rewrite(path, out, report, lambda tmp: _apply(tmp, plan) if report.changed else None,
                    backup=backup, overwrite=overwrite)
-
-
-def _commit(path: Path, out: Path, report: RepairReport, rewrite, *, backup: bool,
-            overwrite: bool) -> RepairReport:
-    in_place = out.resolve() == path.resolve() if out.exists() else False
-    if not in_place and out.exists() and not overwrite:
-        raise OutputExistsError(out, "already exists (use --force to replace it)")
-    if in_place and not report.changed:
-        return report  # nothing to do: the file is left as it is
-    bak = None
-    if in_place and backup:
-        bak = path.with_name(path.name + ".bak")
-        if bak.exists():
-            raise OutputExistsError(bak, "a backup from an earlier repair exists; move it away first")
-    try:
-        with atomic_output(out) as tmp:
-            shutil.copyfile(path, tmp)
-            rewrite(tmp)
-            if bak is not None:
-                shutil.copy2(path, bak)
-                report.backup = str(bak)
-    except OSError as exc:
-        raise KerasMigrateError(out, f"cannot write the output: {exc}") from None
-    report.written = True
-    return report
 
 
 # ---------------------------------------------------------------------------
@@ -506,11 +434,11 @@ def _repair_archive(path: Path, row: RepairTarget, output, *, dry_run: bool, bac
     report = RepairReport(str(path), str(out), row.name, row.description, False, False, None)
     for change in changes:
         report.passes.setdefault(str(change), []).append("config.json")
-    report.diff = _diff("config.json", config, new_config)
+    report.diff = json_diff("config.json", config, new_config)
     report.changed = new_config != config
     if dry_run:
         return report
-    return _commit(path, out, report, lambda tmp: _rewrite_archive(path, tmp, new_config),
+    return commit_rewrite(path, out, report, lambda tmp: _rewrite_archive(path, tmp, new_config),
                    backup=backup, overwrite=overwrite)
 
 
@@ -522,31 +450,3 @@ def _rewrite_archive(source: Path, tmp: Path, config: dict) -> None:
             else:  # copied as stored: same compression, same bytes
                 with zin.open(info) as src, zout.open(info, "w") as dst:
                     shutil.copyfileobj(src, dst, 16 << 20)
-
-
-def _upgrade_keras2_archive(path: Path, row: RepairTarget, output, *, dry_run: bool, backup: bool,
-                            overwrite: bool) -> RepairReport:
-    """A tf.keras 2.12-2.15 archive rewritten for Keras 3 (nothing to do for a Keras 3 archive)."""
-    from kerasmigrate.keras2_archive import is_keras2_archive, read_archive, upgrade_archive
-
-    _, metadata, _ = read_archive(path)
-    out = Path(output) if output is not None else path
-    report = RepairReport(str(path), str(out), row.name, row.description, False, False, None)
-    if not is_keras2_archive(metadata):
-        return report  # written by Keras 3: nothing this target changes
-    report.changed = True
-
-    def rewrite(tmp: Path) -> None:
-        result = upgrade_archive(path, tmp)
-        report.passes = {name: ["config.json"] for name in result["passes"]}
-        report.training, report.dropped = result["training"], result["dropped"]
-        report.diff = _diff("config.json", result["original"], result["config"])
-
-    if dry_run:
-        scratch = Path(tempfile.mkdtemp(prefix="kerasmigrate-"))
-        try:
-            rewrite(scratch / "dry-run.keras")
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        return report
-    return _commit(path, out, report, rewrite, backup=backup, overwrite=overwrite)

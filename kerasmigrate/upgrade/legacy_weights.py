@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kerasmigrate.reader import WeightRef
+from kerasmigrate.core.configs import child_entries, is_model_entry, model_layers
+from kerasmigrate.core.reader import WeightRef
 
 
 class WeightTransformError(Exception):
@@ -281,8 +282,6 @@ RESHAPED = FLIPPED_CONV | {"LSTM", "GRU"}
 
 
 def _leaves(entry: dict):
-    from kerasmigrate.passes.registry import child_entries, model_layers
-
     for layer in model_layers(entry):
         yield layer
         yield from _leaves(layer)
@@ -312,8 +311,6 @@ def adapt_layer(entry: dict, refs: list, writer: Writer) -> list:
     conversion; otherwise refused, since their weights are stored in one
     group that the legacy writers split by trainability, not by layer.
     """
-    from kerasmigrate.passes.registry import is_model_entry
-
     if not is_model_entry(entry):
         return adapt_leaf(entry, refs, writer)
     leaves = list(_leaves(entry))

@@ -1,0 +1,9 @@
+"""Legacy -> Keras 3: inspect and convert `.h5` files of Keras 1, Keras 2, tf.keras and tf_keras,
+and `.keras` archives of tf.keras 2.12-2.15.
+
+inspect.py (what converting involves) -> convert.py (UPGRADE passes, the user's
+mapping, checks.py, weights computed by legacy_weights.py, training state by
+training.py, the core writer). mapping.py / lambda_code.py / custom_module.py:
+the user's mapping for custom classes, functions and Lambda layers (only
+custom_module.py imports Keras, when the user names a module).
+"""

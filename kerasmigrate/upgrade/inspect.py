@@ -1,0 +1,107 @@
+"""inspect: what a model file is and what converting it involves; reads no weight data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kerasmigrate.core.configs import class_counts, iter_layers, nested_models
+from kerasmigrate.core.reader import (
+    LegacyModelFile,
+    open_legacy_model,
+    read_keras_archive_config,
+    read_weights_only_info,
+    sniff,
+)
+from kerasmigrate.errors import KerasMigrateError
+from kerasmigrate.keras3_targets import loadable_releases
+from kerasmigrate.passes import UPGRADE
+from kerasmigrate.passes.refusal import Refusal
+from kerasmigrate.passes.registry import Source, pass_counts, run_passes
+from kerasmigrate.upgrade.checks import unknown_classes, unknown_functions
+
+
+def inspect_file(path: str | Path) -> dict:
+    """What a file is and what converting it involves; reads no weight data."""
+    path = Path(path)
+    kind = sniff(path)
+    info: dict = {"file": str(path), "size_bytes": path.stat().st_size if path.exists() else None}
+    if kind == "zip":
+        archive = read_keras_archive_config(path)
+        config = archive["config"]
+        info.update(format="keras-archive", keras_version=archive["metadata"].get("keras_version"),
+                    model_class=config.get("class_name"), members=archive["members"],
+                    layer_classes=class_counts(config), nested_models=nested_models(config))
+        recorded = ((archive["metadata"].get("kerasmigrate") or {}).get("target") or {})
+        try:
+            info.update(target=recorded.get("release"), loads_in=loadable_releases(config))
+        except KerasMigrateError:
+            info.update(target=recorded.get("release"), loads_in=None)
+        return info
+    if kind == "hdf5":
+        weights_only = read_weights_only_info(path)
+        if weights_only is not None:
+            info.update(format="weights-only", **weights_only)
+            return info
+    with open_legacy_model(path) as model:
+        info.update(format="keras-h5", **_describe_model(model))
+    return info
+
+
+def _describe_model(model: LegacyModelFile) -> dict:
+    config = model.model_config
+    weights = [ref for name in model.layer_names for ref in model.weights(name)]
+    training = model.training_config or {}
+    optimizer = (training.get("optimizer_config") or {}).get("class_name")
+    unknown = unknown_classes(config)
+    lambdas = [p for p, e in iter_layers(config) if e.get("class_name") == "Lambda"]
+    try:
+        _, applied = run_passes(config, UPGRADE, Source(model.keras_version, model.backend, tuple(model.layer_names)))
+        passes = pass_counts(applied)
+        refusal = None
+    except Refusal as exc:
+        passes, refusal = {}, str(exc)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        passes, refusal = {}, f"model_config has an unexpected structure ({type(exc).__name__}: {exc})"
+    return {
+        "keras_version": model.keras_version,
+        "backend": model.backend,
+        "backend_source": _backend_source(model),
+        "writer": _writer_family(model.keras_version),
+        "model_class": config.get("class_name"),
+        "model_name": (config.get("config") or {}).get("name") if isinstance(config.get("config"), dict) else None,
+        "layers": sum(1 for _ in iter_layers(config)) - 1,
+        "layer_classes": class_counts(config),
+        "nested_models": nested_models(config),
+        "weights": len(weights),
+        "weight_bytes": sum(r.nbytes for r in weights),
+        "training_config": bool(model.training_config),
+        "optimizer": optimizer,
+        "optimizer_weights": "optimizer_weights" in model.h5,
+        "needs_mapping": {"unknown_classes": unknown, "lambda_layers": lambdas,
+                          "unknown_functions": unknown_functions(config)},
+        "passes": passes,
+        "refused": refusal,
+    }
+
+
+def _backend_source(model: LegacyModelFile) -> str:
+    if model.backend_source == "recorded":
+        return "recorded in the file"
+    if model.backend_source == "inferred":
+        return ("inferred from the weight names, which the file does not record: "
+                + ("':0' suffixes, TensorFlow variables" if model.backend == "tensorflow"
+                   else "no ':0' suffixes, Theano variables"))
+    return "unknown (not recorded, and the weight names do not tell)"
+
+
+def _writer_family(version: str | None) -> str:
+    v = version or ""
+    if not v:
+        return "unknown (no keras_version attribute: Keras 1 or a hand-made file)"
+    if v.startswith("1."):
+        return "Keras 1"
+    if v.startswith("3."):
+        return "Keras 3 (legacy .h5 writer)"
+    if Source(v).multi_backend:
+        return "multi-backend Keras 2"
+    return "tf.keras / Keras 2 (TensorFlow)"
