@@ -1,6 +1,9 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   create .venv, convert every sample in sample_models/ into out/, verify each
-#   make test   create .venv, run the test suite
+#   make test   create .venv, run the quick tier (unit, pass, CLI, end-to-end on the samples)
+# and one more runs everything CI runs:
+#   make check  lint + import contracts, then every test (old Keras stacks, Keras 3 release
+#               environments, other backends, real-world files, applications)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +13,7 @@ SHELL := /bin/bash
 # after pytest's summary; they are noise, not results.
 TF_NOISE := '^(WARNING: All log messages before absl::InitializeLog|[IW]0000 |To enable the following instructions)'
 
-.PHONY: venv demo test bench tables release-tables samples clean
+.PHONY: venv demo test check lint bench tables release-tables samples clean
 
 venv: $(VENV)/.installed
 
@@ -23,8 +26,22 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: venv
 	$(BIN)/python scripts/demo.py sample_models out 2>&1 | grep --line-buffered -v -E $(TF_NOISE)
 
+# Quick tier: tests not marked `full`, spread over the cores (pytest-xdist).
 test: venv
-	$(BIN)/python -m pytest 2>&1 | grep --line-buffered -v -E $(TF_NOISE)
+	$(BIN)/python -m pytest -n auto --dist loadgroup -m "not full" 2>&1 | grep --line-buffered -v -E $(TF_NOISE)
+
+# Everything: what CI runs (.ci/run).
+check: venv lint
+	$(BIN)/python -m pytest -n auto --dist loadgroup 2>&1 | grep --line-buffered -v -E $(TF_NOISE)
+
+# Structure and style: ruff (lint + format), the import contracts of pyproject.toml, and no
+# private name imported from another kerasmigrate module (`from kerasmigrate.x import _name`).
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo --no-cache
+	@! grep -rnE '^\s*from kerasmigrate(\.\w+)* import (.*[ ,(])?_[A-Za-z]\w*' kerasmigrate tests scripts \
+		|| { echo "private names imported across modules (above)"; exit 1; }
 
 bench: venv
 	$(BIN)/python scripts/bench.py

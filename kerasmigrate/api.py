@@ -58,8 +58,16 @@ def repair_targets() -> list[str]:
     return sorted([*downgrade_repair.TARGETS, KERAS3_TARGET])
 
 
-def repair(path: str | Path, target: str, output: str | Path | None = None, *, dry_run: bool = False,
-           backup: bool = True, overwrite: bool = False, allow_lambda: bool = False) -> RepairReport:
+def repair(
+    path: str | Path,
+    target: str,
+    output: str | Path | None = None,
+    *,
+    dry_run: bool = False,
+    backup: bool = True,
+    overwrite: bool = False,
+    allow_lambda: bool = False,
+) -> RepairReport:
     """Rewrite `path` for the loader `target` into `output` (or in place, keeping `path.bak`).
 
     keras-2.3, tf-2.2, tf-2.4: a legacy `.h5` for that loader (attributes only);
@@ -69,20 +77,43 @@ def repair(path: str | Path, target: str, output: str | Path | None = None, *, d
         return repair_keras2_archive(path, output, dry_run=dry_run, backup=backup, overwrite=overwrite)
     if target not in downgrade_repair.TARGETS:
         raise KerasMigrateError(None, f"unknown target {target!r} (known: {', '.join(repair_targets())})")
-    return downgrade_repair.repair(path, target, output, dry_run=dry_run, backup=backup,
-                                   overwrite=overwrite, allow_lambda=allow_lambda)
+    return downgrade_repair.repair(
+        path, target, output, dry_run=dry_run, backup=backup, overwrite=overwrite, allow_lambda=allow_lambda
+    )
 
 
 def pass_tables() -> list[dict]:
     """Every pass of the three tables (upgrade, downgrade, Keras 3 targets), in the order they run."""
-    rows = [{"table": "upgrade", "name": f.km_pass.name, "kind": f.km_pass.kind,
-             "since": f.km_pass.since,
-             "classes": sorted(f.km_pass.classes) if f.km_pass.classes else None,
-             "summary": f.km_pass.summary()} for f in UPGRADE]
-    rows += [{"table": "downgrade", "name": f.km_target_pass.name, "kind": f.km_target_pass.kind,
-              "since": f.km_target_pass.boundary, "targets": sorted(f.km_target_pass.targets),
-              "summary": f.km_target_pass.summary()} for f in DOWNGRADE]
-    rows += [{"table": "keras3-target", "name": f.km_target_pass.name,
-              "kind": f.km_target_pass.kind, "since": f.km_target_pass.boundary,
-              "summary": f.km_target_pass.summary()} for f in TARGET]
+    rows = [
+        {
+            "table": "upgrade",
+            "name": f.km_pass.name,
+            "kind": f.km_pass.kind,
+            "since": f.km_pass.since,
+            "classes": sorted(f.km_pass.classes) if f.km_pass.classes else None,
+            "summary": f.km_pass.summary(),
+        }
+        for f in UPGRADE
+    ]
+    rows += [
+        {
+            "table": "downgrade",
+            "name": f.km_target_pass.name,
+            "kind": f.km_target_pass.kind,
+            "since": f.km_target_pass.boundary,
+            "targets": sorted(f.km_target_pass.targets),
+            "summary": f.km_target_pass.summary(),
+        }
+        for f in DOWNGRADE
+    ]
+    rows += [
+        {
+            "table": "keras3-target",
+            "name": f.km_target_pass.name,
+            "kind": f.km_target_pass.kind,
+            "since": f.km_target_pass.boundary,
+            "summary": f.km_target_pass.summary(),
+        }
+        for f in TARGET
+    ]
     return rows

@@ -19,16 +19,11 @@ from kerasmigrate.errors import KerasMigrateError
 EXIT_OK, EXIT_MISMATCH, EXIT_ERROR = 0, 1, 2
 
 
-def _console():
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
-
-
 def _stdout_console():
+    """Rich on stdout; on a pipe, long lines (file paths) stay whole instead of wrapping at 80 columns."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
 
 
 def _emit_json(data) -> None:
@@ -56,8 +51,9 @@ def handle_errors(func):
         except Exception as exc:  # a bug, not bad input: say so, keep the exit code
             if debug:
                 traceback.print_exc()
-            click.echo(f"error: internal error ({type(exc).__name__}: {exc}); "
-                       "rerun with --debug for the traceback", err=True)
+            click.echo(
+                f"error: internal error ({type(exc).__name__}: {exc}); rerun with --debug for the traceback", err=True
+            )
             sys.exit(EXIT_ERROR)
 
     return wrapper
@@ -82,8 +78,17 @@ def inspect_command(path: str, as_json: bool) -> None:
         return
     out = _stdout_console()
     out.print(f"[bold]{info['file']}[/bold]  ({info['format']}, {info.get('size_bytes')} bytes)")
-    for key in ("keras_version", "backend", "writer", "model_class", "model_name", "layers",
-                "weights", "weight_bytes", "optimizer"):
+    for key in (
+        "keras_version",
+        "backend",
+        "writer",
+        "model_class",
+        "model_name",
+        "layers",
+        "weights",
+        "weight_bytes",
+        "optimizer",
+    ):
         if info.get(key) is not None:
             suffix = f" ({info['backend_source']})" if key == "backend" and info.get("backend_source") else ""
             out.print(f"  {key.replace('_', ' ')}: {info[key]}{suffix}")
@@ -108,40 +113,69 @@ def inspect_command(path: str, as_json: bool) -> None:
     if info.get("target"):
         out.print(f"  written for: Keras {info['target']}")
     if info.get("loads_in") is not None:
-        out.print("  loads in: " + (", ".join(f"Keras {v}" for v in info["loads_in"])
-                                    or "none of the Keras 3 releases kerasmigrate knows"))
+        out.print(
+            "  loads in: "
+            + (", ".join(f"Keras {v}" for v in info["loads_in"]) or "none of the Keras 3 releases kerasmigrate knows")
+        )
 
 
 @main.command("convert")
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=str))
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=str),
-              help="Output .keras file (default: INPUT with the suffix .keras).")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Output .keras file (default: INPUT with the suffix .keras).",
+)
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
-@click.option("--mapping", type=click.Path(dir_okay=False, path_type=str),
-              help="mapping.toml: what custom classes, functions and Lambda layers become.")
-@click.option("--custom-module", "custom_module", metavar="FILE.py|MODULE",
-              help="Your Keras 3 classes and registered functions (imports it, and Keras).")
-@click.option("--target", "target", metavar="keras-3.X",
-              help="Keras 3 release the file must load in (keras-3.3, keras-3.6, keras-3.9, "
-                   "keras-3.12, keras-3.15); default: the current release.")
+@click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="mapping.toml: what custom classes, functions and Lambda layers become.",
+)
+@click.option(
+    "--custom-module",
+    "custom_module",
+    metavar="FILE.py|MODULE",
+    help="Your Keras 3 classes and registered functions (imports it, and Keras).",
+)
+@click.option(
+    "--target",
+    "target",
+    metavar="keras-3.X",
+    help="Keras 3 release the file must load in (keras-3.3, keras-3.6, keras-3.9, "
+    "keras-3.12, keras-3.15); default: the oldest release whose file also loads in "
+    "every newer one (3.3 for most models, 3.6 for a Functional inside a Sequential).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the conversion report as JSON.")
 @handle_errors
-def convert_command(input_path: str, output: str | None, force: bool, mapping: str | None,
-                    custom_module: str | None, target: str | None, as_json: bool) -> None:
+def convert_command(
+    input_path: str,
+    output: str | None,
+    force: bool,
+    mapping: str | None,
+    custom_module: str | None,
+    target: str | None,
+    as_json: bool,
+) -> None:
     """Convert a legacy .h5 model to a Keras 3 .keras file."""
     from pathlib import Path
 
     output = output or str(Path(input_path).with_suffix(".keras"))
-    report = api.convert(input_path, output, overwrite=force, mapping=mapping, custom_module=custom_module,
-                     target=target)
+    report = api.convert(
+        input_path, output, overwrite=force, mapping=mapping, custom_module=custom_module, target=target
+    )
     if as_json:
         _emit_json({"ok": True, **report.to_dict()})
         return
-    click.echo(f"converted {report.input} -> {report.output} "
-               f"({report.layers} layers, {report.weights} weights, "
-               f"{len(report.passes)} passes, {report.seconds:.2f}s)", err=True)
-    click.echo(f"  written for Keras {report.target_release}; loads in Keras "
-               f"{', '.join(report.loads_in)}", err=True)
+    click.echo(
+        f"converted {report.input} -> {report.output} "
+        f"({report.layers} layers, {report.weights} weights, "
+        f"{len(report.passes)} passes, {report.seconds:.2f}s)",
+        err=True,
+    )
+    click.echo(f"  written for Keras {report.target_release}; loads in Keras {', '.join(report.loads_in)}", err=True)
     _echo_older_targets(report.older_targets)
     for item in report.training:
         click.echo(f"  carried over: {item}", err=True)
@@ -151,53 +185,74 @@ def convert_command(input_path: str, output: str | None, force: bool, mapping: s
         for where, what in (report.mapped.get(section) or {}).items():
             click.echo(f"  mapped {where}: {what}", err=True)
     if report.mapped.get("unused_rules"):
-        click.echo(f"  mapping rules this file does not use: {', '.join(report.mapped['unused_rules'])}",
-                   err=True)
+        click.echo(f"  mapping rules this file does not use: {', '.join(report.mapped['unused_rules'])}", err=True)
     if report.renamed_layers:
-        click.echo(f"  renamed {len(report.renamed_layers)} layers whose names Keras 3 rejects "
-                   "('/' -> '_'); the table is in the output's metadata.json", err=True)
+        click.echo(
+            f"  renamed {len(report.renamed_layers)} layers whose names Keras 3 rejects "
+            "('/' -> '_'); the table is in the output's metadata.json",
+            err=True,
+        )
     if report.weight_transforms:
-        click.echo(f"  weights converted to the Keras 3 layout ({report.backend} backend): "
-                   f"{', '.join(report.weight_transforms)}; the steps are in the output's "
-                   "metadata.json", err=True)
+        click.echo(
+            f"  weights converted to the Keras 3 layout ({report.backend} backend): "
+            f"{', '.join(report.weight_transforms)}; the steps are in the output's "
+            "metadata.json",
+            err=True,
+        )
 
 
 @main.command("verify")
 @click.argument("original", type=click.Path(dir_okay=False, path_type=str))
 @click.argument("converted", type=click.Path(dir_okay=False, path_type=str))
-@click.option("--refs", type=click.Path(exists=True, dir_okay=False, path_type=str),
-              help="Reference inputs/outputs (.npz) instead of running the original in tf_keras.")
-@click.option("--atol", type=float, default=None,
-              help="Absolute tolerance (default 1e-5; 1e-3 for models computing in float16).")
-@click.option("--rtol", type=float, default=None,
-              help="Relative tolerance (default 0; 1e-3 for models computing in float16).")
+@click.option(
+    "--refs",
+    type=click.Path(exists=True, dir_okay=False, path_type=str),
+    help="Reference inputs/outputs (.npz) instead of running the original in tf_keras.",
+)
+@click.option(
+    "--atol", type=float, default=None, help="Absolute tolerance (default 1e-5; 1e-3 for models computing in float16)."
+)
+@click.option(
+    "--rtol", type=float, default=None, help="Relative tolerance (default 0; 1e-3 for models computing in float16)."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generated inputs.")
-@click.option("--custom-module", "custom_module", metavar="FILE.py|MODULE",
-              help="Import this first: the classes and functions a mapped conversion refers to.")
+@click.option(
+    "--custom-module",
+    "custom_module",
+    metavar="FILE.py|MODULE",
+    help="Import this first: the classes and functions a mapped conversion refers to.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @handle_errors
 def verify_command(original, converted, refs, atol, rtol, seed, custom_module, as_json) -> None:
     """Run both models on the same inputs and compare outputs (imports Keras)."""
     from kerasmigrate import verify as verify_module
 
-    report = verify_module.verify(original, converted, refs=refs, seed=seed, atol=atol, rtol=rtol,
-                                  custom_module=custom_module)
+    report = verify_module.verify(
+        original, converted, refs=refs, seed=seed, atol=atol, rtol=rtol, custom_module=custom_module
+    )
     if as_json:
         _emit_json(report.to_dict())
     else:
         from rich.table import Table
 
-        table = Table(title=f"{converted} vs {original} ({report.references})")
+        out = _stdout_console()
+        out.print(f"{converted} vs {original} ({report.references})", markup=False)
+        table = Table()
         for col in ("output", "shape", "max abs diff", "max rel diff", "within tolerance"):
             table.add_column(col)
         for o in report.outputs:
-            table.add_row(str(o.index), str(tuple(o.shape)), f"{o.max_abs:.3g}", f"{o.max_rel:.3g}",
-                          "yes" if o.ok else "[red]NO[/red]")
-        _stdout_console().print(table)
+            table.add_row(
+                str(o.index),
+                str(tuple(o.shape)),
+                f"{o.max_abs:.3g}",
+                f"{o.max_rel:.3g}",
+                "yes" if o.ok else "[red]NO[/red]",
+            )
+        out.print(table)
         for note in report.notes:
             click.echo(f"note: {note}", err=True)
-        click.echo(f"{'match' if report.ok else 'MISMATCH'}: atol={report.atol:g} rtol={report.rtol:g}",
-                   err=True)
+        click.echo(f"{'match' if report.ok else 'MISMATCH'}: atol={report.atol:g} rtol={report.rtol:g}", err=True)
     sys.exit(EXIT_OK if report.ok else EXIT_MISMATCH)
 
 
@@ -219,19 +274,32 @@ def passes_command(as_json: bool) -> None:
 
 # --- repair / diagnose -------------------------------------------------------
 
+
 @main.command("repair")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=str))
-@click.option("--target", "-t", required=True, metavar="TARGET",
-              help="Loader to repair for: keras-2.3 (Keras 2.3.1), tf-2.2, tf-2.4 (.h5 files); "
-                   "keras-3 (.keras archives of tf.keras 2.12-2.15); keras-3.3 ... keras-3.15 "
-                   "(.keras archives of a newer Keras 3, config.json rewritten only).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
-              help="Write the repaired file here (default: in place, keeping PATH.bak).")
+@click.option(
+    "--target",
+    "-t",
+    required=True,
+    metavar="TARGET",
+    help="Loader to repair for: keras-2.3 (Keras 2.3.1), tf-2.2, tf-2.4 (.h5 files); "
+    "keras-3 (.keras archives of tf.keras 2.12-2.15); keras-3.3 ... keras-3.15 "
+    "(.keras archives of a newer Keras 3, config.json rewritten only).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write the repaired file here (default: in place, keeping PATH.bak).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the config diff; write nothing.")
 @click.option("--no-backup", is_flag=True, help="In place without keeping PATH.bak.")
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
-@click.option("--keep-lambda", is_flag=True,
-              help="Keep Lambda layers (their bytecode loads only under the writer's Python minor version).")
+@click.option(
+    "--keep-lambda",
+    is_flag=True,
+    help="Keep Lambda layers (their bytecode loads only under the writer's Python minor version).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the repair report as JSON.")
 @handle_errors
 def repair_command(path, target, output, dry_run, no_backup, force, keep_lambda, as_json) -> None:
@@ -239,8 +307,9 @@ def repair_command(path, target, output, dry_run, no_backup, force, keep_lambda,
     if _is_keras3_release(target):
         _repair_for_keras3_release(path, target, output, dry_run, as_json)
         return
-    report = api.repair(path, target, output, dry_run=dry_run, backup=not no_backup, overwrite=force,
-                    allow_lambda=keep_lambda)
+    report = api.repair(
+        path, target, output, dry_run=dry_run, backup=not no_backup, overwrite=force, allow_lambda=keep_lambda
+    )
     if as_json:
         _emit_json({"ok": True, **report.to_dict()})
         return
@@ -249,11 +318,17 @@ def repair_command(path, target, output, dry_run, no_backup, force, keep_lambda,
     if not report.changed:
         click.echo(f"{report.input}: nothing to repair for {report.loader}", err=True)
     elif dry_run:
-        click.echo(f"would repair {report.input} for {report.loader} "
-                   f"({len(report.passes)} rewrites, {len(report.attributes)} attributes re-encoded)", err=True)
+        click.echo(
+            f"would repair {report.input} for {report.loader} "
+            f"({len(report.passes)} rewrites, {len(report.attributes)} attributes re-encoded)",
+            err=True,
+        )
     else:
-        click.echo(f"repaired {report.input} -> {report.output} for {report.loader}"
-                   + (f" (backup {report.backup})" if report.backup else ""), err=True)
+        click.echo(
+            f"repaired {report.input} -> {report.output} for {report.loader}"
+            + (f" (backup {report.backup})" if report.backup else ""),
+            err=True,
+        )
     for name, where in report.passes.items():
         click.echo(f"  {name}: {', '.join(where[:5])}{' ...' if len(where) > 5 else ''}", err=True)
     for item in report.training:
@@ -264,9 +339,13 @@ def repair_command(path, target, output, dry_run, no_backup, force, keep_lambda,
 
 @main.command("diagnose")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=str))
-@click.option("--target", "-t", metavar="TARGET",
-              help="One loader: keras-2.3, tf-2.2, tf-2.4, keras-3 (tf.keras .keras archives) or a "
-                   "Keras 3 release keras-3.3 ... keras-3.15 (default: all legacy loaders).")
+@click.option(
+    "--target",
+    "-t",
+    metavar="TARGET",
+    help="One loader: keras-2.3, tf-2.2, tf-2.4, keras-3 (tf.keras .keras archives) or a "
+    "Keras 3 release keras-3.3 ... keras-3.15 (default: all legacy loaders).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @handle_errors
 def diagnose_command(path, target, as_json) -> None:
@@ -286,8 +365,7 @@ def diagnose_command(path, target, as_json) -> None:
         for key, value in (result.get("string_attributes") or {}).items():
             out.print(f"  attribute {key}: {value}", markup=False)
         for verdict in result["targets"]:
-            state = ("loads" if verdict["loads"] else "fails" if verdict["loads"] is False
-                     else "no known blocker")
+            state = "loads" if verdict["loads"] else "fails" if verdict["loads"] is False else "no known blocker"
             out.print(f"\n[bold]{verdict['target']}[/bold] ({verdict['loader']}): {state}", markup=True)
             for f in verdict["findings"]:
                 extra = f" +{f['more']} more" if f["more"] else ""
@@ -328,8 +406,9 @@ def _echo_older_targets(older: dict) -> None:
     """Older releases the default passed over: their file would not load in every newer one."""
     for version, loads_in in older.items():
         pin = "keras-" + ".".join(version.split(".")[:2])
-        click.echo(f"  Keras {version} too with --target {pin}: that file loads in Keras "
-                   f"{', '.join(loads_in)} only", err=True)
+        click.echo(
+            f"  Keras {version} too with --target {pin}: that file loads in Keras {', '.join(loads_in)} only", err=True
+        )
 
 
 def _diagnose_for_keras3_release(path, target, as_json) -> None:
@@ -339,17 +418,18 @@ def _diagnose_for_keras3_release(path, target, as_json) -> None:
     else:
         out = _stdout_console()
         out.print(f"{result['file']} (written by Keras {result.get('keras_version')})", markup=False)
-        out.print(f"  loads as it is in: Keras {', '.join(result['loads_in']) or 'none of 3.3-3.15'}",
-                  markup=False)
+        out.print(f"  loads as it is in: Keras {', '.join(result['loads_in']) or 'none of 3.3-3.15'}", markup=False)
         for release, findings in result["findings"].items():
             out.print(f"  Keras {release}: {len(findings)} problem(s)", markup=False)
             for f in findings:
                 since = f"first release: {f['first_release']}; " if f.get("first_release") else ""
-                out.print(f"    - {f.get('layer')}: {f.get('argument')}={f.get('value')!r}: {f.get('why')} "
-                          f"({since}{f.get('action')})", markup=False)
+                out.print(
+                    f"    - {f.get('layer')}: {f.get('argument')}={f.get('value')!r}: {f.get('why')} "
+                    f"({since}{f.get('action')})",
+                    markup=False,
+                )
             if findings:
-                out.print(f"  fix: kerasmigrate repair {path} --target {target} -o FIXED.keras",
-                          markup=False)
+                out.print(f"  fix: kerasmigrate repair {path} --target {target} -o FIXED.keras", markup=False)
     if any(result["findings"].values()):
         sys.exit(EXIT_MISMATCH)
 
@@ -357,8 +437,9 @@ def _diagnose_for_keras3_release(path, target, as_json) -> None:
 @main.command("join")
 @click.argument("weights", type=click.Path(dir_okay=False, path_type=str))
 @click.argument("architecture", type=click.Path(dir_okay=False, path_type=str))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str),
-              help="The full-model .h5 to write.")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str), help="The full-model .h5 to write."
+)
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @handle_errors
@@ -368,11 +449,15 @@ def join_command(weights, architecture, output, force, as_json) -> None:
     if as_json:
         _emit_json({"ok": True, **report.to_dict()})
         return
-    click.echo(f"joined {report.weights} + {report.architecture} -> {report.output} "
-               f"({len(report.layers_with_weights)} layers with weights)", err=True)
+    click.echo(
+        f"joined {report.weights} + {report.architecture} -> {report.output} "
+        f"({len(report.layers_with_weights)} layers with weights)",
+        err=True,
+    )
 
 
 # --- map: mappings for custom classes, functions and Lambda layers ----------
+
 
 @main.group("map")
 def map_group() -> None:
@@ -381,16 +466,25 @@ def map_group() -> None:
 
 @map_group.command("init")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=str),
-              help="The mapping.toml to write.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=str),
+    help="The mapping.toml to write.",
+)
 @click.option("--force", is_flag=True, help="Replace an existing file.")
 @handle_errors
 def map_init_command(paths, output: str, force: bool) -> None:
     """List every custom class, Lambda layer, custom function and unknown TF op of PATHS
     in a mapping skeleton to fill in (reads configs only; runs nothing stored in them)."""
     counts = api.write_mapping_skeleton(list(paths), output, overwrite=force)
-    click.echo(f"wrote {output}: {counts['classes']} classes, {counts['lambdas']} Lambda layers, "
-               f"{counts['functions']} functions, {counts['tf_ops']} TF ops to map", err=True)
+    click.echo(
+        f"wrote {output}: {counts['classes']} classes, {counts['lambdas']} Lambda layers, "
+        f"{counts['functions']} functions, {counts['tf_ops']} TF ops to map",
+        err=True,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

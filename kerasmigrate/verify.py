@@ -71,8 +71,10 @@ class VerifyReport:
 
 def _sorted_arrays(npz, prefixes) -> list[np.ndarray]:
     for prefix in prefixes:
-        keys = sorted((k for k in npz.files if k.startswith(prefix)
-                       and k[len(prefix):].isdigit()), key=lambda k: int(k[len(prefix):]))
+        keys = sorted(
+            (k for k in npz.files if k.startswith(prefix) and k[len(prefix) :].isdigit()),
+            key=lambda k: int(k[len(prefix) :]),
+        )
         if keys:
             return [npz[k] for k in keys]
     return []
@@ -99,8 +101,7 @@ def _flatten(outputs) -> list[np.ndarray]:
 
 
 def _embedding_vocabulary(model) -> int:
-    sizes = [layer.input_dim for layer in model._flatten_layers()
-             if layer.__class__.__name__ == "Embedding"]
+    sizes = [layer.input_dim for layer in model._flatten_layers() if layer.__class__.__name__ == "Embedding"]
     return min(sizes) if sizes else 2
 
 
@@ -142,9 +143,13 @@ def _refuse_stored_code(original: Path) -> None:
     except KerasMigrateError:
         return  # tf_keras reports what is wrong with it
     if lambdas:
-        raise VerifyError(original, "the original holds Lambda layers (" + ", ".join(lambdas)
-                          + ") whose stored bytecode kerasmigrate never runs, so it cannot be run "
-                            "in tf_keras here; pass --refs with outputs computed where it was written")
+        raise VerifyError(
+            original,
+            "the original holds Lambda layers ("
+            + ", ".join(lambdas)
+            + ") whose stored bytecode kerasmigrate never runs, so it cannot be run "
+            "in tf_keras here; pass --refs with outputs computed where it was written",
+        )
 
 
 def _original_outputs(original: Path, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], str]:
@@ -152,19 +157,28 @@ def _original_outputs(original: Path, inputs: list[np.ndarray]) -> tuple[list[np
     try:
         import tf_keras
     except ImportError:
-        raise VerifyError(original, "tf_keras is not installed, so the original cannot be run; "
-                                    "install it or pass --refs with reference outputs") from None
+        raise VerifyError(
+            original,
+            "tf_keras is not installed, so the original cannot be run; "
+            "install it or pass --refs with reference outputs",
+        ) from None
     try:
         model = tf_keras.models.load_model(original, compile=False)
     except Exception as exc:  # whatever the old loader raises
-        raise VerifyError(original, f"the original does not load in tf_keras {tf_keras.__version__} "
-                                    f"({type(exc).__name__}: {str(exc)[:200]}); pass --refs with "
-                                    "outputs computed where it loads") from None
+        raise VerifyError(
+            original,
+            f"the original does not load in tf_keras {tf_keras.__version__} "
+            f"({type(exc).__name__}: {str(exc)[:200]}); pass --refs with "
+            "outputs computed where it loads",
+        ) from None
     try:
         outputs = _predict(model, inputs)
     except Exception as exc:
-        raise VerifyError(original, f"the original fails on the generated inputs in tf_keras "
-                                    f"({type(exc).__name__}: {str(exc)[:200]}); pass --refs") from None
+        raise VerifyError(
+            original,
+            f"the original fails on the generated inputs in tf_keras "
+            f"({type(exc).__name__}: {str(exc)[:200]}); pass --refs",
+        ) from None
     return outputs, f"tf_keras {tf_keras.__version__}"
 
 
@@ -185,14 +199,22 @@ def _recursion_limit(limit: int):
 
 
 def _computes_in_half_precision(model) -> bool:
-    return any(getattr(layer, "compute_dtype", "float32") in ("float16", "bfloat16")
-               for layer in model._flatten_layers())
+    return any(
+        getattr(layer, "compute_dtype", "float32") in ("float16", "bfloat16") for layer in model._flatten_layers()
+    )
 
 
-def verify(original: str | Path, converted: str | Path, *, refs: str | Path | None = None,
-           atol: float | None = None, rtol: float | None = None,
-           seed: int = DEFAULT_SEED, batch: int = DEFAULT_BATCH,
-           custom_module: str | None = None) -> VerifyReport:
+def verify(
+    original: str | Path,
+    converted: str | Path,
+    *,
+    refs: str | Path | None = None,
+    atol: float | None = None,
+    rtol: float | None = None,
+    seed: int = DEFAULT_SEED,
+    batch: int = DEFAULT_BATCH,
+    custom_module: str | None = None,
+) -> VerifyReport:
     """Compare outputs; tolerances default to 1e-5 abs (float32) or 1e-3 abs+rel (float16 compute).
 
     `custom_module` (a .py path or module name) is imported first: the user's classes and
@@ -214,11 +236,15 @@ def verify(original: str | Path, converted: str | Path, *, refs: str | Path | No
         except RecursionError:
             with _recursion_limit(DEEP_GRAPH_RECURSION_LIMIT):
                 model = keras.saving.load_model(converted, compile=False, safe_mode=True)
-            notes.append(f"Keras {keras.__version__} walks the layer graph recursively: this model "
-                         f"loads only after sys.setrecursionlimit({DEEP_GRAPH_RECURSION_LIMIT})")
+            notes.append(
+                f"Keras {keras.__version__} walks the layer graph recursively: this model "
+                f"loads only after sys.setrecursionlimit({DEEP_GRAPH_RECURSION_LIMIT})"
+            )
     except Exception as exc:
-        raise VerifyError(converted, f"Keras {keras.__version__} cannot load the converted file "
-                                     f"({type(exc).__name__}: {str(exc)[:300]})") from None
+        raise VerifyError(
+            converted,
+            f"Keras {keras.__version__} cannot load the converted file ({type(exc).__name__}: {str(exc)[:300]})",
+        ) from None
     if refs is not None:
         inputs, expected = load_references(refs)
         source = f"references file {refs}"
@@ -228,18 +254,17 @@ def verify(original: str | Path, converted: str | Path, *, refs: str | Path | No
     try:
         actual = _predict(model, inputs)
     except Exception as exc:
-        raise VerifyError(converted, f"the converted model fails on the inputs "
-                                     f"({type(exc).__name__}: {str(exc)[:300]})") from None
+        raise VerifyError(
+            converted, f"the converted model fails on the inputs ({type(exc).__name__}: {str(exc)[:300]})"
+        ) from None
     half = _computes_in_half_precision(model)
     if atol is None:
         atol = HALF_PRECISION_ATOL if half else DEFAULT_ATOL
     if rtol is None:
         rtol = HALF_PRECISION_RTOL if half else DEFAULT_RTOL
-    report = VerifyReport(str(original), str(converted), source, atol, rtol, half_precision=half,
-                          notes=notes)
+    report = VerifyReport(str(original), str(converted), source, atol, rtol, half_precision=half, notes=notes)
     if len(actual) != len(expected):
-        raise VerifyError(converted, f"the converted model has {len(actual)} outputs, "
-                                     f"the original {len(expected)}")
+        raise VerifyError(converted, f"the converted model has {len(actual)} outputs, the original {len(expected)}")
     for i, (got, want) in enumerate(zip(actual, expected)):
         want = np.asarray(want)
         if got.shape != want.shape:

@@ -86,12 +86,16 @@ def main(argv=None) -> int:
         for label, runs in (("kerasmigrate convert", ours), ("keras load_model + save", theirs)):
             times = [t for t, _ in runs]
             peak = max(m for _, m in runs)
-            print(f"{path.name:<28} {size:>6.1f} {label:<26} {statistics.median(times):>9.3f} "
-                  f"{min(times):>7.3f} {peak:>9.1f}")
+            print(
+                f"{path.name:<28} {size:>6.1f} {label:<26} {statistics.median(times):>9.3f} "
+                f"{min(times):>7.3f} {peak:>9.1f}"
+            )
         t_ratio = statistics.median(t for t, _ in theirs) / statistics.median(t for t, _ in ours)
         m_ratio = max(m for _, m in theirs) / max(m for _, m in ours)
-        print(f"{path.name:<28} ratios keras/kerasmigrate: time {t_ratio:.1f}x, peak memory {m_ratio:.1f}x "
-              f"({args.runs} runs each)")
+        print(
+            f"{path.name:<28} ratios keras/kerasmigrate: time {t_ratio:.1f}x, peak memory {m_ratio:.1f}x "
+            f"({args.runs} runs each)"
+        )
     return 0
 
 

@@ -39,8 +39,10 @@ def keras_own(path: Path, refs: Path) -> str:
     except Exception as exc:
         return f"loads, predict fails: {type(exc).__name__}"
     got = got if isinstance(got, (list, tuple)) else [got]
-    diff = max(float(np.max(np.abs(np.asarray(g) - e))) if np.shape(g) == np.shape(e) else float("inf")
-               for g, e in zip(got, expected))
+    diff = max(
+        float(np.max(np.abs(np.asarray(g) - e))) if np.shape(g) == np.shape(e) else float("inf")
+        for g, e in zip(got, expected)
+    )
     return f"matches ({diff:.1g})" if diff <= 1e-3 else f"WRONG (max diff {diff:.2g})"
 
 
@@ -71,9 +73,11 @@ def main(argv=None) -> int:
         print("| " + " | ".join(row) + " |")
     ok = sum(1 for r in rows if r[2] == "verified")
     own = sum(1 for r in rows if r[4].startswith("matches"))
-    print(f"\nkerasmigrate: {ok} of {len(rows)} verified "
-          f"({sum(1 for r in rows if r[2] == 'refused')} refused as expected); "
-          f"Keras 3's own load_model: {own} of {len(rows)} match")
+    print(
+        f"\nkerasmigrate: {ok} of {len(rows)} verified "
+        f"({sum(1 for r in rows if r[2] == 'refused')} refused as expected); "
+        f"Keras 3's own load_model: {own} of {len(rows)} match"
+    )
     return 0 if all(r[2] in ("verified", "refused") for r in rows) else 1
 
 

@@ -35,8 +35,10 @@ from kerasmigrate.verify import DEFAULT_ATOL, HALF_PRECISION_ATOL, verify  # noq
 def main(argv: list[str]) -> int:
     samples = Path(argv[0] if argv else "sample_models")
     out_dir = Path(argv[1] if len(argv) > 1 else "out")
-    table = Table(title=f"kerasmigrate: {samples} -> {out_dir} (tolerance: max abs diff <= {DEFAULT_ATOL:g}, "
-                  f"{HALF_PRECISION_ATOL:g} for float16 compute)")
+    table = Table(
+        title=f"kerasmigrate: {samples} -> {out_dir} (tolerance: max abs diff <= {DEFAULT_ATOL:g}, "
+        f"{HALF_PRECISION_ATOL:g} for float16 compute)"
+    )
     for col in ("writer", "sample", "result", "max abs diff", "passes", "seconds"):
         table.add_column(col, no_wrap=True)
     failures = 0
@@ -53,24 +55,32 @@ def main(argv: list[str]) -> int:
                 total += 1
                 try:
                     report = convert(source, target, overwrite=True, mapping=stack_dir / sample["mapping"])
-                    result = verify(source, target, refs=stack_dir / sample["refs"],
-                                    custom_module=str(stack_dir / sample["custom_module"]))
+                    result = verify(
+                        source,
+                        target,
+                        refs=stack_dir / sample["refs"],
+                        custom_module=str(stack_dir / sample["custom_module"]),
+                    )
                 except KerasMigrateError as exc:
                     failures += 1
                     table.add_row(writer, sample["name"], f"[red]error[/red]: {exc.message}", "", "", "")
                     continue
                 verified += result.ok
                 failures += not result.ok
-                table.add_row(writer, sample["name"],
-                              "verified (mapped)" if result.ok else "[red]MISMATCH[/red]",
-                              f"{result.max_abs:.2g}", str(len(report.passes)), f"{report.seconds:.3f}")
+                table.add_row(
+                    writer,
+                    sample["name"],
+                    "verified (mapped)" if result.ok else "[red]MISMATCH[/red]",
+                    f"{result.max_abs:.2g}",
+                    str(len(report.passes)),
+                    f"{report.seconds:.3f}",
+                )
                 continue
             if sample["kind"] != "model":
                 expected = WeightsOnlyFileError if sample["kind"] == "weights" else KerasMigrateError
                 try:
                     convert(source, target, overwrite=True)
-                    table.add_row(writer, sample["name"], "[red]converted, but must be refused[/red]",
-                                  "", "", "")
+                    table.add_row(writer, sample["name"], "[red]converted, but must be refused[/red]", "", "", "")
                     failures += 1
                 except expected as exc:
                     table.add_row(writer, sample["name"], f"refused as expected: {exc.kind}", "", "", "")
@@ -87,8 +97,14 @@ def main(argv: list[str]) -> int:
                 verified += 1
             else:
                 failures += 1
-            table.add_row(writer, sample["name"], "verified" if result.ok else "[red]MISMATCH[/red]",
-                          f"{result.max_abs:.2g}", str(len(report.passes)), f"{report.seconds:.3f}")
+            table.add_row(
+                writer,
+                sample["name"],
+                "verified" if result.ok else "[red]MISMATCH[/red]",
+                f"{result.max_abs:.2g}",
+                str(len(report.passes)),
+                f"{report.seconds:.3f}",
+            )
     console = Console(width=max(110, Console().width))
     console.print(table)
     console.print(f"{verified} of {total} sample models converted and verified; {failures} failure(s)")

@@ -45,13 +45,26 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "kerasmigrate" / "data" / "keras3_releases.json"
 SPEC_SOURCE = ROOT / "scripts" / "derive_keras3_tables.py"
 
-INITIALIZERS = ["Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform",
-                "Identity", "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "RandomNormal",
-                "RandomUniform", "TruncatedNormal", "VarianceScaling", "Zeros"]
+INITIALIZERS = [
+    "Constant",
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
+    "Identity",
+    "LecunNormal",
+    "LecunUniform",
+    "Ones",
+    "Orthogonal",
+    "RandomNormal",
+    "RandomUniform",
+    "TruncatedNormal",
+    "VarianceScaling",
+    "Zeros",
+]
 REGULARIZERS = ["L1", "L1L2", "L2", "OrthogonalRegularizer"]
 CONSTRAINTS = ["MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm"]
-OPTIMIZERS = ["Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lion",
-              "Nadam", "RMSprop", "SGD"]
+OPTIMIZERS = ["Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lion", "Nadam", "RMSprop", "SGD"]
 
 
 def _specs(keras=None) -> dict:
@@ -78,6 +91,7 @@ def _specs(keras=None) -> dict:
 # ---------------------------------------------------------------------------
 # Probe: runs inside one release's environment
 # ---------------------------------------------------------------------------
+
 
 def _jsonable(value):
     if isinstance(value, tuple):
@@ -110,10 +124,16 @@ def _popped_keywords(func) -> list[str]:
         return []
     names = []
     for node in ast.walk(ast.parse(source)):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("pop", "get") and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == "kwargs" and node.args
-                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("pop", "get")
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "kwargs"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
             names.append(node.args[0].value)
     return names
 
@@ -214,8 +234,12 @@ def _ops() -> dict:
         except ImportError:
             continue
         for name, cls in vars(module).items():
-            if (isinstance(cls, type) and issubclass(cls, Operation) and cls is not Operation
-                    and cls.__module__ == module_name):
+            if (
+                isinstance(cls, type)
+                and issubclass(cls, Operation)
+                and cls is not Operation
+                and cls.__module__ == module_name
+            ):
                 found[f"{module_name}.{name}"] = {"args": _init_args(cls, Operation)}
     return dict(sorted(found.items()))
 
@@ -230,8 +254,10 @@ def _models(keras) -> dict:
     functional.compile(optimizer="adam", loss="mse", metrics=["mae"])
     sequential = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, name="s")], name="s")
     sequential.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
-    return {"functional": serialization_lib.serialize_keras_object(functional),
-            "sequential": serialization_lib.serialize_keras_object(sequential)}
+    return {
+        "functional": serialization_lib.serialize_keras_object(functional),
+        "sequential": serialization_lib.serialize_keras_object(sequential),
+    }
 
 
 IO_FORMS = ("triple", "list")
@@ -316,13 +342,16 @@ def probe() -> dict:
         layers[class_name] = None if cls is None else _layer_entry(keras, cls, kwargs, None, None)
     layers["InputLayer"] = _layer_entry(keras, keras.layers.InputLayer, {"shape": (4,)}, None, None)
     objects: dict = {}
-    for kind, names, base in (("initializers", INITIALIZERS, keras.initializers.Initializer),
-                              ("regularizers", REGULARIZERS, keras.regularizers.Regularizer),
-                              ("constraints", CONSTRAINTS, keras.constraints.Constraint),
-                              ("optimizers", OPTIMIZERS, keras.optimizers.Optimizer)):
+    for kind, names, base in (
+        ("initializers", INITIALIZERS, keras.initializers.Initializer),
+        ("regularizers", REGULARIZERS, keras.regularizers.Regularizer),
+        ("constraints", CONSTRAINTS, keras.constraints.Constraint),
+        ("optimizers", OPTIMIZERS, keras.optimizers.Optimizer),
+    ):
         module = getattr(keras, kind)
-        objects[kind] = {name: (_object_entry(getattr(module, name), base)
-                                if hasattr(module, name) else None) for name in names}
+        objects[kind] = {
+            name: (_object_entry(getattr(module, name), base) if hasattr(module, name) else None) for name in names
+        }
     objects["ops"] = _ops()
     dense = keras.layers.Dense(2)
     return {
@@ -339,15 +368,16 @@ def probe() -> dict:
 # Driver: runs the probe in each release's environment
 # ---------------------------------------------------------------------------
 
+
 def _run_probe(version: str) -> dict:
     sys.path.insert(0, str(ROOT / "scripts"))
     import keras3_envs
 
     python = keras3_envs.ensure(version)
-    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3",
-           "JAX_PLATFORMS": "cpu", "PYTHONPATH": ""}
-    proc = subprocess.run([str(python), str(Path(__file__).resolve()), "--probe"],
-                          capture_output=True, text=True, env=env, cwd="/")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3", "JAX_PLATFORMS": "cpu", "PYTHONPATH": ""}
+    proc = subprocess.run(
+        [str(python), str(Path(__file__).resolve()), "--probe"], capture_output=True, text=True, env=env, cwd="/"
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"probe failed in Keras {version}:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -369,9 +399,11 @@ def derive(versions=None) -> dict:
         table = tables[version]
         if table["keras_version"] != version:
             raise RuntimeError(f"the {version} environment has Keras {table['keras_version']}")
-        releases[version] = {"source": f"keras=={version} wheel from PyPI, probed in its own "
-                                       "environment by scripts/derive_keras3_releases.py",
-                             **table}
+        releases[version] = {
+            "source": f"keras=={version} wheel from PyPI, probed in its own "
+            "environment by scripts/derive_keras3_releases.py",
+            **table,
+        }
     return {"releases": releases}
 
 

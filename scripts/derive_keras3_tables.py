@@ -143,10 +143,8 @@ SPECS: list[tuple[str, dict, object, str]] = [
 # Layers Keras 3 defines for its applications only (not exported), with the
 # module they live in; tf_keras's applications use layers of the same names.
 APPLICATION_SPECS = [
-    ("keras.src.applications.convnext", "LayerScale", {"init_values": 1e-6, "projection_dim": 4},
-     (4,), "float32"),
-    ("keras.src.applications.inception_resnet_v2", "CustomScaleLayer", {"scale": 0.17},
-     [(4,), (4,)], "float32"),
+    ("keras.src.applications.convnext", "LayerScale", {"init_values": 1e-6, "projection_dim": 4}, (4,), "float32"),
+    ("keras.src.applications.inception_resnet_v2", "CustomScaleLayer", {"scale": 0.17}, [(4,), (4,)], "float32"),
 ]
 
 # Cells are not called on tensors: their layout comes from an RNN wrapping them
@@ -162,16 +160,28 @@ CELL_SPECS = [
 # some as module aliases (MaxPool2D is MaxPooling2D); the table records the
 # class each resolves to so the writer can use the real class name.
 ALIASES = [
-    "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
-    "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
-    "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D",
-    "Convolution1D", "Convolution2D", "Convolution3D",
-    "Convolution2DTranspose", "Convolution3DTranspose",
-    "SeparableConvolution1D", "SeparableConvolution2D",
+    "MaxPool1D",
+    "MaxPool2D",
+    "MaxPool3D",
+    "AvgPool1D",
+    "AvgPool2D",
+    "AvgPool3D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
+    "GlobalMaxPool3D",
+    "GlobalAvgPool1D",
+    "GlobalAvgPool2D",
+    "GlobalAvgPool3D",
+    "Convolution1D",
+    "Convolution2D",
+    "Convolution3D",
+    "Convolution2DTranspose",
+    "Convolution3DTranspose",
+    "SeparableConvolution1D",
+    "SeparableConvolution2D",
 ]
 
-BASE_LAYER_ARGS = ["trainable", "dtype", "name", "activity_regularizer", "autocast",
-                   "input_shape", "input_dim"]
+BASE_LAYER_ARGS = ["trainable", "dtype", "name", "activity_regularizer", "autocast", "input_shape", "input_dim"]
 
 
 def _init_args(cls) -> list[str]:
@@ -208,8 +218,7 @@ def _variable_names(saveable, store: dict) -> list[list]:
         var = by_id.get(id(value))
         if var is None:  # a tensor derived from a variable: match by value
             arr = np.asarray(value)
-            matches = [v for v in variables
-                       if tuple(v.shape) == arr.shape and np.array_equal(np.asarray(v), arr)]
+            matches = [v for v in variables if tuple(v.shape) == arr.shape and np.array_equal(np.asarray(v), arr)]
             if len(matches) != 1:
                 raise RuntimeError(f"cannot name variable {key} of {saveable.name}")
             var = matches[0]
@@ -250,7 +259,7 @@ def _walk(saveable, path: str, visited: set, out: list) -> None:
             _walk(child, child_path, visited, out)
         elif isinstance(child, (list, tuple, dict)):
             used: dict = {}
-            for item in (child.values() if isinstance(child, dict) else child):
+            for item in child.values() if isinstance(child, dict) else child:
                 if isinstance(item, KerasSaveable):
                     name = saving_lib._get_unique_name(to_snake_case(item.__class__.__name__), used)
                     _walk(item, f"{child_path}/{name}", visited, out)
@@ -289,9 +298,11 @@ def _saved_counts(model) -> dict[str, int]:
             data = zf.read("model.weights.h5")
     counts: dict[str, int] = {}
     with h5py.File(io.BytesIO(data), "r") as f:
+
         def visit(name, obj):
             if isinstance(obj, h5py.Group) and name.endswith("vars"):
                 counts[name] = len(obj)
+
         f.visititems(visit)
     return counts
 
@@ -308,8 +319,9 @@ def derive() -> dict:
         for rel, variables, _ in layout:
             key = f"{prefix}/{rel}/vars" if rel else f"{prefix}/vars"
             if counts.get(key, 0) != len(variables):
-                raise RuntimeError(f"{spec[0]}: walk says {key} has {len(variables)} "
-                                   f"variables, the saved file has {counts.get(key)}")
+                raise RuntimeError(
+                    f"{spec[0]}: walk says {key} has {len(variables)} variables, the saved file has {counts.get(key)}"
+                )
         args = _init_args(cls)
         classes[cls.__name__] = {
             "module": "keras.layers",
@@ -333,8 +345,7 @@ def derive() -> dict:
     for class_name, kwargs in CELL_SPECS:
         cls = getattr(keras.layers, class_name)
         keras.backend.clear_session()
-        kwargs = {k: [_instantiate(c) for c in v] if isinstance(v, list) else v
-                  for k, v in kwargs.items()}
+        kwargs = {k: [_instantiate(c) for c in v] if isinstance(v, list) else v for k, v in kwargs.items()}
         rnn = keras.layers.RNN(cls(name="probe", **kwargs), name="rnn_probe")
         rnn(keras.Input((4, 3)))  # builds the cell
         layout: list = []
@@ -356,8 +367,7 @@ def derive() -> dict:
         "supports_masking": False,
         "own_compute_mask": False,
     }
-    classes["InputLayer"]["init_args"] = [a for a in classes["InputLayer"]["init_args"]
-                                          if a != "kwargs"]
+    classes["InputLayer"]["init_args"] = [a for a in classes["InputLayer"]["init_args"] if a != "kwargs"]
     aliases = {}
     for alias in ALIASES:
         target = getattr(keras.layers, alias, None)

@@ -36,7 +36,8 @@ def _models(keras):
     out["dense"] = Model(inp, L.Dense(3, activation="softmax", name="d2")(h), name="dense")
 
     out["sequential"] = keras.Sequential(
-        [Input((5,)), L.Dense(4, activation="tanh"), L.Dense(2)], name="sequential_mlp")
+        [Input((5,)), L.Dense(4, activation="tanh"), L.Dense(2)], name="sequential_mlp"
+    )
 
     inp = Input((12, 3))
     h = L.Conv1D(4, 3, padding="same", activation="relu")(inp)
@@ -71,8 +72,7 @@ def _models(keras):
     inp = Input((8, 8, 3))
     a = L.MaxPooling2D(2, strides=1)(inp)
     b = L.AveragePooling2D(3, strides=2, padding="same")(inp)
-    out["pooling"] = Model(inp, [L.GlobalMaxPooling2D()(a), L.GlobalAveragePooling2D()(b)],
-                           name="pooling")
+    out["pooling"] = Model(inp, [L.GlobalMaxPooling2D()(a), L.GlobalAveragePooling2D()(b)], name="pooling")
 
     inp = Input((8, 8, 3))
     h = L.Conv2D(4, 3, use_bias=False)(inp)
@@ -111,9 +111,15 @@ def _models(keras):
     out["attention"] = Model([query, value], L.Concatenate()([h, a, b]), name="attention")
 
     x1, x2 = Input((4,)), Input((4,))
-    merged = [L.Add()([x1, x2]), L.Subtract()([x1, x2]), L.Multiply()([x1, x2]),
-              L.Average()([x1, x2]), L.Maximum()([x1, x2]), L.Minimum()([x1, x2]),
-              L.Dot(axes=1)([x1, x2])]
+    merged = [
+        L.Add()([x1, x2]),
+        L.Subtract()([x1, x2]),
+        L.Multiply()([x1, x2]),
+        L.Average()([x1, x2]),
+        L.Maximum()([x1, x2]),
+        L.Minimum()([x1, x2]),
+        L.Dot(axes=1)([x1, x2]),
+    ]
     out["merges"] = Model([x1, x2], L.Concatenate()(merged), name="merges")
 
     inp = Input((3, 6, 6, 2))
@@ -135,10 +141,8 @@ def _models(keras):
     h = L.DepthwiseConv2D(3, padding="same", use_bias=False)(h)
     base = Model(base_in, L.ReLU(6.0)(h), name="base")
     features = keras.Sequential([Input((8, 8, 3)), base, L.GlobalAveragePooling2D()], name="features")
-    head = keras.Sequential([Input((4,)), L.Dense(5, activation="relu"),
-                             L.Dense(2, activation="softmax")], name="head")
-    out["sequential_nested"] = keras.Sequential([Input((8, 8, 3)), features, head],
-                                                name="sequential_nested")
+    head = keras.Sequential([Input((4,)), L.Dense(5, activation="relu"), L.Dense(2, activation="softmax")], name="head")
+    out["sequential_nested"] = keras.Sequential([Input((8, 8, 3)), features, head], name="sequential_nested")
 
     inp = Input((6,))
     h = L.Dense(5)(inp)
@@ -147,10 +151,8 @@ def _models(keras):
     h = L.Permute((2, 1))(h)
     out["core_misc"] = Model(inp, L.Flatten()(h), name="core_misc")
 
-    out["mobilenet_v2"] = keras.applications.MobileNetV2(
-        input_shape=(32, 32, 3), alpha=0.35, weights=None, classes=5)
-    out["efficientnet_b0"] = keras.applications.EfficientNetB0(
-        input_shape=(32, 32, 3), weights=None, classes=5)
+    out["mobilenet_v2"] = keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, weights=None, classes=5)
+    out["efficientnet_b0"] = keras.applications.EfficientNetB0(input_shape=(32, 32, 3), weights=None, classes=5)
     return out
 
 
@@ -185,9 +187,11 @@ def main(argv) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     if flavour == "legacy":
         import tf_keras as keras
+
         suffix = ".h5"
     else:
         import keras
+
         suffix = ".keras"
     keras.utils.set_random_seed(0)
     names = []
@@ -202,8 +206,9 @@ def main(argv) -> int:
         np.savez(out_dir / f"{name}.refs.npz", **refs)
         model.save(out_dir / f"{name}{suffix}")
         names.append(name)
-    (out_dir / "models.json").write_text(json.dumps(
-        {"writer": f"{keras.__name__} {keras.__version__}", "models": names}, indent=1))
+    (out_dir / "models.json").write_text(
+        json.dumps({"writer": f"{keras.__name__} {keras.__version__}", "models": names}, indent=1)
+    )
     return 0
 
 

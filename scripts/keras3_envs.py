@@ -68,13 +68,17 @@ def ensure(version: str, log=None, backend: str = "jax") -> Path:
         shutil.rmtree(venv)
     venv.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([_base_python(), "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                    "--no-deps", "-r", str(pin_file)], check=True,
-                   stdout=subprocess.DEVNULL if log is None else None)
-    check = subprocess.run([str(python), "-c", f"import keras, {backend}; print(keras.__version__)"],
-                           capture_output=True, text=True,
-                           env={**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": "",
-                                "TF_CPP_MIN_LOG_LEVEL": "3"})
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "-r", str(pin_file)],
+        check=True,
+        stdout=subprocess.DEVNULL if log is None else None,
+    )
+    check = subprocess.run(
+        [str(python), "-c", f"import keras, {backend}; print(keras.__version__)"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": "", "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     if check.returncode != 0 or check.stdout.strip() != version:
         raise RuntimeError(f"the Keras {version} environment does not import: {check.stderr[-2000:]}")
     marker.write_text(fingerprint + "\n")

@@ -67,8 +67,15 @@ def family_models(python: str = sys.executable) -> tuple[Path, Path]:
     jobs = []
     for flavour, out, extra in (("legacy", legacy, {}), ("keras3", current, {"KERAS_BACKEND": "jax"})):
         if not (out / "models.json").exists():
-            jobs.append(subprocess.Popen([python, str(GEN), flavour, str(out)], env={**env, **extra},
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+            jobs.append(
+                subprocess.Popen(
+                    [python, str(GEN), flavour, str(out)],
+                    env={**env, **extra},
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
     for job in jobs:
         _, err = job.communicate()
         if job.returncode != 0:
@@ -88,10 +95,14 @@ def native_family_models() -> dict[str, Path]:
         if (out / "models.json").exists():
             return
         python = keras3_envs.ensure(version)
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": "", "KERAS_BACKEND": "jax",
-               "JAX_PLATFORMS": "cpu"}
-        proc = subprocess.run([str(python), str(GEN), "keras3", str(out)], env=env,
-                              capture_output=True, text=True)
+        env = {
+            **os.environ,
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PYTHONPATH": "",
+            "KERAS_BACKEND": "jax",
+            "JAX_PLATFORMS": "cpu",
+        }
+        proc = subprocess.run([str(python), str(GEN), "keras3", str(out)], env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"gen_family_models failed in Keras {version}:\n{proc.stderr[-3000:]}")
 
@@ -116,8 +127,9 @@ def backend_for(path: Path) -> str:
     for _, entry in api.iter_layers(config):
         name = entry.get("class_name")
         layer = entry.get("config") if isinstance(entry.get("config"), dict) else {}
-        if name in TENSORFLOW_ONLY or (name == "MultiHeadAttention" and layer.get("value_dim")
-                                       not in (None, layer.get("key_dim"))):
+        if name in TENSORFLOW_ONLY or (
+            name == "MultiHeadAttention" and layer.get("value_dim") not in (None, layer.get("key_dim"))
+        ):
             return "tensorflow"
     return "jax"
 
@@ -149,47 +161,112 @@ def build(out: Path, samples: bool, realworld: Path | None = None) -> tuple[list
     names = json.loads((current / "models.json").read_text())["models"]
     for name in names:
         refs = str(current / f"{name}.refs.npz")
-        cases.append({"model": name, "kind": "current-keras-file", "target": None,
-                      "file": str(current / f"{name}.keras"), "refs": refs,
-                      "check_in": list(keras3_targets.RELEASES),
-                      "backend": backend_for(current / f"{name}.keras")})
+        cases.append(
+            {
+                "model": name,
+                "kind": "current-keras-file",
+                "target": None,
+                "file": str(current / f"{name}.keras"),
+                "refs": refs,
+                "check_in": list(keras3_targets.RELEASES),
+                "backend": backend_for(current / f"{name}.keras"),
+            }
+        )
         for version in keras3_targets.RELEASES:
             for kind, source, refs_path in (
-                    ("retarget", current / f"{name}.keras", refs),
-                    ("convert", legacy / f"{name}.h5", str(legacy / f"{name}.refs.npz"))):
-                cases.append(_case(out / "family" / kind / version / f"{name}.keras", name, kind,
-                                   version, source, refs_path, every_claimed=True))
+                ("retarget", current / f"{name}.keras", refs),
+                ("convert", legacy / f"{name}.h5", str(legacy / f"{name}.refs.npz")),
+            ):
+                cases.append(
+                    _case(
+                        out / "family" / kind / version / f"{name}.keras",
+                        name,
+                        kind,
+                        version,
+                        source,
+                        refs_path,
+                        every_claimed=True,
+                    )
+                )
         # a file written for the oldest release, brought forward to the current one
         oldest = out / "family" / "retarget" / keras3_targets.RELEASES[0] / f"{name}.keras"
         if oldest.exists():
-            cases.append(_case(out / "family" / "forward" / f"{name}.keras", name, "forward",
-                               keras3_targets.CURRENT, oldest, refs, every_claimed=True))
-        cases.append(_case(out / "family" / "convert-default" / f"{name}.keras", name,
-                           "convert-default", None, legacy / f"{name}.h5",
-                           str(legacy / f"{name}.refs.npz"), every_claimed=True))
+            cases.append(
+                _case(
+                    out / "family" / "forward" / f"{name}.keras",
+                    name,
+                    "forward",
+                    keras3_targets.CURRENT,
+                    oldest,
+                    refs,
+                    every_claimed=True,
+                )
+            )
+        cases.append(
+            _case(
+                out / "family" / "convert-default" / f"{name}.keras",
+                name,
+                "convert-default",
+                None,
+                legacy / f"{name}.h5",
+                str(legacy / f"{name}.refs.npz"),
+                every_claimed=True,
+            )
+        )
     releases = keras3_targets.RELEASES
     for writer, directory in native_family_models().items():
         for name in json.loads((directory / "models.json").read_text())["models"]:
             source, refs = directory / f"{name}.keras", str(directory / f"{name}.refs.npz")
-            cases.append({"model": name, "kind": "native-file", "writer": writer, "target": writer,
-                          "file": str(source), "refs": refs, "backend": backend_for(source),
-                          "check_in": list(releases[releases.index(writer):])})
+            cases.append(
+                {
+                    "model": name,
+                    "kind": "native-file",
+                    "writer": writer,
+                    "target": writer,
+                    "file": str(source),
+                    "refs": refs,
+                    "backend": backend_for(source),
+                    "check_in": list(releases[releases.index(writer) :]),
+                }
+            )
             for version in (releases[0], releases[-1]):
-                case = _case(out / "family" / f"native-{writer}" / version / f"{name}.keras", name,
-                             "repair-native", version, source, refs, every_claimed=False)
+                case = _case(
+                    out / "family" / f"native-{writer}" / version / f"{name}.keras",
+                    name,
+                    "repair-native",
+                    version,
+                    source,
+                    refs,
+                    every_claimed=False,
+                )
                 cases.append({**case, "writer": writer})
     if realworld:
         for row in _realworld_models(realworld):
-            cases.append(_case(out / "realworld" / f"{row['id']}.keras", f"realworld/{row['id']}",
-                               "convert-default", None, realworld / "files" / f"{row['id']}.h5",
-                               str(realworld / "refs" / f"{row['id']}.npz"), every_claimed=True))
+            cases.append(
+                _case(
+                    out / "realworld" / f"{row['id']}.keras",
+                    f"realworld/{row['id']}",
+                    "convert-default",
+                    None,
+                    realworld / "files" / f"{row['id']}.h5",
+                    str(realworld / "refs" / f"{row['id']}.npz"),
+                    every_claimed=True,
+                )
+            )
     if samples:
         for stack, entry in _sample_models():
             for version in keras3_targets.RELEASES:
-                cases.append(_case(out / "samples" / version / stack.name / f"{entry['name']}.keras",
-                                   f"{stack.name}/{entry['name']}", "convert", version,
-                                   stack / entry["file"], str(stack / entry["refs"]),
-                                   every_claimed=False))
+                cases.append(
+                    _case(
+                        out / "samples" / version / stack.name / f"{entry['name']}.keras",
+                        f"{stack.name}/{entry['name']}",
+                        "convert",
+                        version,
+                        stack / entry["file"],
+                        str(stack / entry["refs"]),
+                        every_claimed=False,
+                    )
+                )
     per_release: dict[tuple[str, str], list] = {}
     for case in cases:
         for version in case.get("check_in", []):
@@ -221,6 +298,7 @@ def _case(output: Path, name, kind, version, source: Path, refs, every_claimed: 
 def run(per_release: dict[tuple[str, str], list], out: Path) -> dict[str, dict]:
     """One process per release and backend, two at a time (the machine has two cores);
     returns {release: {file: result}}."""
+
     def one(key):
         version, backend = key
         listing = out / f"load-{version}-{backend}.json"
@@ -229,10 +307,16 @@ def run(per_release: dict[tuple[str, str], list], out: Path) -> dict[str, dict]:
             python = sys.executable  # the project's environment: the current Keras and TensorFlow
         else:
             python = keras3_envs.ensure(version, backend=backend)
-        env = {**os.environ, "KERAS_BACKEND": backend, "JAX_PLATFORMS": "cpu",
-               "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
-        proc = subprocess.run([str(python), str(CHECK), str(listing)], capture_output=True,
-                              text=True, env=env, cwd=str(out))
+        env = {
+            **os.environ,
+            "KERAS_BACKEND": backend,
+            "JAX_PLATFORMS": "cpu",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PYTHONPATH": str(ROOT),
+        }
+        proc = subprocess.run(
+            [str(python), str(CHECK), str(listing)], capture_output=True, text=True, env=env, cwd=str(out)
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"Keras {version} ({backend}) checker failed:\n{proc.stderr[-3000:]}")
         result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -256,8 +340,7 @@ def tolerance(model: str) -> float:
 def table(cases: list[dict], results: dict[str, dict]) -> str:
     """Markdown: one row per model and kind, one column per release."""
     releases = keras3_targets.RELEASES
-    lines = ["| model | kind | " + " | ".join(releases) + " |",
-             "|---|---|" + "---|" * len(releases)]
+    lines = ["| model | kind | " + " | ".join(releases) + " |", "|---|---|" + "---|" * len(releases)]
     rows: dict[tuple, dict] = {}
     for case in cases:
         kind = case["kind"] + (f" {case['writer']}" if "writer" in case else "")
@@ -273,8 +356,9 @@ def table(cases: list[dict], results: dict[str, dict]) -> str:
                 cell = _cell(results[version].get(case["file"]), case["model"])
                 row[version] = cell + ("*" if version == case["target"] else "")
         else:
-            row[case["target"]] = ("refused" if "error" in case else
-                                   _cell(results[case["target"]].get(case["file"]), case["model"]))
+            row[case["target"]] = (
+                "refused" if "error" in case else _cell(results[case["target"]].get(case["file"]), case["model"])
+            )
     for (model, kind), row in rows.items():
         lines.append(f"| {model} | {kind} | " + " | ".join(row.get(v, "") for v in releases) + " |")
     return "\n".join(lines)

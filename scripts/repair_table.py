@@ -55,12 +55,21 @@ def main() -> int:
                     if not report.changed:
                         out.write_bytes((ROOT / "sample_models" / source / entry["file"]).read_bytes())
                     pairs.append((sid, out, ROOT / "sample_models" / source / entry["refs"]))
-            done = subprocess.run(["bash", str(ORACLES / "run.sh"), TARGETS[target].stack,
-                                   str(ROOT / "scripts" / "load_repaired.py"),
-                                   *[f"{o}={r}" for _, o, r in pairs]], capture_output=True, text=True,
-                                  env={k: v for k, v in os.environ.items() if k != "TF2_BEHAVIOR"})
-            results = {json.loads(line)["file"]: json.loads(line) for line in done.stdout.splitlines()
-                       if line.startswith("{")}
+            done = subprocess.run(
+                [
+                    "bash",
+                    str(ORACLES / "run.sh"),
+                    TARGETS[target].stack,
+                    str(ROOT / "scripts" / "load_repaired.py"),
+                    *[f"{o}={r}" for _, o, r in pairs],
+                ],
+                capture_output=True,
+                text=True,
+                env={k: v for k, v in os.environ.items() if k != "TF2_BEHAVIOR"},
+            )
+            results = {
+                json.loads(line)["file"]: json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")
+            }
             for sid, out, _ in pairs:
                 r = results.get(str(out))
                 if r is None:

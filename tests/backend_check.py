@@ -23,8 +23,7 @@ def main(argv):
             model = keras.saving.load_model(path, compile=False)
             got = model.predict(inputs[0] if len(inputs) == 1 else inputs, verbose=0)
             got = got if isinstance(got, (list, tuple)) else [got]
-            out[path] = max(float(np.max(np.abs(np.asarray(g, dtype=np.float64) - e)))
-                            for g, e in zip(got, expected))
+            out[path] = max(float(np.max(np.abs(np.asarray(g, dtype=np.float64) - e))) for g, e in zip(got, expected))
         except Exception as exc:  # reported, the test decides
             out[path] = f"{type(exc).__name__}: {str(exc)[:300]}"
     print(json.dumps(out))

@@ -28,8 +28,10 @@ except ImportError:
 
 
 def _arrays(npz, prefix):
-    keys = sorted((k for k in npz.files if k.startswith(prefix) and k[len(prefix):].isdigit()),
-                  key=lambda k: int(k[len(prefix):]))
+    keys = sorted(
+        (k for k in npz.files if k.startswith(prefix) and k[len(prefix) :].isdigit()),
+        key=lambda k: int(k[len(prefix) :]),
+    )
     return [npz[k] for k in keys]
 
 
@@ -56,8 +58,9 @@ def check(path: str, refs: str):
         text = str(w.message).lower()
         if "skipping variable loading for optimizer" in text and not _carries_optimizer_state(path):
             continue
-        if "skipping variable loading" in text or ("weights" in text and (
-                "skip" in text or "not loaded" in text or "mismatch" in text)):
+        if "skipping variable loading" in text or (
+            "weights" in text and ("skip" in text or "not loaded" in text or "mismatch" in text)
+        ):
             return f"warning: {str(w.message)[:300]}"
     if any(x.dtype.kind in "US" for x in inputs):
         # String inputs (lookup layers), as kerasmigrate.verify feeds them: TensorFlow string
@@ -73,8 +76,7 @@ def check(path: str, refs: str):
     got = got if isinstance(got, (list, tuple)) else [got]
     if len(got) != len(expected):
         return f"{len(got)} outputs, the references have {len(expected)}"
-    return max(float(np.max(np.abs(np.asarray(g, dtype=np.float64) - e)))
-               for g, e in zip(got, expected))
+    return max(float(np.max(np.abs(np.asarray(g, dtype=np.float64) - e))) for g, e in zip(got, expected))
 
 
 def main(argv) -> int:
@@ -87,10 +89,12 @@ def main(argv) -> int:
         except Exception as exc:  # reported, the test decides
             results[path] = f"{type(exc).__name__}: {str(exc)[:400]}"
         keras.backend.clear_session()  # one model's graph state must not slow the next
-        print(f"[{keras.__version__}] {index + 1}/{len(pairs)} {time.monotonic() - start:.0f}s {path}",
-              file=sys.stderr, flush=True)
-    print(json.dumps({"keras_version": keras.__version__, "backend": keras.backend.backend(),
-                      "results": results}))
+        print(
+            f"[{keras.__version__}] {index + 1}/{len(pairs)} {time.monotonic() - start:.0f}s {path}",
+            file=sys.stderr,
+            flush=True,
+        )
+    print(json.dumps({"keras_version": keras.__version__, "backend": keras.backend.backend(), "results": results}))
     return 0
 
 

@@ -20,30 +20,86 @@ import pytest
 from kerasmigrate import api
 from kerasmigrate.verify import verify
 
-pytestmark = pytest.mark.keras
+pytestmark = [pytest.mark.keras, pytest.mark.full]
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "kerasmigrate-tests" / "applications"
-FAMILIES = ["ResNet50", "ResNet50V2", "VGG16", "InceptionV3", "InceptionResNetV2", "Xception",
-            "MobileNet", "MobileNetV2", "MobileNetV3Small", "EfficientNetB0", "EfficientNetV2B0",
-            "DenseNet121", "NASNetMobile", "ConvNeXtTiny", "RegNetX002"]
+FAMILIES = [
+    "ResNet50",
+    "ResNet50V2",
+    "VGG16",
+    "InceptionV3",
+    "InceptionResNetV2",
+    "Xception",
+    "MobileNet",
+    "MobileNetV2",
+    "MobileNetV3Small",
+    "EfficientNetB0",
+    "EfficientNetV2B0",
+    "DenseNet121",
+    "NASNetMobile",
+    "ConvNeXtTiny",
+    "RegNetX002",
+]
 
 # Other constructors of tf_keras.applications (2.21), built as feature extractors: every
 # EfficientNet and EfficientNetV2, and per other family the variants whose blocks differ
 # (RegNetY adds squeeze-and-excitation; ResNetRS420 is deeper than Keras 3's recursive graph
 # walk allows by default). KERASMIGRATE_ALL_APPLICATIONS=1 runs all 56 other constructors.
 RESNET_RS = [f"ResNetRS{depth}" for depth in (50, 101, 152, 200, 270, 350, 420)]
-REGNET = [f"RegNet{kind}{size}" for kind in "XY" for size in
-          ("002", "004", "006", "008", "016", "032", "040", "064", "080", "120", "160", "320")]
-ALL_VARIANTS = sorted({name for name in [
-    "ConvNeXtSmall", "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtXLarge", "DenseNet169", "DenseNet201",
-    *(f"EfficientNetB{i}" for i in range(1, 8)), "EfficientNetV2B1", "EfficientNetV2B2",
-    "EfficientNetV2B3", "EfficientNetV2S", "EfficientNetV2M", "EfficientNetV2L", "MobileNetV3Large",
-    "NASNetLarge", *REGNET, "ResNet101", "ResNet152", "ResNet101V2", "ResNet152V2", *RESNET_RS,
-    "VGG19"]} - set(FAMILIES))
-CI_VARIANTS = [*(f"EfficientNetB{i}" for i in range(1, 8)), "EfficientNetV2B1", "EfficientNetV2B2",
-               "EfficientNetV2B3", "EfficientNetV2S", "EfficientNetV2M", "EfficientNetV2L",
-               "ConvNeXtSmall", "DenseNet169", "MobileNetV3Large", "NASNetLarge", "RegNetY002",
-               "ResNet101", "ResNet101V2", "ResNetRS50", "ResNetRS420", "VGG19"]
+REGNET = [
+    f"RegNet{kind}{size}"
+    for kind in "XY"
+    for size in ("002", "004", "006", "008", "016", "032", "040", "064", "080", "120", "160", "320")
+]
+ALL_VARIANTS = sorted(
+    {
+        name
+        for name in [
+            "ConvNeXtSmall",
+            "ConvNeXtBase",
+            "ConvNeXtLarge",
+            "ConvNeXtXLarge",
+            "DenseNet169",
+            "DenseNet201",
+            *(f"EfficientNetB{i}" for i in range(1, 8)),
+            "EfficientNetV2B1",
+            "EfficientNetV2B2",
+            "EfficientNetV2B3",
+            "EfficientNetV2S",
+            "EfficientNetV2M",
+            "EfficientNetV2L",
+            "MobileNetV3Large",
+            "NASNetLarge",
+            *REGNET,
+            "ResNet101",
+            "ResNet152",
+            "ResNet101V2",
+            "ResNet152V2",
+            *RESNET_RS,
+            "VGG19",
+        ]
+    }
+    - set(FAMILIES)
+)
+CI_VARIANTS = [
+    *(f"EfficientNetB{i}" for i in range(1, 8)),
+    "EfficientNetV2B1",
+    "EfficientNetV2B2",
+    "EfficientNetV2B3",
+    "EfficientNetV2S",
+    "EfficientNetV2M",
+    "EfficientNetV2L",
+    "ConvNeXtSmall",
+    "DenseNet169",
+    "MobileNetV3Large",
+    "NASNetLarge",
+    "RegNetY002",
+    "ResNet101",
+    "ResNet101V2",
+    "ResNetRS50",
+    "ResNetRS420",
+    "VGG19",
+]
 VARIANTS = ALL_VARIANTS if os.environ.get("KERASMIGRATE_ALL_APPLICATIONS") == "1" else CI_VARIANTS
 VARIANT_SIZE = 96
 # Feature maps can reach thousands; 1e-5 absolute is below float32 resolution there.
@@ -89,13 +145,11 @@ def legacy_file(name: str, size: int = 0) -> Path:
     path = CACHE / (f"{name}_calibrated{size}.h5" if size else f"{name}.h5")
     if not path.exists() or not path.with_suffix(".refs.npz").exists():
         CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-c", BUILD, name, str(path), str(size)], check=True,
-                       capture_output=True)
+        subprocess.run([sys.executable, "-c", BUILD, name, str(path), str(size)], check=True, capture_output=True)
     return path
 
 
-@pytest.mark.parametrize("name, size", [(name, 0) for name in FAMILIES]
-                         + [(name, VARIANT_SIZE) for name in VARIANTS])
+@pytest.mark.parametrize("name, size", [(name, 0) for name in FAMILIES] + [(name, VARIANT_SIZE) for name in VARIANTS])
 def test_converts_and_matches_tf_keras(name, size, tmp_path):
     source = legacy_file(name, size)
     target = tmp_path / f"{name}.keras"

@@ -17,7 +17,7 @@ from kerasmigrate import api
 
 from .conftest import ROOT, sample_entries
 
-pytestmark = pytest.mark.keras
+pytestmark = [pytest.mark.keras, pytest.mark.full]
 
 # Keras 3.15.1's own MultiHeadAttention with value_dim != key_dim fails on JAX
 # ("cannot reshape array"), built natively as well: a Keras bug, not a conversion one.
@@ -25,8 +25,7 @@ KNOWN_KERAS_FAILURES = {("jax", "multi_head_attention")}
 # Keras 3's StringLookup/IntegerLookup/Hashing/TextVectorization run on the TensorFlow
 # backend only (keras/src/layers/preprocessing/index_lookup.py): a backend limit, not a
 # conversion one.
-KNOWN_KERAS_FAILURES |= {(backend, name) for backend in ("jax", "torch")
-                         for name in ("lookups", "text_vectorization")}
+KNOWN_KERAS_FAILURES |= {(backend, name) for backend in ("jax", "torch") for name in ("lookups", "text_vectorization")}
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +43,14 @@ def converted(tmp_path_factory):
 def test_samples_match_under_backend(backend, converted):
     args = [a for _, path, refs in converted for a in (path, refs)]
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "backend_check.py"), *args],
-                          capture_output=True, text=True, env=env, cwd=ROOT, check=True)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "backend_check.py"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
     results = json.loads(proc.stdout.strip().splitlines()[-1])
     assert results.pop("backend") == backend
     failures = {}

@@ -43,8 +43,7 @@ def converted(tmp_path_factory):
 
 @pytest.mark.parametrize("stack_dir, entry", sample_params())
 def test_matches_the_writing_stack(stack_dir, entry, converted):
-    report = verify(stack_dir / entry["file"], converted(stack_dir, entry),
-                    refs=stack_dir / entry["refs"])
+    report = verify(stack_dir / entry["file"], converted(stack_dir, entry), refs=stack_dir / entry["refs"])
     assert report.atol == (1e-3 if report.half_precision else ATOL)
     assert report.half_precision == (entry["name"] == "mixed_precision")
     assert report.ok, report.to_dict()
@@ -72,6 +71,7 @@ def _tree(h5file):
             items[name] = np.asarray(obj)
         elif name.endswith("vars"):
             items[name] = obj.attrs.get("name")
+
     h5file.visititems(visit)
     return items
 
@@ -160,8 +160,12 @@ def test_mapped_samples_convert_and_match_the_writing_stack(stack_dir, entry, tm
     target = tmp_path / f"{entry['name']}.keras"
     report = api.convert(stack_dir / entry["file"], target, mapping=stack_dir / entry["mapping"])
     assert report.mapped["classes"] or report.mapped["lambdas"] or report.mapped["functions"]
-    result = verify(stack_dir / entry["file"], target, refs=stack_dir / entry["refs"],
-                    custom_module=str(stack_dir / entry["custom_module"]))
+    result = verify(
+        stack_dir / entry["file"],
+        target,
+        refs=stack_dir / entry["refs"],
+        custom_module=str(stack_dir / entry["custom_module"]),
+    )
     assert result.atol == ATOL
     assert result.ok, result.to_dict()
 

@@ -42,9 +42,13 @@ def test_repaired_without_changing_a_weight(entry, tmp_path):
     assert report.written and "model-class-to-functional" not in report.passes
     before, after = _weights(ARCHIVES / entry["file"]), _weights(out)
     model_vars = {k: v for k, v in before.items() if k.startswith("layers/")}
-    renamed = {k.replace("/_query_dense/", "/query_dense/").replace("/_key_dense/", "/key_dense/")
-               .replace("/_value_dense/", "/value_dense/").replace("/_output_dense/", "/output_dense/"): v
-               for k, v in model_vars.items()}
+    renamed = {
+        k.replace("/_query_dense/", "/query_dense/")
+        .replace("/_key_dense/", "/key_dense/")
+        .replace("/_value_dense/", "/value_dense/")
+        .replace("/_output_dense/", "/output_dense/"): v
+        for k, v in model_vars.items()
+    }
     assert {k: v for k, v in after.items() if k.startswith("layers/")} == renamed
     assert not repair(out, "keras-3", tmp_path / "again.keras").changed
 
@@ -85,8 +89,10 @@ def test_optimizer_state_carried_over(tmp_path):
     optimizer = model.optimizer
     assert type(optimizer).__name__ == "Adam" and int(optimizer.iterations) == 1
     assert abs(float(optimizer.learning_rate) - 0.01) < 1e-7
-    with zipfile.ZipFile(ARCHIVES / "compiled_trained.keras") as zf, \
-            h5py.File(io.BytesIO(zf.read("model.weights.h5")), "r") as h5:
+    with (
+        zipfile.ZipFile(ARCHIVES / "compiled_trained.keras") as zf,
+        h5py.File(io.BytesIO(zf.read("model.weights.h5")), "r") as h5,
+    ):
         stored = [h5["optimizer/vars"][str(i)][()] for i in range(1, len(h5["optimizer/vars"]))]
     # Keras 2.15: m_0, v_0, m_1, v_1 ... in trainable order; Keras 3: momentum, velocity per variable
     slots = [np.asarray(v) for v in optimizer.variables[2:]]

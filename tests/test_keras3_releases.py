@@ -33,12 +33,17 @@ from kerasmigrate import keras3_targets
 
 from .conftest import REALWORLD, ROOT
 
-pytestmark = [pytest.mark.keras, pytest.mark.keras3_releases]
+# One worker builds the release environments (pytest-xdist --dist loadgroup): no two set one up at once.
+pytestmark = [
+    pytest.mark.keras,
+    pytest.mark.keras3_releases,
+    pytest.mark.full,
+    pytest.mark.xdist_group("keras3-release-envs"),
+]
 
 
 def _load_matrix_module():
-    spec = importlib.util.spec_from_file_location("keras3_target_matrix",
-                                                  ROOT / "scripts" / "keras3_target_matrix.py")
+    spec = importlib.util.spec_from_file_location("keras3_target_matrix", ROOT / "scripts" / "keras3_target_matrix.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -100,9 +105,26 @@ def _key(version):
 def test_targets_cover_every_release_and_the_family(matrix):
     _, cases, _ = matrix
     family = {c["model"] for c in cases if c["kind"] == "retarget"}
-    assert {"dense", "conv1d", "conv2d", "conv3d", "separable_depthwise", "pooling", "batch_norm",
-            "layer_norm", "rnn", "embedding_mask", "attention", "merges", "time_distributed",
-            "nested", "sequential_nested", "sequential", "mobilenet_v2", "efficientnet_b0"} <= family
+    assert {
+        "dense",
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "separable_depthwise",
+        "pooling",
+        "batch_norm",
+        "layer_norm",
+        "rnn",
+        "embedding_mask",
+        "attention",
+        "merges",
+        "time_distributed",
+        "nested",
+        "sequential_nested",
+        "sequential",
+        "mobilenet_v2",
+        "efficientnet_b0",
+    } <= family
     for kind in ("retarget", "convert"):
         targets = {c["target"] for c in cases if c["kind"] == kind}
         assert targets == {"3.3.3", "3.6.0", "3.9.2", "3.12.4", "3.15.1"}
@@ -128,7 +150,7 @@ def test_default_target_loads_in_every_newer_release(matrix):
     releases = keras3_targets.RELEASES
     assert len(defaults) >= 20
     for case in defaults:
-        newer = releases[releases.index(case["target"]):]
+        newer = releases[releases.index(case["target"]) :]
         assert set(newer) <= set(case["loads_in"]), case
     by_model = {c["model"]: c["target"] for c in defaults}
     assert by_model["dense"] == releases[0]

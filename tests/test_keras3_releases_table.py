@@ -26,8 +26,14 @@ def test_current_release_entry_matches_installed_keras():
     import keras
 
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "derive_keras3_releases.py"), "--probe"],
-                          capture_output=True, text=True, env=env, cwd="/", check=True)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "derive_keras3_releases.py"), "--probe"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd="/",
+        check=True,
+    )
     probed = json.loads(proc.stdout.strip().splitlines()[-1])
     assert probed["keras_version"] == keras.__version__ == keras3_targets.CURRENT
     committed = {k: v for k, v in TABLE["releases"][keras.__version__].items() if k != "source"}

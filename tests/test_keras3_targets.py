@@ -86,9 +86,9 @@ def test_diagnose_lists_every_finding():
     assert ("f/d (kernel_initializer)", "input_axes", "drop") in seen
     assert not any(f["argument"] in ("input_layers", "output_layers") for f in findings)  # 3.6 reads both forms
     assert ("f", "input_layers", "rewrite") in {
-        (f["layer"], f["argument"], f["action"]) for f in keras3_targets.diagnose(CURRENT_MODEL, "keras-3.3")}
-    assert all(set(f) == {"layer", "argument", "value", "why", "first_release", "action"}
-               for f in findings)
+        (f["layer"], f["argument"], f["action"]) for f in keras3_targets.diagnose(CURRENT_MODEL, "keras-3.3")
+    }
+    assert all(set(f) == {"layer", "argument", "value", "why", "first_release", "action"} for f in findings)
     assert keras3_targets.diagnose(CURRENT_MODEL, "keras-3.15") == []
 
 
@@ -169,12 +169,10 @@ def test_convert_with_a_pinned_target(tmp_path):
 def test_cli_convert_target_and_unknown_target(tmp_path):
     runner = CliRunner()
     out = tmp_path / "m.keras"
-    result = runner.invoke(main, ["convert", str(NESTED), "-o", str(out), "--target", "keras-3.6",
-                                  "--json"])
+    result = runner.invoke(main, ["convert", str(NESTED), "-o", str(out), "--target", "keras-3.6", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["target_release"] == "3.6.0"
-    result = runner.invoke(main, ["convert", str(NESTED), "-o", str(tmp_path / "x.keras"),
-                                  "--target", "keras-2.3"])
+    result = runner.invoke(main, ["convert", str(NESTED), "-o", str(tmp_path / "x.keras"), "--target", "keras-2.3"])
     assert result.exit_code == 2 and "unknown target 'keras-2.3'" in result.output
     assert not (tmp_path / "x.keras").exists()
     result = runner.invoke(main, ["inspect", str(out)])
@@ -190,8 +188,7 @@ def test_diagnose_archive(tmp_path):
     assert sorted(report["findings"]) == ["3.12.4", "3.3.3", "3.6.0", "3.9.2"]
     only = keras3_targets.diagnose_archive(src, "keras-3.12")["findings"]
     assert list(only) == ["3.12.4"]
-    assert {f["argument"] for f in only["3.12.4"]} == {"quantization_config", "input_axes",
-                                                        "output_axes"}
+    assert {f["argument"] for f in only["3.12.4"]} == {"quantization_config", "input_axes", "output_axes"}
 
 
 def _functional_in_sequential(io_form: str = "triple") -> dict:
@@ -223,8 +220,9 @@ def test_functional_in_sequential_for_3_3_loads_only_up_to_3_9():
 def test_list_of_one_written_by_an_older_release_is_rewritten_for_3_12_inside_a_sequential():
     config = _functional_in_sequential("list")
     findings = keras3_targets.diagnose(config, "keras-3.12")
-    assert [(f["argument"], f["action"]) for f in findings if f["argument"] in ("input_layers", "output_layers")] \
-        == [("output_layers", "rewrite")]  # a list of one input is read right; only the output is not
+    assert [(f["argument"], f["action"]) for f in findings if f["argument"] in ("input_layers", "output_layers")] == [
+        ("output_layers", "rewrite")
+    ]  # a list of one input is read right; only the output is not
     new, _ = keras3_targets.retarget(config, "keras-3.15")
     assert new["config"]["layers"][1]["config"]["output_layers"] == ["o", 0, 0]
     assert new["config"]["layers"][1]["config"]["input_layers"] == [["x", 0, 0]]

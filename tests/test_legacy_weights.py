@@ -20,8 +20,9 @@ def refs_for(arrays: dict) -> tuple[list, dict]:
 
 
 def values(refs, store):
-    return [r.evaluate(lambda x: store[x.dataset_path]) if isinstance(r, Computed)
-            else store[r.dataset_path] for r in refs]
+    return [
+        r.evaluate(lambda x: store[x.dataset_path]) if isinstance(r, Computed) else store[r.dataset_path] for r in refs
+    ]
 
 
 def test_keras1_lstm_gates_are_joined_in_keras2_order():
@@ -31,8 +32,9 @@ def test_keras1_lstm_gates_are_joined_in_keras2_order():
         arrays[f"l_U_{gate}"] = np.full((3, 3), 10 * value, "f4")
         arrays[f"l_b_{gate}"] = np.full((3,), 100 * value, "f4")
     refs, store = refs_for(arrays)
-    kernel, recurrent, bias = values(adapt_layer({"class_name": "LSTM", "config": {"name": "l"}},
-                                                 refs, THEANO_K1), store)
+    kernel, recurrent, bias = values(
+        adapt_layer({"class_name": "LSTM", "config": {"name": "l"}}, refs, THEANO_K1), store
+    )
     assert kernel.shape == (2, 12) and recurrent.shape == (3, 12) and bias.shape == (12,)
     # Keras 2 order i, f, c, o
     assert [kernel[0, 3 * k] for k in range(4)] == [1, 3, 2, 4]
@@ -41,8 +43,11 @@ def test_keras1_lstm_gates_are_joined_in_keras2_order():
 
 
 def test_keras1_gru_gates_keep_their_order():
-    arrays = {f"g_{w}_{gate}": np.full(shape, i, "f4")
-              for i, gate in enumerate("zrh") for w, shape in (("W", (2, 2)), ("U", (2, 2)), ("b", (2,)))}
+    arrays = {
+        f"g_{w}_{gate}": np.full(shape, i, "f4")
+        for i, gate in enumerate("zrh")
+        for w, shape in (("W", (2, 2)), ("U", (2, 2)), ("b", (2,)))
+    }
     refs, store = refs_for(arrays)
     kernel, _, bias = values(adapt_layer({"class_name": "GRU", "config": {"name": "g"}}, refs, TF_K1), store)
     assert list(kernel[0]) == [0, 0, 1, 1, 2, 2] and list(bias) == [0, 0, 1, 1, 2, 2]
@@ -71,19 +76,24 @@ def test_keras1_conv1d_kernels(shape, perm):
 
 def _to_cudnn(kernel, recurrent, bias, gates):
     """Keras 2.3.1 saving.py `_convert_rnn_weights`, direction LSTM -> CuDNNLSTM."""
+
     def per_gate(k, f):
         return np.hstack([f(x) for x in np.hsplit(k, gates)])
-    return (per_gate(kernel, lambda k: k.T.reshape(k.shape, order="C")),
-            per_gate(recurrent, lambda k: k.T), np.tile(0.5 * bias, 2))
+
+    return (
+        per_gate(kernel, lambda k: k.T.reshape(k.shape, order="C")),
+        per_gate(recurrent, lambda k: k.T),
+        np.tile(0.5 * bias, 2),
+    )
 
 
 def test_cudnn_lstm_weights_round_trip():
     rs = np.random.RandomState(0)
-    kernel, recurrent, bias = (rs.rand(3, 16).astype("f4"), rs.rand(4, 16).astype("f4"),
-                               rs.rand(16).astype("f4"))
+    kernel, recurrent, bias = (rs.rand(3, 16).astype("f4"), rs.rand(4, 16).astype("f4"), rs.rand(16).astype("f4"))
     refs, store = refs_for(dict(zip(("k", "r", "b"), _to_cudnn(kernel, recurrent, bias, 4))))
-    out = values(adapt_layer({"class_name": "LSTM", "config": {"name": "l"}}, refs,
-                             Writer("2.1.6", "tensorflow")), store)
+    out = values(
+        adapt_layer({"class_name": "LSTM", "config": {"name": "l"}}, refs, Writer("2.1.6", "tensorflow")), store
+    )
     for got, want in zip(out, (kernel, recurrent, bias)):
         np.testing.assert_allclose(got, want, rtol=1e-6)
 
@@ -95,8 +105,10 @@ def test_unknown_backend_with_convolutions_is_refused():
 
 
 def test_nested_keras1_model_with_recurrent_layers_is_refused():
-    nested = {"class_name": "Functional", "config": {"name": "inner", "layers": [
-        {"class_name": "LSTM", "name": "l", "config": {"name": "l"}}]}}
+    nested = {
+        "class_name": "Functional",
+        "config": {"name": "inner", "layers": [{"class_name": "LSTM", "name": "l", "config": {"name": "l"}}]},
+    }
     refs, _ = refs_for({"l_W_i": np.zeros((2, 2), "f4")})
     with pytest.raises(WeightTransformError, match="nested model 'inner'"):
         adapt_layer(nested, refs, THEANO_K1)
@@ -104,17 +116,21 @@ def test_nested_keras1_model_with_recurrent_layers_is_refused():
 
 def test_plain_weights_stay_plain_copies():
     refs, _ = refs_for({"dense/kernel:0": np.zeros((2, 2), "f4"), "dense/bias:0": np.zeros(2, "f4")})
-    assert adapt_layer({"class_name": "Dense", "config": {"name": "dense"}}, refs,
-                       Writer("2.1.6", "tensorflow")) == refs
+    assert (
+        adapt_layer({"class_name": "Dense", "config": {"name": "dense"}}, refs, Writer("2.1.6", "tensorflow")) == refs
+    )
 
 
-@pytest.mark.parametrize("names, backend", [
-    (["dense_1_W:0", "dense_1_b:0"], "tensorflow"),
-    (["dense_1_W", "dense_1_b"], "theano"),
-    ([], None),
-    (["dense_1_W:0", "dense_1_b"], None),
-    (["param_0"], None),
-])
+@pytest.mark.parametrize(
+    "names, backend",
+    [
+        (["dense_1_W:0", "dense_1_b:0"], "tensorflow"),
+        (["dense_1_W", "dense_1_b"], "theano"),
+        ([], None),
+        (["dense_1_W:0", "dense_1_b"], None),
+        (["param_0"], None),
+    ],
+)
 def test_backend_inferred_from_weight_names(names, backend):
     assert infer_backend(names) == backend
 
@@ -134,11 +150,20 @@ def test_keras1_th_conv_lstm_gates_are_transposed_before_the_join():
 
 
 def test_nested_model_with_cudnn_weights_is_refused():
-    nested = {"class_name": "Functional", "config": {"name": "inner", "layers": [
-        {"class_name": "LSTM", "name": "lstm", "config": {"name": "lstm", "units": 2}}]}}
-    refs, _ = refs_for({"lstm/kernel:0": np.zeros((3, 8), "f4"),
-                        "lstm/recurrent_kernel:0": np.zeros((2, 8), "f4"),
-                        "lstm/bias:0": np.zeros(16, "f4")})
+    nested = {
+        "class_name": "Functional",
+        "config": {
+            "name": "inner",
+            "layers": [{"class_name": "LSTM", "name": "lstm", "config": {"name": "lstm", "units": 2}}],
+        },
+    }
+    refs, _ = refs_for(
+        {
+            "lstm/kernel:0": np.zeros((3, 8), "f4"),
+            "lstm/recurrent_kernel:0": np.zeros((2, 8), "f4"),
+            "lstm/bias:0": np.zeros(16, "f4"),
+        }
+    )
     with pytest.raises(WeightTransformError, match="lstm"):
         adapt_layer(nested, refs, Writer("2.1.6", "tensorflow"))
     refs[2] = WeightRef("lstm/bias:0", "/b", (8,), "<f4")  # an LSTM's own layout passes

@@ -33,11 +33,15 @@ def _stack(name):
 
 def _lambda_functions(path):
     with open_legacy_model(path) as model:
-        return {e["config"]["name"]: e["config"]["function"] for _, e in api.iter_layers(model.model_config)
-                if e.get("class_name") == "Lambda"}
+        return {
+            e["config"]["name"]: e["config"]["function"]
+            for _, e in api.iter_layers(model.model_config)
+            if e.get("class_name") == "Lambda"
+        }
 
 
 # -- loading ------------------------------------------------------------------
+
 
 def test_the_sample_mapping_loads():
     m = mapping.load(SAMPLE_MAPPING)
@@ -49,19 +53,22 @@ def test_the_sample_mapping_loads():
     assert m.module_reference() == str(SAMPLE_MAPPING.parent / "keras3_layers.py")
 
 
-@pytest.mark.parametrize("text, line, message", [
-    ('[classes.A]\ntarget = "A"\nbogus = 1\n', 3, "unknown key 'bogus'"),
-    ('\n[classes.A]\nrename_args = { a = "b" }\n', 2, "needs target"),
-    ('[lambdas.x]\nlayer = "NoSuchLayer"\n', 2, "not a built-in"),
-    ('[lambdas.x]\nlayer = "Rescaling"\nconfig = { factor = 2 }\n', 3, "does not accept factor"),
-    ('[lambdas.x]\nlayer = "Dense"\n', 2, "has weights"),
-    ('[lambdas.x]\nfunction = "no_package"\n', 2, "registered name"),
-    ('[lambdas.x]\nlayer = "Rescaling"\nfunction = "a>b"\n', 1, "either layer"),
-    ('[functions.f]\ntarget = "nonsense"\n', 2, "registered function"),
-    ('[classes.A]\ntarget = "A"\nweights = 3\n', 3, "weights must map"),
-    ('[classes.A\ntarget = "A"\n', 1, "not valid TOML"),
-    ('x = 1\n', 1, "unknown key 'x'"),
-])
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        ('[classes.A]\ntarget = "A"\nbogus = 1\n', 3, "unknown key 'bogus'"),
+        ('\n[classes.A]\nrename_args = { a = "b" }\n', 2, "needs target"),
+        ('[lambdas.x]\nlayer = "NoSuchLayer"\n', 2, "not a built-in"),
+        ('[lambdas.x]\nlayer = "Rescaling"\nconfig = { factor = 2 }\n', 3, "does not accept factor"),
+        ('[lambdas.x]\nlayer = "Dense"\n', 2, "has weights"),
+        ('[lambdas.x]\nfunction = "no_package"\n', 2, "registered name"),
+        ('[lambdas.x]\nlayer = "Rescaling"\nfunction = "a>b"\n', 1, "either layer"),
+        ('[functions.f]\ntarget = "nonsense"\n', 2, "registered function"),
+        ('[classes.A]\ntarget = "A"\nweights = 3\n', 3, "weights must map"),
+        ('[classes.A\ntarget = "A"\n', 1, "not valid TOML"),
+        ("x = 1\n", 1, "unknown key 'x'"),
+    ],
+)
 def test_errors_name_the_file_and_line(text, line, message, tmp_path):
     path = tmp_path / "mapping.toml"
     path.write_text(text)
@@ -78,6 +85,7 @@ def test_a_missing_mapping_file_is_named(tmp_path):
 
 # -- applying: errors at the rule's line ---------------------------------------
 
+
 def _mapping_with(tmp_path, extra: str) -> Path:
     path = tmp_path / "mapping.toml"
     path.write_text(f'custom_module = "{CUSTOM_MODULE}"\n' + extra)
@@ -85,15 +93,25 @@ def _mapping_with(tmp_path, extra: str) -> Path:
 
 
 @pytest.mark.keras
-@pytest.mark.parametrize("extra, line, message", [
-    ('\n[classes.ScaleLayer]\ntarget = "NoSuchClass"\n', 3, "defines no NoSuchClass"),
-    ('\n[classes.ScaleLayer]\ntarget = "scaled_tanh"\n', 3, "not a Keras 3 layer class"),
-    ('\n[classes.ScaleLayer]\ntarget = "ScaleLayer"\nrename_args = { offset = "shift" }\n'
-     'weights = ["scale"]\n', 3, "builds \\['multiplier'\\]"),
-    ('\n[classes.ScaleLayer]\ntarget = "ScaleLayer"\nrename_args = { offset = "shift" }\n'
-     'weights = { scale = "gamma" }\n', 3, "does not build"),
-    ('\n[lambdas.double]\nfunction = "KmSamples>no_such_function"\n', 3, "not registered"),
-])
+@pytest.mark.parametrize(
+    "extra, line, message",
+    [
+        ('\n[classes.ScaleLayer]\ntarget = "NoSuchClass"\n', 3, "defines no NoSuchClass"),
+        ('\n[classes.ScaleLayer]\ntarget = "scaled_tanh"\n', 3, "not a Keras 3 layer class"),
+        (
+            '\n[classes.ScaleLayer]\ntarget = "ScaleLayer"\nrename_args = { offset = "shift" }\nweights = ["scale"]\n',
+            3,
+            "builds \\['multiplier'\\]",
+        ),
+        (
+            '\n[classes.ScaleLayer]\ntarget = "ScaleLayer"\nrename_args = { offset = "shift" }\n'
+            'weights = { scale = "gamma" }\n',
+            3,
+            "does not build",
+        ),
+        ('\n[lambdas.double]\nfunction = "KmSamples>no_such_function"\n', 3, "not registered"),
+    ],
+)
 def test_wrong_targets_name_the_mapping_line(extra, line, message, tmp_path):
     source = _stack("tf2.15") / ("lambdas.h5" if "lambdas" in extra else "custom_layer.h5")
     path = _mapping_with(tmp_path, extra)
@@ -132,10 +150,12 @@ def test_lambdas_to_builtin_layers_convert_without_importing_keras(tmp_path):
     path = tmp_path / "mapping.toml"
     path.write_text('[lambdas.side_effect]\nlayer = "Activation"\nconfig = { activation = "linear" }\n')
     out = tmp_path / "out.keras"
-    code = ("import sys; from kerasmigrate import api; "
-            f"api.convert({str(_stack('tf2.4') / 'lambda_marker.h5')!r}, {str(out)!r}, mapping={str(path)!r}); "
-            "bad = [m for m in ('keras', 'tensorflow', 'tf_keras') if m in sys.modules]; "
-            "assert not bad, bad")
+    code = (
+        "import sys; from kerasmigrate import api; "
+        f"api.convert({str(_stack('tf2.4') / 'lambda_marker.h5')!r}, {str(out)!r}, mapping={str(path)!r}); "
+        "bad = [m for m in ('keras', 'tensorflow', 'tf_keras') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT), MARKER_ENV: str(tmp_path / "ran")}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
     assert out.exists() and not (tmp_path / "ran").exists()
@@ -171,17 +191,21 @@ def test_converted_files_load_in_a_fresh_process_with_safe_mode(tmp_path):
     """The output refers to registered names only: importing the module is all loading needs."""
     out = tmp_path / "out.keras"
     api.convert(_stack("tf2.15") / "lambdas.h5", out, mapping=SAMPLE_MAPPING)
-    code = (f"import sys, importlib.util; sys.path.insert(0, {str(CUSTOM_MODULE.parent)!r}); "
-            f"import keras3_layers, keras; m = keras.saving.load_model({str(out)!r}, safe_mode=True); "
-            "print(m.layers[1].__class__.__name__)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    code = (
+        f"import sys, importlib.util; sys.path.insert(0, {str(CUSTOM_MODULE.parent)!r}); "
+        f"import keras3_layers, keras; m = keras.saving.load_model({str(out)!r}, safe_mode=True); "
+        "print(m.layers[1].__class__.__name__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     config = json.loads(__import__("zipfile").ZipFile(out).read("config.json"))
     assert "__lambda__" not in json.dumps(config) and "4wEA" not in json.dumps(config)
 
 
 # -- map init -------------------------------------------------------------------
+
 
 def test_map_init_lists_everything_a_file_needs(tmp_path):
     files = sorted(_stack("keras2.3").glob("*.h5"))
@@ -223,6 +247,7 @@ def test_map_init_cli_writes_atomically_and_refuses_to_overwrite(tmp_path):
 
 # -- the marker: no command ever runs a Lambda's bytecode ---------------------------
 
+
 def test_the_writing_stack_did_run_the_marker_lambda():
     """The control: the sample's Lambda does create the marker when it runs."""
     for stack_dir, entry in [(d, e) for d, e in (p.values for p in mapped_params())]:
@@ -252,8 +277,15 @@ def test_no_command_runs_the_marker_lambda(stack, tmp_path):
             ["map", "init", str(source), "-o", str(tmp_path / "m.toml")],
             ["convert", str(source), "-o", str(tmp_path / "refused.keras")],
             ["convert", str(source), "-o", str(out), "--mapping", str(SAMPLE_MAPPING)],
-            ["verify", str(source), str(out), "--refs", str(source.with_suffix(".refs.npz")),
-             "--custom-module", str(CUSTOM_MODULE)],
+            [
+                "verify",
+                str(source),
+                str(out),
+                "--refs",
+                str(source.with_suffix(".refs.npz")),
+                "--custom-module",
+                str(CUSTOM_MODULE),
+            ],
             ["verify", str(source), str(out)],  # no refs: refused, the original is never run
         ]
         codes = [runner.invoke(main, args).exit_code for args in steps]
@@ -265,12 +297,16 @@ def test_no_command_runs_the_marker_lambda(stack, tmp_path):
 
 # -- Lambda bytecode, read as data ------------------------------------------------
 
-@pytest.mark.parametrize("stack, python", [("keras2.3", "3.0-3.7"), ("tf2.2", "3.8-3.10"),
-                                           ("tf2.4", "3.8-3.10"), ("tf2.12", "3.11+"), ("tf2.15", "3.11+")])
+
+@pytest.mark.parametrize(
+    "stack, python",
+    [("keras2.3", "3.0-3.7"), ("tf2.2", "3.8-3.10"), ("tf2.4", "3.8-3.10"), ("tf2.12", "3.11+"), ("tf2.15", "3.11+")],
+)
 def test_the_python_that_wrote_a_lambda_is_recognised(stack, python):
     functions = _lambda_functions(_stack(stack) / "lambdas.h5")
     assert json.loads((_stack(stack) / "manifest.json").read_text())["versions"]["python"].startswith(
-        {"3.0-3.7": "3.7", "3.8-3.10": "3.8", "3.11+": "3.11"}[python])
+        {"3.0-3.7": "3.7", "3.8-3.10": "3.8", "3.11+": "3.11"}[python]
+    )
     infos = {name: describe(fn) for name, fn in functions.items()}
     assert {i.python for i in infos.values()} == {python}
     assert infos["double"].name == "<lambda>" and infos["double"].constants == [2]

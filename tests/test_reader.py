@@ -54,8 +54,7 @@ def test_sniff_finds_signature_after_a_user_block(tmp_path):
     assert sniff(path) == "hdf5"
 
 
-@pytest.mark.parametrize("value", [b"abc", np.bytes_(b"abc"), "abc", np.array(b"abc"),
-                                   np.array("abc", dtype=object)])
+@pytest.mark.parametrize("value", [b"abc", np.bytes_(b"abc"), "abc", np.array(b"abc"), np.array("abc", dtype=object)])
 def test_decode_text_variants(value):
     assert decode_text(value) == "abc"
 

@@ -18,9 +18,13 @@ from kerasmigrate.verify import verify
 
 from .conftest import REALWORLD
 
-pytestmark = [pytest.mark.keras,
-              pytest.mark.skipif(not (REALWORLD / "manifest.tsv").exists(),
-                                 reason="../shared/realworld is not beside the checkout")]
+pytestmark = [
+    pytest.mark.keras,
+    pytest.mark.full,
+    pytest.mark.skipif(
+        not (REALWORLD / "manifest.tsv").exists(), reason="../shared/realworld is not beside the checkout"
+    ),
+]
 ATOL = 1e-5
 
 
@@ -96,8 +100,9 @@ def test_map_init_lists_every_lambda_and_custom_class(row):
 MAPPINGS = __import__("pathlib").Path(__file__).parent / "realworld_mappings"
 
 
-@pytest.mark.parametrize("row", [p for p in _with_lambda_or_custom()
-                                 if "last_hidden_state" in p.values[0]["ref_detail"]])
+@pytest.mark.parametrize(
+    "row", [p for p in _with_lambda_or_custom() if "last_hidden_state" in p.values[0]["ref_detail"]]
+)
 def test_a_lambda_file_converts_with_a_mapping_and_loads(row, tmp_path):
     """No references exist for Lambda files (their bytecode was never run), so this checks that
     the mapped file converts, loads with safe mode on and runs; not its numbers."""

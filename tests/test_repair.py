@@ -31,9 +31,11 @@ def sample(tmp_path, stack, name):
 def dataset_digests(path, group="model_weights"):
     out = {}
     with h5py.File(path, "r") as h5:
+
         def visit(name, obj):
             if isinstance(obj, h5py.Dataset):
                 out[name] = (obj.dtype.str, obj.shape, hashlib.sha256(obj[()].tobytes()).hexdigest())
+
         h5[group].visititems(visit)
     return out
 
@@ -56,8 +58,12 @@ def test_weights_untouched_and_idempotent(tmp_path, stack, target):
     with h5py.File(out, "r") as h5:
         config = json.loads(h5.attrs["model_config"])
         assert config["class_name"] == "Model"
-        for group, key in [("/", "model_config"), ("/model_weights", "keras_version"), ("/model_weights", "backend"),
-                           ("/model_weights", "layer_names")]:
+        for group, key in [
+            ("/", "model_config"),
+            ("/model_weights", "keras_version"),
+            ("/model_weights", "backend"),
+            ("/model_weights", "layer_names"),
+        ]:
             assert string_kind(h5[group].attrs, key) != ("utf-8", True), f"{group}@{key} is UTF-8 vlen"
 
 
@@ -196,12 +202,17 @@ def test_diagnose_lambda(tmp_path):
         config = json.loads(h5.attrs["model_config"])
         layer = next(entry for entry in config["config"]["layers"] if entry["class_name"] == "Dropout")
         layer["class_name"] = "Lambda"
-        layer["config"] = {"name": layer["config"]["name"], "function": ["4wAAAA==", None, None],
-                           "function_type": "lambda", "arguments": {}}
+        layer["config"] = {
+            "name": layer["config"]["name"],
+            "function": ["4wAAAA==", None, None],
+            "function_type": "lambda",
+            "arguments": {},
+        }
         h5.attrs["model_config"] = json.dumps(config)
     keras3 = diagnose(path, "keras-3")["targets"][0]
     assert any("safe_mode" in f["symptom"] for f in keras3["findings"]) and keras3["fix"].startswith(
-        "kerasmigrate map init")
+        "kerasmigrate map init"
+    )
     old = diagnose(path, "keras-2.3")["targets"][0]
     assert old["repairable"] is False and any("Lambda" in f["cause"] for f in old["findings"])
     with pytest.raises(RepairRefused, match="--keep-lambda"):
@@ -227,8 +238,9 @@ def test_cli_repair_and_diagnose(tmp_path):
     assert r.exit_code == 0 and json.loads(r.stdout)["written"] is True
     r = runner.invoke(main, ["diagnose", str(tmp_path / "o.h5"), "--target", "keras-2.3"])
     assert r.exit_code == 0
-    r = runner.invoke(main, ["repair", str(SAMPLES / "tf2.4" / "tf_ops.h5"), "-t", "tf-2.2", "-o",
-                             str(tmp_path / "x.h5")])
+    r = runner.invoke(
+        main, ["repair", str(SAMPLES / "tf2.4" / "tf_ops.h5"), "-t", "tf-2.2", "-o", str(tmp_path / "x.h5")]
+    )
     assert r.exit_code == 2 and "TFOpLambda" in r.stderr
     r = runner.invoke(main, ["repair", str(path), "-t", "keras-9"])
     assert r.exit_code == 2 and "unknown target" in r.stderr

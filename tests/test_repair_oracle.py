@@ -29,25 +29,45 @@ from kerasmigrate.downgrade.repair import TARGETS, RepairRefused
 from .conftest import ROOT, sample_entries
 
 ORACLES = ROOT.parent / "shared" / "oracles"
-SOURCES = {"keras-2.3": ("tf2.2", "tf2.4", "tf2.12", "tf2.15", "tf_keras2.21"),
-           "tf-2.2": ("keras2.3", "tf2.4", "tf2.12", "tf2.15", "tf_keras2.21"),
-           "tf-2.4": ("tf2.12", "tf2.15", "tf_keras2.21")}
+SOURCES = {
+    "keras-2.3": ("tf2.2", "tf2.4", "tf2.12", "tf2.15", "tf_keras2.21"),
+    "tf-2.2": ("keras2.3", "tf2.4", "tf2.12", "tf2.15", "tf_keras2.21"),
+    "tf-2.4": ("tf2.12", "tf2.15", "tf_keras2.21"),
+}
 ATOL = 1e-5
 ATOL_FLOAT16 = 1e-3  # the mixed_precision samples compute in float16
 # What no config edit can express for each target (checked to be refused, not silently passed).
 REFUSED = {
-    "keras-2.3": {"attention_family", "layer_norm", "multi_head_attention", "preprocessing", "lookups",
-                  "mixed_precision", "tf_ops", "text_vectorization"},
-    "tf-2.2": {"multi_head_attention", "preprocessing", "lookups", "mixed_precision", "tf_ops",
-               "text_vectorization"},
+    "keras-2.3": {
+        "attention_family",
+        "layer_norm",
+        "multi_head_attention",
+        "preprocessing",
+        "lookups",
+        "mixed_precision",
+        "tf_ops",
+        "text_vectorization",
+    },
+    "tf-2.2": {"multi_head_attention", "preprocessing", "lookups", "mixed_precision", "tf_ops", "text_vectorization"},
     "tf-2.4": {"multi_head_attention", "preprocessing", "lookups", "text_vectorization"},
 }
 # The families: these must repair for both targets.
-REQUIRED = {"mlp_sequential", "sequential_built", "functional_nested", "sequential_in_functional",
-            "functional_in_sequential", "nested_three_levels", "shared_layers", "conv_bn",
-            "rnn_lstm_gru", "embedding", "compiled_trained"}
+REQUIRED = {
+    "mlp_sequential",
+    "sequential_built",
+    "functional_nested",
+    "sequential_in_functional",
+    "functional_in_sequential",
+    "nested_three_levels",
+    "shared_layers",
+    "conv_bn",
+    "rnn_lstm_gru",
+    "embedding",
+    "compiled_trained",
+}
 
-pytestmark = pytest.mark.oracle
+# One worker sets up the old stacks (pytest-xdist --dist loadgroup): no two build one at once.
+pytestmark = [pytest.mark.oracle, pytest.mark.full, pytest.mark.xdist_group("oracle-stacks")]
 
 
 def _stack_env() -> dict:
@@ -58,15 +78,19 @@ def _stack_env() -> dict:
 
 
 def _setup(stack: str) -> None:
-    done = subprocess.run(["bash", str(ORACLES / "setup.sh"), stack], capture_output=True, text=True,
-                          env=_stack_env())
+    done = subprocess.run(["bash", str(ORACLES / "setup.sh"), stack], capture_output=True, text=True, env=_stack_env())
     assert done.returncode == 0, f"setup.sh {stack} failed:\n{done.stdout}\n{done.stderr}"
 
 
 def _load_all(stack: str, pairs: list[tuple[str, str]]) -> dict[str, dict]:
     args = [f"{path}={refs}" for path, refs in pairs]
-    done = subprocess.run(["bash", str(ORACLES / "run.sh"), stack, str(ROOT / "scripts" / "load_repaired.py"),
-                           *args], capture_output=True, text=True, timeout=1800, env=_stack_env())
+    done = subprocess.run(
+        ["bash", str(ORACLES / "run.sh"), stack, str(ROOT / "scripts" / "load_repaired.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env=_stack_env(),
+    )
     rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert len(rows) == len(pairs), f"{stack}: {len(rows)} answers for {len(pairs)} files\n{done.stderr[-3000:]}"
     return {row["file"]: row for row in rows}
@@ -93,8 +117,10 @@ def repaired(request, tmp_path_factory):
         pairs.append((str(out), str(stack_dir / entry["refs"])))
     # unrepaired originals, to show the check can fail
     broken = "compiled_trained" if target == "tf-2.4" else "functional_nested"
-    originals = [(str(ROOT / "sample_models" / s / f"{broken}.h5"),
-                  str(ROOT / "sample_models" / s / f"{broken}.refs.npz")) for s in ("tf2.12", "tf2.15")]
+    originals = [
+        (str(ROOT / "sample_models" / s / f"{broken}.h5"), str(ROOT / "sample_models" / s / f"{broken}.refs.npz"))
+        for s in ("tf2.12", "tf2.15")
+    ]
     # a file whose string attributes h5py 3 rewrote as UTF-8 `str` (any editing script does it)
     utf8 = out_dir / "utf8_attributes.h5"
     shutil.copyfile(ROOT / "sample_models" / "tf2.4" / "mlp_sequential.h5", utf8)
@@ -111,12 +137,16 @@ def repaired(request, tmp_path_factory):
     # weights-only files joined with their JSON architecture, then repaired
     for source in SOURCES[target]:
         joined = out_dir / f"{source}_joined.h5"
-        join(ROOT / "sample_models" / source / "weights_only.h5",
-             ROOT / "sample_models" / source / "weights_only.arch.json", joined)
+        join(
+            ROOT / "sample_models" / source / "weights_only.h5",
+            ROOT / "sample_models" / source / "weights_only.arch.json",
+            joined,
+        )
         sid = f"joined/{source}"
         reports[sid] = repair(joined, target, out_dir / f"joined__{source}.h5")
-        pairs.append((str(out_dir / f"joined__{source}.h5"),
-                      str(ROOT / "sample_models" / source / "weights_only.refs.npz")))
+        pairs.append(
+            (str(out_dir / f"joined__{source}.h5"), str(ROOT / "sample_models" / source / "weights_only.refs.npz"))
+        )
     results = _load_all(stack, pairs + originals)
     results[str(out_dir / "utf8__repaired.h5")] = results[str(out_dir / "utf8_repaired.h5")]
     by_id = {sid: results[str(out_dir / f"{sid.replace('/', '__')}.h5")] for sid in reports}
@@ -125,9 +155,13 @@ def repaired(request, tmp_path_factory):
 
 def test_every_repaired_sample_loads_and_matches(repaired):
     target, results, _, _, _ = repaired
-    bad = {sid: (r["error"], r["max_abs_diff"]) for sid, r in results.items()
-           if not r["ok"] or r["max_abs_diff"] is None
-           or r["max_abs_diff"] > (ATOL_FLOAT16 if sid.endswith("/mixed_precision") else ATOL)}
+    bad = {
+        sid: (r["error"], r["max_abs_diff"])
+        for sid, r in results.items()
+        if not r["ok"]
+        or r["max_abs_diff"] is None
+        or r["max_abs_diff"] > (ATOL_FLOAT16 if sid.endswith("/mixed_precision") else ATOL)
+    }
     assert not bad, f"{target}: {bad}"
     names = {sid.split("/")[1] for sid in results}
     assert REQUIRED <= names

@@ -23,7 +23,10 @@ def test_op_class_and_arguments(symbol):
 def test_graph_op_classes_exist():
     from kerasmigrate.core.tf_ops import NODE_BINARY, NODE_REDUCTIONS, NODE_UNARY, NUMPY
 
-    classes = list(NODE_UNARY.values()) + [(NUMPY, c) for c in NODE_BINARY.values()] + \
-        [(NUMPY, c) for c in NODE_REDUCTIONS.values()]
+    classes = (
+        list(NODE_UNARY.values())
+        + [(NUMPY, c) for c in NODE_BINARY.values()]
+        + [(NUMPY, c) for c in NODE_REDUCTIONS.values()]
+    )
     for module, name in classes:
         assert hasattr(importlib.import_module(module), name), (module, name)

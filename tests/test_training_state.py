@@ -12,7 +12,7 @@ import pytest
 
 from kerasmigrate import api
 from kerasmigrate.core.reader import decode_text
-from kerasmigrate.upgrade.training import _parse, convert_compile_config
+from kerasmigrate.upgrade.training import convert_compile_config, parse_slot_name
 
 from .conftest import sample_params
 
@@ -20,11 +20,21 @@ pytestmark = pytest.mark.keras
 
 
 # How each writer names a slot, written out here independently of kerasmigrate/upgrade/training.py.
-KERAS3_KIND = {"m": "momentum", "v": "velocity", "vhat": "velocity_hat", "momentum": "momentum",
-               "moment": "momentum", "rms": "velocity", "velocity": "velocity",
-               "accumulator": "velocity"}
-OPTIMIZERS = {"compiled_trained": ("Adam", 0.01, 8), "compiled_sgd": ("SGD", 0.05, 4),
-              "compiled_rmsprop": ("RMSprop", 0.01, 4)}
+KERAS3_KIND = {
+    "m": "momentum",
+    "v": "velocity",
+    "vhat": "velocity_hat",
+    "momentum": "momentum",
+    "moment": "momentum",
+    "rms": "velocity",
+    "velocity": "velocity",
+    "accumulator": "velocity",
+}
+OPTIMIZERS = {
+    "compiled_trained": ("Adam", 0.01, 8),
+    "compiled_sgd": ("SGD", 0.05, 4),
+    "compiled_rmsprop": ("RMSprop", 0.01, 4),
+}
 
 
 # Keras 1 names weights <layer>_W / <layer>_b (keras 1.2.2 keras/layers/core.py Dense.build).
@@ -46,14 +56,15 @@ def _legacy_slots(path, class_name):
                 path = decode_text(n).split(":")[0]
                 variable = path.split("/")[-1]
                 if variable.startswith(layer + "_"):  # Keras 1
-                    variable = KERAS1_VARIABLES[variable[len(layer) + 1:]]
+                    variable = KERAS1_VARIABLES[variable[len(layer) + 1 :]]
                 owners[path] = f"{layer}_{variable}"
                 trainable.append(path)
         values, iterations, anonymous = {}, None, []
         for name in names:
             parts = [p.split(":")[0] for p in name.split("/")]
             if parts[-1] in ("iter", "iterations", "iteration") or (
-                    parts[-1].startswith("param_") and group[name].shape == ()):
+                parts[-1].startswith("param_") and group[name].shape == ()
+            ):
                 iterations = int(group[name][()])
             elif parts[-1].startswith(("param_", "Variable")):
                 anonymous.append(group[name][()])
@@ -70,8 +81,7 @@ def _legacy_slots(path, class_name):
         return values, iterations
 
 
-@pytest.mark.parametrize("stack_dir, entry",
-                         [p for p in sample_params() if p.values[1]["name"] in OPTIMIZERS])
+@pytest.mark.parametrize("stack_dir, entry", [p for p in sample_params() if p.values[1]["name"] in OPTIMIZERS])
 def test_optimizer_state_and_learning_rate_resume(stack_dir, entry, tmp_path):
     import keras
 
@@ -100,16 +110,26 @@ def test_optimizer_state_and_learning_rate_resume(stack_dir, entry, tmp_path):
 
 
 def test_decay_becomes_inverse_time_decay():
-    compile_config = convert_compile_config({
-        "optimizer_config": {"class_name": "SGD", "config": {"lr": 0.1, "decay": 0.01, "momentum": 0.9,
-                                                             "nesterov": False}},
-        "loss": "categorical_crossentropy", "metrics": ["accuracy"]})
+    compile_config = convert_compile_config(
+        {
+            "optimizer_config": {
+                "class_name": "SGD",
+                "config": {"lr": 0.1, "decay": 0.01, "momentum": 0.9, "nesterov": False},
+            },
+            "loss": "categorical_crossentropy",
+            "metrics": ["accuracy"],
+        }
+    )
     optimizer = compile_config["optimizer"]
     assert optimizer["class_name"] == "SGD"
     assert optimizer["config"]["learning_rate"]["class_name"] == "InverseTimeDecay"
     assert optimizer["config"]["learning_rate"]["config"] == {
-        "initial_learning_rate": 0.1, "decay_steps": 1, "decay_rate": 0.01, "staircase": False,
-        "name": "InverseTimeDecay"}
+        "initial_learning_rate": 0.1,
+        "decay_steps": 1,
+        "decay_rate": 0.01,
+        "staircase": False,
+        "name": "InverseTimeDecay",
+    }
     import keras
 
     schedule = keras.optimizers.schedules.deserialize(optimizer["config"]["learning_rate"])
@@ -121,15 +141,26 @@ def test_unknown_optimizer_argument_is_reported_not_guessed():
     from kerasmigrate.upgrade.training import NotConverted
 
     with pytest.raises(NotConverted, match="schedule_decay"):
-        convert_compile_config({"optimizer_config": {"class_name": "Nadam",
-                                                     "config": {"lr": 0.002, "schedule_decay": 0.004}},
-                                "loss": "mse"})
+        convert_compile_config(
+            {
+                "optimizer_config": {"class_name": "Nadam", "config": {"lr": 0.002, "schedule_decay": 0.004}},
+                "loss": "mse",
+            }
+        )
 
 
 def test_anonymous_names_parse_as_positional():
     from kerasmigrate.core.reader import WeightRef
 
-    assert _parse(WeightRef("training/Adam/m_3_1:0", "/x", (2,), "<f4")) == ("slot", "momentum", None)
-    assert _parse(WeightRef("Adam/dense/kernel/v:0", "/x", (2,), "<f4")) == ("slot", "velocity", "dense/kernel")
-    assert _parse(WeightRef("Adam/m/dense/kernel:0", "/x", (2,), "<f4")) == ("slot", "momentum", "dense/kernel")
-    assert _parse(WeightRef("iteration:0", "/x", (), "<i8"))[0] == "iterations"
+    assert parse_slot_name(WeightRef("training/Adam/m_3_1:0", "/x", (2,), "<f4")) == ("slot", "momentum", None)
+    assert parse_slot_name(WeightRef("Adam/dense/kernel/v:0", "/x", (2,), "<f4")) == (
+        "slot",
+        "velocity",
+        "dense/kernel",
+    )
+    assert parse_slot_name(WeightRef("Adam/m/dense/kernel:0", "/x", (2,), "<f4")) == (
+        "slot",
+        "momentum",
+        "dense/kernel",
+    )
+    assert parse_slot_name(WeightRef("iteration:0", "/x", (), "<i8"))[0] == "iterations"

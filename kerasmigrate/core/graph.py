@@ -48,8 +48,7 @@ def io_refs(refs) -> list[tuple]:
 # input is unmasked), keras/src/layers/merging/concatenate.py (per input
 # logical_or(expand_dims(mask), zeros_like(input)) or ones_like(input), then
 # concatenate, any).
-RECURRENT_MASK_CLASSES = {"LSTM", "GRU", "SimpleRNN", "RNN", "ConvLSTM1D", "ConvLSTM2D",
-                          "ConvLSTM3D", "Bidirectional"}
+RECURRENT_MASK_CLASSES = {"LSTM", "GRU", "SimpleRNN", "RNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Bidirectional"}
 MERGE_MASK_CLASSES = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
 PASS_THROUGH_MASK_CLASSES = {"Attention", "AdditiveAttention"}  # the query's mask
 
@@ -64,7 +63,8 @@ def passes_input_mask(layer: dict) -> bool:
     of a masking-aware layer, or attention's query mask."""
     spec = layer_spec(layer)
     return layer["class_name"] in PASS_THROUGH_MASK_CLASSES or (
-        spec is not None and spec.supports_masking and not spec.own_compute_mask)
+        spec is not None and spec.supports_masking and not spec.own_compute_mask
+    )
 
 
 class FunctionalGraph:
@@ -113,8 +113,9 @@ class FunctionalGraph:
         elif cls == "Masking":
             mask = self._op([self._op(inputs)])
         elif cls in RECURRENT_MASK_CLASSES:
-            returns_sequences = (config.get("layer", {}).get("config", config)
-                                 if cls == "Bidirectional" else config).get("return_sequences")
+            returns_sequences = (
+                config.get("layer", {}).get("config", config) if cls == "Bidirectional" else config
+            ).get("return_sequences")
             mask = in_masks[0] if in_masks and returns_sequences else None
         elif cls in MERGE_MASK_CLASSES and in_masks and all(in_masks):
             mask = in_masks[0]
@@ -122,8 +123,7 @@ class FunctionalGraph:
                 mask = self._op([mask, m])
             self._values[mask] = self._merged_value(in_masks, inputs, mask)
         elif cls == "Concatenate" and any(in_masks):
-            parts = [self._op([self._op([m]), self._op([i])]) if m else self._op([i])
-                     for i, m in zip(inputs, in_masks)]
+            parts = [self._op([self._op([m]), self._op([i])]) if m else self._op([i]) for i, m in zip(inputs, in_masks)]
             mask = self._op([self._op(parts)])
             self._values[mask] = self._merged_value(in_masks, inputs, mask)
         elif passes_input_mask(layer):
@@ -222,7 +222,8 @@ def check_merge_masks(model: dict) -> None:
         raise MaskSemanticsError(
             f"merge layer(s) {', '.join(differing)} combine differently masked inputs, and "
             f"{', '.join(consumers)} use(s) the merged mask: Keras 3 merges masks with OR where "
-            "Keras 2 used AND, so the converted model would compute other outputs")
+            "Keras 2 used AND, so the converted model would compute other outputs"
+        )
 
 
 def mask_comes_from(graph: FunctionalGraph, key, merges: set) -> bool:
@@ -305,8 +306,10 @@ def functional_layer_order(model: dict) -> list[dict]:
             op_depth[name] = 0
             op_index[name] = -1
 
-    order = sorted((op for op in op_depth if isinstance(op, str) and not is_op_entry(layers[op])),
-                   key=lambda n: (-op_depth[n], op_index[n]))
+    order = sorted(
+        (op for op in op_depth if isinstance(op, str) and not is_op_entry(layers[op])),
+        key=lambda n: (-op_depth[n], op_index[n]),
+    )
     return [layers[name] for name in order]
 
 

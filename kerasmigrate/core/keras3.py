@@ -61,7 +61,8 @@ class ClassSpec:
 
 # Classes of the user's own module, known only while one conversion runs.
 _USER_CLASSES: contextvars.ContextVar[dict[str, ClassSpec]] = contextvars.ContextVar(
-    "kerasmigrate_user_classes", default=types.MappingProxyType({}))
+    "kerasmigrate_user_classes", default=types.MappingProxyType({})
+)
 
 
 class _Classes(Mapping):
@@ -115,10 +116,16 @@ class Keras3Table:
                 LayoutEntry(path, tuple(VariableSpec(n, bool(t)) for n, t in variables), name)
                 for path, variables, name in spec["layout"]
             )
-            builtin[name] = ClassSpec(name, spec["module"], spec["snake_name"],
-                                      frozenset(spec["init_args"]), layout,
-                                      spec["call_takes_mask"], spec["supports_masking"],
-                                      spec["own_compute_mask"])
+            builtin[name] = ClassSpec(
+                name,
+                spec["module"],
+                spec["snake_name"],
+                frozenset(spec["init_args"]),
+                layout,
+                spec["call_takes_mask"],
+                spec["supports_masking"],
+                spec["own_compute_mask"],
+            )
         self.builtin_classes = builtin
         self.classes: Mapping[str, ClassSpec] = _Classes(builtin)
 

@@ -121,12 +121,15 @@ class WeightPlan:
         return sorted(slots, key=lambda s: s.keras3_key)
 
     def total_bytes(self) -> int:
-        return sum(s.ref.nbytes for g in self.groups for s in g.slots
-                   if s.ref is not None and s.copy_of is None)
+        return sum(s.ref.nbytes for g in self.groups for s in g.slots if s.ref is not None and s.copy_of is None)
 
     def assigned(self) -> int:
-        return sum(1 for g in self.groups for s in g.slots
-                   if s.ref is not None and s.copy_of is None and not g.path.startswith("optimizer/"))
+        return sum(
+            1
+            for g in self.groups
+            for s in g.slots
+            if s.ref is not None and s.copy_of is None and not g.path.startswith("optimizer/")
+        )
 
     def stored_refs(self) -> list:
         """The stored weights the model's variables are made of (computed ones count their inputs)."""
@@ -143,6 +146,7 @@ class WeightPlan:
 # ---------------------------------------------------------------------------
 # Slots
 # ---------------------------------------------------------------------------
+
 
 def config_name(entry: dict) -> str:
     return entry["config"]["name"]
@@ -181,16 +185,14 @@ def _children(entry: dict) -> list[tuple[str, dict]]:
     if cls == "Bidirectional":
         forward = config["layer"]
         backward = config.get("backward_layer") or forward
-        return [("forward_layer", _renamed(forward, "forward_")),
-                ("backward_layer", _renamed(backward, "backward_"))]
+        return [("forward_layer", _renamed(forward, "forward_")), ("backward_layer", _renamed(backward, "backward_"))]
     if cls == "TimeDistributed":
         return [("layer", config["layer"])]
     if cls == "RNN":
         return [("cell", config["cell"])]
     if cls == "StackedRNNCells":
         used: dict[str, int] = {}
-        return [(f"cells/{unique_name(TABLE.classes[c['class_name']].snake_name, used)}", c)
-                for c in config["cells"]]
+        return [(f"cells/{unique_name(TABLE.classes[c['class_name']].snake_name, used)}", c) for c in config["cells"]]
     return []
 
 
@@ -199,12 +201,11 @@ def _renamed(entry: dict, prefix: str) -> dict:
     name = entry["config"]["name"]
     for old in ("forward_", "backward_"):
         if name.startswith(old):
-            name = name[len(old):]
+            name = name[len(old) :]
     return {**entry, "config": {**entry["config"], "name": prefix + name}}
 
 
-def _own_slots(entry: dict, path: str, trainable: bool, owner: str,
-               groups: list[VarsGroup], key: tuple) -> list[Slot]:
+def _own_slots(entry: dict, path: str, trainable: bool, owner: str, groups: list[VarsGroup], key: tuple) -> list[Slot]:
     class_name = entry["class_name"]
     config = entry["config"]
     spec = TABLE.classes.get(class_name)
@@ -212,8 +213,10 @@ def _own_slots(entry: dict, path: str, trainable: bool, owner: str,
         raise LayoutError(f"no Keras 3 weight layout is known for class {class_name!r}")
     layout = spec.layout
     if LAYOUT_KEY in entry:  # measured on the user's own class, for this layer
-        layout = tuple(LayoutEntry(p, tuple(VariableSpec(n, bool(t)) for n, t in variables), name)
-                       for p, variables, name in entry[LAYOUT_KEY])
+        layout = tuple(
+            LayoutEntry(p, tuple(VariableSpec(n, bool(t)) for n, t in variables), name)
+            for p, variables, name in entry[LAYOUT_KEY]
+        )
     if class_name in COMPOSITE_CLASSES:
         layout = tuple(e for e in layout if e.path == "")  # children come from the config
     order = LEGACY_SUBLAYER_ORDER.get(class_name)
@@ -224,27 +227,45 @@ def _own_slots(entry: dict, path: str, trainable: bool, owner: str,
         vars_path = f"{path}/{layout_entry.path}/vars" if layout_entry.path else f"{path}/vars"
         sub_name = layout_entry.saveable_name(config["name"])
         group = VarsGroup(vars_path, sub_name)
-        present = {v.name for v in layout_entry.variables} if LAYOUT_KEY in entry else \
-            _present_variables(class_name, config, [v.name for v in layout_entry.variables])
+        present = (
+            {v.name for v in layout_entry.variables}
+            if LAYOUT_KEY in entry
+            else _present_variables(class_name, config, [v.name for v in layout_entry.variables])
+        )
         for var_index, var in enumerate(layout_entry.variables):
             if var.name in present:
-                slot = Slot(vars_path, var.name, owner, class_name, trainable and var.trainable,
-                            sub_name if layout_entry.path else config["name"],
-                            keras3_key=key + (0, entry_index, var_index))
+                slot = Slot(
+                    vars_path,
+                    var.name,
+                    owner,
+                    class_name,
+                    trainable and var.trainable,
+                    sub_name if layout_entry.path else config["name"],
+                    keras3_key=key + (0, entry_index, var_index),
+                )
                 group.slots.append(slot)
                 slots.append(slot)
         if class_name in TF_IDF_CLASSES and config.get("output_mode") in ("tf_idf", "tf-idf"):
             first = next((s for s in slots if s.store_key == "idf_weights"), None)
-            slot = Slot(vars_path, "idf_weights", owner, class_name, False, config["name"],
-                        store_key="idf_weights", copy_of=first)
+            slot = Slot(
+                vars_path,
+                "idf_weights",
+                owner,
+                class_name,
+                False,
+                config["name"],
+                store_key="idf_weights",
+                copy_of=first,
+            )
             group.slots.append(slot)
             slots.append(slot)
         groups.append(group)
     return slots
 
 
-def layer_groups(entry: dict, path: str, trainable: bool, groups: list[VarsGroup],
-                  owner: str | None = None, key: tuple = ()) -> list[Slot]:
+def layer_groups(
+    entry: dict, path: str, trainable: bool, groups: list[VarsGroup], owner: str | None = None, key: tuple = ()
+) -> list[Slot]:
     """Vars groups of one layer (recursing into models and composites); its slots in legacy order."""
     class_name = entry["class_name"]
     config = entry["config"]
@@ -268,14 +289,13 @@ def layer_groups(entry: dict, path: str, trainable: bool, groups: list[VarsGroup
     owner = owner or legacy_name(entry)
     slots = _own_slots(entry, path, trainable, owner, groups, key)
     for child_index, (rel, child) in enumerate(_children(entry)):
-        slots.extend(layer_groups(child, f"{path}/{rel}", trainable, groups, owner,
-                                   key + (1 + child_index,)))
+        slots.extend(layer_groups(child, f"{path}/{rel}", trainable, groups, owner, key + (1 + child_index,)))
     # A legacy layer lists its own trainable variables before its non-trainable ones.
     return [s for s in slots if s.trainable] + [s for s in slots if not s.trainable]
 
 
 def _contains(parts: list[str], sub: list[str]) -> bool:
-    return any(parts[i:i + len(sub)] == sub for i in range(len(parts) - len(sub) + 1))
+    return any(parts[i : i + len(sub)] == sub for i in range(len(parts) - len(sub) + 1))
 
 
 def _variable_aliases(class_name: str) -> dict[str, str]:
@@ -297,8 +317,7 @@ def _match_by_name(slots: list[Slot], refs: list[WeightRef]) -> list[tuple[Slot,
     for ref in refs:
         candidates = [i for i, s in enumerate(slots) if i not in taken and _names_match(s, ref)]
         if len(candidates) > 1:  # e.g. forward and backward kernels: the sub-layer decides
-            candidates = [i for i in candidates
-                          if _contains(ref.components[:-1], slots[i].sub_name.split("/"))]
+            candidates = [i for i in candidates if _contains(ref.components[:-1], slots[i].sub_name.split("/"))]
         if len(candidates) != 1:
             return None
         taken.add(candidates[0])
@@ -324,8 +343,7 @@ def build_plan(model: dict, legacy_weights, adapt=None) -> WeightPlan:
     slots_by_layer: dict[str, list[Slot]] = {}
     for index, layer in enumerate(keras3_model_layers(model)):
         snake = MODEL_SNAKE.get(layer["class_name"]) or TABLE.classes[layer["class_name"]].snake_name
-        slots = layer_groups(layer, f"layers/{unique_name(snake, used)}", trainable, groups,
-                              key=(1, index))
+        slots = layer_groups(layer, f"layers/{unique_name(snake, used)}", trainable, groups, key=(1, index))
         slots_by_layer[config_name(layer)] = slots
         name = legacy_name(layer)
         refs = legacy_weights(name)
@@ -345,7 +363,8 @@ def build_plan(model: dict, legacy_weights, adapt=None) -> WeightPlan:
                 raise LayoutError(
                     f"layer {name!r} ({layer['class_name']}): the file stores {len(refs)} weights "
                     f"({', '.join(r.name for r in refs) or 'none'}), Keras 3 expects "
-                    f"{len(slots)} ({', '.join(f'{s.owner}/{s.var_name}' for s in slots) or 'none'})")
+                    f"{len(slots)} ({', '.join(f'{s.owner}/{s.var_name}' for s in slots) or 'none'})"
+                )
             pairs = list(zip(slots, refs))
             how = "order"
         for slot, ref in pairs:
@@ -353,6 +372,7 @@ def build_plan(model: dict, legacy_weights, adapt=None) -> WeightPlan:
         for slot in copies:
             slot.ref = slot.copy_of.ref
         matching[name] = how
-    legacy_trainable = [s for layer in model_layers(model)
-                        for s in slots_by_layer.get(config_name(layer), []) if s.trainable]
+    legacy_trainable = [
+        s for layer in model_layers(model) for s in slots_by_layer.get(config_name(layer), []) if s.trainable
+    ]
     return WeightPlan(groups, matching, legacy_trainable, transforms)

@@ -236,13 +236,9 @@ def open_legacy_model(path: str | Path) -> LegacyModelFile:
     if kind == "empty":
         raise TruncatedFileError(path, "the file is empty (0 bytes)")
     if kind == "zip":
-        raise NotAModelFileError(
-            path, "is a zip archive (a .keras file), not a legacy HDF5 model"
-        )
+        raise NotAModelFileError(path, "is a zip archive (a .keras file), not a legacy HDF5 model")
     if kind != "hdf5":
-        raise NotAModelFileError(
-            path, f"not an HDF5 file (it starts with {describe_start(path)})"
-        )
+        raise NotAModelFileError(path, f"not an HDF5 file (it starts with {describe_start(path)})")
     h5 = _open_h5(path)
     try:
         return _read_model(path, h5)
@@ -286,8 +282,7 @@ def _read_model(path: Path, h5: h5py.File) -> LegacyModelFile:
     layer_names = read_name_list(weights_group.attrs, "layer_names")
     if layer_names is None:
         raise MalformedConfigError(path, "model_weights has no layer_names attribute")
-    keras_version = (read_text_attr(weights_group.attrs, "keras_version")
-                     or read_text_attr(attrs, "keras_version"))
+    keras_version = read_text_attr(weights_group.attrs, "keras_version") or read_text_attr(attrs, "keras_version")
     backend = read_text_attr(weights_group.attrs, "backend") or read_text_attr(attrs, "backend")
     model = LegacyModelFile(
         path=path,
@@ -332,8 +327,11 @@ def read_weights_only_info(path: str | Path) -> dict | None:
         names = read_name_list(f.attrs, "layer_names")
         if names is None:
             return None
-        return {"layer_names": names, "keras_version": read_text_attr(f.attrs, "keras_version"),
-                "backend": read_text_attr(f.attrs, "backend")}
+        return {
+            "layer_names": names,
+            "keras_version": read_text_attr(f.attrs, "keras_version"),
+            "backend": read_text_attr(f.attrs, "backend"),
+        }
 
 
 def read_keras_archive_config(path: str | Path) -> dict:

@@ -48,12 +48,12 @@ def _pretty(value) -> list[str]:
 def json_diff(name: str, before, after) -> str:
     if before == after:
         return ""
-    return "".join(difflib.unified_diff(_pretty(before), _pretty(after),
-                                        f"a/{name}", f"b/{name}"))
+    return "".join(difflib.unified_diff(_pretty(before), _pretty(after), f"a/{name}", f"b/{name}"))
 
 
-def commit_rewrite(path: Path, out: Path, report: RepairReport, rewrite, *, backup: bool,
-            overwrite: bool) -> RepairReport:
+def commit_rewrite(
+    path: Path, out: Path, report: RepairReport, rewrite, *, backup: bool, overwrite: bool
+) -> RepairReport:
     in_place = out.resolve() == path.resolve() if out.exists() else False
     if not in_place and out.exists() and not overwrite:
         raise OutputExistsError(out, "already exists (use --force to replace it)")

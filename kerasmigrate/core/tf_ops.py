@@ -89,26 +89,58 @@ TF_OPS: dict[str, OpSpec] = {
     "compat.v1.transpose": OpSpec(NUMPY, "Transpose", (), {"perm": ("axes", None)}),
     "linalg.matmul": OpSpec(NUMPY, "Matmul", ("b",)),
     "cast": OpSpec(CORE, "Cast", (), {"dtype": ("dtype", None)}),
-    "clip_by_value": OpSpec(NUMPY, "Clip", (), {"clip_value_min": ("x_min", None),
-                                                 "clip_value_max": ("x_max", None)}),
+    "clip_by_value": OpSpec(NUMPY, "Clip", (), {"clip_value_min": ("x_min", None), "clip_value_max": ("x_max", None)}),
     "tile": OpSpec(NUMPY, "Tile", (), {"multiples": ("repeats", None)}),
 }
 
 # Arguments with no effect on the result.
 IGNORED_ARGUMENTS = {"name"}
 # Arguments that change the result but have no Keras 3 op equivalent: refuse when set.
-UNSUPPORTED_IF_SET = {"transpose_a", "transpose_b", "adjoint_a", "adjoint_b", "a_is_sparse",
-                      "b_is_sparse", "output_type", "conjugate"}
+UNSUPPORTED_IF_SET = {
+    "transpose_a",
+    "transpose_b",
+    "adjoint_a",
+    "adjoint_b",
+    "a_is_sparse",
+    "b_is_sparse",
+    "output_type",
+    "conjugate",
+}
 
 
 # TensorFlow graph ops (TF 2.0-2.3 `TensorFlowOpLayer` NodeDefs) -> Keras 3 ops.
 # Operands are the NodeDef inputs in order; constants come from the layer's `constants`.
-NODE_UNARY = {"Relu": (NN, "Relu"), "Relu6": (NN, "Relu6"), "Sigmoid": (NN, "Sigmoid"),
-              "Softplus": (NN, "Softplus"), "Tanh": (NUMPY, "Tanh"), "Square": (NUMPY, "Square"),
-              "Sqrt": (NUMPY, "Sqrt"), "Exp": (NUMPY, "Exp"), "Log": (NUMPY, "Log"),
-              "Neg": (NUMPY, "Negative"), "Abs": (NUMPY, "Absolute"), "Sign": (NUMPY, "Sign")}
-NODE_BINARY = {"Mul": "Multiply", "AddV2": "Add", "Add": "Add", "Sub": "Subtract",
-               "RealDiv": "TrueDivide", "Maximum": "Maximum", "Minimum": "Minimum", "Pow": "Power"}
+NODE_UNARY = {
+    "Relu": (NN, "Relu"),
+    "Relu6": (NN, "Relu6"),
+    "Sigmoid": (NN, "Sigmoid"),
+    "Softplus": (NN, "Softplus"),
+    "Tanh": (NUMPY, "Tanh"),
+    "Square": (NUMPY, "Square"),
+    "Sqrt": (NUMPY, "Sqrt"),
+    "Exp": (NUMPY, "Exp"),
+    "Log": (NUMPY, "Log"),
+    "Neg": (NUMPY, "Negative"),
+    "Abs": (NUMPY, "Absolute"),
+    "Sign": (NUMPY, "Sign"),
+}
+NODE_BINARY = {
+    "Mul": "Multiply",
+    "AddV2": "Add",
+    "Add": "Add",
+    "Sub": "Subtract",
+    "RealDiv": "TrueDivide",
+    "Maximum": "Maximum",
+    "Minimum": "Minimum",
+    "Pow": "Power",
+}
 NODE_REDUCTIONS = {"Mean": "Mean", "Sum": "Sum", "Max": "Max", "Min": "Min"}
-TF_DTYPES = {"DT_FLOAT": "float32", "DT_DOUBLE": "float64", "DT_HALF": "float16",
-             "DT_INT32": "int32", "DT_INT64": "int64", "DT_BOOL": "bool", "DT_UINT8": "uint8"}
+TF_DTYPES = {
+    "DT_FLOAT": "float32",
+    "DT_DOUBLE": "float64",
+    "DT_HALF": "float16",
+    "DT_INT32": "int32",
+    "DT_INT64": "int64",
+    "DT_BOOL": "bool",
+    "DT_UINT8": "uint8",
+}

@@ -172,8 +172,7 @@ def _crc32(raw, start: int, length: int) -> int:
     return crc
 
 
-def write_keras_archive(output: Path, config: dict, metadata: dict, plan: WeightPlan,
-                        open_dataset) -> None:
+def write_keras_archive(output: Path, config: dict, metadata: dict, plan: WeightPlan, open_dataset) -> None:
     """Write the archive atomically to `output`.
 
     metadata.json and config.json go through `zipfile` as usual. The weights

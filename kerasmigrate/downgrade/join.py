@@ -57,8 +57,9 @@ def _read_architecture(path: Path) -> dict:
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedConfigError(path, f"is not a JSON architecture ({exc})") from None
     if not isinstance(arch, dict) or "class_name" not in arch or "config" not in arch:
-        raise MalformedConfigError(path, "is not a model architecture (model.to_json() writes "
-                                         "{\"class_name\": ..., \"config\": ...})")
+        raise MalformedConfigError(
+            path, 'is not a model architecture (model.to_json() writes {"class_name": ..., "config": ...})'
+        )
     return arch
 
 
@@ -73,8 +74,9 @@ def _layer_names(arch: dict) -> set[str]:
     return names
 
 
-def join(weights_path: str | Path, architecture_path: str | Path, output_path: str | Path, *,
-         overwrite: bool = False) -> JoinReport:
+def join(
+    weights_path: str | Path, architecture_path: str | Path, output_path: str | Path, *, overwrite: bool = False
+) -> JoinReport:
     weights_path, architecture_path, output_path = Path(weights_path), Path(architecture_path), Path(output_path)
     if sniff(weights_path) != "hdf5":
         raise NotAModelFileError(weights_path, "is not an HDF5 weights file")
@@ -84,8 +86,11 @@ def join(weights_path: str | Path, architecture_path: str | Path, output_path: s
             if "model_config" in h5.attrs:
                 raise UnsupportedError(weights_path, "is already a full model (it has a model_config)")
             if "layers" in h5 and "vars" in h5:
-                raise UnsupportedError(weights_path, "holds weights in the new layout (Keras >= 2.12 "
-                                                     "`.weights.h5`); only legacy save_weights files join")
+                raise UnsupportedError(
+                    weights_path,
+                    "holds weights in the new layout (Keras >= 2.12 "
+                    "`.weights.h5`); only legacy save_weights files join",
+                )
         raise NotAModelFileError(weights_path, "is not a weights-only file (no layer_names attribute)")
     arch = _read_architecture(architecture_path)
     if output_path.exists() and not overwrite:
@@ -98,8 +103,11 @@ def join(weights_path: str | Path, architecture_path: str | Path, output_path: s
                 with_weights.append(name)
     missing = sorted(set(with_weights) - _layer_names(arch))
     if missing:
-        raise UnsupportedError(weights_path, f"the weights of layers {', '.join(missing)} have no layer in "
-                                             f"{architecture_path}: not the architecture of these weights")
+        raise UnsupportedError(
+            weights_path,
+            f"the weights of layers {', '.join(missing)} have no layer in "
+            f"{architecture_path}: not the architecture of these weights",
+        )
     try:
         with atomic_output(output_path) as tmp:
             shutil.copyfile(weights_path, tmp)
@@ -116,5 +124,6 @@ def join(weights_path: str | Path, architecture_path: str | Path, output_path: s
                 h5.attrs["model_config"] = json_attr_bytes(arch)
     except OSError as exc:
         raise KerasMigrateError(output_path, f"cannot write the output: {exc}") from None
-    return JoinReport(str(weights_path), str(architecture_path), str(output_path), info.get("keras_version"),
-                      with_weights)
+    return JoinReport(
+        str(weights_path), str(architecture_path), str(output_path), info.get("keras_version"), with_weights
+    )

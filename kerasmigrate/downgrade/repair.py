@@ -59,11 +59,9 @@ from kerasmigrate.passes.target_passes import run_layer_passes, run_training_pas
 # Why a class cannot be carried to an old loader.
 CLASS_HINTS = {
     "TFOpLambda": "a TensorFlow function recorded as a layer (TF >= 2.4); old loaders have no such "
-                  "layer and no config edit can express it",
-    "SlicingOpLambda": "a TensorFlow slicing op recorded as a layer (TF >= 2.4); old loaders have no "
-                       "such layer",
-    "TensorFlowOpLayer": "a TensorFlow op recorded as a NodeDef (TF 2.0-2.3); standalone Keras has "
-                         "no such layer",
+    "layer and no config edit can express it",
+    "SlicingOpLambda": "a TensorFlow slicing op recorded as a layer (TF >= 2.4); old loaders have no such layer",
+    "TensorFlowOpLayer": "a TensorFlow op recorded as a NodeDef (TF 2.0-2.3); standalone Keras has no such layer",
 }
 
 
@@ -80,8 +78,9 @@ class RepairTarget:
 
 
 def _legacy_rows() -> dict[str, RepairTarget]:
-    return {name: RepairTarget(name, "h5", t.description, legacy=t, stack=t.stack)
-            for name, t in legacy_targets().items()}
+    return {
+        name: RepairTarget(name, "h5", t.description, legacy=t, stack=t.stack) for name, t in legacy_targets().items()
+    }
 
 
 # The .keras archives of tf.keras 2.12-2.15 (target keras-3) are the upgrade direction's:
@@ -97,6 +96,7 @@ class RepairRefused(UnsupportedError):
 # Checking a config against a target
 # ---------------------------------------------------------------------------
 
+
 def target_problems(config: dict, target: LegacyTarget, *, allow_lambda: bool = False) -> list[str]:
     """Everything in a (repaired) model config the target loader cannot take, one line each."""
     unknown: dict[str, list[str]] = {}
@@ -110,33 +110,38 @@ def target_problems(config: dict, target: LegacyTarget, *, allow_lambda: bool = 
             unknown.setdefault(str(cls), []).append(where)
             continue
         if cls == "Lambda" and not allow_lambda:
-            problems.append(f"{where} (Lambda): holds Python bytecode that only the writer's Python "
-                            f"minor version can read (the target runs Python {target.python}); "
-                            "rerun with --keep-lambda if both are the same version")
+            problems.append(
+                f"{where} (Lambda): holds Python bytecode that only the writer's Python "
+                f"minor version can read (the target runs Python {target.python}); "
+                "rerun with --keep-lambda if both are the same version"
+            )
         if not isinstance(layer_config, dict):
             continue
         for key, value in layer_config.items():
             if not target.accepts_arg(cls, key):
-                problems.append(f"{where} ({cls}): argument {key}={value!r} is unknown to "
-                                f"{target.description}")
+                problems.append(f"{where} ({cls}): argument {key}={value!r} is unknown to {target.description}")
         dtype = layer_config.get("dtype")
         if isinstance(dtype, dict) and not _policy_loads(dtype, target):
-            problems.append(f"{where} ({cls}): dtype policy {json.dumps(dtype)} (mixed precision) "
-                            f"cannot be expressed for {target.description}")
+            problems.append(
+                f"{where} ({cls}): dtype policy {json.dumps(dtype)} (mixed precision) "
+                f"cannot be expressed for {target.description}"
+            )
         for key in ("activation", "recurrent_activation"):
             value = layer_config.get(key)
             if isinstance(value, str) and value not in target.activations:
-                problems.append(f"{where} ({cls}): activation {value!r} is unknown to "
-                                f"{target.description}")
+                problems.append(f"{where} ({cls}): activation {value!r} is unknown to {target.description}")
         for key, value in layer_config.items():
             if not isinstance(value, dict) or "class_name" not in value:
                 continue
-            for suffix, known in (("_initializer", target.initializers),
-                                  ("_regularizer", target.regularizers),
-                                  ("_constraint", target.constraints)):
+            for suffix, known in (
+                ("_initializer", target.initializers),
+                ("_regularizer", target.regularizers),
+                ("_constraint", target.constraints),
+            ):
                 if key.endswith(suffix) and value["class_name"] not in known:
-                    problems.append(f"{where} ({cls}): {key} {value['class_name']!r} is unknown "
-                                    f"to {target.description}")
+                    problems.append(
+                        f"{where} ({cls}): {key} {value['class_name']!r} is unknown to {target.description}"
+                    )
     for cls, where in sorted(unknown.items()):
         hint = CLASS_HINTS.get(cls, f"{target.description} has no such layer class")
         problems.insert(0, f"class {cls} ({hint}): layers {', '.join(where)}")
@@ -146,8 +151,11 @@ def target_problems(config: dict, target: LegacyTarget, *, allow_lambda: bool = 
 def _policy_loads(dtype: dict, target: LegacyTarget) -> bool:
     """A dtype policy object: TF >= 2.4 writes and reads `Policy` (tensorflow/python/keras/
     mixed_precision/policy.py at v2.4.0); Keras 2.3.1 has no policies, TF 2.2 only experimental ones."""
-    return (target.api != "keras" and dtype.get("class_name") == "Policy"
-            and tuple(int(p) for p in (target.tf_version or "0").split(".")[:2]) >= (2, 4))
+    return (
+        target.api != "keras"
+        and dtype.get("class_name") == "Policy"
+        and tuple(int(p) for p in (target.tf_version or "0").split(".")[:2]) >= (2, 4)
+    )
 
 
 def training_problems(training_config: dict, target: LegacyTarget) -> list[str]:
@@ -163,8 +171,10 @@ def training_problems(training_config: dict, target: LegacyTarget) -> list[str]:
             if key not in accepted:
                 problems.append(f"optimizer argument {key}={value!r} is unknown to {target.description}")
             elif isinstance(value, dict):
-                problems.append(f"optimizer argument {key} is an object ({value.get('class_name')}), "
-                                f"which {target.description} cannot deserialize")
+                problems.append(
+                    f"optimizer argument {key} is an object ({value.get('class_name')}), "
+                    f"which {target.description} cannot deserialize"
+                )
 
     def names(value):
         if isinstance(value, str):
@@ -194,6 +204,7 @@ def training_problems(training_config: dict, target: LegacyTarget) -> list[str]:
 # ---------------------------------------------------------------------------
 # Attributes
 # ---------------------------------------------------------------------------
+
 
 def _needs_bytes(attrs, name: str) -> bool:
     """Whether h5py 2.10 would return this string attribute as `str` (no `.decode`)."""
@@ -247,9 +258,9 @@ def _as_bytes(value):
 # repair
 # ---------------------------------------------------------------------------
 
+
 def _fail(path: Path, target: LegacyTarget, problems: list[str]) -> RepairRefused:
-    return RepairRefused(path, f"cannot be repaired for {target.description}:\n  "
-                               + "\n  ".join(problems))
+    return RepairRefused(path, f"cannot be repaired for {target.description}:\n  " + "\n  ".join(problems))
 
 
 @dataclass
@@ -273,8 +284,9 @@ def plan_h5(path: Path, target: RepairTarget, *, allow_lambda: bool = False) -> 
         except Refusal as exc:
             raise _fail(path, legacy, [str(exc)]) from None
         except (KeyError, TypeError, AttributeError, IndexError) as exc:
-            raise MalformedConfigError(path, f"model_config has an unexpected structure "
-                                             f"({type(exc).__name__}: {exc})") from None
+            raise MalformedConfigError(
+                path, f"model_config has an unexpected structure ({type(exc).__name__}: {exc})"
+            ) from None
         problems = target_problems(config, legacy, allow_lambda=allow_lambda)
         if problems:
             raise _fail(path, legacy, problems)
@@ -303,8 +315,7 @@ def plan_h5(path: Path, target: RepairTarget, *, allow_lambda: bool = False) -> 
                 diff += json_diff("training_config", training, new_training)
                 report.training.append(f"training_config ({new_training['optimizer_config']['class_name']})")
                 if has_state:
-                    optimizer_order, drop_optimizer = _optimizer_plan(model.h5, new_training, legacy,
-                                                                      report)
+                    optimizer_order, drop_optimizer = _optimizer_plan(model.h5, new_training, legacy, report)
             training = new_training
         elif has_state:
             drop_optimizer = True
@@ -337,8 +348,9 @@ def _optimizer_plan(h5, training: dict, target: LegacyTarget, report: RepairRepo
         report.dropped.append(f"optimizer_weights: weight {exc} is listed but not stored")
         return None, True
     created = sum(1 for n, _ in order if n is None)
-    report.training.append(f"optimizer state ({len(order)} variables"
-                           + (f", {created} created as zeros" if created else "") + ")")
+    report.training.append(
+        f"optimizer state ({len(order)} variables" + (f", {created} created as zeros" if created else "") + ")"
+    )
     if [n for n, _ in order] == names:
         return None, False
     report.passes.setdefault("optimizer-weights", []).append("optimizer_weights")
@@ -348,8 +360,11 @@ def _optimizer_plan(h5, training: dict, target: LegacyTarget, report: RepairRepo
 def _optimizer_diff(h5, order) -> str:
     names = read_name_list(h5["optimizer_weights"].attrs, "weight_names") or []
     new = [n if n is not None else f"(zeros {list(shape)})" for n, shape in order]
-    return "".join(difflib.unified_diff([n + "\n" for n in names], [n + "\n" for n in new],
-                                        "a/optimizer_weights", "b/optimizer_weights"))
+    return "".join(
+        difflib.unified_diff(
+            [n + "\n" for n in names], [n + "\n" for n in new], "a/optimizer_weights", "b/optimizer_weights"
+        )
+    )
 
 
 def _apply(tmp: Path, plan: _Plan) -> None:
@@ -383,8 +398,16 @@ def _apply(tmp: Path, plan: _Plan) -> None:
             group.attrs["weight_names"] = np.array([n.encode("utf-8") for n in names])
 
 
-def repair(path: str | Path, target: str, output: str | Path | None = None, *, dry_run: bool = False,
-           backup: bool = True, overwrite: bool = False, allow_lambda: bool = False) -> RepairReport:
+def repair(
+    path: str | Path,
+    target: str,
+    output: str | Path | None = None,
+    *,
+    dry_run: bool = False,
+    backup: bool = True,
+    overwrite: bool = False,
+    allow_lambda: bool = False,
+) -> RepairReport:
     """Rewrite `path` for `target` into `output` (or in place, keeping `path.bak`)."""
     path = Path(path)
     if target not in TARGETS:
@@ -393,30 +416,37 @@ def repair(path: str | Path, target: str, output: str | Path | None = None, *, d
     kind = sniff(path)
     if row.input_format == "keras":
         if kind == "hdf5":
-            raise NotAModelFileError(path, f"is an HDF5 model file (whatever its name); for Keras 3 convert "
-                                           f"it: kerasmigrate convert {path} -o {path.stem}.converted.keras")
+            raise NotAModelFileError(
+                path,
+                f"is an HDF5 model file (whatever its name); for Keras 3 convert "
+                f"it: kerasmigrate convert {path} -o {path.stem}.converted.keras",
+            )
         if kind != "zip":
             raise NotAModelFileError(path, f"target {target} repairs .keras archives; this file is {kind}")
         return _repair_archive(path, row, output, dry_run=dry_run, backup=backup, overwrite=overwrite)
     if kind == "zip":
-        raise NotAModelFileError(path, f"is a .keras archive; target {target} loads legacy .h5 files only "
-                                       "(its loader cannot open a zip)")
+        raise NotAModelFileError(
+            path, f"is a .keras archive; target {target} loads legacy .h5 files only (its loader cannot open a zip)"
+        )
     plan = plan_h5(path, row, allow_lambda=allow_lambda)
     report = plan.report
     out = Path(output) if output is not None else path
     report.output = str(out)
     if dry_run:
         return report
-    return commit_rewrite(path, out, report, lambda tmp: _apply(tmp, plan) if report.changed else None,
-                   backup=backup, overwrite=overwrite)
+    return commit_rewrite(
+        path, out, report, lambda tmp: _apply(tmp, plan) if report.changed else None, backup=backup, overwrite=overwrite
+    )
 
 
 # ---------------------------------------------------------------------------
 # .keras archives: config.json rewritten, every other member copied as is
 # ---------------------------------------------------------------------------
 
-def _repair_archive(path: Path, row: RepairTarget, output, *, dry_run: bool, backup: bool,
-                    overwrite: bool) -> RepairReport:
+
+def _repair_archive(
+    path: Path, row: RepairTarget, output, *, dry_run: bool, backup: bool, overwrite: bool
+) -> RepairReport:
     try:
         with zipfile.ZipFile(path) as zf:
             if "config.json" not in zf.namelist():
@@ -438,8 +468,9 @@ def _repair_archive(path: Path, row: RepairTarget, output, *, dry_run: bool, bac
     report.changed = new_config != config
     if dry_run:
         return report
-    return commit_rewrite(path, out, report, lambda tmp: _rewrite_archive(path, tmp, new_config),
-                   backup=backup, overwrite=overwrite)
+    return commit_rewrite(
+        path, out, report, lambda tmp: _rewrite_archive(path, tmp, new_config), backup=backup, overwrite=overwrite
+    )
 
 
 def _rewrite_archive(source: Path, tmp: Path, config: dict) -> None:

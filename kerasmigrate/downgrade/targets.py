@@ -69,15 +69,21 @@ def legacy_targets() -> dict[str, LegacyTarget]:
     out = {}
     for name, t in data["targets"].items():
         out[name] = LegacyTarget(
-            name=name, stack=t["stack"], keras_version=t["keras_version"],
-            tf_version=t.get("tf_version"), python=t["python"], api=t["api"],
+            name=name,
+            stack=t["stack"],
+            keras_version=t["keras_version"],
+            tf_version=t.get("tf_version"),
+            python=t["python"],
+            api=t["api"],
             model_classes=frozenset(t["model_classes"]),
             layers={k: frozenset(v) for k, v in t["layers"].items()},
             initializers={k: frozenset(v) for k, v in t["initializers"].items()},
             optimizers={k: frozenset(v) for k, v in t["optimizers"].items()},
-            activations=frozenset(t["activations"]), metrics=frozenset(t["metrics"]),
+            activations=frozenset(t["activations"]),
+            metrics=frozenset(t["metrics"]),
             metric_classes=frozenset(t["metric_classes"]),
-            regularizers=frozenset(t["regularizers"]), constraints=frozenset(t["constraints"]),
+            regularizers=frozenset(t["regularizers"]),
+            constraints=frozenset(t["constraints"]),
             losses=frozenset(t["losses"]),
         )
     return out

@@ -63,9 +63,10 @@ class ReleaseTable:
 def _load() -> dict[str, ReleaseTable]:
     text = resources.files("kerasmigrate.data").joinpath("keras3_releases.json").read_text("utf-8")
     data = json.loads(text)["releases"]
-    tables = {v: ReleaseTable(v, t["layers"], t["objects"], t["dtype_form"], t["models"],
-                              t["functional_io"])
-              for v, t in data.items()}
+    tables = {
+        v: ReleaseTable(v, t["layers"], t["objects"], t["dtype_form"], t["models"], t["functional_io"])
+        for v, t in data.items()
+    }
     return dict(sorted(tables.items(), key=lambda kv: _version_key(kv[0])))
 
 
@@ -117,12 +118,11 @@ def target_names() -> list[str]:
 def resolve_target(target: str) -> str:
     """'keras-3.6', 'keras-3.6.0' or '3.6' -> the release of the table ('3.6.0')."""
     text = str(target).strip().lower()
-    text = text[len("keras-"):] if text.startswith("keras-") else text
+    text = text[len("keras-") :] if text.startswith("keras-") else text
     for version in RELEASES:
         if text == version or text == ".".join(version.split(".")[:2]):
             return version
-    raise KerasMigrateError(None, f"unknown target {target!r}: known targets are "
-                                  f"{', '.join(target_names())}")
+    raise KerasMigrateError(None, f"unknown target {target!r}: known targets are {', '.join(target_names())}")
 
 
 def _run(config: dict, version: str) -> tuple[dict, list[Change], list[Finding]]:
@@ -173,7 +173,7 @@ def _oldest(config: dict):
     """(release, config, changes, loads_in, {older release: loads_in}) for `oldest_target`."""
     passed_over = {}
     for version, new, changes, loads_in in _expressible(config):
-        if set(RELEASES[RELEASES.index(version):]) <= set(loads_in):
+        if set(RELEASES[RELEASES.index(version) :]) <= set(loads_in):
             return version, new, changes, loads_in, passed_over
         passed_over[version] = loads_in
     raise TargetError(None, CURRENT, _run(config, CURRENT)[2])
@@ -267,10 +267,16 @@ def repair_archive(path, target: str | None, output=None, dry_run: bool = False)
         exc.path = str(path)
         raise
     changed = new_config != config
-    report = {"input": str(path), "output": str(output or path), "release": record["release"],
-              "loads_in": record["loads_in"], "older_targets": record["older_targets"],
-              "changes": record["changes"], "changed": changed,
-              "keras_version_before": metadata.get("keras_version")}
+    report = {
+        "input": str(path),
+        "output": str(output or path),
+        "release": record["release"],
+        "loads_in": record["loads_in"],
+        "older_targets": record["older_targets"],
+        "changes": record["changes"],
+        "changed": changed,
+        "keras_version_before": metadata.get("keras_version"),
+    }
     if dry_run:
         report["diff"] = config_diff(config, new_config)
         return report
@@ -290,14 +296,16 @@ def repair_archive(path, target: str | None, output=None, dry_run: bool = False)
         shutil.copy2(path, backup)
         report["backup"] = str(backup)
     try:
-        with atomic_output(destination) as tmp, zipfile.ZipFile(path) as src, \
-                zipfile.ZipFile(tmp, "w") as dst:
+        with atomic_output(destination) as tmp, zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
             for info in src.infolist():
                 if info.filename in (CONFIG, METADATA):
                     data = json.dumps(new_config if info.filename == CONFIG else new_metadata)
                     dst.writestr(_copy_info(info), data)
                     continue
-                with src.open(info) as fin, dst.open(_copy_info(info), "w", force_zip64=info.file_size > zipfile.ZIP64_LIMIT) as fout:
+                with (
+                    src.open(info) as fin,
+                    dst.open(_copy_info(info), "w", force_zip64=info.file_size > zipfile.ZIP64_LIMIT) as fout,
+                ):
                     shutil.copyfileobj(fin, fout, 16 << 20)
             if METADATA not in src.namelist():
                 dst.writestr(METADATA, json.dumps(new_metadata))
@@ -320,17 +328,37 @@ def diagnose_archive(path, target: str | None = None) -> dict:
     config, metadata = _read_archive(Path(path))
     loads_in = loadable_releases(config)
     versions = [resolve_target(target)] if target else [v for v in RELEASES if v not in loads_in]
-    return {"file": str(path), "keras_version": metadata.get("keras_version"), "loads_in": loads_in,
-            "findings": {v: diagnose(config, v) for v in versions}}
+    return {
+        "file": str(path),
+        "keras_version": metadata.get("keras_version"),
+        "loads_in": loads_in,
+        "findings": {v: diagnose(config, v) for v in versions},
+    }
 
 
 def describe_archive(path) -> dict:
     """For `inspect`: the target recorded in metadata.json and the releases that will load it."""
     config, metadata = _read_archive(Path(path))
-    return {"target": ((metadata.get("kerasmigrate") or {}).get("target") or {}).get("release"),
-            "loads_in": loadable_releases(config)}
+    return {
+        "target": ((metadata.get("kerasmigrate") or {}).get("target") or {}).get("release"),
+        "loads_in": loadable_releases(config),
+    }
 
 
-__all__ = ["RELEASES", "CURRENT", "TargetError", "retarget", "diagnose", "loadable_releases",
-           "oldest_target", "older_targets", "apply_target", "repair_archive", "diagnose_archive", "resolve_target", "config_diff",
-           "describe_archive", "target_names"]
+__all__ = [
+    "RELEASES",
+    "CURRENT",
+    "TargetError",
+    "retarget",
+    "diagnose",
+    "loadable_releases",
+    "oldest_target",
+    "older_targets",
+    "apply_target",
+    "repair_archive",
+    "diagnose_archive",
+    "resolve_target",
+    "config_diff",
+    "describe_archive",
+    "target_names",
+]

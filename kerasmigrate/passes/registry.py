@@ -78,9 +78,9 @@ class Pass:
 
 def layer_pass(name: str, *, classes: set[str] | None = None, since: str):
     def wrap(func):
-        func.km_pass = Pass(name, "layer", func, frozenset(classes) if classes else None,
-                            since, _module_doc(func))
+        func.km_pass = Pass(name, "layer", func, frozenset(classes) if classes else None, since, _module_doc(func))
         return func
+
     return wrap
 
 
@@ -88,6 +88,7 @@ def model_pass(name: str, *, since: str):
     def wrap(func):
         func.km_pass = Pass(name, "model", func, None, since, _module_doc(func))
         return func
+
     return wrap
 
 
@@ -130,8 +131,7 @@ def _apply_model_pass(p: Pass, entry: dict, path: str, applied: list[Applied], s
     here = f"{path}/{layer_name(entry)}" if path else layer_name(entry)
     layers = model_layers(entry)
     new_layers = [
-        _apply_model_pass(p, layer, here, applied, source) if is_model_entry(layer) else layer
-        for layer in layers
+        _apply_model_pass(p, layer, here, applied, source) if is_model_entry(layer) else layer for layer in layers
     ]
     new = entry
     if any(a is not b for a, b in zip(layers, new_layers)):
@@ -159,6 +159,7 @@ def run_passes(model_config: dict, passes, source: Source) -> tuple[dict, list[A
 # ---------------------------------------------------------------------------
 # Helpers for one-line passes
 # ---------------------------------------------------------------------------
+
 
 def with_config(entry: dict, **changes) -> dict:
     return {**entry, "config": {**entry["config"], **changes}}

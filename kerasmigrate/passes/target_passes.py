@@ -38,14 +38,23 @@ class TargetPass:
         return first[0] if first else ""
 
 
-def target_pass(name: str, *, targets: set[str], boundary: str, symptom: str = "",
-                kind: str = "layer", classes: set[str] | None = None):
+def target_pass(
+    name: str,
+    *,
+    targets: set[str],
+    boundary: str,
+    symptom: str = "",
+    kind: str = "layer",
+    classes: set[str] | None = None,
+):
     def wrap(func):
         module = sys.modules.get(func.__module__)
         doc = (module.__doc__ if module else None) or func.__doc__ or ""
-        func.km_target_pass = TargetPass(name, kind, func, frozenset(classes) if classes else None,
-                                         frozenset(targets), boundary, symptom, doc)
+        func.km_target_pass = TargetPass(
+            name, kind, func, frozenset(classes) if classes else None, frozenset(targets), boundary, symptom, doc
+        )
         return func
+
     return wrap
 
 
@@ -92,6 +101,8 @@ def drop_if_absent(entry: dict, target, key: str, neutral) -> dict:
     if target.accepts_arg(entry.get("class_name"), key):
         return entry
     if not neutral(config[key]):
-        raise Refusal(f"layer {config.get('name')!r} ({entry.get('class_name')}) has "
-                      f"{key}={config[key]!r}, which {target.description} cannot express")
+        raise Refusal(
+            f"layer {config.get('name')!r} ({entry.get('class_name')}) has "
+            f"{key}={config[key]!r}, which {target.description} cannot express"
+        )
     return {**entry, "config": {k: v for k, v in config.items() if k != key}}

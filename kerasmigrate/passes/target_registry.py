@@ -46,8 +46,11 @@ class Finding:
 
     def describe(self) -> str:
         arg = f" {self.argument}={self.value!r}" if self.argument else ""
-        since = (f" (first release that accepts it: Keras {self.first_release}, of those "
-                 "kerasmigrate knows)" if self.first_release else "")
+        since = (
+            f" (first release that accepts it: Keras {self.first_release}, of those kerasmigrate knows)"
+            if self.first_release
+            else ""
+        )
         return f"{self.layer}:{arg} {self.why}{since}"
 
 
@@ -79,6 +82,7 @@ def target_pass(name: str, *, kind: str = "layer", boundary: str, context: bool 
         doc = (module.__doc__ if module else None) or func.__doc__ or ""
         func.km_target_pass = TargetPass(name, kind, func, boundary, doc, context)
         return func
+
     return wrap
 
 
@@ -89,8 +93,7 @@ class Change:
     findings: list[Finding]
 
     def to_dict(self) -> dict:
-        return {"pass": self.pass_name, "where": self.where,
-                "findings": [f.to_dict() for f in self.findings]}
+        return {"pass": self.pass_name, "where": self.where, "findings": [f.to_dict() for f in self.findings]}
 
 
 def _layer_name(entry: dict) -> str:
@@ -100,15 +103,15 @@ def _layer_name(entry: dict) -> str:
     return str(entry.get("name", "?"))
 
 
-def _walk(func, entry: dict, path: str, release, changes: list, refusals: list, name: str,
-          context: str = "top") -> dict:
+def _walk(
+    func, entry: dict, path: str, release, changes: list, refusals: list, name: str, context: str = "top"
+) -> dict:
     here = f"{path}/{_layer_name(entry)}" if path else _layer_name(entry)
     new = entry
     if is_model_entry(entry):
         inner_context = "in_sequential" if entry.get("class_name") == "Sequential" else "in_functional"
         layers = model_layers(entry)
-        new_layers = [_walk(func, layer, here, release, changes, refusals, name, inner_context)
-                      for layer in layers]
+        new_layers = [_walk(func, layer, here, release, changes, refusals, name, inner_context) for layer in layers]
         if any(a is not b for a, b in zip(layers, new_layers)):
             new = with_layers(entry, new_layers)
     for key, index, child in child_entries(new):

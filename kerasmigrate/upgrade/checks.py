@@ -19,15 +19,17 @@ from kerasmigrate.upgrade import mapping as user_mapping
 # Classes users meet that have no built-in Keras 3 equivalent, and why.
 CLASS_HINTS = {
     "Lambda": "holds Python bytecode, which kerasmigrate never executes; map it to a registered "
-              "function or a built-in layer",
+    "function or a built-in layer",
     "TFOpLambda": "a raw TensorFlow op recorded as a layer",
     "SlicingOpLambda": "a raw TensorFlow slicing op recorded as a layer",
     "TensorFlowOpLayer": "a raw TensorFlow op (TF 2.0–2.3) recorded as a layer",
 }
 
 
-MAP_INIT_HINT = ("write a mapping: kerasmigrate map init FILE -o mapping.toml, fill it in, then "
-                 "kerasmigrate convert FILE --mapping mapping.toml")
+MAP_INIT_HINT = (
+    "write a mapping: kerasmigrate map init FILE -o mapping.toml, fill it in, then "
+    "kerasmigrate convert FILE --mapping mapping.toml"
+)
 
 
 def unknown_classes(model_config: dict) -> dict[str, list[str]]:
@@ -68,10 +70,16 @@ def validate(path: Path, config: dict, registered_functions=()) -> None:
         raise err
     functions = unknown_functions(config, registered_functions)
     if functions:
-        raise UnknownClassError(path, {}, message=(
-            "no conversion is known for the function(s) "
-            + "; ".join(f"{name} ({', '.join(where)})" for name, where in sorted(functions.items()))
-            + " (custom activations: map them to registered functions); " + MAP_INIT_HINT))
+        raise UnknownClassError(
+            path,
+            {},
+            message=(
+                "no conversion is known for the function(s) "
+                + "; ".join(f"{name} ({', '.join(where)})" for name, where in sorted(functions.items()))
+                + " (custom activations: map them to registered functions); "
+                + MAP_INIT_HINT
+            ),
+        )
     bad_args = []
     bad_names = []
     for where, entry in iter_layers(config):
@@ -91,8 +99,6 @@ def validate(path: Path, config: dict, registered_functions=()) -> None:
             if key not in accepted:
                 bad_args.append(f"{where} ({cls}): {key}={value!r}")
     if bad_names:
-        raise UnsupportedError(path, "layer names containing '/' are rejected by Keras 3: "
-                                     + ", ".join(bad_names))
+        raise UnsupportedError(path, "layer names containing '/' are rejected by Keras 3: " + ", ".join(bad_names))
     if bad_args:
-        raise UnsupportedError(path, f"arguments Keras {TABLE.keras_version} does not accept: "
-                                     + "; ".join(bad_args))
+        raise UnsupportedError(path, f"arguments Keras {TABLE.keras_version} does not accept: " + "; ".join(bad_args))

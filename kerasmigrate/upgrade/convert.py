@@ -70,8 +70,9 @@ class ConversionReport:
         return asdict(self)
 
 
-def _training_state(model: LegacyModelFile, config: dict, plan, mapping=None, module=None,
-                    mapped=None) -> tuple[list[str], list[str]]:
+def _training_state(
+    model: LegacyModelFile, config: dict, plan, mapping=None, module=None, mapped=None
+) -> tuple[list[str], list[str]]:
     """Add compile_config (and the optimizer state to the plan); returns (dropped, carried).
 
     Custom losses and metrics are mapped as the mapping's [functions] say; a training
@@ -81,8 +82,10 @@ def _training_state(model: LegacyModelFile, config: dict, plan, mapping=None, mo
     carried: list[str] = []
     has_state = "optimizer_weights" in model.h5
     if has_state and plan.transforms:
-        dropped.append("optimizer_weights: some weights were converted to another layout "
-                       f"({', '.join(plan.transforms)}), their optimizer slots were not")
+        dropped.append(
+            "optimizer_weights: some weights were converted to another layout "
+            f"({', '.join(plan.transforms)}), their optimizer slots were not"
+        )
         has_state = False
     if not model.training_config:
         if has_state:
@@ -90,23 +93,24 @@ def _training_state(model: LegacyModelFile, config: dict, plan, mapping=None, mo
         return dropped, carried
     try:
         compile_config = convert_compile_config(model.training_config)
-        unknown = user_mapping.map_compile_functions(compile_config, mapping, module,
-                                                     mapped or user_mapping.MappingReport())
+        unknown = user_mapping.map_compile_functions(
+            compile_config, mapping, module, mapped or user_mapping.MappingReport()
+        )
         if unknown:
-            raise NotConverted(f"{', '.join(unknown)} unknown to Keras 3 (a custom function? map it "
-                               "under [functions] in a mapping to keep the training configuration)")
+            raise NotConverted(
+                f"{', '.join(unknown)} unknown to Keras 3 (a custom function? map it "
+                "under [functions] in a mapping to keep the training configuration)"
+            )
     except NotConverted as exc:
         dropped.append(f"training_config: {exc}")
         if has_state:
             dropped.append("optimizer_weights: they belong to the training configuration")
         return dropped, carried
     config["compile_config"] = compile_config
-    carried.append(f"compile_config ({compile_config['optimizer']['class_name']}, "
-                   f"loss {compile_config['loss']!r})")
+    carried.append(f"compile_config ({compile_config['optimizer']['class_name']}, loss {compile_config['loss']!r})")
     if has_state:
         try:
-            group = optimizer_state(model, compile_config, plan, plan.keras3_trainable(),
-                                    plan.legacy_trainable)
+            group = optimizer_state(model, compile_config, plan, plan.keras3_trainable(), plan.legacy_trainable)
         except NotConverted as exc:
             dropped.append(f"optimizer_weights: {exc}")
         else:
@@ -120,6 +124,7 @@ def _opener(model: LegacyModelFile):
         if isinstance(ref, Computed):
             return ref.evaluate(model.read)
         return ref if isinstance(ref, np.ndarray) else model.read(ref)
+
     return open_dataset
 
 
@@ -150,8 +155,14 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _user_classes(input_path: Path, config: dict, mapping: user_mapping.Mapping | None,
-                  module_ref: str | None, module_where: str | None, module_line: int | None):
+def _user_classes(
+    input_path: Path,
+    config: dict,
+    mapping: user_mapping.Mapping | None,
+    module_ref: str | None,
+    module_where: str | None,
+    module_line: int | None,
+):
     """Apply the mapping (and the custom module's registrations) to the converted config, in
     place; returns the user classes' specs and the report. Imports the custom module (and
     with it Keras) only when one is named."""
@@ -168,19 +179,29 @@ def _user_classes(input_path: Path, config: dict, mapping: user_mapping.Mapping 
         rule = user.rule
         aliases = tuple(rule.weights.items()) if rule and isinstance(rule.weights, dict) else ()
         args = frozenset(k for _, e in user.entries for k in e["config"])
-        specs[name] = ClassSpec(name, user.resolved.module, to_snake_case(name), args, (),
-                                registered_name=user.resolved.registered_name,
-                                variable_aliases=aliases)
+        specs[name] = ClassSpec(
+            name,
+            user.resolved.module,
+            to_snake_case(name),
+            args,
+            (),
+            registered_name=user.resolved.registered_name,
+            variable_aliases=aliases,
+        )
     # Measure what the user's classes build, on the model Keras 3 builds from this config.
     with keras3_user_classes(specs):
-        model = module.build(_without_legacy_names(config),
-                             f"{input_path} (with {mapping.path if mapping and mapping.path else module_where})")
+        model = module.build(
+            _without_legacy_names(config),
+            f"{input_path} (with {mapping.path if mapping and mapping.path else module_where})",
+        )
         for name, user in classes.items():
             masking = None
             for chain, entry in user.entries:
                 if chain is None:
-                    raise UnsupportedError(input_path, f"{name} is wrapped in another layer; "
-                                                       "mapped classes are converted at model level only")
+                    raise UnsupportedError(
+                        input_path,
+                        f"{name} is wrapped in another layer; mapped classes are converted at model level only",
+                    )
                 layout, masking = module.measure(model, list(chain))
                 entry[LAYOUT_KEY] = layout
                 _check_weight_rule(user.rule, mapping, chain, layout, entry)
@@ -196,9 +217,12 @@ def _check_layer_order(input_path: Path, entry: dict, keras_model) -> None:
     ours = [layer["config"]["name"] for layer in keras3_model_layers(entry)]
     theirs = [layer.name for layer in keras_model.layers]
     if ours != theirs:
-        raise UnsupportedError(input_path, f"Keras 3 orders the layers of {entry['config'].get('name')!r} "
-                                           f"as {theirs}, kerasmigrate computed {ours}; the weights "
-                                           "would be misplaced")
+        raise UnsupportedError(
+            input_path,
+            f"Keras 3 orders the layers of {entry['config'].get('name')!r} "
+            f"as {theirs}, kerasmigrate computed {ours}; the weights "
+            "would be misplaced",
+        )
     for layer in keras3_model_layers(entry):
         if layer["class_name"] in ("Functional", "Sequential"):
             _check_layer_order(input_path, layer, keras_model.get_layer(layer["config"]["name"]))
@@ -210,20 +234,31 @@ def _check_weight_rule(rule, mapping, chain, layout, entry) -> None:
     built = [var for _, variables, _ in layout for var, _ in variables]
     if isinstance(rule.weights, list):
         if list(rule.weights) != built:
-            raise mapping.error(f"[classes.{rule.key}] weights lists {rule.weights}, but the Keras 3 "
-                                f"class builds {built} for layer {'/'.join(chain)}", rule.line)
+            raise mapping.error(
+                f"[classes.{rule.key}] weights lists {rule.weights}, but the Keras 3 "
+                f"class builds {built} for layer {'/'.join(chain)}",
+                rule.line,
+            )
         entry[ORDER_KEY] = True
     else:
         missing = sorted(set(rule.weights.values()) - set(built))
         if missing:
-            raise mapping.error(f"[classes.{rule.key}] weights maps to {', '.join(missing)}, which the "
-                                f"Keras 3 class does not build (it builds {', '.join(built) or 'none'})",
-                                rule.line)
+            raise mapping.error(
+                f"[classes.{rule.key}] weights maps to {', '.join(missing)}, which the "
+                f"Keras 3 class does not build (it builds {', '.join(built) or 'none'})",
+                rule.line,
+            )
 
 
-def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool = False,
-            mapping: str | Path | user_mapping.Mapping | None = None,
-            custom_module: str | None = None, target: str | None = None) -> ConversionReport:
+def convert(
+    input_path: str | Path,
+    output_path: str | Path,
+    *,
+    overwrite: bool = False,
+    mapping: str | Path | user_mapping.Mapping | None = None,
+    custom_module: str | None = None,
+    target: str | None = None,
+) -> ConversionReport:
     """Convert a legacy `.h5` model to a Keras 3 `.keras` file; raise KerasMigrateError on failure.
 
     `target` ("keras-3.6"…) is the Keras 3 release the file must load in; by default the
@@ -256,16 +291,16 @@ def convert(input_path: str | Path, output_path: str | Path, *, overwrite: bool 
             if custom_module is not None:
                 module_ref, where, line = custom_module, "--custom-module", None
             elif mapping is not None and mapping.custom_module:
-                module_ref, where, line = (mapping.module_reference(), str(mapping.path),
-                                           mapping.custom_module_line)
+                module_ref, where, line = (mapping.module_reference(), str(mapping.path), mapping.custom_module_line)
             else:
                 module_ref = where = line = None
             specs, mapped, module = _user_classes(input_path, config, mapping, module_ref, where, line)
         else:
             specs, mapped, module = {}, user_mapping.MappingReport(), None
         with keras3_user_classes(specs):
-            return _convert_mapped(input_path, output_path, model, source, config, applied,
-                                   (mapping, module, mapped), start, target)
+            return _convert_mapped(
+                input_path, output_path, model, source, config, applied, (mapping, module, mapped), start, target
+            )
 
 
 def _convert_mapped(input_path, output_path, model, source, config, applied, user, start, target):
@@ -284,11 +319,13 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
     placed = {id(ref) for ref in plan.stored_refs()}
     if len(placed) != stored:
         left = [r.name for n in model.layer_names for r in model.weights(n) if id(r) not in placed]
-        raise WeightMismatchError(input_path, f"{len(left)} stored weights belong to no layer of "
-                                              f"the model: {', '.join(left[:10])}")
+        raise WeightMismatchError(
+            input_path, f"{len(left)} stored weights belong to no layer of the model: {', '.join(left[:10])}"
+        )
     dropped, training = _training_state(model, config, plan, mapping, module, mapped)
-    renames = {entry["_legacy_name"]: entry["config"]["name"]
-               for _, entry in iter_layers(config) if "_legacy_name" in entry}
+    renames = {
+        entry["_legacy_name"]: entry["config"]["name"] for _, entry in iter_layers(config) if "_legacy_name" in entry
+    }
     config = _without_legacy_names(config)
     try:
         config, target_record = apply_target(config, target, path=input_path)
@@ -302,9 +339,12 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         "date_saved": DATE_SAVED,
         "kerasmigrate": {
             "version": __version__,
-            "source": {"keras_version": model.keras_version, "backend": model.backend,
-                       "backend_source": model.backend_source,
-                       "sha256": _sha256(input_path)},
+            "source": {
+                "keras_version": model.keras_version,
+                "backend": model.backend,
+                "backend_source": model.backend_source,
+                "sha256": _sha256(input_path),
+            },
             "weight_transforms": plan.transforms,
             "passes": sorted(passes),
             "renamed_layers": renames,
@@ -319,17 +359,26 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         raise KerasMigrateError(output_path, f"cannot write the output: {exc}") from None
     weights = plan.stored_refs()
     return ConversionReport(
-        input=str(input_path), output=str(output_path),
-        keras_version=model.keras_version, backend=model.backend,
+        input=str(input_path),
+        output=str(output_path),
+        keras_version=model.keras_version,
+        backend=model.backend,
         model_class=config["class_name"],
         layers=sum(1 for _ in iter_layers(config)) - 1,
         nested_models=nested_models(config),
-        passes=passes, weights=len(weights), weight_bytes=sum(r.nbytes for r in weights),
-        weight_matching=plan.matching, target_keras=TABLE.keras_version,
-        backend_source=model.backend_source, weight_transforms=plan.transforms,
-        dropped=dropped, renamed_layers=renames, training=training,
+        passes=passes,
+        weights=len(weights),
+        weight_bytes=sum(r.nbytes for r in weights),
+        weight_matching=plan.matching,
+        target_keras=TABLE.keras_version,
+        backend_source=model.backend_source,
+        weight_transforms=plan.transforms,
+        dropped=dropped,
+        renamed_layers=renames,
+        training=training,
         mapped=dataclasses.asdict(mapped),
-        target_release=target_record["release"], loads_in=target_record["loads_in"],
+        target_release=target_record["release"],
+        loads_in=target_record["loads_in"],
         older_targets=target_record["older_targets"],
         target_changes=sum(len(c["findings"]) for c in target_record["changes"]),
         seconds=round(time.perf_counter() - start, 4),

@@ -64,8 +64,7 @@ class CustomModule:
         except ModuleNotFoundError as exc:
             raise self._fail(f"custom module {reference!r} cannot be imported ({exc})") from None
         except Exception as exc:  # the user's module failed while importing
-            raise self._fail(f"custom module {reference!r} failed to import "
-                             f"({type(exc).__name__}: {exc})") from None
+            raise self._fail(f"custom module {reference!r} failed to import ({type(exc).__name__}: {exc})") from None
 
     # -- targets ------------------------------------------------------------
 
@@ -76,17 +75,21 @@ class CustomModule:
             try:
                 module = importlib.import_module(module_name)
             except Exception as exc:
-                raise mapping.error(f"[classes.{rule.key}] target module {module_name!r} cannot be "
-                                    f"imported ({type(exc).__name__}: {exc})", rule.line) from None
+                raise mapping.error(
+                    f"[classes.{rule.key}] target module {module_name!r} cannot be "
+                    f"imported ({type(exc).__name__}: {exc})",
+                    rule.line,
+                ) from None
         else:
             module, class_name = self.module, target
         cls = getattr(module, class_name, None)
         if cls is None:
-            raise mapping.error(f"[classes.{rule.key}] target {target!r}: the custom module "
-                                f"{self.reference} defines no {class_name}", rule.line)
+            raise mapping.error(
+                f"[classes.{rule.key}] target {target!r}: the custom module {self.reference} defines no {class_name}",
+                rule.line,
+            )
         if not (isinstance(cls, type) and issubclass(cls, self.keras.layers.Layer)):
-            raise mapping.error(f"[classes.{rule.key}] target {target!r} is not a Keras 3 layer class",
-                                rule.line)
+            raise mapping.error(f"[classes.{rule.key}] target {target!r} is not a Keras 3 layer class", rule.line)
         return self._resolved(cls), cls
 
     def registered_class(self, name: str) -> tuple[ResolvedClass, type] | None:
@@ -106,9 +109,11 @@ class CustomModule:
     def masking(self, layer) -> dict:
         """How a built layer handles masks (decides mask op nodes in Keras 3's graph)."""
         cls = type(layer)
-        return {"call_takes_mask": "mask" in inspect.signature(cls.call).parameters,
-                "supports_masking": bool(getattr(layer, "supports_masking", False)),
-                "own_compute_mask": cls.compute_mask is not self.keras.layers.Layer.compute_mask}
+        return {
+            "call_takes_mask": "mask" in inspect.signature(cls.call).parameters,
+            "supports_masking": bool(getattr(layer, "supports_masking", False)),
+            "own_compute_mask": cls.compute_mask is not self.keras.layers.Layer.compute_mask,
+        }
 
     # -- weights ------------------------------------------------------------
 
@@ -117,14 +122,16 @@ class CustomModule:
         keras = self.keras
         keras.backend.clear_session()
         import kerasmigrate.keras_objects  # noqa: F401  (functions converted files may use)
+
         try:
             return keras.saving.deserialize_keras_object(config, safe_mode=True)
         except Exception as exc:
             # Keras wraps the cause; its own words come last ("Exception encountered: ...").
             text = " ".join(str(exc).split())
             cause = text.rsplit("Exception encountered:", 1)[-1].strip()
-            raise MappingError(where, "Keras 3 cannot build the converted model with the mapped "
-                                      f"classes: {cause[:400]}") from None
+            raise MappingError(
+                where, f"Keras 3 cannot build the converted model with the mapped classes: {cause[:400]}"
+            ) from None
 
     def measure(self, model, names: list[str]) -> tuple[list, dict]:
         """(weight layout [[path, [[name, trainable]...], saveable name]...], masking) of the
@@ -153,8 +160,7 @@ def _walk(saveable, path: str, visited: set, out: list) -> None:
         names = []
         for key in sorted(store, key=int):
             var = by_id.get(id(store[key]))
-            names.append([var.name if var is not None else key,
-                          bool(var.trainable) if var is not None else False])
+            names.append([var.name if var is not None else key, bool(var.trainable) if var is not None else False])
         own = getattr(saveable, "name", "") or ""
         out.append([path, names, own])
     visited.add(id(saveable))
@@ -164,7 +170,7 @@ def _walk(saveable, path: str, visited: set, out: list) -> None:
             _walk(child, child_path, visited, out)
         elif isinstance(child, (list, tuple, dict)):
             used: dict = {}
-            for item in (child.values() if isinstance(child, dict) else child):
+            for item in child.values() if isinstance(child, dict) else child:
                 if isinstance(item, KerasSaveable):
                     name = saving_lib._get_unique_name(to_snake_case(item.__class__.__name__), used)
                     _walk(item, f"{child_path}/{name}", visited, out)

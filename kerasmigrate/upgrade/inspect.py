@@ -28,10 +28,15 @@ def inspect_file(path: str | Path) -> dict:
     if kind == "zip":
         archive = read_keras_archive_config(path)
         config = archive["config"]
-        info.update(format="keras-archive", keras_version=archive["metadata"].get("keras_version"),
-                    model_class=config.get("class_name"), members=archive["members"],
-                    layer_classes=class_counts(config), nested_models=nested_models(config))
-        recorded = ((archive["metadata"].get("kerasmigrate") or {}).get("target") or {})
+        info.update(
+            format="keras-archive",
+            keras_version=archive["metadata"].get("keras_version"),
+            model_class=config.get("class_name"),
+            members=archive["members"],
+            layer_classes=class_counts(config),
+            nested_models=nested_models(config),
+        )
+        recorded = (archive["metadata"].get("kerasmigrate") or {}).get("target") or {}
         try:
             info.update(target=recorded.get("release"), loads_in=loadable_releases(config))
         except KerasMigrateError:
@@ -77,8 +82,11 @@ def _describe_model(model: LegacyModelFile) -> dict:
         "training_config": bool(model.training_config),
         "optimizer": optimizer,
         "optimizer_weights": "optimizer_weights" in model.h5,
-        "needs_mapping": {"unknown_classes": unknown, "lambda_layers": lambdas,
-                          "unknown_functions": unknown_functions(config)},
+        "needs_mapping": {
+            "unknown_classes": unknown,
+            "lambda_layers": lambdas,
+            "unknown_functions": unknown_functions(config),
+        },
         "passes": passes,
         "refused": refusal,
     }
@@ -88,9 +96,11 @@ def _backend_source(model: LegacyModelFile) -> str:
     if model.backend_source == "recorded":
         return "recorded in the file"
     if model.backend_source == "inferred":
-        return ("inferred from the weight names, which the file does not record: "
-                + ("':0' suffixes, TensorFlow variables" if model.backend == "tensorflow"
-                   else "no ':0' suffixes, Theano variables"))
+        return "inferred from the weight names, which the file does not record: " + (
+            "':0' suffixes, TensorFlow variables"
+            if model.backend == "tensorflow"
+            else "no ':0' suffixes, Theano variables"
+        )
     return "unknown (not recorded, and the weight names do not tell)"
 
 

@@ -60,8 +60,12 @@ from kerasmigrate.upgrade.checks import validate
 from kerasmigrate.upgrade.training import NotConverted, convert_compile_config
 
 # Keras 2.15 attribute names of sub-layers whose Keras 3 names differ (C5).
-PATH_ALIASES = {"/query_dense/": "/_query_dense/", "/key_dense/": "/_key_dense/",
-                "/value_dense/": "/_value_dense/", "/output_dense/": "/_output_dense/"}
+PATH_ALIASES = {
+    "/query_dense/": "/_query_dense/",
+    "/key_dense/": "/_key_dense/",
+    "/value_dense/": "/_value_dense/",
+    "/output_dense/": "/_output_dense/",
+}
 ENVELOPE_KEYS = ("build_config", "compile_config")
 
 
@@ -94,7 +98,8 @@ def _plan(model: dict, h5: h5py.File) -> WeightPlan:
     for index, layer in enumerate(keras3_model_layers(model)):
         snake = MODEL_SNAKE.get(layer["class_name"]) or TABLE.classes[layer["class_name"]].snake_name
         slots_by_layer[config_name(layer)] = layer_groups(
-            layer, f"layers/{unique_name(snake, used)}", trainable, groups, key=(1, index))
+            layer, f"layers/{unique_name(snake, used)}", trainable, groups, key=(1, index)
+        )
     used_paths = set()
     for group in groups:
         if not group.slots:
@@ -103,9 +108,12 @@ def _plan(model: dict, h5: h5py.File) -> WeightPlan:
         stored = h5.get(source)
         count = len(stored) if isinstance(stored, h5py.Group) else 0
         if count != len(group.slots):
-            raise WeightMismatchError(None, f"{source}: the archive stores {count} variables, Keras 3 "
-                                            f"expects {len(group.slots)} "
-                                            f"({', '.join(s.var_name for s in group.slots)})")
+            raise WeightMismatchError(
+                None,
+                f"{source}: the archive stores {count} variables, Keras 3 "
+                f"expects {len(group.slots)} "
+                f"({', '.join(s.var_name for s in group.slots)})",
+            )
         for i, slot in enumerate(group.slots):
             ds = stored[str(i)]
             slot.ref = WeightRef(f"{source}/{i}", ds.name, tuple(ds.shape), ds.dtype.str)
@@ -115,12 +123,15 @@ def _plan(model: dict, h5: h5py.File) -> WeightPlan:
     def visit(name, obj):
         if isinstance(obj, h5py.Dataset) and name.startswith("layers/") and name.rsplit("/", 1)[0] not in used_paths:
             left.append(name)
+
     h5.visititems(visit)
     if left:
-        raise WeightMismatchError(None, f"{len(left)} stored variables belong to no layer of the model: "
-                                        + ", ".join(left[:10]))
-    legacy_trainable = [s for layer in model_layers(model)
-                        for s in slots_by_layer.get(config_name(layer), []) if s.trainable]
+        raise WeightMismatchError(
+            None, f"{len(left)} stored variables belong to no layer of the model: " + ", ".join(left[:10])
+        )
+    legacy_trainable = [
+        s for layer in model_layers(model) for s in slots_by_layer.get(config_name(layer), []) if s.trainable
+    ]
     return WeightPlan(groups, {name: "path" for name in slots_by_layer}, legacy_trainable)
 
 
@@ -146,23 +157,39 @@ def _optimizer_group(h5: h5py.File, compile_config: dict, plan: WeightPlan) -> V
     group = VarsGroup("optimizer/vars", config.get("name") or cls.lower())
     group.slots.append(_slot_from(stored, "0", "iterations"))
     if not isinstance(config.get("learning_rate"), dict):
-        group.slots.append(Slot("optimizer/vars", "learning_rate", "optimizer", "optimizer", False,
-                                ref=np.asarray(config.get("learning_rate", 0.001), dtype=np.float32)))
+        group.slots.append(
+            Slot(
+                "optimizer/vars",
+                "learning_rate",
+                "optimizer",
+                "optimizer",
+                False,
+                ref=np.asarray(config.get("learning_rate", 0.001), dtype=np.float32),
+            )
+        )
     for variable in k3:
         i = position[id(variable)]
         for k, kind in enumerate(kinds):
             ref = _slot_from(stored, str(1 + per_var * i + k), kind)
             if ref.ref.shape != variable.ref.shape:
-                raise NotConverted(f"optimizer variable {1 + per_var * i + k} has shape {ref.ref.shape}, "
-                                   f"{variable.var_name} of {variable.owner} has {variable.ref.shape}")
+                raise NotConverted(
+                    f"optimizer variable {1 + per_var * i + k} has shape {ref.ref.shape}, "
+                    f"{variable.var_name} of {variable.owner} has {variable.ref.shape}"
+                )
             group.slots.append(ref)
     return group
 
 
 def _slot_from(stored: h5py.Group, key: str, kind: str) -> Slot:
     ds = stored[key]
-    return Slot("optimizer/vars", kind, "optimizer", "optimizer", False,
-                ref=WeightRef(f"optimizer/vars/{key}", ds.name, tuple(ds.shape), ds.dtype.str))
+    return Slot(
+        "optimizer/vars",
+        kind,
+        "optimizer",
+        "optimizer",
+        False,
+        ref=WeightRef(f"optimizer/vars/{key}", ds.name, tuple(ds.shape), ds.dtype.str),
+    )
 
 
 def read_archive(path: Path) -> tuple[dict, dict, bytes]:
@@ -185,16 +212,16 @@ def upgrade_archive(path: Path, output: Path) -> dict:
     """Write `output`, a Keras 3 archive of the Keras 2 archive `path`; returns a report dict."""
     original, metadata, weights = read_archive(path)
     if not is_keras2_archive(metadata):
-        raise UnsupportedError(path, f"was written by Keras {metadata.get('keras_version')}, not by "
-                                     "tf.keras 2.12-2.15")
+        raise UnsupportedError(path, f"was written by Keras {metadata.get('keras_version')}, not by tf.keras 2.12-2.15")
     source = Source(metadata.get("keras_version"), "tensorflow")
     try:
         config, applied = run_passes(_strip_envelopes(original), UPGRADE, source)
     except Refusal as exc:
         raise UnsupportedError(path, str(exc)) from None
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise MalformedConfigError(path, f"config.json has an unexpected structure ({type(exc).__name__}: "
-                                         f"{exc})") from None
+        raise MalformedConfigError(
+            path, f"config.json has an unexpected structure ({type(exc).__name__}: {exc})"
+        ) from None
     validate(path, config)
     for _, entry in _functional_models(config):
         check_merge_masks(entry)
@@ -207,9 +234,10 @@ def upgrade_archive(path: Path, output: Path) -> dict:
         compile_config = original.get("compile_config")
         if compile_config:
             try:
-                legacy = {"optimizer_config": compile_config.get("optimizer"),
-                          **{k: compile_config.get(k) for k in ("loss", "metrics", "loss_weights",
-                                                                 "weighted_metrics")}}
+                legacy = {
+                    "optimizer_config": compile_config.get("optimizer"),
+                    **{k: compile_config.get(k) for k in ("loss", "metrics", "loss_weights", "weighted_metrics")},
+                }
                 config["compile_config"] = convert_compile_config(legacy)
                 training.append(f"compile_config ({config['compile_config']['optimizer']['class_name']})")
                 try:
@@ -221,16 +249,27 @@ def upgrade_archive(path: Path, output: Path) -> dict:
                 dropped.append(f"compile_config: {exc}")
         if "metrics" in h5:
             dropped.append("metric state (Keras 3 does not restore it)")
-        meta = {"keras_version": TABLE.keras_version, "date_saved": DATE_SAVED,
-                "kerasmigrate": {"version": __version__,
-                                 "source": {"keras_version": metadata.get("keras_version"),
-                                            "format": "keras-archive"},
-                                 "passes": sorted(pass_counts(applied)), "training": training,
-                                 "dropped": dropped}}
-        write_keras_archive(output, config, meta, plan, lambda ref: ref if isinstance(ref, np.ndarray)
-                            else h5[ref.dataset_path])
-    return {"original": original, "config": config, "passes": pass_counts(applied),
-            "training": training, "dropped": dropped}
+        meta = {
+            "keras_version": TABLE.keras_version,
+            "date_saved": DATE_SAVED,
+            "kerasmigrate": {
+                "version": __version__,
+                "source": {"keras_version": metadata.get("keras_version"), "format": "keras-archive"},
+                "passes": sorted(pass_counts(applied)),
+                "training": training,
+                "dropped": dropped,
+            },
+        }
+        write_keras_archive(
+            output, config, meta, plan, lambda ref: ref if isinstance(ref, np.ndarray) else h5[ref.dataset_path]
+        )
+    return {
+        "original": original,
+        "config": config,
+        "passes": pass_counts(applied),
+        "training": training,
+        "dropped": dropped,
+    }
 
 
 def _functional_models(config: dict):
@@ -244,14 +283,18 @@ KERAS3_TARGET = "keras-3"
 KERAS3_LOADER = "Keras 3 (.keras archives written by tf.keras 2.12-2.15)"
 
 
-def repair_keras2_archive(path: Path, output=None, *, dry_run: bool = False, backup: bool = True,
-                          overwrite: bool = False) -> RepairReport:
+def repair_keras2_archive(
+    path: Path, output=None, *, dry_run: bool = False, backup: bool = True, overwrite: bool = False
+) -> RepairReport:
     """A tf.keras 2.12-2.15 archive rewritten for Keras 3 (nothing to do for a Keras 3 archive)."""
     path = Path(path)
     kind = sniff(path)
     if kind == "hdf5":
-        raise NotAModelFileError(path, f"is an HDF5 model file (whatever its name); for Keras 3 convert "
-                                       f"it: kerasmigrate convert {path} -o {path.stem}.converted.keras")
+        raise NotAModelFileError(
+            path,
+            f"is an HDF5 model file (whatever its name); for Keras 3 convert "
+            f"it: kerasmigrate convert {path} -o {path.stem}.converted.keras",
+        )
     if kind != "zip":
         raise NotAModelFileError(path, f"target {KERAS3_TARGET} repairs .keras archives; this file is {kind}")
     _, metadata, _ = read_archive(path)

@@ -29,14 +29,34 @@ FLAG_REF = 0x80
 # Code object layouts: (label, leading int32 fields, objects after them, with
 # "int" for a raw int32 field).
 LAYOUTS = [
-    ("2.7", 4, ["code", "consts", "names", "varnames", "freevars", "cellvars", "filename",
-                "name", "int", "lnotab"]),
-    ("3.0-3.7", 5, ["code", "consts", "names", "varnames", "freevars", "cellvars", "filename",
-                    "name", "int", "lnotab"]),
-    ("3.8-3.10", 6, ["code", "consts", "names", "varnames", "freevars", "cellvars", "filename",
-                     "name", "int", "lnotab"]),
-    ("3.11+", 5, ["code", "consts", "names", "localsplusnames", "localspluskinds", "filename",
-                  "name", "qualname", "int", "linetable", "exceptiontable"]),
+    ("2.7", 4, ["code", "consts", "names", "varnames", "freevars", "cellvars", "filename", "name", "int", "lnotab"]),
+    (
+        "3.0-3.7",
+        5,
+        ["code", "consts", "names", "varnames", "freevars", "cellvars", "filename", "name", "int", "lnotab"],
+    ),
+    (
+        "3.8-3.10",
+        6,
+        ["code", "consts", "names", "varnames", "freevars", "cellvars", "filename", "name", "int", "lnotab"],
+    ),
+    (
+        "3.11+",
+        5,
+        [
+            "code",
+            "consts",
+            "names",
+            "localsplusnames",
+            "localspluskinds",
+            "filename",
+            "name",
+            "qualname",
+            "int",
+            "linetable",
+            "exceptiontable",
+        ],
+    ),
 ]
 
 
@@ -64,7 +84,7 @@ class _Reader:
     def take(self, n: int) -> bytes:
         if self.pos + n > len(self.data):
             raise NotBytecode("truncated")
-        chunk = self.data[self.pos:self.pos + n]
+        chunk = self.data[self.pos : self.pos + n]
         self.pos += n
         return chunk
 
@@ -100,7 +120,7 @@ class _Reader:
         if kind == "l":
             n = self.int32()
             digits = self.take(2 * abs(n))
-            value = sum(struct.unpack("<H", digits[2 * i:2 * i + 2])[0] << (15 * i) for i in range(abs(n)))
+            value = sum(struct.unpack("<H", digits[2 * i : 2 * i + 2])[0] << (15 * i) for i in range(abs(n)))
             return self._keep(flag, -value if n < 0 else value)
         if kind == "g":
             return self._keep(flag, struct.unpack("<d", self.take(8))[0])
@@ -139,7 +159,7 @@ class _Reader:
             index = self._reserve(flag)
             items = {}
             while True:
-                if self.data[self.pos:self.pos + 1] == b"0":
+                if self.data[self.pos : self.pos + 1] == b"0":
                     self.pos += 1
                     break
                 key = self.obj()
@@ -204,13 +224,21 @@ def describe(encoded) -> CodeInfo:
         if reader.pos == len(data) and isinstance(value, dict):
             fits.append((layout[0], value))
     if len(fits) != 1:
-        raise NotBytecode("the code object matches no known Python layout" if not fits
-                          else "the code object matches several Python layouts")
+        raise NotBytecode(
+            "the code object matches no known Python layout"
+            if not fits
+            else "the code object matches several Python layouts"
+        )
     python, code = fits[0]
     names = [n for n in (code.get("names") or ()) if isinstance(n, str)]
-    return CodeInfo(python=python, name=_str(code.get("name")), qualname=_str(code.get("qualname")),
-                    filename=_str(code.get("filename")), names=names,
-                    constants=_constants(code.get("consts")))
+    return CodeInfo(
+        python=python,
+        name=_str(code.get("name")),
+        qualname=_str(code.get("qualname")),
+        filename=_str(code.get("filename")),
+        names=names,
+        constants=_constants(code.get("consts")),
+    )
 
 
 def _str(value) -> str | None:

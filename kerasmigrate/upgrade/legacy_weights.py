@@ -44,6 +44,7 @@ class WeightTransformError(Exception):
 # Steps: (name, argument) pairs; each has a value function and a shape function
 # ---------------------------------------------------------------------------
 
+
 def _cudnn_input_kernel(kernel: np.ndarray, n_gates: int) -> np.ndarray:
     # saving.py `transform_kernels(weights[0], transpose_input(from_cudnn=True), n_gates)`
     return np.hstack([k.T.reshape(k.shape, order="F") for k in np.hsplit(kernel, n_gates)])
@@ -55,18 +56,13 @@ def _per_gate_transpose(kernel: np.ndarray, n_gates: int) -> np.ndarray:
 
 
 STEPS = {
-    "transpose": (lambda a, perm: np.transpose(a, perm),
-                  lambda s, perm: tuple(s[i] for i in perm)),
-    "flip": (lambda a, axes: np.flip(a, axis=tuple(axes)),
-             lambda s, axes: s),
-    "squeeze": (lambda a, axis: np.squeeze(a, axis=axis),
-                lambda s, axis: s[:axis] + s[axis + 1:]),
+    "transpose": (lambda a, perm: np.transpose(a, perm), lambda s, perm: tuple(s[i] for i in perm)),
+    "flip": (lambda a, axes: np.flip(a, axis=tuple(axes)), lambda s, axes: s),
+    "squeeze": (lambda a, axis: np.squeeze(a, axis=axis), lambda s, axis: s[:axis] + s[axis + 1 :]),
     "cudnn_input_kernel": (_cudnn_input_kernel, lambda s, n: s),
     "per_gate_transpose": (_per_gate_transpose, lambda s, n: s),
-    "sum_halves": (lambda a, _: np.sum(np.split(a, 2, axis=0), axis=0),
-                   lambda s, _: (s[0] // 2,) + s[1:]),
-    "reshape": (lambda a, shape: np.reshape(a, shape),
-                lambda s, shape: _reshaped(s, shape)),
+    "sum_halves": (lambda a, _: np.sum(np.split(a, 2, axis=0), axis=0), lambda s, _: (s[0] // 2,) + s[1:]),
+    "reshape": (lambda a, shape: np.reshape(a, shape), lambda s, shape: _reshaped(s, shape)),
 }
 
 
@@ -149,6 +145,7 @@ def _with_steps(ref, name: str, *steps) -> Computed:
 # Per-layer conversions
 # ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Writer:
     """What the file says about its writer, as the conversions need it."""
@@ -177,9 +174,10 @@ VARS = ("kernel", "recurrent_kernel", "bias")
 
 
 def _join_gates(name: str, refs: list, groups, kernel_steps=()) -> list:
-    return [Computed(f"{name}/{var}", tuple(refs[i] for i in group),
-                     each=tuple(kernel_steps) if var != "bias" else ())
-            for var, group in zip(VARS, groups)]
+    return [
+        Computed(f"{name}/{var}", tuple(refs[i] for i in group), each=tuple(kernel_steps) if var != "bias" else ())
+        for var, group in zip(VARS, groups)
+    ]
 
 
 def _keras1_conv_kernel(cls: str, config: dict, name: str, kernel):
@@ -214,9 +212,11 @@ def _from_cudnn(cls: str, config: dict, name: str, refs: list) -> list:
     if cls == "GRU" and config.get("reset_after") is False:
         raise WeightTransformError(f"layer {name!r}: CuDNNGRU weights fit GRU(reset_after=True) only")
     bias = ("sum_halves", None) if cls == "LSTM" else ("reshape", (2, -1))
-    return [_with_steps(refs[0], f"{name}/kernel", ("cudnn_input_kernel", gates)),
-            _with_steps(refs[1], f"{name}/recurrent_kernel", ("per_gate_transpose", gates)),
-            _with_steps(refs[2], f"{name}/bias", bias)]
+    return [
+        _with_steps(refs[0], f"{name}/kernel", ("cudnn_input_kernel", gates)),
+        _with_steps(refs[1], f"{name}/recurrent_kernel", ("per_gate_transpose", gates)),
+        _with_steps(refs[2], f"{name}/bias", bias),
+    ]
 
 
 def _spatial_axes(ref) -> tuple[int, ...]:
@@ -255,7 +255,8 @@ def adapt_leaf(entry: dict, refs: list, writer: Writer) -> list:
         if convolves is None:
             raise WeightTransformError(
                 f"layer {name!r} ({cls}): the file does not record the backend that trained it, and "
-                "Theano (which convolves) and TensorFlow (which correlates) need different kernels")
+                "Theano (which convolves) and TensorFlow (which correlates) need different kernels"
+            )
         if convolves:
             flipped = [0, 1] if cls == "ConvLSTM2D" else [0]
             for i in flipped:
@@ -269,8 +270,11 @@ def needs_backend(entry: dict) -> bool:
     if cls in FLIPPED_CONV:
         return True
     config = entry.get("config") or {}
-    return any(needs_backend(config[k]) for k in ("layer", "backward_layer")
-               if isinstance(config.get(k), dict) and "class_name" in config[k])
+    return any(
+        needs_backend(config[k])
+        for k in ("layer", "backward_layer")
+        if isinstance(config.get(k), dict) and "class_name" in config[k]
+    )
 
 
 def transforms_of(refs: list) -> list[str]:
@@ -298,8 +302,7 @@ def _cudnn_leaves(leaves: list, refs: list) -> set:
         if not gates or not isinstance(units, int):
             continue
         name = leaf["config"].get("name")
-        if any(r.basename == "bias" and name in r.components and tuple(r.shape) == (2 * gates * units,)
-               for r in refs):
+        if any(r.basename == "bias" and name in r.components and tuple(r.shape) == (2 * gates * units,) for r in refs):
             found.add(name)
     return found
 
@@ -314,13 +317,17 @@ def adapt_layer(entry: dict, refs: list, writer: Writer) -> list:
     if not is_model_entry(entry):
         return adapt_leaf(entry, refs, writer)
     leaves = list(_leaves(entry))
-    risky = {leaf["config"].get("name", "?") for leaf in leaves
-             if leaf.get("class_name") in RESHAPED and (writer.keras1 or writer.convolves is not False)}
+    risky = {
+        leaf["config"].get("name", "?")
+        for leaf in leaves
+        if leaf.get("class_name") in RESHAPED and (writer.keras1 or writer.convolves is not False)
+    }
     risky |= _cudnn_leaves(leaves, refs)
     risky = sorted(risky)
     if risky and refs:
         raise WeightTransformError(
             f"nested model {entry['config'].get('name')!r} holds layers whose stored weights may need a "
             f"layout conversion ({', '.join(risky)}); converting them inside a nested model is not "
-            "supported yet")
+            "supported yet"
+        )
     return refs

@@ -115,6 +115,7 @@ class Mapping:
 # Loading
 # ---------------------------------------------------------------------------
 
+
 def _key_lines(text: str) -> dict[tuple[str, ...], int]:
     """The line where each key path of a TOML document is first written.
 
@@ -207,7 +208,7 @@ def loads(text: str, path: str | Path | None = None) -> Mapping:
         _unknown_keys(rule, CLASS_KEYS, fail, where)
         target = rule.get("target")
         if not isinstance(target, str) or not target:
-            fail(f"[classes.{key}] needs target = \"ClassName\" (a class of the custom module)", *where)
+            fail(f'[classes.{key}] needs target = "ClassName" (a class of the custom module)', *where)
         rename = rule.get("rename_args", {})
         if not isinstance(rename, dict) or not all(isinstance(v, str) for v in rename.values()):
             fail("rename_args must map old argument names to new ones", *where, "rename_args")
@@ -216,10 +217,15 @@ def loads(text: str, path: str | Path | None = None) -> Mapping:
             fail("drop_args must be a list of argument names", *where, "drop_args")
         weights = rule.get("weights")
         if weights is not None and not (
-                (isinstance(weights, dict) and all(isinstance(v, str) for v in weights.values()))
-                or (isinstance(weights, list) and all(isinstance(v, str) for v in weights))):
-            fail("weights must map stored names to Keras 3 variable names, or list the Keras 3 "
-                 "variable names in stored order", *where, "weights")
+            (isinstance(weights, dict) and all(isinstance(v, str) for v in weights.values()))
+            or (isinstance(weights, list) and all(isinstance(v, str) for v in weights))
+        ):
+            fail(
+                "weights must map stored names to Keras 3 variable names, or list the Keras 3 "
+                "variable names in stored order",
+                *where,
+                "weights",
+            )
         mapping.classes[key] = ClassRule(key, target, lines(*where), dict(rename), list(drop), weights)
 
     for key, rule in (doc.get("functions") or {}).items():
@@ -229,8 +235,12 @@ def loads(text: str, path: str | Path | None = None) -> Mapping:
         _unknown_keys(rule, FUNCTION_KEYS, fail, where)
         target = rule.get("target")
         if not isinstance(target, str) or not (REGISTERED.match(target) or target in TABLE.activations):
-            fail(f"[functions.{key}] target must be a registered function (\"Package>name\") or a "
-                 f"Keras 3 activation ({', '.join(sorted(TABLE.activations)[:6])}, …)", *where, "target")
+            fail(
+                f'[functions.{key}] target must be a registered function ("Package>name") or a '
+                f"Keras 3 activation ({', '.join(sorted(TABLE.activations)[:6])}, …)",
+                *where,
+                "target",
+            )
         mapping.functions[key] = FunctionRule(key, target, lines(*where))
 
     for key, rule in (doc.get("lambdas") or {}).items():
@@ -240,16 +250,18 @@ def loads(text: str, path: str | Path | None = None) -> Mapping:
         _unknown_keys(rule, LAMBDA_KEYS, fail, where)
         layer, function = rule.get("layer"), rule.get("function")
         if (layer is None) == (function is None):
-            fail(f"[lambdas.{key}] needs either layer = \"BuiltinLayer\" or function = \"Package>name\"",
-                 *where)
+            fail(f'[lambdas.{key}] needs either layer = "BuiltinLayer" or function = "Package>name"', *where)
         config = rule.get("config", {})
         if not isinstance(config, dict):
             fail("config must be a table of constructor arguments", *where, "config")
         if layer is not None:
             spec = TABLE.builtin_classes.get(TABLE.aliases.get(layer, layer))
             if spec is None or layer == "Lambda":
-                fail(f"[lambdas.{key}] layer {layer!r} is not a built-in Keras "
-                     f"{TABLE.keras_version} layer", *where, "layer")
+                fail(
+                    f"[lambdas.{key}] layer {layer!r} is not a built-in Keras {TABLE.keras_version} layer",
+                    *where,
+                    "layer",
+                )
             unknown = sorted(set(config) - spec.init_args - {"name"})
             if unknown:
                 fail(f"[lambdas.{key}] {layer} does not accept {', '.join(unknown)}", *where, "config")
@@ -259,19 +271,24 @@ def loads(text: str, path: str | Path | None = None) -> Mapping:
             if config:
                 fail("config goes with layer = ...; a function takes arguments = {...}", *where, "config")
             if not isinstance(function, str) or not REGISTERED.match(function):
-                fail(f"[lambdas.{key}] function must be a registered name \"Package>name\"",
-                     *where, "function")
+                fail(f'[lambdas.{key}] function must be a registered name "Package>name"', *where, "function")
         shape = rule.get("output_shape")
-        if shape is not None and not (isinstance(shape, list)
-                                      and all(isinstance(d, int) and d > 0 for d in shape)):
-            fail("output_shape must be a list of positive integers (without the batch dimension)",
-                 *where, "output_shape")
+        if shape is not None and not (isinstance(shape, list) and all(isinstance(d, int) and d > 0 for d in shape)):
+            fail(
+                "output_shape must be a list of positive integers (without the batch dimension)", *where, "output_shape"
+            )
         arguments = rule.get("arguments", {})
         if not isinstance(arguments, dict) or (arguments and layer is not None):
             fail("arguments must be a table, and goes with function = ...", *where, "arguments")
-        mapping.lambdas[key] = LambdaRule(key, lines(*where), layer=layer, config=dict(config),
-                                          function=function, output_shape=shape,
-                                          arguments=dict(arguments))
+        mapping.lambdas[key] = LambdaRule(
+            key,
+            lines(*where),
+            layer=layer,
+            config=dict(config),
+            function=function,
+            output_shape=shape,
+            arguments=dict(arguments),
+        )
     return mapping
 
 
@@ -285,10 +302,10 @@ def _unknown_keys(rule: dict, allowed: set[str], fail, where) -> None:
 # What a file needs
 # ---------------------------------------------------------------------------
 
+
 def registered_function(name: str) -> dict:
     """A function reference as Keras 3 serializes a registered function."""
-    return {"module": "builtins", "class_name": "function", "config": name,
-            "registered_name": "function"}
+    return {"module": "builtins", "class_name": "function", "config": name, "registered_name": "function"}
 
 
 def function_name(value) -> str | None:
@@ -317,8 +334,11 @@ def is_stored_lambda(entry: dict) -> bool:
     if entry.get("class_name") != "Lambda":
         return False
     function = (entry.get("config") or {}).get("function")
-    return not (isinstance(function, dict) and function.get("class_name") == "function"
-                and isinstance(function.get("config"), str))
+    return not (
+        isinstance(function, dict)
+        and function.get("class_name") == "function"
+        and isinstance(function.get("config"), str)
+    )
 
 
 def class_key_candidates(entry: dict) -> list[str]:
@@ -339,6 +359,7 @@ def class_key_candidates(entry: dict) -> list[str]:
 # ---------------------------------------------------------------------------
 # Applying
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class ResolvedClass:
@@ -370,8 +391,13 @@ def rewrite_class(entry: dict, rule: ClassRule | None, target: ResolvedClass) ->
         for key in rule.drop_args:
             config.pop(key, None)
     rest = {k: v for k, v in entry.items() if k not in ("module", "class_name", "config", "registered_name")}
-    return {"module": target.module, "class_name": target.class_name, "config": config,
-            "registered_name": target.registered_name, **rest}
+    return {
+        "module": target.module,
+        "class_name": target.class_name,
+        "config": config,
+        "registered_name": target.registered_name,
+        **rest,
+    }
 
 
 def rewrite_lambda(entry: dict, rule: LambdaRule) -> dict:
@@ -381,13 +407,17 @@ def rewrite_lambda(entry: dict, rule: LambdaRule) -> dict:
     rest = {k: v for k, v in entry.items() if k not in ("module", "class_name", "config", "registered_name")}
     if rule.layer is not None:
         cls = TABLE.aliases.get(rule.layer, rule.layer)
-        return {"module": "keras.layers", "class_name": cls, "config": {**base, **rule.config},
-                "registered_name": None, **rest}
+        return {
+            "module": "keras.layers",
+            "class_name": cls,
+            "config": {**base, **rule.config},
+            "registered_name": None,
+            **rest,
+        }
     config = {**base, "function": registered_function(rule.function), "arguments": dict(rule.arguments)}
     if rule.output_shape is not None:
         config["output_shape"] = list(rule.output_shape)
-    return {"module": "keras.layers", "class_name": "Lambda", "config": config,
-            "registered_name": None, **rest}
+    return {"module": "keras.layers", "class_name": "Lambda", "config": config, "registered_name": None, **rest}
 
 
 def rewrite_functions(entry: dict, functions: dict[str, str]) -> dict:
@@ -407,6 +437,7 @@ def rewrite_functions(entry: dict, functions: dict[str, str]) -> dict:
 # ---------------------------------------------------------------------------
 # Applying a mapping to a converted config
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class MappingReport:
@@ -456,8 +487,11 @@ def apply(config: dict, mapping: Mapping | None, module, where) -> tuple[dict[st
 
     def need_module(what: str, line: int | None):
         if module is None:
-            raise mapping.error(f"{what} names a target in a custom module: pass --custom-module "
-                                "(or set custom_module in the mapping) so kerasmigrate can check it", line)
+            raise mapping.error(
+                f"{what} names a target in a custom module: pass --custom-module "
+                "(or set custom_module in the mapping) so kerasmigrate can check it",
+                line,
+            )
 
     for chain, entry in list(_layer_entries(config)):
         cfg = entry.get("config")
@@ -473,14 +507,18 @@ def apply(config: dict, mapping: Mapping | None, module, where) -> tuple[dict[st
             if rule.function is not None:
                 need_module(f"[lambdas.{rule.key}]", rule.line)
                 if not module.has_function(rule.function):
-                    raise mapping.error(f"[lambdas.{rule.key}] function {rule.function!r} is not registered "
-                                        f"by the custom module {module.reference}", rule.line)
+                    raise mapping.error(
+                        f"[lambdas.{rule.key}] function {rule.function!r} is not registered "
+                        f"by the custom module {module.reference}",
+                        rule.line,
+                    )
             new = rewrite_lambda(entry, rule)
             entry.clear()
             entry.update(new)
             used_rules.add(("lambdas", rule.key))
-            report.lambdas[path] = (f"{new['class_name']}({rule.function})" if rule.function
-                                    else f"{new['class_name']} {rule.config}")
+            report.lambdas[path] = (
+                f"{new['class_name']}({rule.function})" if rule.function else f"{new['class_name']} {rule.config}"
+            )
             continue
         # Classes: a mapping rule, or the module's registration of the same `Package>Name`.
         if _is_unknown_class(entry) and entry.get("class_name") != "Lambda":
@@ -496,20 +534,25 @@ def apply(config: dict, mapping: Mapping | None, module, where) -> tuple[dict[st
                     continue
                 resolved, _ = found
             if resolved.class_name in TABLE.builtin_classes:
-                raise mapping.error(f"the target of {entry['class_name']} is a class named "
-                                    f"{resolved.class_name}, like Keras's own layer; give it another "
-                                    "name", rule.line if rule else None)
+                raise mapping.error(
+                    f"the target of {entry['class_name']} is a class named "
+                    f"{resolved.class_name}, like Keras's own layer; give it another "
+                    "name",
+                    rule.line if rule else None,
+                )
             user = classes.setdefault(resolved.class_name, UserClass(resolved, rule))
             if user.resolved != resolved:
-                raise mapping.error(f"two different classes named {resolved.class_name} are targets",
-                                    rule.line if rule else None)
+                raise mapping.error(
+                    f"two different classes named {resolved.class_name} are targets", rule.line if rule else None
+                )
             old = entry["class_name"]
             new = rewrite_class(entry, rule, resolved)
             entry.clear()
             entry.update(new)
             user.entries.append((chain, entry))
-            report.classes[path] = f"{old} -> {resolved.module}.{resolved.class_name} " \
-                                   f"(registered as {resolved.registered_name})"
+            report.classes[path] = (
+                f"{old} -> {resolved.module}.{resolved.class_name} (registered as {resolved.registered_name})"
+            )
         # Functions named by activation arguments.
         for key in ACTIVATION_KEYS:
             value = entry["config"].get(key)
@@ -522,8 +565,11 @@ def apply(config: dict, mapping: Mapping | None, module, where) -> tuple[dict[st
                 if target not in TABLE.activations:
                     need_module(f"[functions.{rule.key}]", rule.line)
                     if not module.has_function(target):
-                        raise mapping.error(f"[functions.{rule.key}] target {target!r} is not registered "
-                                            f"by the custom module {module.reference}", rule.line)
+                        raise mapping.error(
+                            f"[functions.{rule.key}] target {target!r} is not registered "
+                            f"by the custom module {module.reference}",
+                            rule.line,
+                        )
                 used_rules.add(("functions", rule.key))
             elif ">" in fname and module is not None and module.has_function(fname):
                 target = fname
@@ -575,8 +621,11 @@ def needs(path: str | Path) -> dict:
     with open_legacy_model(path) as model:
         out["writer"] = f"{model.keras_version or 'unknown Keras'}, {model.backend or 'backend not recorded'}"
         try:
-            config, _ = run_passes(model.model_config, [p for p in UPGRADE if p is not tf_op_module.tf_op_layers],
-                                   Source(model.keras_version, model.backend))
+            config, _ = run_passes(
+                model.model_config,
+                [p for p in UPGRADE if p is not tf_op_module.tf_op_layers],
+                Source(model.keras_version, model.backend),
+            )
         except Refusal as exc:
             config = model.model_config
             out["problems"].append(str(exc))
@@ -593,25 +642,49 @@ def needs(path: str | Path) -> dict:
             cfg = entry.get("config") if isinstance(entry.get("config"), dict) else {}
             name = cfg.get("name", "?")
             if is_stored_lambda(entry):
-                info = {"layer": name, "where": where, "output_shape": cfg.get("output_shape"),
-                        "output_shape_type": cfg.get("output_shape_type"),
-                        "function_type": cfg.get("function_type"), "module": cfg.get("module")}
+                info = {
+                    "layer": name,
+                    "where": where,
+                    "output_shape": cfg.get("output_shape"),
+                    "output_shape_type": cfg.get("output_shape_type"),
+                    "function_type": cfg.get("function_type"),
+                    "module": cfg.get("module"),
+                }
                 function = cfg.get("function")
-                if cfg.get("function_type") == "function" or isinstance(function, str) and not function.strip().startswith(("4", "c", "\u00e3")):
+                if (
+                    cfg.get("function_type") == "function"
+                    or isinstance(function, str)
+                    and not function.strip().startswith(("4", "c", "\u00e3"))
+                ):
                     info["function"] = function if isinstance(function, str) else None
                 try:
                     code = describe(function)
-                    info.update(function=info.get("function") or code.name, python=code.python,
-                                names=code.names, constants=code.constants, qualname=code.qualname)
+                    info.update(
+                        function=info.get("function") or code.name,
+                        python=code.python,
+                        names=code.names,
+                        constants=code.constants,
+                        qualname=code.qualname,
+                    )
                 except NotBytecode as exc:
                     info.setdefault("bytecode", f"not readable ({exc})")
                 out["lambdas"][name] = info
-            elif _is_unknown_class(entry) and entry.get("class_name") not in tf_op_module.OP_CLASSES \
-                    and entry.get("class_name") != "Lambda":
+            elif (
+                _is_unknown_class(entry)
+                and entry.get("class_name") not in tf_op_module.OP_CLASSES
+                and entry.get("class_name") != "Lambda"
+            ):
                 cls = str(entry.get("class_name"))
-                item = out["classes"].setdefault(cls, {
-                    "module": entry.get("module"), "registered_name": entry.get("registered_name")
-                    or (cls if ">" in cls else None), "layers": [], "config": {}, "weights": {}})
+                item = out["classes"].setdefault(
+                    cls,
+                    {
+                        "module": entry.get("module"),
+                        "registered_name": entry.get("registered_name") or (cls if ">" in cls else None),
+                        "layers": [],
+                        "config": {},
+                        "weights": {},
+                    },
+                )
                 item["layers"].append(where)
                 item["config"] = {k: v for k, v in cfg.items() if k not in BASE_CONFIG_KEYS}
                 stored = model.weights(entry.get("_legacy_name") or name) if name in model.layer_names else []
@@ -667,8 +740,9 @@ def skeleton(paths: list[str | Path]) -> str:
     for cls, item in sorted(classes.items()):
         registered = item["registered_name"]
         lines.append(f"# Class {cls}: layers {', '.join(item['layers'])}")
-        lines.append(f"#   module: {item['module'] or 'not recorded'}; registered name: "
-                     f"{registered or 'not registered'}")
+        lines.append(
+            f"#   module: {item['module'] or 'not recorded'}; registered name: {registered or 'not registered'}"
+        )
         if item["config"]:
             lines.append("#   config: " + ", ".join(f"{k}={json.dumps(v)}" for k, v in item["config"].items()))
         for layer, weights in item["weights"].items():
@@ -694,8 +768,9 @@ def skeleton(paths: list[str | Path]) -> str:
         if ">" in fname:
             lines.append(f"#   matched without a rule when custom_module registers {fname}; or:")
         lines.append(("# " if ">" in fname else "") + f"[functions.{toml_key(fname)}]")
-        lines.append(f'# target = "MyPackage>{fname.split(">")[-1]}"   # a registered function, '
-                     "or a Keras 3 activation name")
+        lines.append(
+            f'# target = "MyPackage>{fname.split(">")[-1]}"   # a registered function, or a Keras 3 activation name'
+        )
         lines.append("")
     for name, info in sorted(lambdas.items()):
         described = [f"function {info.get('function') or 'unknown'}"]
@@ -712,7 +787,8 @@ def skeleton(paths: list[str | Path]) -> str:
         if shape is None:
             shape = "not recorded"
         elif info.get("output_shape_type") in ("lambda", "function") or not (
-                isinstance(shape, list) and all(isinstance(d, (int, type(None))) for d in shape)):
+            isinstance(shape, list) and all(isinstance(d, (int, type(None))) for d in shape)
+        ):
             shape = "computed by a stored function (not run)"
         else:
             shape = json.dumps(shape)
@@ -744,16 +820,20 @@ def write_skeleton(paths: list[str | Path], output: str | Path, *, overwrite: bo
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return {"classes": text.count("\n# Class "), "lambdas": text.count("\n# Lambda layer "),
-            "functions": text.count("\n# Function "), "tf_ops": text.count("\n# TF op layer ")}
+    return {
+        "classes": text.count("\n# Class "),
+        "lambdas": text.count("\n# Lambda layer "),
+        "functions": text.count("\n# Function "),
+        "tf_ops": text.count("\n# TF op layer "),
+    }
 
 
 # ---------------------------------------------------------------------------
 # Losses and metrics of the training configuration
 # ---------------------------------------------------------------------------
 
-def map_compile_functions(compile_config: dict, mapping: Mapping | None, module,
-                          report: MappingReport) -> list[str]:
+
+def map_compile_functions(compile_config: dict, mapping: Mapping | None, module, report: MappingReport) -> list[str]:
     """Map custom losses and metrics in a converted compile_config, in place (as [functions]
     rules or the module's registrations say); returns those left unknown to Keras 3."""
     mapping = mapping or Mapping(None)
@@ -763,8 +843,11 @@ def map_compile_functions(compile_config: dict, mapping: Mapping | None, module,
         rule = mapping.functions.get(name) or mapping.functions.get(name.split(">")[-1])
         if rule is not None:
             if module is None or not module.has_function(rule.target):
-                raise mapping.error(f"[functions.{rule.key}] target {rule.target!r} is not registered by "
-                                    "the custom module (or no custom module is named)", rule.line)
+                raise mapping.error(
+                    f"[functions.{rule.key}] target {rule.target!r} is not registered by "
+                    "the custom module (or no custom module is named)",
+                    rule.line,
+                )
             if f"[functions.{rule.key}]" in report.unused_rules:
                 report.unused_rules.remove(f"[functions.{rule.key}]")
             return rule.target
@@ -777,8 +860,7 @@ def map_compile_functions(compile_config: dict, mapping: Mapping | None, module,
             return [fix(v, known, what) for v in value]
         if isinstance(value, dict) and "class_name" not in value:
             return {k: fix(v, known, what) for k, v in value.items()}
-        name = value if isinstance(value, str) else (
-            value.get("class_name") if isinstance(value, dict) else None)
+        name = value if isinstance(value, str) else (value.get("class_name") if isinstance(value, dict) else None)
         if name is None or name in known or (isinstance(value, dict) and value.get("class_name") == "function"):
             return value
         target = target_of(name) if isinstance(value, str) else None

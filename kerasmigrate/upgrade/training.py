@@ -43,9 +43,19 @@ from kerasmigrate.core.reader import LegacyModelFile, WeightRef, read_name_list
 OPTIMIZERS = {"Adam", "AdamW", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl"}
 DROPPED_OPTIMIZER_KEYS = {"is_legacy_optimizer", "jit_compile"}
 # Accepted by Keras 3.15's optimizer constructors (keras/src/optimizers/*.py, base_optimizer.py).
-BASE_OPTIMIZER_ARGS = {"learning_rate", "weight_decay", "clipnorm", "clipvalue", "global_clipnorm",
-                       "use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
-                       "gradient_accumulation_steps", "name"}
+BASE_OPTIMIZER_ARGS = {
+    "learning_rate",
+    "weight_decay",
+    "clipnorm",
+    "clipvalue",
+    "global_clipnorm",
+    "use_ema",
+    "ema_momentum",
+    "ema_overwrite_frequency",
+    "loss_scale_factor",
+    "gradient_accumulation_steps",
+    "name",
+}
 OPTIMIZER_ARGS = {
     "Adam": {"beta_1", "beta_2", "epsilon", "amsgrad"},
     "AdamW": {"beta_1", "beta_2", "epsilon", "amsgrad"},
@@ -55,8 +65,14 @@ OPTIMIZER_ARGS = {
     "Adadelta": {"rho", "epsilon"},
     "Adamax": {"beta_1", "beta_2", "epsilon"},
     "Nadam": {"beta_1", "beta_2", "epsilon"},
-    "Ftrl": {"learning_rate_power", "initial_accumulator_value", "l1_regularization_strength",
-             "l2_regularization_strength", "l2_shrinkage_regularization_strength", "beta"},
+    "Ftrl": {
+        "learning_rate_power",
+        "initial_accumulator_value",
+        "l1_regularization_strength",
+        "l2_regularization_strength",
+        "l2_shrinkage_regularization_strength",
+        "beta",
+    },
 }
 KERAS2_EPSILON = 1e-7
 
@@ -67,8 +83,12 @@ class NotConverted(Exception):
 
 def _object(module: str, value):
     if isinstance(value, dict) and "class_name" in value:
-        return {"module": module, "class_name": value["class_name"].split(">")[-1],
-                "config": value.get("config", {}), "registered_name": None}
+        return {
+            "module": module,
+            "class_name": value["class_name"].split(">")[-1],
+            "config": value.get("config", {}),
+            "registered_name": None,
+        }
     return value
 
 
@@ -76,9 +96,11 @@ def convert_optimizer(optimizer_config: dict) -> dict:
     class_name = str(optimizer_config.get("class_name", "")).split(">")[-1]
     if class_name not in OPTIMIZERS:
         raise NotConverted(f"optimizer {optimizer_config.get('class_name')!r} has no Keras 3 equivalent")
-    config = {("learning_rate" if k == "lr" else k): v
-              for k, v in (optimizer_config.get("config") or {}).items()
-              if k not in DROPPED_OPTIMIZER_KEYS}
+    config = {
+        ("learning_rate" if k == "lr" else k): v
+        for k, v in (optimizer_config.get("config") or {}).items()
+        if k not in DROPPED_OPTIMIZER_KEYS
+    }
     if "epsilon" in config and config["epsilon"] is None:
         config["epsilon"] = KERAS2_EPSILON
     decay = config.pop("decay", 0.0) or 0.0
@@ -89,16 +111,22 @@ def convert_optimizer(optimizer_config: dict) -> dict:
             raise NotConverted("both a learning-rate schedule and decay are set")
     elif decay:
         config["learning_rate"] = {
-            "module": "keras.optimizers.schedules", "class_name": "InverseTimeDecay",
-            "config": {"initial_learning_rate": learning_rate, "decay_steps": 1,
-                       "decay_rate": decay, "staircase": False, "name": "InverseTimeDecay"},
-            "registered_name": None}
+            "module": "keras.optimizers.schedules",
+            "class_name": "InverseTimeDecay",
+            "config": {
+                "initial_learning_rate": learning_rate,
+                "decay_steps": 1,
+                "decay_rate": decay,
+                "staircase": False,
+                "name": "InverseTimeDecay",
+            },
+            "registered_name": None,
+        }
     accepted = BASE_OPTIMIZER_ARGS | OPTIMIZER_ARGS[class_name]
     unknown = sorted(k for k in config if k not in accepted)
     if unknown:
         raise NotConverted(f"optimizer arguments {unknown} have no Keras 3 equivalent")
-    return {"module": "keras.optimizers", "class_name": class_name, "config": config,
-            "registered_name": None}
+    return {"module": "keras.optimizers", "class_name": class_name, "config": config, "registered_name": None}
 
 
 def _metric(value):
@@ -135,8 +163,7 @@ def convert_compile_config(training_config: dict) -> dict:
     if not optimizer:
         raise NotConverted("the training configuration names no optimizer")
     if training_config.get("sample_weight_mode") not in (None, "None"):
-        raise NotConverted(f"sample_weight_mode={training_config['sample_weight_mode']!r} has no "
-                           "Keras 3 equivalent")
+        raise NotConverted(f"sample_weight_mode={training_config['sample_weight_mode']!r} has no Keras 3 equivalent")
     return {
         "optimizer": convert_optimizer(optimizer),
         "loss": _loss(training_config.get("loss")),
@@ -159,9 +186,14 @@ LEGACY_SLOTS = {
     "Adam": {"m": "momentum", "v": "velocity", "vhat": "velocity_hat"},
     "AdamW": {"m": "momentum", "v": "velocity", "vhat": "velocity_hat"},
     "SGD": {"momentum": "momentum", "m": "momentum", "moment": "momentum"},
-    "RMSprop": {"rms": "velocity", "velocity": "velocity", "accumulator": "velocity",
-                "momentum": "momentum", "mg": "average_gradient",
-                "average_gradient": "average_gradient"},
+    "RMSprop": {
+        "rms": "velocity",
+        "velocity": "velocity",
+        "accumulator": "velocity",
+        "momentum": "momentum",
+        "mg": "average_gradient",
+        "average_gradient": "average_gradient",
+    },
     "Adagrad": {"accumulator": "accumulator"},
 }
 ADAM_SLOTS = LEGACY_SLOTS["Adam"]
@@ -176,14 +208,17 @@ def keras3_blocks(class_name: str, config: dict) -> list[list[str]]:
     if class_name == "SGD":
         return [["momentum"]] if config.get("momentum", 0.0) else []
     if class_name == "RMSprop":
-        return ([["velocity"]] + ([["momentum"]] if config.get("momentum", 0.0) else [])
-                + ([["average_gradient"]] if config.get("centered") else []))
+        return (
+            [["velocity"]]
+            + ([["momentum"]] if config.get("momentum", 0.0) else [])
+            + ([["average_gradient"]] if config.get("centered") else [])
+        )
     if class_name == "Adagrad":
         return [["accumulator"]]
     raise NotConverted(f"optimizer state of {class_name} is not converted yet")
 
 
-def _parse(ref: WeightRef, kinds: dict = ADAM_SLOTS) -> tuple[str, str | None, str | None]:
+def parse_slot_name(ref: WeightRef, kinds: dict = ADAM_SLOTS) -> tuple[str, str | None, str | None]:
     """('iterations'|'slot'|'unknown', Keras 3 slot kind, variable path or None if anonymous)."""
     parts = ref.components
     if parts[-1] in ITERATION_NAMES:
@@ -205,8 +240,13 @@ def _parse(ref: WeightRef, kinds: dict = ADAM_SLOTS) -> tuple[str, str | None, s
     return "unknown", None, None
 
 
-def optimizer_state(model: LegacyModelFile, compile_config: dict, plan: WeightPlan,
-                    k3_trainable: list[Slot], legacy_trainable: list[Slot]) -> VarsGroup:
+def optimizer_state(
+    model: LegacyModelFile,
+    compile_config: dict,
+    plan: WeightPlan,
+    k3_trainable: list[Slot],
+    legacy_trainable: list[Slot],
+) -> VarsGroup:
     """The Keras 3 `optimizer/vars` group for a legacy optimizer state; NotConverted otherwise."""
     optimizer = compile_config["optimizer"]
     class_name = optimizer["class_name"]
@@ -217,11 +257,14 @@ def optimizer_state(model: LegacyModelFile, compile_config: dict, plan: WeightPl
     group = model.h5["optimizer_weights"]
     names = read_name_list(group.attrs, "weight_names") or []
     refs = [WeightRef(n, group[n].name, tuple(group[n].shape), group[n].dtype.str) for n in names]
-    parsed = [(r, *_parse(r, LEGACY_SLOTS[class_name])) for r in refs]
+    parsed = [(r, *parse_slot_name(r, LEGACY_SLOTS[class_name])) for r in refs]
     iterations = [r for r, what, _, _ in parsed if what == "iterations"]
     slots = [(r, kind, path) for r, what, kind, path in parsed if what == "slot"]
-    if len(slots) + len(iterations) != len(refs) or len(iterations) > 1 or (
-            not iterations and not _iterations_unused(class_name, optimizer["config"])):
+    if (
+        len(slots) + len(iterations) != len(refs)
+        or len(iterations) > 1
+        or (not iterations and not _iterations_unused(class_name, optimizer["config"]))
+    ):
         raise NotConverted(f"the optimizer weights are not a {class_name} state kerasmigrate recognises")
     by_variable: dict[tuple[int, str], WeightRef] = {}
     if slots and all(path is not None for _, _, path in slots):
@@ -235,9 +278,10 @@ def optimizer_state(model: LegacyModelFile, compile_config: dict, plan: WeightPl
         n = len(legacy_trainable)
         if len(slots) % n if n else slots:
             raise NotConverted(f"{len(slots)} optimizer slots for {n} trainable weights")
-        runs = [slots[i:i + n] for i in range(0, len(slots), n)]
-        legacy_kinds = ([k for k in ("momentum", "velocity", "velocity_hat")]
-                        if class_name in ("Adam", "AdamW") else wanted[:1])
+        runs = [slots[i : i + n] for i in range(0, len(slots), n)]
+        legacy_kinds = (
+            [k for k in ("momentum", "velocity", "velocity_hat")] if class_name in ("Adam", "AdamW") else wanted[:1]
+        )
         for run, kind in zip(runs, legacy_kinds):
             for (ref, _, _), slot in zip(run, legacy_trainable):
                 by_variable[(position[id(slot)], kind)] = ref

@@ -33,11 +33,14 @@ def test_default_output_name(tmp_path):
     assert (tmp_path / "legacy.keras").exists()
 
 
-@pytest.mark.parametrize("content, expected", [
-    (b"", "empty"),
-    (b"hello world", "not an HDF5 file"),
-    (b"PK\x03\x04" + b"\0" * 40, "zip archive"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"", "empty"),
+        (b"hello world", "not an HDF5 file"),
+        (b"PK\x03\x04" + b"\0" * 40, "zip archive"),
+    ],
+)
 def test_bad_input_one_line_exit_2(tmp_path, content, expected):
     bad = tmp_path / "bad.h5"
     bad.write_bytes(content)
@@ -111,16 +114,16 @@ print('HEAVY:' + ','.join(heavy))
 @pytest.mark.parametrize("command", ["convert", "inspect"])
 def test_convert_and_inspect_import_neither_tensorflow_nor_keras(tmp_path, command):
     args = [command, str(NESTED)] + (["-o", str(tmp_path / "m.keras")] if command == "convert" else [])
-    proc = subprocess.run([sys.executable, "-c", CHECK_IMPORTS, *args], capture_output=True,
-                          text=True, cwd=ROOT, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHECK_IMPORTS, *args], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     assert "HEAVY:\n" in proc.stdout, proc.stdout
     if command == "convert":
         assert (tmp_path / "m.keras").exists()
 
 
 def test_python_dash_m(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "kerasmigrate", "--version"],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run([sys.executable, "-m", "kerasmigrate", "--version"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0 and "kerasmigrate" in proc.stdout
 
 

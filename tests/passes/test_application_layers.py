@@ -4,10 +4,14 @@ from .helpers import check_pass
 
 
 def test_tf_keras_registered_name_resolved():
-    before = {"class_name": "Custom>CustomScaleLayer",
-              "config": {"name": "s", "trainable": True, "dtype": "float32", "scale": 0.17}}
-    after = {"class_name": "CustomScaleLayer",
-             "config": {"name": "s", "trainable": True, "dtype": "float32", "scale": 0.17}}
+    before = {
+        "class_name": "Custom>CustomScaleLayer",
+        "config": {"name": "s", "trainable": True, "dtype": "float32", "scale": 0.17},
+    }
+    after = {
+        "class_name": "CustomScaleLayer",
+        "config": {"name": "s", "trainable": True, "dtype": "float32", "scale": 0.17},
+    }
     check_pass(run, before, after)
 
 

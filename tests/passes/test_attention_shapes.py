@@ -7,9 +7,18 @@ from .helpers import check_pass
 
 
 def test_multi_head_attention_build_shapes_dropped():
-    before = {"class_name": "MultiHeadAttention", "config": {
-        "name": "mha", "num_heads": 2, "key_dim": 4, "query_shape": [None, 5, 8],
-        "key_shape": [None, 5, 8], "value_shape": [None, 5, 8], "softmax_robust_masking": False}}
+    before = {
+        "class_name": "MultiHeadAttention",
+        "config": {
+            "name": "mha",
+            "num_heads": 2,
+            "key_dim": 4,
+            "query_shape": [None, 5, 8],
+            "key_shape": [None, 5, 8],
+            "value_shape": [None, 5, 8],
+            "softmax_robust_masking": False,
+        },
+    }
     after = {"class_name": "MultiHeadAttention", "config": {"name": "mha", "num_heads": 2, "key_dim": 4}}
     check_pass(run, before, after)
 

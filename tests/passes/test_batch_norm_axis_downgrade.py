@@ -16,5 +16,4 @@ def test_single_axis_becomes_int():
 
 def test_several_axes_refused():
     with pytest.raises(Refusal, match=r"\[1, 2\]"):
-        run({"class_name": "BatchNormalization", "config": {"name": "bn", "axis": [1, 2]}},
-            get_target("keras-2.3"))
+        run({"class_name": "BatchNormalization", "config": {"name": "bn", "axis": [1, 2]}}, get_target("keras-2.3"))

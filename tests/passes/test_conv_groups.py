@@ -7,8 +7,7 @@ from .helpers import check_pass
 
 
 def test_groups_one_dropped_from_depthwise():
-    before = {"class_name": "DepthwiseConv2D", "config": {"name": "dw", "kernel_size": [3, 3],
-                                                          "groups": 1}}
+    before = {"class_name": "DepthwiseConv2D", "config": {"name": "dw", "kernel_size": [3, 3], "groups": 1}}
     after = {"class_name": "DepthwiseConv2D", "config": {"name": "dw", "kernel_size": [3, 3]}}
     check_pass(run, before, after)
 

@@ -8,8 +8,11 @@ from kerasmigrate.downgrade.targets import legacy_targets
 from kerasmigrate.passes import DOWNGRADE
 
 # Test modules named differently where an upgrade pass has the same module name.
-TEST_NAMES = {"conv_groups": "conv_groups_downgrade", "rnn_time_major": "rnn_time_major_downgrade",
-              "batch_norm_axis": "batch_norm_axis_downgrade"}
+TEST_NAMES = {
+    "conv_groups": "conv_groups_downgrade",
+    "rnn_time_major": "rnn_time_major_downgrade",
+    "batch_norm_axis": "batch_norm_axis_downgrade",
+}
 
 
 def test_every_module_is_in_the_table_once():

@@ -4,8 +4,7 @@ from .helpers import check_pass
 
 
 def test_dropped_from_ordinary_layers():
-    before = {"class_name": "Dense", "config": {"name": "d", "units": 2,
-                                                "batch_input_shape": [None, 3]}}
+    before = {"class_name": "Dense", "config": {"name": "d", "units": 2, "batch_input_shape": [None, 3]}}
     after = {"class_name": "Dense", "config": {"name": "d", "units": 2}}
     input_layer = {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3]}}
     model = {"class_name": "Sequential", "config": {"name": "s", "layers": []}}

@@ -15,8 +15,13 @@ def policy(name, cls="DTypePolicy"):
 
 
 def test_policy_object_becomes_its_name_for_3_3():
-    check_target_pass(run, layer(policy("mixed_float16")), layer("mixed_float16"), "3.3.3",
-                      noops=[layer("float32"), {"class_name": "Dense", "config": {"name": "d"}}])
+    check_target_pass(
+        run,
+        layer(policy("mixed_float16")),
+        layer("mixed_float16"),
+        "3.3.3",
+        noops=[layer("float32"), {"class_name": "Dense", "config": {"name": "d"}}],
+    )
 
 
 def test_later_releases_keep_the_object():

@@ -10,15 +10,16 @@ LISTS = ([["x", 0, 0]], [["o", 0, 0]])
 
 
 def model(inputs, outputs):
-    return {"class_name": "Functional", "config": {"name": "f", "layers": [],
-                                                   "input_layers": inputs, "output_layers": outputs}}
+    return {
+        "class_name": "Functional",
+        "config": {"name": "f", "layers": [], "input_layers": inputs, "output_layers": outputs},
+    }
 
 
 def test_3_3_reads_only_lists_of_one():
     two_inputs = model([["x", 0, 0], ["y", 0, 0]], [["o", 0, 0]])
     for context in ("top", "in_functional", "in_sequential", "in_wrapper"):
-        check_target_pass(run, model(*BARE), model(*LISTS), "3.3.3", noops=[two_inputs],
-                          context=context)
+        check_target_pass(run, model(*BARE), model(*LISTS), "3.3.3", noops=[two_inputs], context=context)
     # several inputs stay as they are; the single output next to them becomes a list of one
     assert call(run, model([["x", 0, 0], ["y", 0, 0]], ["o", 0, 0]), "3.3.3") == two_inputs
 
@@ -35,14 +36,26 @@ def test_3_12_on_reads_a_list_of_one_output_as_a_list_inside_a_sequential():
             entry = model(*LISTS)
             assert call(run, entry, version, context) is entry
         # only the output is misread: the list of one input stays
-        check_target_pass(run, model(*LISTS), model([["x", 0, 0]], ["o", 0, 0]), version,
-                          noops=[model(*BARE)], context="in_sequential")
+        check_target_pass(
+            run,
+            model(*LISTS),
+            model([["x", 0, 0]], ["o", 0, 0]),
+            version,
+            noops=[model(*BARE)],
+            context="in_sequential",
+        )
 
 
 def test_refused_when_no_form_is_read_as_one_tensor():
     class Table:
-        functional_io = {"top": {"triple/triple": "fails: TypeError", "triple/list": "list",
-                                 "list/triple": "fails: TypeError", "list/list": "list"}}
+        functional_io = {
+            "top": {
+                "triple/triple": "fails: TypeError",
+                "triple/list": "list",
+                "list/triple": "fails: TypeError",
+                "list/list": "list",
+            }
+        }
 
     class Release:
         version = "9.9.9"

@@ -32,19 +32,30 @@ def test_shared_nested_model_written_by_keras_2_3():
 
 
 def _model(inner_class, inner_layers, refs_index, source_input=True):
-    inner = {"class_name": inner_class, "name": "inner",
-             "config": {"name": "inner", "layers": inner_layers},
-             "inbound_nodes": [[["x", 0, 0, {}]]]}
-    return {"class_name": "Functional", "config": {
-        "name": "outer",
-        "layers": [
-            {"class_name": "InputLayer", "name": "x", "config": {"name": "x"}, "inbound_nodes": []},
-            inner,
-            {"class_name": "Dense", "name": "head", "config": {"name": "head"},
-             "inbound_nodes": [[["inner", refs_index, 0, {}]]]},
-        ],
-        "input_layers": [["x", 0, 0]],
-        "output_layers": [["head", 0, 0]]}}
+    inner = {
+        "class_name": inner_class,
+        "name": "inner",
+        "config": {"name": "inner", "layers": inner_layers},
+        "inbound_nodes": [[["x", 0, 0, {}]]],
+    }
+    return {
+        "class_name": "Functional",
+        "config": {
+            "name": "outer",
+            "layers": [
+                {"class_name": "InputLayer", "name": "x", "config": {"name": "x"}, "inbound_nodes": []},
+                inner,
+                {
+                    "class_name": "Dense",
+                    "name": "head",
+                    "config": {"name": "head"},
+                    "inbound_nodes": [[["inner", refs_index, 0, {}]]],
+                },
+            ],
+            "input_layers": [["x", 0, 0]],
+            "output_layers": [["head", 0, 0]],
+        },
+    }
 
 
 def _head_history(model):
@@ -58,8 +69,7 @@ def test_tf_keras_sequential_without_input_layer_is_not_shifted():
 
 
 def test_tf_keras_sequential_with_input_layer_is_shifted():
-    layers = [{"class_name": "InputLayer", "config": {"name": "i"}},
-              {"class_name": "Dense", "config": {"name": "d"}}]
+    layers = [{"class_name": "InputLayer", "config": {"name": "i"}}, {"class_name": "Dense", "config": {"name": "d"}}]
     assert _head_history(run(_model("Sequential", layers, 1), TF_24)) == ["inner", 0, 0]
 
 
@@ -81,17 +91,25 @@ def test_single_input_and_output_are_unwrapped():
 
 
 def test_tensor_keyword_arguments_become_keras_tensors():
-    model = {"class_name": "Functional", "config": {
-        "name": "m",
-        "layers": [
-            {"class_name": "InputLayer", "name": "q", "config": {"name": "q"}, "inbound_nodes": []},
-            {"class_name": "MultiHeadAttention", "name": "mha", "config": {"name": "mha"},
-             "inbound_nodes": [[["q", 0, 0, {"value": ["q", 0, 0], "training": False}]]]},
-        ],
-        "input_layers": [["q", 0, 0]], "output_layers": [["mha", 0, 0]]}}
+    model = {
+        "class_name": "Functional",
+        "config": {
+            "name": "m",
+            "layers": [
+                {"class_name": "InputLayer", "name": "q", "config": {"name": "q"}, "inbound_nodes": []},
+                {
+                    "class_name": "MultiHeadAttention",
+                    "name": "mha",
+                    "config": {"name": "mha"},
+                    "inbound_nodes": [[["q", 0, 0, {"value": ["q", 0, 0], "training": False}]]],
+                },
+            ],
+            "input_layers": [["q", 0, 0]],
+            "output_layers": [["mha", 0, 0]],
+        },
+    }
     node = run(model, TF_24)["config"]["layers"][1]["inbound_nodes"][0]
-    assert node == {"args": [keras_tensor("q", 0, 0)],
-                    "kwargs": {"value": keras_tensor("q", 0, 0), "training": False}}
+    assert node == {"args": [keras_tensor("q", 0, 0)], "kwargs": {"value": keras_tensor("q", 0, 0), "training": False}}
 
 
 def test_unknown_layer_reference_refused():
@@ -102,15 +120,28 @@ def test_unknown_layer_reference_refused():
 
 
 def test_recurrent_initial_states_become_a_keyword_argument():
-    model = {"class_name": "Functional", "config": {
-        "name": "m",
-        "layers": [
-            {"class_name": "InputLayer", "name": name, "config": {"name": name}, "inbound_nodes": []}
-            for name in ("x", "h", "c")
-        ] + [{"class_name": "LSTM", "name": "lstm", "config": {"name": "lstm"},
-              "inbound_nodes": [[["x", 0, 0, {}], ["h", 0, 0, {}], ["c", 0, 0, {}]]]}],
-        "input_layers": [["x", 0, 0], ["h", 0, 0], ["c", 0, 0]],
-        "output_layers": [["lstm", 0, 0]]}}
+    model = {
+        "class_name": "Functional",
+        "config": {
+            "name": "m",
+            "layers": [
+                {"class_name": "InputLayer", "name": name, "config": {"name": name}, "inbound_nodes": []}
+                for name in ("x", "h", "c")
+            ]
+            + [
+                {
+                    "class_name": "LSTM",
+                    "name": "lstm",
+                    "config": {"name": "lstm"},
+                    "inbound_nodes": [[["x", 0, 0, {}], ["h", 0, 0, {}], ["c", 0, 0, {}]]],
+                }
+            ],
+            "input_layers": [["x", 0, 0], ["h", 0, 0], ["c", 0, 0]],
+            "output_layers": [["lstm", 0, 0]],
+        },
+    }
     node = run(model, TF_24)["config"]["layers"][3]["inbound_nodes"][0]
-    assert node == {"args": [keras_tensor("x", 0, 0)],
-                    "kwargs": {"initial_state": [keras_tensor("h", 0, 0), keras_tensor("c", 0, 0)]}}
+    assert node == {
+        "args": [keras_tensor("x", 0, 0)],
+        "kwargs": {"initial_state": [keras_tensor("h", 0, 0), keras_tensor("c", 0, 0)]},
+    }

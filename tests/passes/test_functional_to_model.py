@@ -3,8 +3,7 @@ from kerasmigrate.passes.downgrade.functional_to_model import functional_to_mode
 
 from .target_helpers import check_target_pass
 
-BEFORE = {"class_name": "Functional", "config": {"name": "m", "layers": [], "input_layers": [],
-                                                 "output_layers": []}}
+BEFORE = {"class_name": "Functional", "config": {"name": "m", "layers": [], "input_layers": [], "output_layers": []}}
 AFTER = {**BEFORE, "class_name": "Model"}
 
 

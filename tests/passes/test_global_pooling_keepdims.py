@@ -6,8 +6,10 @@ from kerasmigrate.passes.refusal import Refusal
 
 from .target_helpers import check_target_pass
 
-BEFORE = {"class_name": "GlobalAveragePooling2D", "config": {"name": "g", "data_format": "channels_last",
-                                                             "keepdims": False}}
+BEFORE = {
+    "class_name": "GlobalAveragePooling2D",
+    "config": {"name": "g", "data_format": "channels_last", "keepdims": False},
+}
 AFTER = {"class_name": "GlobalAveragePooling2D", "config": {"name": "g", "data_format": "channels_last"}}
 
 

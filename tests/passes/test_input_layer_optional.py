@@ -6,8 +6,7 @@ from kerasmigrate.passes.refusal import Refusal
 
 from .target_helpers import check_target_pass
 
-BEFORE = {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4], "optional": False,
-                                                 "name": "x"}}
+BEFORE = {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4], "optional": False, "name": "x"}}
 AFTER = {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4], "name": "x"}}
 
 

@@ -6,10 +6,14 @@ from kerasmigrate.passes.refusal import Refusal
 
 from .target_helpers import check_target_pass
 
-BEFORE = {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4], "dtype": "float32",
-                                                 "sparse": False, "ragged": False, "name": "x"}}
-AFTER = {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4], "dtype": "float32",
-                                                "sparse": False, "name": "x"}}
+BEFORE = {
+    "class_name": "InputLayer",
+    "config": {"batch_input_shape": [None, 4], "dtype": "float32", "sparse": False, "ragged": False, "name": "x"},
+}
+AFTER = {
+    "class_name": "InputLayer",
+    "config": {"batch_input_shape": [None, 4], "dtype": "float32", "sparse": False, "name": "x"},
+}
 
 
 def test_dropped_for_keras_2_3():

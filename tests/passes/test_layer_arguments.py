@@ -7,13 +7,18 @@ from .keras3_target_helpers import call, check_target_pass
 
 
 def dense(**extra):
-    return {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
-            "config": {"name": "d", "units": 3, "use_bias": True, **extra}}
+    return {
+        "module": "keras.layers",
+        "class_name": "Dense",
+        "registered_name": None,
+        "config": {"name": "d", "units": 3, "use_bias": True, **extra},
+    }
 
 
 def test_default_quantization_config_is_dropped_for_3_12():
-    check_target_pass(run, dense(quantization_config=None), dense(), "3.12.4",
-                      noops=[dense(), dense(quantization_config=None)][:1])
+    check_target_pass(
+        run, dense(quantization_config=None), dense(), "3.12.4", noops=[dense(), dense(quantization_config=None)][:1]
+    )
 
 
 def test_current_release_keeps_it():
@@ -31,25 +36,36 @@ def test_non_default_value_is_refused_with_the_first_release():
 
 
 def test_input_layer_optional_and_ragged():
-    before = {"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, 4],
-                                                     "dtype": "float32", "sparse": False,
-                                                     "ragged": False, "optional": False}}
-    after_36 = {"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, 4],
-                                                       "dtype": "float32", "sparse": False,
-                                                       "optional": False}}
+    before = {
+        "class_name": "InputLayer",
+        "config": {
+            "name": "x",
+            "batch_shape": [None, 4],
+            "dtype": "float32",
+            "sparse": False,
+            "ragged": False,
+            "optional": False,
+        },
+    }
+    after_36 = {
+        "class_name": "InputLayer",
+        "config": {"name": "x", "batch_shape": [None, 4], "dtype": "float32", "sparse": False, "optional": False},
+    }
     check_target_pass(run, before, after_36, "3.6.0")
-    after_33 = {"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, 4],
-                                                       "dtype": "float32", "sparse": False}}
+    after_33 = {
+        "class_name": "InputLayer",
+        "config": {"name": "x", "batch_shape": [None, 4], "dtype": "float32", "sparse": False},
+    }
     check_target_pass(run, before, after_33, "3.3.3")
     assert call(run, before, "3.9.2")["config"] == {**after_36["config"], "ragged": False}
 
 
 def test_batch_norm_renorm_at_default_dropped_and_enabled_refused():
-    before = {"class_name": "BatchNormalization",
-              "config": {"name": "bn", "axis": -1, "renorm": False, "renorm_clipping": None,
-                         "renorm_momentum": 0.99}}
-    check_target_pass(run, before, {"class_name": "BatchNormalization",
-                                    "config": {"name": "bn", "axis": -1}}, "3.12.4")
+    before = {
+        "class_name": "BatchNormalization",
+        "config": {"name": "bn", "axis": -1, "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99},
+    }
+    check_target_pass(run, before, {"class_name": "BatchNormalization", "config": {"name": "bn", "axis": -1}}, "3.12.4")
     with pytest.raises(TargetRefusal) as info:
         call(run, {**before, "config": {**before["config"], "renorm": True}}, "3.9.2")
     assert [f.argument for f in info.value.findings] == ["renorm"]

@@ -6,5 +6,4 @@ from .helpers import check_pass
 def test_alpha_renamed():
     before = {"class_name": "LeakyReLU", "config": {"name": "lr", "alpha": 0.2}}
     after = {"class_name": "LeakyReLU", "config": {"name": "lr", "negative_slope": 0.2}}
-    check_pass(run, before, after,
-               noops=[{"class_name": "LeakyReLU", "config": {"name": "lr"}}])
+    check_pass(run, before, after, noops=[{"class_name": "LeakyReLU", "config": {"name": "lr"}}])

@@ -7,8 +7,7 @@ from .helpers import check_pass
 
 
 def test_vocabulary_size_dropped():
-    before = {"class_name": "StringLookup", "config": {"name": "s", "vocabulary": ["a", "b"],
-                                                       "vocabulary_size": 3}}
+    before = {"class_name": "StringLookup", "config": {"name": "s", "vocabulary": ["a", "b"], "vocabulary_size": 3}}
     after = {"class_name": "StringLookup", "config": {"name": "s", "vocabulary": ["a", "b"]}}
     check_pass(run, before, after)
 

@@ -4,9 +4,18 @@ from .keras3_target_helpers import call, check_target_pass
 
 
 def lstm(initializer_class):
-    return {"class_name": "LSTM", "config": {"name": "l", "recurrent_initializer": {
-        "module": "keras.initializers", "class_name": initializer_class,
-        "config": {"gain": 1.0, "seed": None}, "registered_name": None}}}
+    return {
+        "class_name": "LSTM",
+        "config": {
+            "name": "l",
+            "recurrent_initializer": {
+                "module": "keras.initializers",
+                "class_name": initializer_class,
+                "config": {"gain": 1.0, "seed": None},
+                "registered_name": None,
+            },
+        },
+    }
 
 
 def test_orthogonal_spelled_as_keras_3_3_and_3_6_wrote_it():

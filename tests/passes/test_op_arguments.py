@@ -7,8 +7,14 @@ from .keras3_target_helpers import call
 
 
 def op(class_name, module="keras.src.ops.numpy", **config):
-    return {"module": module, "class_name": class_name, "registered_name": class_name,
-            "name": config.get("name"), "config": config, "inbound_nodes": []}
+    return {
+        "module": module,
+        "class_name": class_name,
+        "registered_name": class_name,
+        "name": config.get("name"),
+        "config": config,
+        "inbound_nodes": [],
+    }
 
 
 def test_named_concatenate_is_refused_before_3_12():

@@ -9,15 +9,23 @@ from kerasmigrate.passes.target_registry import Rewritten, TargetRefusal
 
 
 def model(optimizer_config):
-    return {"class_name": "Functional", "config": {"name": "f", "layers": []},
-            "compile_config": {"loss": "mse", "optimizer": {
-                "module": "keras.optimizers", "class_name": "Adam", "config": optimizer_config,
-                "registered_name": None}}}
+    return {
+        "class_name": "Functional",
+        "config": {"name": "f", "layers": []},
+        "compile_config": {
+            "loss": "mse",
+            "optimizer": {
+                "module": "keras.optimizers",
+                "class_name": "Adam",
+                "config": optimizer_config,
+                "registered_name": None,
+            },
+        },
+    }
 
 
 def test_arguments_every_release_knows_are_kept():
-    config = {"learning_rate": 0.01, "beta_1": 0.9, "loss_scale_factor": None,
-              "gradient_accumulation_steps": None}
+    config = {"learning_rate": 0.01, "beta_1": 0.9, "loss_scale_factor": None, "gradient_accumulation_steps": None}
     for version in TABLES:
         entry = model(config)
         assert run(entry, Release(version), "<model>") is entry

@@ -3,11 +3,26 @@ from kerasmigrate.passes.downgrade.optimizer_config import optimizer_config as r
 
 from .target_helpers import check_target_pass
 
-NEW_ADAM = {"class_name": "Custom>Adam", "config": {
-    "name": "Adam", "weight_decay": None, "clipnorm": None, "global_clipnorm": None, "clipvalue": None,
-    "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None, "jit_compile": False,
-    "is_legacy_optimizer": False, "learning_rate": 0.01, "beta_1": 0.9, "beta_2": 0.999,
-    "epsilon": 1e-07, "amsgrad": False}}
+NEW_ADAM = {
+    "class_name": "Custom>Adam",
+    "config": {
+        "name": "Adam",
+        "weight_decay": None,
+        "clipnorm": None,
+        "global_clipnorm": None,
+        "clipvalue": None,
+        "use_ema": False,
+        "ema_momentum": 0.99,
+        "ema_overwrite_frequency": None,
+        "jit_compile": False,
+        "is_legacy_optimizer": False,
+        "learning_rate": 0.01,
+        "beta_1": 0.9,
+        "beta_2": 0.999,
+        "epsilon": 1e-07,
+        "amsgrad": False,
+    },
+}
 PLAIN = {"learning_rate": 0.01, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False}
 
 
@@ -35,8 +50,16 @@ def test_weight_decay_kept_so_the_target_check_refuses_it():
 
 
 def test_rmsprop_momentum_kept_when_set():
-    rms = {"class_name": "RMSprop", "config": {"name": "RMSprop", "learning_rate": 0.1, "rho": 0.9,
-                                               "momentum": 0.5, "epsilon": 1e-07, "centered": False}}
+    rms = {
+        "class_name": "RMSprop",
+        "config": {
+            "name": "RMSprop",
+            "learning_rate": 0.1,
+            "rho": 0.9,
+            "momentum": 0.5,
+            "epsilon": 1e-07,
+            "centered": False,
+        },
+    }
     out = run(tc(rms), get_target("keras-2.3"))
-    assert out["optimizer_config"]["config"] == {"learning_rate": 0.1, "rho": 0.9, "momentum": 0.5,
-                                                 "epsilon": 1e-07}
+    assert out["optimizer_config"]["config"] == {"learning_rate": 0.1, "rho": 0.9, "momentum": 0.5, "epsilon": 1e-07}

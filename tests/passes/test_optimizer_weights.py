@@ -6,11 +6,21 @@ from kerasmigrate.passes.refusal import Refusal
 
 ADAM = {"class_name": "Adam", "config": {"learning_rate": 0.01, "amsgrad": False}}
 # Keras 2.11+ layout, as in the tf2.12/tf2.15/tf_keras2.21 samples
-NEW = [("iteration:0", ()), ("Adam/m/d/kernel:0", (3, 2)), ("Adam/v/d/kernel:0", (3, 2)),
-       ("Adam/m/d/bias:0", (2,)), ("Adam/v/d/bias:0", (2,))]
+NEW = [
+    ("iteration:0", ()),
+    ("Adam/m/d/kernel:0", (3, 2)),
+    ("Adam/v/d/kernel:0", (3, 2)),
+    ("Adam/m/d/bias:0", (2,)),
+    ("Adam/v/d/bias:0", (2,)),
+]
 # tf.keras OptimizerV2 layout (TF 2.4)
-V2 = [("Adam/iter:0", ()), ("Adam/d/kernel/m:0", (3, 2)), ("Adam/d/bias/m:0", (2,)),
-      ("Adam/d/kernel/v:0", (3, 2)), ("Adam/d/bias/v:0", (2,))]
+V2 = [
+    ("Adam/iter:0", ()),
+    ("Adam/d/kernel/m:0", (3, 2)),
+    ("Adam/d/bias/m:0", (2,)),
+    ("Adam/d/kernel/v:0", (3, 2)),
+    ("Adam/d/bias/v:0", (2,)),
+]
 
 
 def test_interleaved_slots_become_slot_major_for_tf_2_2():
@@ -35,12 +45,23 @@ def test_sgd_without_momentum_slots_for_keras_2_3():
 
 
 def test_multi_backend_names_by_index():
-    stored = [("Adam/iterations:0", ()), ("training/Adam/m_1_1:0", (2,)), ("training/Adam/m_0_1:0", (3, 2)),
-              ("training/Adam/v_0_1:0", (3, 2)), ("training/Adam/v_1_1:0", (2,)),
-              ("training/Adam/vhat_0_1:0", (1,)), ("training/Adam/vhat_1_1:0", (1,))]
+    stored = [
+        ("Adam/iterations:0", ()),
+        ("training/Adam/m_1_1:0", (2,)),
+        ("training/Adam/m_0_1:0", (3, 2)),
+        ("training/Adam/v_0_1:0", (3, 2)),
+        ("training/Adam/v_1_1:0", (2,)),
+        ("training/Adam/vhat_0_1:0", (1,)),
+        ("training/Adam/vhat_1_1:0", (1,)),
+    ]
     out = run(stored, ADAM, get_target("tf-2.2"))
-    assert [n for n, _ in out] == ["Adam/iterations:0", "training/Adam/m_1_1:0", "training/Adam/m_0_1:0",
-                                   "training/Adam/v_1_1:0", "training/Adam/v_0_1:0"]
+    assert [n for n, _ in out] == [
+        "Adam/iterations:0",
+        "training/Adam/m_1_1:0",
+        "training/Adam/m_0_1:0",
+        "training/Adam/v_1_1:0",
+        "training/Adam/v_0_1:0",
+    ]
 
 
 def test_rmsprop_momentum_refused_for_keras_2_3():

@@ -9,9 +9,12 @@ HEAD = {"class_name": "Sequential", "config": [{"class_name": "Dense", "config":
 
 def test_unnamed_nested_sequential_is_named_by_position():
     source = Source("2.1.6", "tensorflow", ("base", "head"))
-    check_pass(run, {"class_name": "Sequential", "config": [BASE, HEAD]},
-               {"class_name": "Sequential", "config": [BASE, {**HEAD, "name": "head"}]},
-               source=source)
+    check_pass(
+        run,
+        {"class_name": "Sequential", "config": [BASE, HEAD]},
+        {"class_name": "Sequential", "config": [BASE, {**HEAD, "name": "head"}]},
+        source=source,
+    )
 
 
 def test_no_guessing_when_the_names_do_not_line_up():

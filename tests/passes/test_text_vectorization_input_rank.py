@@ -8,14 +8,12 @@ from .helpers import check_pass
 
 
 def _input(name="text", shape=(None, 1), dtype="string"):
-    return {"class_name": "InputLayer",
-            "config": {"batch_shape": list(shape), "dtype": dtype, "name": name}}
+    return {"class_name": "InputLayer", "config": {"batch_shape": list(shape), "dtype": dtype, "name": name}}
 
 
 def _reads(name, source="text", cls="TextVectorization", **config):
     tensor = {"class_name": "__keras_tensor__", "config": {"keras_history": [source, 0, 0]}}
-    return {"class_name": cls, "config": {"name": name, **config},
-            "inbound_nodes": [{"args": [tensor], "kwargs": {}}]}
+    return {"class_name": cls, "config": {"name": name, **config}, "inbound_nodes": [{"args": [tensor], "kwargs": {}}]}
 
 
 def _functional(*layers):
@@ -26,17 +24,20 @@ COUNTS = {"output_mode": "count", "split": "whitespace"}
 
 
 def test_input_read_only_by_text_vectorization_in_counting_mode():
-    before = _functional(_input(), _reads("ids", output_mode="int", split="whitespace"),
-                         _reads("counts", **COUNTS))
+    before = _functional(_input(), _reads("ids", output_mode="int", split="whitespace"), _reads("counts", **COUNTS))
     after = copy.deepcopy(before)
     after["config"]["layers"][0]["config"]["batch_shape"] = [None]
     check_pass(run, before, after)
 
 
 def test_sequential_first_layer():
-    before = {"class_name": "Sequential",
-              "config": {"name": "s", "layers": [_input(), {"class_name": "TextVectorization",
-                                                            "config": {"name": "v", **COUNTS}}]}}
+    before = {
+        "class_name": "Sequential",
+        "config": {
+            "name": "s",
+            "layers": [_input(), {"class_name": "TextVectorization", "config": {"name": "v", **COUNTS}}],
+        },
+    }
     after = copy.deepcopy(before)
     after["config"]["layers"][0]["config"]["batch_shape"] = [None]
     check_pass(run, before, after)

@@ -3,15 +3,18 @@ from kerasmigrate.passes.downgrade.training_metric_wrappers import training_metr
 
 from .target_helpers import check_target_pass
 
-WRAPPED = {"class_name": "MeanMetricWrapper", "config": {"name": "mae", "dtype": "float32",
-                                                         "fn": "mean_absolute_error"}}
+WRAPPED = {
+    "class_name": "MeanMetricWrapper",
+    "config": {"name": "mae", "dtype": "float32", "fn": "mean_absolute_error"},
+}
 BEFORE = {"loss": "mse", "metrics": [[WRAPPED]], "weighted_metrics": None}
 AFTER = {"loss": "mse", "metrics": ["mean_absolute_error"], "weighted_metrics": None}
 
 
 def test_unwrapped_for_keras_2_3():
-    check_target_pass(run, "keras-2.3", BEFORE, AFTER,
-                      noops=[{"loss": "mse", "metrics": ["mae"], "weighted_metrics": None}])
+    check_target_pass(
+        run, "keras-2.3", BEFORE, AFTER, noops=[{"loss": "mse", "metrics": ["mae"], "weighted_metrics": None}]
+    )
 
 
 def test_unknown_function_left_for_the_target_check():

@@ -10,7 +10,12 @@ The "concat" score cannot be expressed there.
 from kerasmigrate.passes.target_passes import drop_if_absent, target_pass
 
 
-@target_pass("attention-score-mode", symptom="TypeError: ('Keyword argument not understood:', 'score_mode')", classes={"Attention"}, targets={"tf-2.2", "tf-2.4"},
-             boundary="Keras 2.9")
+@target_pass(
+    "attention-score-mode",
+    symptom="TypeError: ('Keyword argument not understood:', 'score_mode')",
+    classes={"Attention"},
+    targets={"tf-2.2", "tf-2.4"},
+    boundary="Keras 2.9",
+)
 def attention_score_mode(layer: dict, target) -> dict:
     return drop_if_absent(layer, target, "score_mode", lambda v: v == "dot")

@@ -13,13 +13,20 @@ from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.target_passes import target_pass
 
 
-@target_pass("batch-norm-axis-int", symptom='TypeError: tuple indices must be integers or slices, not list', classes={"BatchNormalization"}, targets={"keras-2.3"},
-             boundary="TF 2.0")
+@target_pass(
+    "batch-norm-axis-int",
+    symptom="TypeError: tuple indices must be integers or slices, not list",
+    classes={"BatchNormalization"},
+    targets={"keras-2.3"},
+    boundary="TF 2.0",
+)
 def batch_norm_axis(layer: dict, target) -> dict:
     axis = layer["config"].get("axis")
     if not isinstance(axis, list):
         return layer
     if len(axis) != 1 or not isinstance(axis[0], int):
-        raise Refusal(f"layer {layer['config'].get('name')!r} (BatchNormalization) normalises over "
-                      f"axes {axis}; {target.description} takes one axis")
+        raise Refusal(
+            f"layer {layer['config'].get('name')!r} (BatchNormalization) normalises over "
+            f"axes {axis}; {target.description} takes one axis"
+        )
     return {**layer, "config": {**layer["config"], "axis": axis[0]}}

@@ -10,11 +10,29 @@ Grouped convolutions (groups > 1) cannot be expressed there.
 
 from kerasmigrate.passes.target_passes import drop_if_absent, target_pass
 
-CLASSES = {"Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
-           "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D",
-           "Convolution1D", "Convolution2D", "Convolution3D"}
+CLASSES = {
+    "Conv1D",
+    "Conv2D",
+    "Conv3D",
+    "Conv1DTranspose",
+    "Conv2DTranspose",
+    "Conv3DTranspose",
+    "SeparableConv1D",
+    "SeparableConv2D",
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "Convolution1D",
+    "Convolution2D",
+    "Convolution3D",
+}
 
 
-@target_pass("conv-groups-one", symptom="TypeError: ('Keyword argument not understood:', 'groups')", classes=CLASSES, targets={"keras-2.3", "tf-2.2"}, boundary="TF 2.3")
+@target_pass(
+    "conv-groups-one",
+    symptom="TypeError: ('Keyword argument not understood:', 'groups')",
+    classes=CLASSES,
+    targets={"keras-2.3", "tf-2.2"},
+    boundary="TF 2.3",
+)
 def conv_groups(layer: dict, target) -> dict:
     return drop_if_absent(layer, target, "groups", lambda v: v == 1)

@@ -13,8 +13,13 @@ row 1; nested models too).
 from kerasmigrate.passes.target_passes import target_pass
 
 
-@target_pass("functional-to-model", symptom='ValueError: Unknown layer: Functional', classes={"Functional"}, targets={"keras-2.3", "tf-2.2"},
-             boundary="TF 2.3")
+@target_pass(
+    "functional-to-model",
+    symptom="ValueError: Unknown layer: Functional",
+    classes={"Functional"},
+    targets={"keras-2.3", "tf-2.2"},
+    boundary="TF 2.3",
+)
 def functional_to_model(layer: dict, target) -> dict:
     if target.knows_class("Functional"):
         return layer

@@ -12,7 +12,12 @@ from kerasmigrate.passes.target_passes import drop_if_absent, target_pass
 CLASSES = {f"Global{kind}Pooling{d}D" for kind in ("Average", "Max") for d in (1, 2, 3)}
 
 
-@target_pass("global-pooling-keepdims", symptom="TypeError: ('Keyword argument not understood:', 'keepdims')", classes=CLASSES, targets={"keras-2.3", "tf-2.2", "tf-2.4"},
-             boundary="Keras 2.6")
+@target_pass(
+    "global-pooling-keepdims",
+    symptom="TypeError: ('Keyword argument not understood:', 'keepdims')",
+    classes=CLASSES,
+    targets={"keras-2.3", "tf-2.2", "tf-2.4"},
+    boundary="Keras 2.6",
+)
 def global_pooling_keepdims(layer: dict, target) -> dict:
     return drop_if_absent(layer, target, "keepdims", lambda v: v is False)

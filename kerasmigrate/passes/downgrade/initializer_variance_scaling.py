@@ -33,8 +33,7 @@ def _rewrite(value: dict, target):
     config = value.get("config") or {}
     if cls in VARIANCE_SCALING and cls not in target.initializers:
         scale, mode, distribution = VARIANCE_SCALING[cls]
-        config = {"scale": scale, "mode": mode, "distribution": distribution,
-                  "seed": config.get("seed")}
+        config = {"scale": scale, "mode": mode, "distribution": distribution, "seed": config.get("seed")}
         cls = "VarianceScaling"
     if cls == "VarianceScaling" and target.api == "keras":
         distribution = KERAS2_DISTRIBUTIONS.get(config.get("distribution"), config.get("distribution"))
@@ -45,8 +44,12 @@ def _rewrite(value: dict, target):
     return new
 
 
-@target_pass("initializer-variance-scaling", symptom='ValueError: Unknown initializer: GlorotUniform', targets={"keras-2.3", "tf-2.2", "tf-2.4"},
-             boundary="TF 2.0")
+@target_pass(
+    "initializer-variance-scaling",
+    symptom="ValueError: Unknown initializer: GlorotUniform",
+    targets={"keras-2.3", "tf-2.2", "tf-2.4"},
+    boundary="TF 2.0",
+)
 def initializer_variance_scaling(layer: dict, target) -> dict:
     config = layer.get("config")
     if not isinstance(config, dict):

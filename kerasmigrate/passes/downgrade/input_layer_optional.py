@@ -10,7 +10,12 @@ An optional input cannot be expressed there.
 from kerasmigrate.passes.target_passes import drop_if_absent, target_pass
 
 
-@target_pass("input-layer-optional", symptom="TypeError: ('Keyword argument not understood:', 'optional')", classes={"InputLayer"},
-             targets={"keras-2.3", "tf-2.2", "tf-2.4"}, boundary="tf_keras 2.21")
+@target_pass(
+    "input-layer-optional",
+    symptom="TypeError: ('Keyword argument not understood:', 'optional')",
+    classes={"InputLayer"},
+    targets={"keras-2.3", "tf-2.2", "tf-2.4"},
+    boundary="tf_keras 2.21",
+)
 def input_layer_optional(layer: dict, target) -> dict:
     return drop_if_absent(layer, target, "optional", lambda v: v is False or v is None)

@@ -11,7 +11,12 @@ sparse, name` only (keras/engine/input_layer.py):
 from kerasmigrate.passes.target_passes import drop_if_absent, target_pass
 
 
-@target_pass("input-layer-ragged", symptom="TypeError: __init__() got an unexpected keyword argument 'ragged'", classes={"InputLayer"}, targets={"keras-2.3", "tf-2.2", "tf-2.4"},
-             boundary="TF 2.0")
+@target_pass(
+    "input-layer-ragged",
+    symptom="TypeError: __init__() got an unexpected keyword argument 'ragged'",
+    classes={"InputLayer"},
+    targets={"keras-2.3", "tf-2.2", "tf-2.4"},
+    boundary="TF 2.0",
+)
 def input_layer_ragged(layer: dict, target) -> dict:
     return drop_if_absent(layer, target, "ragged", lambda v: v is False or v is None)

@@ -10,7 +10,12 @@ expressed there.
 from kerasmigrate.passes.target_passes import drop_if_absent, target_pass
 
 
-@target_pass("noise-seed", symptom="TypeError: ('Keyword argument not understood:', 'seed')", classes={"GaussianNoise", "GaussianDropout"},
-             targets={"keras-2.3", "tf-2.2", "tf-2.4"}, boundary="Keras 2.8")
+@target_pass(
+    "noise-seed",
+    symptom="TypeError: ('Keyword argument not understood:', 'seed')",
+    classes={"GaussianNoise", "GaussianDropout"},
+    targets={"keras-2.3", "tf-2.2", "tf-2.4"},
+    boundary="Keras 2.8",
+)
 def noise_seed(layer: dict, target) -> dict:
     return drop_if_absent(layer, target, "seed", lambda v: v is None)

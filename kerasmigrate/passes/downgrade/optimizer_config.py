@@ -40,8 +40,13 @@ OFF = {
 ALWAYS_DROP_NULL = {"clipnorm", "clipvalue", "global_clipnorm", "epsilon"}
 
 
-@target_pass("optimizer-config", symptom='ValueError: Unknown optimizer: Custom>Adam / TypeError: Unexpected keyword argument passed to optimizer', kind="training", targets={"keras-2.3", "tf-2.2", "tf-2.4"},
-             boundary="Keras 2.11")
+@target_pass(
+    "optimizer-config",
+    symptom="ValueError: Unknown optimizer: Custom>Adam / TypeError: Unexpected keyword argument passed to optimizer",
+    kind="training",
+    targets={"keras-2.3", "tf-2.2", "tf-2.4"},
+    boundary="Keras 2.11",
+)
 def optimizer_config(training_config: dict, target) -> dict:
     optimizer = training_config.get("optimizer_config")
     if not isinstance(optimizer, dict) or not isinstance(optimizer.get("config"), dict):
@@ -63,5 +68,4 @@ def optimizer_config(training_config: dict, target) -> dict:
         new_config[key] = value
     if bare == class_name and new_config == config:
         return training_config
-    return {**training_config, "optimizer_config": {**optimizer, "class_name": bare,
-                                                    "config": new_config}}
+    return {**training_config, "optimizer_config": {**optimizer, "class_name": bare, "config": new_config}}

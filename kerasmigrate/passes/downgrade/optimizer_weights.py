@@ -29,8 +29,14 @@ ITERATIONS = {"iter", "iterations", "iteration"}
 SLOT_NAMES = {
     "Adam": {"m": "m", "v": "v", "vhat": "vhat"},
     "SGD": {"momentum": "momentum", "m": "momentum", "moment": "momentum"},
-    "RMSprop": {"rms": "rms", "velocity": "rms", "accumulator": "rms", "momentum": "momentum",
-                "mg": "mg", "average_gradient": "mg"},
+    "RMSprop": {
+        "rms": "rms",
+        "velocity": "rms",
+        "accumulator": "rms",
+        "momentum": "momentum",
+        "mg": "mg",
+        "average_gradient": "mg",
+    },
     "Adagrad": {"accumulator": "accumulator"},
 }
 
@@ -54,8 +60,11 @@ def _kinds(class_name: str, config: dict, target) -> list[tuple[str, bool]]:
         if class_name == "SGD":
             return [("momentum", False)] if config.get("momentum") else []
         if class_name == "RMSprop":
-            return ([("rms", False)] + ([("momentum", False)] if config.get("momentum") else [])
-                    + ([("mg", False)] if config.get("centered") else []))
+            return (
+                [("rms", False)]
+                + ([("momentum", False)] if config.get("momentum") else [])
+                + ([("mg", False)] if config.get("centered") else [])
+            )
         if class_name == "Adagrad":
             return [("accumulator", False)]
     raise Refusal(f"the state of a {class_name} optimizer is not carried over to {target.description}")
@@ -76,8 +85,13 @@ def _parse(name: str, slots: dict):
     return None
 
 
-@target_pass("optimizer-weights", symptom='Error in loading the saved optimizer state (warning; training restarts from a fresh optimizer)', kind="optimizer-weights", targets={"keras-2.3", "tf-2.2", "tf-2.4"},
-             boundary="Keras 2.11")
+@target_pass(
+    "optimizer-weights",
+    symptom="Error in loading the saved optimizer state (warning; training restarts from a fresh optimizer)",
+    kind="optimizer-weights",
+    targets={"keras-2.3", "tf-2.2", "tf-2.4"},
+    boundary="Keras 2.11",
+)
 def optimizer_weights(stored: list[tuple[str, tuple]], optimizer: dict, target) -> list[tuple[str | None, tuple]]:
     """The target's list: (stored name, shape), or (None, shape) for a slot to create as zeros."""
     class_name = str(optimizer.get("class_name", "")).split(">")[-1]

@@ -20,14 +20,21 @@ def _rewrite(value, target):
     return {"class_name": "L1L2", "config": config}
 
 
-@target_pass("regularizer-l1l2", symptom="ValueError: Unknown regularizer: L2",
-             targets={"keras-2.3", "tf-2.2"}, boundary="TF 2.3")
+@target_pass(
+    "regularizer-l1l2",
+    symptom="ValueError: Unknown regularizer: L2",
+    targets={"keras-2.3", "tf-2.2"},
+    boundary="TF 2.3",
+)
 def regularizer_l1l2(layer: dict, target) -> dict:
     config = layer.get("config")
     if not isinstance(config, dict):
         return layer
-    changes = {key: _rewrite(value, target) for key, value in config.items()
-               if key.endswith("_regularizer") and isinstance(value, dict)}
+    changes = {
+        key: _rewrite(value, target)
+        for key, value in config.items()
+        if key.endswith("_regularizer") and isinstance(value, dict)
+    }
     changes = {k: v for k, v in changes.items() if v is not config[k]}
     if not changes:
         return layer

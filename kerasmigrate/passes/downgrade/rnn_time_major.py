@@ -9,11 +9,15 @@ config; Keras 2.3.1's RNN does not take it:
 
 from kerasmigrate.passes.target_passes import drop_if_absent, target_pass
 
-CLASSES = {"RNN", "SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
-           "CuDNNLSTM", "CuDNNGRU"}
+CLASSES = {"RNN", "SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "CuDNNLSTM", "CuDNNGRU"}
 
 
-@target_pass("rnn-time-major", symptom="TypeError: ('Keyword argument not understood:', 'time_major')", classes=CLASSES, targets={"keras-2.3", "tf-2.2", "tf-2.4"},
-             boundary="TF 2.0")
+@target_pass(
+    "rnn-time-major",
+    symptom="TypeError: ('Keyword argument not understood:', 'time_major')",
+    classes=CLASSES,
+    targets={"keras-2.3", "tf-2.2", "tf-2.4"},
+    boundary="TF 2.0",
+)
 def rnn_time_major(layer: dict, target) -> dict:
     return drop_if_absent(layer, target, "time_major", lambda v: v is False)

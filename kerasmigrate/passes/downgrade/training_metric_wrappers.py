@@ -29,13 +29,23 @@ def _unwrap(value, target):
     return value
 
 
-@target_pass("training-metric-wrappers", symptom="ValueError: Unknown metric function: {'class_name': 'MeanMetricWrapper', ...}", kind="training", targets={"keras-2.3"}, boundary="TF 2.4")
+@target_pass(
+    "training-metric-wrappers",
+    symptom="ValueError: Unknown metric function: {'class_name': 'MeanMetricWrapper', ...}",
+    kind="training",
+    targets={"keras-2.3"},
+    boundary="TF 2.4",
+)
 def training_metric_wrappers(training_config: dict, target) -> dict:
     changes = {}
     for key in ("metrics", "weighted_metrics"):
         value = training_config.get(key)
-        if (isinstance(value, list) and len(value) == 1 and isinstance(value[0], list)
-                and all(isinstance(v, dict) for v in value[0])):
+        if (
+            isinstance(value, list)
+            and len(value) == 1
+            and isinstance(value[0], list)
+            and all(isinstance(v, dict) for v in value[0])
+        ):
             flat = _unwrap(value[0], target)
             if flat is not value[0]:
                 changes[key] = flat

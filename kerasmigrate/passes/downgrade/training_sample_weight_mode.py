@@ -11,8 +11,13 @@ read `training_config['sample_weight_mode']`: `KeyError: 'sample_weight_mode'`
 from kerasmigrate.passes.target_passes import target_pass
 
 
-@target_pass("training-sample-weight-mode", symptom="KeyError: 'sample_weight_mode'", kind="training", targets={"keras-2.3", "tf-2.2"},
-             boundary="TF 2.4")
+@target_pass(
+    "training-sample-weight-mode",
+    symptom="KeyError: 'sample_weight_mode'",
+    kind="training",
+    targets={"keras-2.3", "tf-2.2"},
+    boundary="TF 2.4",
+)
 def training_sample_weight_mode(training_config: dict, target) -> dict:
     if "sample_weight_mode" in training_config:
         return training_config

@@ -31,20 +31,37 @@ def holds_default(entry: dict | None, key: str, value) -> bool:
     return key in config and key not in entry.get("probe_args", ()) and same_value(value, config[key])
 
 
-def argument_findings(where: str, label: str, config: dict, current: dict, target: dict,
-                      release) -> tuple[list[Finding], list[Finding]]:
+def argument_findings(
+    where: str, label: str, config: dict, current: dict, target: dict, release
+) -> tuple[list[Finding], list[Finding]]:
     """(drops, refusals) for the keys of `config` the current release accepts and the target not."""
     drops, refusals = [], []
     for key, value in config.items():
         if key in target["args"] or key not in current["args"]:
             continue
-        first = release.first_with(lambda table, key=key: key in (table or {}).get("args", {}),
-                                   lambda t: release.lookup(t, label))
+        first = release.first_with(
+            lambda table, key=key: key in (table or {}).get("args", {}), lambda t: release.lookup(t, label)
+        )
         if holds_default(current, key, value):
-            drops.append(Finding(where, key, value, f"{label} has no argument {key!r} in Keras "
-                                 f"{release.version}; it holds the default: dropped", first, "drop"))
+            drops.append(
+                Finding(
+                    where,
+                    key,
+                    value,
+                    f"{label} has no argument {key!r} in Keras {release.version}; it holds the default: dropped",
+                    first,
+                    "drop",
+                )
+            )
         else:
-            refusals.append(Finding(where, key, value, f"{label} has no argument {key!r} in Keras "
-                                    f"{release.version} and the value is not the default", first,
-                                    "refuse"))
+            refusals.append(
+                Finding(
+                    where,
+                    key,
+                    value,
+                    f"{label} has no argument {key!r} in Keras {release.version} and the value is not the default",
+                    first,
+                    "refuse",
+                )
+            )
     return drops, refusals

@@ -42,14 +42,24 @@ def concatenate_masks(entry: dict, release, where: str):
         if spec is None or not spec.call_takes_mask:
             continue
         for index in range(len(layer.get("inbound_nodes") or [])):
-            if any(mask_comes_from(graph, (t[0], t[1]), set(masked))
-                   for t in graph.first_arg_tensors((name, index))):
+            if any(mask_comes_from(graph, (t[0], t[1]), set(masked)) for t in graph.first_arg_tensors((name, index))):
                 users.append(name)
                 break
     if not users:
         return entry
     first = release.first_with(lambda v: _version(v) >= FIXED_IN, lambda table: table.version)
-    raise TargetRefusal([Finding(f"{where}/{name}", None, None, f"Keras {release.version} computes "
-                                 f"the mask of a Concatenate of masked inputs wrongly or fails on it, "
-                                 f"and {', '.join(users)} use(s) it", first, "refuse")
-                         for name in masked])
+    raise TargetRefusal(
+        [
+            Finding(
+                f"{where}/{name}",
+                None,
+                None,
+                f"Keras {release.version} computes "
+                f"the mask of a Concatenate of masked inputs wrongly or fails on it, "
+                f"and {', '.join(users)} use(s) it",
+                first,
+                "refuse",
+            )
+            for name in masked
+        ]
+    )

@@ -25,9 +25,20 @@ def dtype_policy_form(entry: dict, release, where: str):
         return entry
     name = (dtype.get("config") or {}).get("name")
     if dtype.get("class_name") in FLOAT_POLICY_CLASSES and isinstance(name, str):
-        finding = Finding(where, "dtype", dtype, f"Keras {release.version} writes the policy as its "
-                          f"name: {name!r}", None, "rewrite")
+        finding = Finding(
+            where, "dtype", dtype, f"Keras {release.version} writes the policy as its name: {name!r}", None, "rewrite"
+        )
         return Rewritten({**entry, "config": {**config, "dtype": name}}, [finding])
     first = release.first_with(lambda form: form == "dict", lambda t: t.dtype_form)
-    raise TargetRefusal([Finding(where, "dtype", dtype, f"a {dtype.get('class_name')} policy object "
-                                 f"cannot be written for Keras {release.version}", first, "refuse")])
+    raise TargetRefusal(
+        [
+            Finding(
+                where,
+                "dtype",
+                dtype,
+                f"a {dtype.get('class_name')} policy object cannot be written for Keras {release.version}",
+                first,
+                "refuse",
+            )
+        ]
+    )

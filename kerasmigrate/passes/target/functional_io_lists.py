@@ -33,13 +33,22 @@ from kerasmigrate.passes.target_registry import Finding, Rewritten, TargetRefusa
 
 KEYS = ("input_layers", "output_layers")
 FORMS = ("triple", "list")
-CONTEXT_TEXT = {"top": "as the model itself", "in_functional": "as a layer of a Functional",
-                "in_sequential": "as a layer of a Sequential", "in_wrapper": "inside a wrapper"}
+CONTEXT_TEXT = {
+    "top": "as the model itself",
+    "in_functional": "as a layer of a Functional",
+    "in_sequential": "as a layer of a Sequential",
+    "in_wrapper": "inside a wrapper",
+}
 
 
 def _is_triple(value) -> bool:
-    return (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
-            and isinstance(value[1], int) and isinstance(value[2], int))
+    return (
+        isinstance(value, list)
+        and len(value) == 3
+        and isinstance(value[0], str)
+        and isinstance(value[1], int)
+        and isinstance(value[2], int)
+    )
 
 
 def _form(value) -> str | None:
@@ -80,19 +89,35 @@ def functional_io_lists(entry: dict, release, where: str, *, context: str):
         if forms not in candidates and _reads_single(outcomes, context, forms):
             candidates.append(forms)
     if not candidates:
-        raise TargetRefusal([Finding(where, key, config.get(key), f"Keras {release.version} reads "
-                                     f"no form of a single {key} {CONTEXT_TEXT[context]} as one "
-                                     "tensor", None, "refuse")
-                             for key, form in zip(KEYS, current) if form is not None])
-    best = min(candidates, key=lambda forms: (sum(a != b for a, b in zip(forms, current)),
-                                              forms.count("list")))
+        raise TargetRefusal(
+            [
+                Finding(
+                    where,
+                    key,
+                    config.get(key),
+                    f"Keras {release.version} reads no form of a single {key} {CONTEXT_TEXT[context]} as one tensor",
+                    None,
+                    "refuse",
+                )
+                for key, form in zip(KEYS, current)
+                if form is not None
+            ]
+        )
+    best = min(candidates, key=lambda forms: (sum(a != b for a, b in zip(forms, current)), forms.count("list")))
     changes, findings = {}, []
     for key, old, new in zip(KEYS, current, best):
         if old == new:
             continue
         changes[key] = _in_form(config[key], new)
         text = "a bare [name, node, tensor] triple" if new == "triple" else "a list of one triple"
-        findings.append(Finding(where, key, config[key], f"Keras {release.version} reads it "
-                                f"{CONTEXT_TEXT[context]} as one tensor only as {text}", None,
-                                "rewrite"))
+        findings.append(
+            Finding(
+                where,
+                key,
+                config[key],
+                f"Keras {release.version} reads it {CONTEXT_TEXT[context]} as one tensor only as {text}",
+                None,
+                "rewrite",
+            )
+        )
     return Rewritten({**entry, "config": {**config, **changes}}, findings)

@@ -30,8 +30,9 @@ def layer_arguments(entry: dict, release, where: str):
     target = release.table.layers.get(cls)
     if target is None:
         first = release.first_with(lambda t: t is not None, lambda t: t.layers.get(cls))
-        raise TargetRefusal([Finding(where, None, None, f"class {cls} does not exist in Keras "
-                                     f"{release.version}", first, "refuse")])
+        raise TargetRefusal(
+            [Finding(where, None, None, f"class {cls} does not exist in Keras {release.version}", first, "refuse")]
+        )
     drops, refusals = argument_findings(where, cls, config, current, target, release)
     if refusals:
         raise TargetRefusal(refusals)

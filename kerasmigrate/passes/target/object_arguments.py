@@ -12,8 +12,11 @@ constraint signatures, probed by scripts/derive_keras3_releases.py.
 from kerasmigrate.passes.target._common import argument_findings
 from kerasmigrate.passes.target_registry import Rewritten, TargetRefusal, target_pass
 
-OBJECT_MODULES = {"keras.initializers": "initializers", "keras.regularizers": "regularizers",
-                  "keras.constraints": "constraints"}
+OBJECT_MODULES = {
+    "keras.initializers": "initializers",
+    "keras.regularizers": "regularizers",
+    "keras.constraints": "constraints",
+}
 
 
 def retarget_object(value, release, where: str, key: str):

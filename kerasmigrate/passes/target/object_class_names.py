@@ -37,16 +37,33 @@ def object_class_names(entry: dict, release, where: str):
             continue  # not a class of the current release's table (or already the old spelling)
         target = release.table.objects.get(kind, {}).get(name)
         if target is None:
-            first = release.first_with(lambda e: e is not None,
-                                       lambda t, kind=kind, name=name: t.objects.get(kind, {}).get(name))
-            refusals.append(Finding(f"{where} ({key})", None, None, f"{kind}.{name} does not exist "
-                                    f"in Keras {release.version}", first, "refuse"))
+            first = release.first_with(
+                lambda e: e is not None, lambda t, kind=kind, name=name: t.objects.get(kind, {}).get(name)
+            )
+            refusals.append(
+                Finding(
+                    f"{where} ({key})",
+                    None,
+                    None,
+                    f"{kind}.{name} does not exist in Keras {release.version}",
+                    first,
+                    "refuse",
+                )
+            )
             continue
         written = target.get("class_name") or name
         if written != value.get("class_name"):
             changes[key] = {**value, "class_name": written}
-            findings.append(Finding(f"{where} ({key})", "class_name", value.get("class_name"),
-                                    f"Keras {release.version} writes {written!r}", None, "rewrite"))
+            findings.append(
+                Finding(
+                    f"{where} ({key})",
+                    "class_name",
+                    value.get("class_name"),
+                    f"Keras {release.version} writes {written!r}",
+                    None,
+                    "rewrite",
+                )
+            )
     if refusals:
         raise TargetRefusal(refusals)
     if not changes:

@@ -29,19 +29,30 @@ def op_arguments(entry: dict, release, where: str):
         return entry  # not an operation of the current release's table
     target = release.table.objects.get("ops", {}).get(key)
     if target is None:
-        first = release.first_with(lambda e: e is not None,
-                                   lambda t: t.objects.get("ops", {}).get(key))
-        raise TargetRefusal([Finding(where, None, None, f"operation {key} does not exist in Keras "
-                                     f"{release.version}", first, "refuse")])
+        first = release.first_with(lambda e: e is not None, lambda t: t.objects.get("ops", {}).get(key))
+        raise TargetRefusal(
+            [Finding(where, None, None, f"operation {key} does not exist in Keras {release.version}", first, "refuse")]
+        )
     drops, refusals = argument_findings(where, f"ops.{key}", config, current, target, release)
     refusals += [f for f in drops if f.argument == "name"]
     drops = [f for f in drops if f.argument != "name"]
     if refusals:
-        raise TargetRefusal([
-            Finding(f.layer, f.argument, f.value,
+        raise TargetRefusal(
+            [
+                Finding(
+                    f.layer,
+                    f.argument,
+                    f.value,
                     f"operation {key} takes no name in Keras {release.version}; other nodes refer "
-                    "to this one by its name" if f.argument == "name" else f.why,
-                    f.first_release, "refuse") for f in refusals])
+                    "to this one by its name"
+                    if f.argument == "name"
+                    else f.why,
+                    f.first_release,
+                    "refuse",
+                )
+                for f in refusals
+            ]
+        )
     if not drops:
         return entry
     dropped = {f.argument for f in drops}

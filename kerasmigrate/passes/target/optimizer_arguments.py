@@ -26,13 +26,13 @@ def optimizer_arguments(entry: dict, release, where: str):
     target = release.table.objects["optimizers"].get(name)
     if current is None or target is None:
         return entry
-    drops, refusals = argument_findings(f"{where} (optimizer)", f"optimizers.{name}",
-                                        optimizer["config"], current, target, release)
+    drops, refusals = argument_findings(
+        f"{where} (optimizer)", f"optimizers.{name}", optimizer["config"], current, target, release
+    )
     if refusals:
         raise TargetRefusal(refusals)
     if not drops:
         return entry
     dropped = {f.argument for f in drops}
-    new_optimizer = {**optimizer, "config": {k: v for k, v in optimizer["config"].items()
-                                             if k not in dropped}}
+    new_optimizer = {**optimizer, "config": {k: v for k, v in optimizer["config"].items() if k not in dropped}}
     return Rewritten({**entry, "compile_config": {**compile_config, "optimizer": new_optimizer}}, drops)

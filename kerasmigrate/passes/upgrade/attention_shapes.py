@@ -15,16 +15,18 @@ from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import layer_pass, without_keys
 
 
-@layer_pass("attention-shapes", classes={"MultiHeadAttention", "Attention", "AdditiveAttention"},
-            since="keras-3.0")
+@layer_pass("attention-shapes", classes={"MultiHeadAttention", "Attention", "AdditiveAttention"}, since="keras-3.0")
 def attention_shapes(layer: dict) -> dict:
     if layer["class_name"] == "MultiHeadAttention":
         if layer["config"].get("softmax_robust_masking"):
-            raise Refusal(f"layer {layer['config'].get('name')!r} uses softmax_robust_masking=True, "
-                          "which Keras 3 MultiHeadAttention does not offer")
-        return without_keys(layer, "query_shape", "key_shape", "value_shape",
-                            "softmax_robust_masking")
+            raise Refusal(
+                f"layer {layer['config'].get('name')!r} uses softmax_robust_masking=True, "
+                "which Keras 3 MultiHeadAttention does not offer"
+            )
+        return without_keys(layer, "query_shape", "key_shape", "value_shape", "softmax_robust_masking")
     if layer["config"].get("causal"):
-        raise Refusal(f"layer {layer['config'].get('name')!r} is a causal attention layer "
-                      "(causal=True), which Keras 3 expresses as a call argument")
+        raise Refusal(
+            f"layer {layer['config'].get('name')!r} is a causal attention layer "
+            "(causal=True), which Keras 3 expresses as a call argument"
+        )
     return without_keys(layer, "causal")

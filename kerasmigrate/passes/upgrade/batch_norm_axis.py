@@ -16,6 +16,8 @@ def batch_norm_axis(layer: dict) -> dict:
     if not isinstance(axis, list):
         return layer
     if len(axis) != 1:
-        raise Refusal(f"layer {layer['config'].get('name')!r} normalizes over several axes "
-                      f"{axis}, which Keras 3 BatchNormalization does not support")
+        raise Refusal(
+            f"layer {layer['config'].get('name')!r} normalizes over several axes "
+            f"{axis}, which Keras 3 BatchNormalization does not support"
+        )
     return with_config(layer, axis=axis[0])

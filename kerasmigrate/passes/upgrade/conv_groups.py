@@ -11,14 +11,23 @@ those layers could have had.
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import layer_pass, without_keys
 
-CLASSES = {"DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
-           "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"}
+CLASSES = {
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "SeparableConv1D",
+    "SeparableConv2D",
+    "Conv1DTranspose",
+    "Conv2DTranspose",
+    "Conv3DTranspose",
+}
 
 
 @layer_pass("conv-groups", classes=CLASSES, since="keras-3.0")
 def conv_groups(layer: dict) -> dict:
     groups = layer["config"].get("groups", 1)
     if groups != 1:
-        raise Refusal(f"layer {layer['config'].get('name')!r} ({layer['class_name']}) "
-                      f"has groups={groups}, which Keras 3 does not support for this class")
+        raise Refusal(
+            f"layer {layer['config'].get('name')!r} ({layer['class_name']}) "
+            f"has groups={groups}, which Keras 3 does not support for this class"
+        )
     return without_keys(layer, "groups")

@@ -14,10 +14,26 @@ the CuDNN bias shape and converts them as `_convert_rnn_weights` does.
 
 from kerasmigrate.passes.registry import layer_pass
 
-KEPT = ("name", "trainable", "dtype", "units", "return_sequences", "return_state", "go_backwards",
-        "stateful", "kernel_initializer", "recurrent_initializer", "bias_initializer",
-        "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
-        "kernel_constraint", "recurrent_constraint", "bias_constraint")
+KEPT = (
+    "name",
+    "trainable",
+    "dtype",
+    "units",
+    "return_sequences",
+    "return_state",
+    "go_backwards",
+    "stateful",
+    "kernel_initializer",
+    "recurrent_initializer",
+    "bias_initializer",
+    "kernel_regularizer",
+    "recurrent_regularizer",
+    "bias_regularizer",
+    "activity_regularizer",
+    "kernel_constraint",
+    "recurrent_constraint",
+    "bias_constraint",
+)
 
 
 @layer_pass("cudnn-rnn", classes={"CuDNNLSTM", "CuDNNGRU"}, since="tf-2.0")

@@ -22,5 +22,6 @@ def dtype_policy(layer: dict) -> dict:
     if not isinstance(dtype, dict) or dtype.get("class_name") not in LEGACY_POLICY_CLASSES:
         return layer
     name = (dtype.get("config") or {}).get("name", "float32")
-    return with_config(layer, dtype={"module": "keras", "class_name": "DTypePolicy",
-                                     "config": {"name": name}, "registered_name": None})
+    return with_config(
+        layer, dtype={"module": "keras", "class_name": "DTypePolicy", "config": {"name": name}, "registered_name": None}
+    )

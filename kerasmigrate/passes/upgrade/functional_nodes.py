@@ -38,15 +38,21 @@ from kerasmigrate.passes.registry import MODEL_CLASSES, model_layers, model_pass
 def keras_tensor(name: str, node_index: int, tensor_index: int) -> dict:
     # Shape and dtype are placeholders: Keras 3 replaces the tensor by the one
     # `keras_history` points to (functional.py `convert_revived_tensor`).
-    return {"class_name": "__keras_tensor__",
-            "config": {"shape": [], "dtype": "float32",
-                       "keras_history": [name, node_index, tensor_index]}}
+    return {
+        "class_name": "__keras_tensor__",
+        "config": {"shape": [], "dtype": "float32", "keras_history": [name, node_index, tensor_index]},
+    }
 
 
 def _is_ref(value, layer_names) -> bool:
-    return (isinstance(value, list) and len(value) in (3, 4) and isinstance(value[0], str)
-            and value[0] in layer_names and isinstance(value[1], int)
-            and isinstance(value[2], int))
+    return (
+        isinstance(value, list)
+        and len(value) in (3, 4)
+        and isinstance(value[0], str)
+        and value[0] in layer_names
+        and isinstance(value[1], int)
+        and isinstance(value[2], int)
+    )
 
 
 def _skips_first_node(layer: dict, source) -> bool:
@@ -100,8 +106,10 @@ def node_shifts(layers: list, io_refs: list, source) -> dict[str, int]:
         elif fits:
             shifts[name] = fits.pop()
         else:
-            raise Refusal(f"nested model {name!r} is called {calls} time(s) but referenced "
-                          f"with node indices {sorted(used)}: the graph is inconsistent")
+            raise Refusal(
+                f"nested model {name!r} is called {calls} time(s) but referenced "
+                f"with node indices {sorted(used)}: the graph is inconsistent"
+            )
     return shifts
 
 
@@ -117,8 +125,7 @@ def _convert_value(value, names, shifts):
 
 
 # Layers whose extra call inputs are initial states (tf_keras base_rnn.py, bidirectional.py).
-RECURRENT_CLASSES = {"LSTM", "GRU", "SimpleRNN", "RNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
-                     "Bidirectional"}
+RECURRENT_CLASSES = {"LSTM", "GRU", "SimpleRNN", "RNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Bidirectional"}
 
 
 def convert_node(node, names: set[str], shifts: dict[str, int], class_name: str = "") -> dict:
@@ -183,12 +190,21 @@ def functional_nodes(model: dict, source) -> dict:
             if name not in names:
                 raise Refusal(f"input/output refers to unknown layer {name!r}")
     shifts = node_shifts(layers, io_refs, source)
-    new_layers = [{**layer, "inbound_nodes": [convert_node(n, names, shifts, layer["class_name"])
-                                              for n in layer.get("inbound_nodes") or []]}
-                  for layer in layers]
-    new_config = {**config, "layers": new_layers,
-                  "input_layers": _io_refs(config.get("input_layers", []), by_name, shifts),
-                  "output_layers": _io_refs(config.get("output_layers", []), by_name, shifts)}
+    new_layers = [
+        {
+            **layer,
+            "inbound_nodes": [
+                convert_node(n, names, shifts, layer["class_name"]) for n in layer.get("inbound_nodes") or []
+            ],
+        }
+        for layer in layers
+    ]
+    new_config = {
+        **config,
+        "layers": new_layers,
+        "input_layers": _io_refs(config.get("input_layers", []), by_name, shifts),
+        "output_layers": _io_refs(config.get("output_layers", []), by_name, shifts),
+    }
     return {**model, "config": new_config}
 
 

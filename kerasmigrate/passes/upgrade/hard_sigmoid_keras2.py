@@ -15,8 +15,7 @@ from kerasmigrate.passes.registry import layer_pass, with_config
 
 ACTIVATION_KEYS = ("activation", "recurrent_activation")
 REGISTERED = "kerasmigrate>hard_sigmoid_keras2"
-REPLACEMENT = {"module": "builtins", "class_name": "function", "config": REGISTERED,
-               "registered_name": "function"}
+REPLACEMENT = {"module": "builtins", "class_name": "function", "config": REGISTERED, "registered_name": "function"}
 
 
 @layer_pass("hard-sigmoid-keras2", since="keras-3.0")

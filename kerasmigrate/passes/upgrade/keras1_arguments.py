@@ -28,16 +28,32 @@ from kerasmigrate.passes.registry import layer_pass
 DIM_ORDERING = {"tf": "channels_last", "th": "channels_first", "default": None}
 CONSUME_LESS = {"cpu": 0, "mem": 1, "gpu": 2}
 
-WEIGHTS = [("init", "kernel_initializer"), ("W_regularizer", "kernel_regularizer"),
-           ("b_regularizer", "bias_regularizer"), ("W_constraint", "kernel_constraint"),
-           ("b_constraint", "bias_constraint"), ("bias", "use_bias")]
-CONV = [("nb_filter", "filters"), ("subsample", "strides"), ("border_mode", "padding"),
-        ("dim_ordering", "data_format")] + WEIGHTS
-RECURRENT = [("output_dim", "units"), ("init", "kernel_initializer"),
-             ("inner_init", "recurrent_initializer"), ("inner_activation", "recurrent_activation"),
-             ("W_regularizer", "kernel_regularizer"), ("b_regularizer", "bias_regularizer"),
-             ("U_regularizer", "recurrent_regularizer"), ("dropout_W", "dropout"),
-             ("dropout_U", "recurrent_dropout"), ("consume_less", "implementation")]
+WEIGHTS = [
+    ("init", "kernel_initializer"),
+    ("W_regularizer", "kernel_regularizer"),
+    ("b_regularizer", "bias_regularizer"),
+    ("W_constraint", "kernel_constraint"),
+    ("b_constraint", "bias_constraint"),
+    ("bias", "use_bias"),
+]
+CONV = [
+    ("nb_filter", "filters"),
+    ("subsample", "strides"),
+    ("border_mode", "padding"),
+    ("dim_ordering", "data_format"),
+] + WEIGHTS
+RECURRENT = [
+    ("output_dim", "units"),
+    ("init", "kernel_initializer"),
+    ("inner_init", "recurrent_initializer"),
+    ("inner_activation", "recurrent_activation"),
+    ("W_regularizer", "kernel_regularizer"),
+    ("b_regularizer", "bias_regularizer"),
+    ("U_regularizer", "recurrent_regularizer"),
+    ("dropout_W", "dropout"),
+    ("dropout_U", "recurrent_dropout"),
+    ("consume_less", "implementation"),
+]
 DIM = [("dim_ordering", "data_format")]
 
 # class (Keras 1 and Keras 2 names) -> (old, new) renames, from legacy/interfaces.py
@@ -49,22 +65,33 @@ RENAMES = {
     "SpatialDropout1D": [("p", "rate")],
     "SpatialDropout2D": [("p", "rate")] + DIM,
     "SpatialDropout3D": [("p", "rate")] + DIM,
-    "Embedding": [("init", "embeddings_initializer"), ("W_regularizer", "embeddings_regularizer"),
-                  ("W_constraint", "embeddings_constraint")],
+    "Embedding": [
+        ("init", "embeddings_initializer"),
+        ("W_regularizer", "embeddings_regularizer"),
+        ("W_constraint", "embeddings_constraint"),
+    ],
     "PReLU": [("init", "alpha_initializer")],
     "MaxPooling1D": [("pool_length", "pool_size"), ("stride", "strides"), ("border_mode", "padding")],
-    "AveragePooling1D": [("pool_length", "pool_size"), ("stride", "strides"),
-                         ("border_mode", "padding")],
+    "AveragePooling1D": [("pool_length", "pool_size"), ("stride", "strides"), ("border_mode", "padding")],
     "UpSampling1D": [("length", "size")],
-    "Conv1D": [("nb_filter", "filters"), ("filter_length", "kernel_size"),
-               ("subsample_length", "strides"), ("border_mode", "padding")] + WEIGHTS,
+    "Conv1D": [
+        ("nb_filter", "filters"),
+        ("filter_length", "kernel_size"),
+        ("subsample_length", "strides"),
+        ("border_mode", "padding"),
+    ]
+    + WEIGHTS,
     "Conv2D": CONV,
     "Conv3D": CONV,
     "SeparableConv2D": [c for c in CONV if c[0] not in ("init", "W_regularizer", "W_constraint")],
-    "ConvLSTM2D": CONV + [("inner_init", "recurrent_initializer"),
-                          ("U_regularizer", "recurrent_regularizer"),
-                          ("inner_activation", "recurrent_activation"),
-                          ("dropout_W", "dropout"), ("dropout_U", "recurrent_dropout")],
+    "ConvLSTM2D": CONV
+    + [
+        ("inner_init", "recurrent_initializer"),
+        ("U_regularizer", "recurrent_regularizer"),
+        ("inner_activation", "recurrent_activation"),
+        ("dropout_W", "dropout"),
+        ("dropout_U", "recurrent_dropout"),
+    ],
     "LSTM": RECURRENT,
     "GRU": RECURRENT,
     "SimpleRNN": RECURRENT,
@@ -77,13 +104,20 @@ for _dims in ("2D", "3D"):
         RENAMES[_cls + _dims] = DIM
 for _cls in ("GlobalMaxPooling1D", "GlobalAveragePooling1D"):
     RENAMES[_cls] = []
-KERAS1_ALIASES = {"Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution3D": "Conv3D",
-                  "SeparableConvolution2D": "SeparableConv2D"}
+KERAS1_ALIASES = {
+    "Convolution1D": "Conv1D",
+    "Convolution2D": "Conv2D",
+    "Convolution3D": "Conv3D",
+    "SeparableConvolution2D": "SeparableConv2D",
+}
 VALUES = {"data_format": DIM_ORDERING, "implementation": CONSUME_LESS}
 # Keys a Keras 1 layer records that Keras 2 turned into the input shape or dropped.
 DROPPED = {"input_dim", "input_length"}
-OLD_KEYS = ({old for renames in RENAMES.values() for old, _ in renames}
-            | DROPPED | {"input_dtype", "nb_row", "nb_col", "kernel_dim1", "mode", "forget_bias_init"})
+OLD_KEYS = (
+    {old for renames in RENAMES.values() for old, _ in renames}
+    | DROPPED
+    | {"input_dtype", "nb_row", "nb_col", "kernel_dim1", "mode", "forget_bias_init"}
+)
 
 
 def _kernel_size(cls: str, config: dict, name: str):
@@ -115,9 +149,11 @@ def keras1_arguments(layer: dict) -> dict:
     if cls == "BatchNormalization" and "mode" in config:
         mode = config.pop("mode")
         if mode != 0:
-            raise Refusal(f"BatchNormalization layer {name!r} uses mode={mode}, which normalises "
-                          "per sample (1) or with batch statistics at test time (2): Keras 2 and 3 "
-                          "have no such mode")
+            raise Refusal(
+                f"BatchNormalization layer {name!r} uses mode={mode}, which normalises "
+                "per sample (1) or with batch statistics at test time (2): Keras 2 and 3 "
+                "have no such mode"
+            )
     if cls == "Embedding":
         config.pop("dropout", None)
     if cls == "SeparableConv2D" and "init" in config:  # separable_conv2d_args_preprocessor
@@ -139,6 +175,5 @@ def keras1_arguments(layer: dict) -> dict:
             value = VALUES[new][value]
         config[new] = value
     if config.get("padding") == "full":
-        raise Refusal(f"layer {name!r} ({cls}) uses border_mode='full' (Theano only), which Keras 2 "
-                      "and 3 do not have")
+        raise Refusal(f"layer {name!r} ({cls}) uses border_mode='full' (Theano only), which Keras 2 and 3 do not have")
     return layer if config == layer["config"] else {**layer, "config": config}

@@ -41,27 +41,30 @@ def keras1_merge(layer: dict) -> dict:
     name = config.get("name")
     mode = config.get("mode", "sum")
     if config.get("mode_type", "raw") != "raw" or not isinstance(mode, str):
-        raise Refusal(f"Merge layer {name!r} merges with a Python function (stored as bytecode, "
-                      "which kerasmigrate never executes); map it to a built-in merge layer")
+        raise Refusal(
+            f"Merge layer {name!r} merges with a Python function (stored as bytecode, "
+            "which kerasmigrate never executes); map it to a built-in merge layer"
+        )
     if config.get("layers"):
-        raise Refusal(f"Merge layer {name!r} holds branch models but is not the first layer of a "
-                      "Sequential: this form is not converted")
+        raise Refusal(
+            f"Merge layer {name!r} holds branch models but is not the first layer of a "
+            "Sequential: this form is not converted"
+        )
     base = {k: config[k] for k in KEPT if k in config}
     if "inbound_nodes" in layer:
-        layer = {**layer, "inbound_nodes": [_without_empty_masks(node, name)
-                                            for node in layer["inbound_nodes"]]}
+        layer = {**layer, "inbound_nodes": [_without_empty_masks(node, name) for node in layer["inbound_nodes"]]}
     if mode in ELEMENTWISE:
         return {**layer, "class_name": ELEMENTWISE[mode], "config": base}
     if mode == "concat":
-        return {**layer, "class_name": "Concatenate",
-                "config": {**base, "axis": config.get("concat_axis", -1)}}
+        return {**layer, "class_name": "Concatenate", "config": {**base, "axis": config.get("concat_axis", -1)}}
     if mode == "dot":
         axes = config.get("dot_axes", -1)
-        return {**layer, "class_name": "Dot",
-                "config": {**base, "axes": axes, "normalize": False}}
+        return {**layer, "class_name": "Dot", "config": {**base, "axes": axes, "normalize": False}}
     if mode == "cos":
-        raise Refusal(f"Merge layer {name!r} uses mode 'cos', which Keras 3 has no exact "
-                      "equivalent of (Dot(normalize=True) uses another epsilon and output shape)")
+        raise Refusal(
+            f"Merge layer {name!r} uses mode 'cos', which Keras 3 has no exact "
+            "equivalent of (Dot(normalize=True) uses another epsilon and output shape)"
+        )
     raise Refusal(f"Merge layer {name!r} has the unknown mode {mode!r}")
 
 
@@ -72,8 +75,9 @@ def _without_empty_masks(node, name):
     for ref in node:
         if isinstance(ref, list) and len(ref) == 4 and isinstance(ref[3], dict) and "mask" in ref[3]:
             if any(m is not None for m in (ref[3]["mask"] or [])):
-                raise Refusal(f"Merge layer {name!r} was called with explicit masks, which Keras 3 "
-                              "merge layers do not take")
+                raise Refusal(
+                    f"Merge layer {name!r} was called with explicit masks, which Keras 3 merge layers do not take"
+                )
             ref = ref[:3] + [{k: v for k, v in ref[3].items() if k != "mask"}]
         out.append(ref)
     return out

@@ -27,8 +27,7 @@ CONSTRAINTS = {
 def _convert(key: str, value: dict, layer_name):
     kind = value["name"]
     if kind in REGULARIZERS:
-        return {"class_name": "L1L2", "config": {"l1": float(value.get("l1", 0.0)),
-                                                  "l2": float(value.get("l2", 0.0))}}
+        return {"class_name": "L1L2", "config": {"l1": float(value.get("l1", 0.0)), "l2": float(value.get("l2", 0.0))}}
     if kind in CONSTRAINTS:
         names = CONSTRAINTS[kind]
         return {"class_name": kind, "config": {names[k]: v for k, v in value.items() if k in names}}
@@ -42,7 +41,11 @@ def keras1_objects(layer: dict) -> dict:
         return layer
     changes = {}
     for key, value in config.items():
-        if (key.endswith(("_regularizer", "_constraint")) and isinstance(value, dict)
-                and "class_name" not in value and isinstance(value.get("name"), str)):
+        if (
+            key.endswith(("_regularizer", "_constraint"))
+            and isinstance(value, dict)
+            and "class_name" not in value
+            and isinstance(value.get("name"), str)
+        ):
             changes[key] = _convert(key, value, config.get("name"))
     return with_config(layer, **changes) if changes else layer

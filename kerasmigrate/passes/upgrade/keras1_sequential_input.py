@@ -21,13 +21,22 @@ def keras1_sequential_input(model: dict, source) -> dict:
     if model.get("class_name") != "Sequential" or not layers:
         return model
     first = layers[0].get("config")
-    if (layers[0].get("class_name") == "InputLayer" or not isinstance(first, dict)
-            or "input_dtype" not in first or not first.get("batch_input_shape")):
+    if (
+        layers[0].get("class_name") == "InputLayer"
+        or not isinstance(first, dict)
+        or "input_dtype" not in first
+        or not first.get("batch_input_shape")
+    ):
         return model
-    input_layer = {"class_name": "InputLayer",
-                   "config": {"batch_input_shape": first["batch_input_shape"],
-                              "dtype": first["input_dtype"], "sparse": False,
-                              "name": f"{first.get('name', 'sequential')}_input"}}
+    input_layer = {
+        "class_name": "InputLayer",
+        "config": {
+            "batch_input_shape": first["batch_input_shape"],
+            "dtype": first["input_dtype"],
+            "sparse": False,
+            "name": f"{first.get('name', 'sequential')}_input",
+        },
+    }
     rest = {k: v for k, v in first.items() if k not in ("input_dtype", "batch_input_shape")}
     new_layers = [input_layer, {**layers[0], "config": rest}, *layers[1:]]
     if isinstance(model["config"], list):

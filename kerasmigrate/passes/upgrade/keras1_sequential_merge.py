@@ -20,8 +20,11 @@ from kerasmigrate.passes.registry import model_layers, model_pass
 
 
 def _starts_with_merge(layers) -> bool:
-    return (bool(layers) and layers[0].get("class_name") == "Merge"
-            and isinstance(layers[0].get("config", {}).get("layers"), list))
+    return (
+        bool(layers)
+        and layers[0].get("class_name") == "Merge"
+        and isinstance(layers[0].get("config", {}).get("layers"), list)
+    )
 
 
 def _node(name: str) -> list:
@@ -39,25 +42,30 @@ def _chain(layers: list, out: list, inputs: list, upstream: list | None) -> list
             if upstream is not None:
                 raise Refusal(f"Merge layer {name!r} with branches is not the first layer of its Sequential")
             branch_outputs = [_branch(b, out, inputs) for b in config.pop("layers")]
-            out.append({"name": name, "class_name": "Merge", "config": config,
-                        "inbound_nodes": [[ref + [{}] for ref in branch_outputs]]})
+            out.append(
+                {
+                    "name": name,
+                    "class_name": "Merge",
+                    "config": config,
+                    "inbound_nodes": [[ref + [{}] for ref in branch_outputs]],
+                }
+            )
             upstream = _node(name)
             continue
         if upstream is None:
             if "batch_input_shape" not in config:
                 raise Refusal(f"the first layer {name!r} of a Merge branch records no input shape")
             input_name = f"{name}_input"
-            input_config = {"batch_input_shape": config.pop("batch_input_shape"), "name": input_name,
-                            "sparse": False}
+            input_config = {"batch_input_shape": config.pop("batch_input_shape"), "name": input_name, "sparse": False}
             dtype = config.pop("input_dtype", None) or config.pop("dtype", None)
             if dtype:
                 input_config["dtype"] = dtype
-            out.append({"name": input_name, "class_name": "InputLayer", "config": input_config,
-                        "inbound_nodes": []})
+            out.append({"name": input_name, "class_name": "InputLayer", "config": input_config, "inbound_nodes": []})
             inputs.append(_node(input_name))
             upstream = _node(input_name)
-        out.append({"name": name, "class_name": layer["class_name"], "config": config,
-                    "inbound_nodes": [[upstream + [{}]]]})
+        out.append(
+            {"name": name, "class_name": layer["class_name"], "config": config, "inbound_nodes": [[upstream + [{}]]]}
+        )
         upstream = _node(name)
     if upstream is None:
         raise Refusal("a Merge branch has no layers")
@@ -66,8 +74,7 @@ def _chain(layers: list, out: list, inputs: list, upstream: list | None) -> list
 
 def _branch(entry: dict, out: list, inputs: list) -> list:
     if entry.get("class_name") != "Sequential":
-        raise Refusal(f"a Keras 1 Merge branch is a {entry.get('class_name')}; only Sequential "
-                      "branches are converted")
+        raise Refusal(f"a Keras 1 Merge branch is a {entry.get('class_name')}; only Sequential branches are converted")
     return _chain(model_layers(entry), out, inputs, None)
 
 
@@ -80,5 +87,7 @@ def keras1_sequential_merge(model: dict, source) -> dict:
     output = _chain(model_layers(model), layers, inputs, None)
     config = model["config"]
     name = config.get("name", "sequential") if isinstance(config, dict) else "sequential"
-    return {"class_name": "Model", "config": {"name": name, "layers": layers,
-                                              "input_layers": inputs, "output_layers": [output]}}
+    return {
+        "class_name": "Model",
+        "config": {"name": name, "layers": layers, "input_layers": inputs, "output_layers": [output]},
+    }

@@ -35,7 +35,10 @@ def layer_modules(layer: dict) -> dict:
         return layer  # unknown classes are reported by validation, not guessed here
     if layer.get("module") == module and layer.get("registered_name", "") == registered:
         return layer
-    return {"module": module, "class_name": class_name, "config": layer["config"],
-            "registered_name": registered,
-            **{k: v for k, v in layer.items()
-               if k not in ("module", "class_name", "config", "registered_name")}}
+    return {
+        "module": module,
+        "class_name": class_name,
+        "config": layer["config"],
+        "registered_name": registered,
+        **{k: v for k, v in layer.items() if k not in ("module", "class_name", "config", "registered_name")},
+    }

@@ -19,6 +19,8 @@ LOOKUP_CLASSES = {"StringLookup", "IntegerLookup", "TextVectorization"}
 def lookup_vocabulary(layer: dict) -> dict:
     config = layer["config"]
     if config.get("vocabulary") is None:
-        raise Refusal(f"layer {config.get('name')!r} ({layer['class_name']}) has no vocabulary in "
-                      "the file (adapted vocabularies are not saved in .h5 files)")
+        raise Refusal(
+            f"layer {config.get('name')!r} ({layer['class_name']}) has no vocabulary in "
+            "the file (adapted vocabularies are not saved in .h5 files)"
+        )
     return without_keys(layer, "vocabulary_size")

@@ -9,8 +9,17 @@ it as an unrecognized keyword.
 
 from kerasmigrate.passes.registry import layer_pass, without_keys
 
-RNN_CLASSES = {"LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
-               "LSTMCell", "GRUCell", "SimpleRNNCell"}
+RNN_CLASSES = {
+    "LSTM",
+    "GRU",
+    "SimpleRNN",
+    "ConvLSTM1D",
+    "ConvLSTM2D",
+    "ConvLSTM3D",
+    "LSTMCell",
+    "GRUCell",
+    "SimpleRNNCell",
+}
 
 
 @layer_pass("rnn-implementation", classes=RNN_CLASSES, since="keras-3.0")

@@ -14,6 +14,8 @@ RNN_CLASSES = {"LSTM", "GRU", "SimpleRNN", "RNN", "ConvLSTM1D", "ConvLSTM2D", "C
 @layer_pass("rnn-time-major", classes=RNN_CLASSES, since="keras-3.0")
 def rnn_time_major(layer: dict) -> dict:
     if layer["config"].get("time_major"):
-        raise Refusal(f"layer {layer['config'].get('name')!r} is time-major "
-                      "(time_major=True), which Keras 3 recurrent layers do not support")
+        raise Refusal(
+            f"layer {layer['config'].get('name')!r} is time-major "
+            "(time_major=True), which Keras 3 recurrent layers do not support"
+        )
     return without_keys(layer, "time_major")

@@ -11,7 +11,6 @@ separable_conv2d.py). They never affected the model, so nothing is lost.
 from kerasmigrate.passes.registry import layer_pass, without_keys
 
 
-@layer_pass("separable-conv-kernel-args", classes={"SeparableConv1D", "SeparableConv2D"},
-            since="keras-3.0")
+@layer_pass("separable-conv-kernel-args", classes={"SeparableConv1D", "SeparableConv2D"}, since="keras-3.0")
 def separable_conv_kernel_args(layer: dict) -> dict:
     return without_keys(layer, "kernel_initializer", "kernel_regularizer", "kernel_constraint")

@@ -16,8 +16,7 @@ from kerasmigrate.passes.registry import model_pass
 
 
 def _is_unnamed_sequential(layer: dict) -> bool:
-    return (layer.get("class_name") == "Sequential" and isinstance(layer.get("config"), list)
-            and "name" not in layer)
+    return layer.get("class_name") == "Sequential" and isinstance(layer.get("config"), list) and "name" not in layer
 
 
 @model_pass("sequential-layer-names", since="keras-2.2.3")
@@ -33,5 +32,9 @@ def sequential_layer_names(model: dict, source) -> dict:
         own = layer.get("name") or (config.get("name") if isinstance(config, dict) else None)
         if own is not None and own != name:
             return model  # not the top model, or the names do not line up: no guessing
-    return {**model, "config": [{**layer, "name": name} if _is_unnamed_sequential(layer) else layer
-                                for layer, name in zip(layers, names)]}
+    return {
+        **model,
+        "config": [
+            {**layer, "name": name} if _is_unnamed_sequential(layer) else layer for layer, name in zip(layers, names)
+        ],
+    }

@@ -27,8 +27,12 @@ def _module_for(key: str) -> str | None:
 def _annotate(value: dict, module: str) -> dict:
     if value.get("module") == module and "registered_name" in value:
         return value
-    return {"module": module, "class_name": value["class_name"],
-            "config": value.get("config", {}), "registered_name": None}
+    return {
+        "module": module,
+        "class_name": value["class_name"],
+        "config": value.get("config", {}),
+        "registered_name": None,
+    }
 
 
 @layer_pass("serialized-objects", since="keras-3.0")

@@ -27,13 +27,11 @@ def _rename_refs(value, renames):
         if value.get("class_name") == "__keras_tensor__":
             history = value["config"]["keras_history"]
             if history[0] in renames:
-                return {**value, "config": {**value["config"],
-                                            "keras_history": [renames[history[0]], *history[1:]]}}
+                return {**value, "config": {**value["config"], "keras_history": [renames[history[0]], *history[1:]]}}
             return value
         return {k: _rename_refs(v, renames) for k, v in value.items()}
     if isinstance(value, list):
-        if len(value) in (3, 4) and isinstance(value[0], str) and value[0] in renames \
-                and isinstance(value[1], int):
+        if len(value) in (3, 4) and isinstance(value[0], str) and value[0] in renames and isinstance(value[1], int):
             return [renames[value[0]], *value[1:]]
         return [_rename_refs(v, renames) for v in value]
     return value

@@ -11,10 +11,14 @@ from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import layer_pass, without_keys
 
 
-@layer_pass("spatial-dropout-noise-shape",
-            classes={"SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"}, since="keras-3.0")
+@layer_pass(
+    "spatial-dropout-noise-shape",
+    classes={"SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"},
+    since="keras-3.0",
+)
 def spatial_dropout_noise_shape(layer: dict) -> dict:
     if layer["config"].get("noise_shape") is not None:
-        raise Refusal(f"layer {layer['config'].get('name')!r} sets noise_shape, which Keras 3 "
-                      f"{layer['class_name']} does not take")
+        raise Refusal(
+            f"layer {layer['config'].get('name')!r} sets noise_shape, which Keras 3 {layer['class_name']} does not take"
+        )
     return without_keys(layer, "noise_shape")

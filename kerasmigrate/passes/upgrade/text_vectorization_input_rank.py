@@ -20,8 +20,9 @@ SHAPE_DEPENDENT_MODES = {"multi_hot", "count", "tf_idf", "tf-idf"}
 
 def _history_names(value, out: set) -> set:
     if isinstance(value, dict):
-        history = (value.get("config") or {}).get("keras_history") \
-            if value.get("class_name") == "__keras_tensor__" else None
+        history = (
+            (value.get("config") or {}).get("keras_history") if value.get("class_name") == "__keras_tensor__" else None
+        )
         if history:
             out.add(history[0])
         for item in value.values():
@@ -33,8 +34,7 @@ def _history_names(value, out: set) -> set:
 
 
 def _readers(layers: list, input_name: str) -> list[dict]:
-    return [layer for layer in layers
-            if input_name in _history_names(layer.get("inbound_nodes") or [], set())]
+    return [layer for layer in layers if input_name in _history_names(layer.get("inbound_nodes") or [], set())]
 
 
 def _needs_rank_one(layer: dict) -> bool:
@@ -51,12 +51,18 @@ def text_vectorization_input_rank(model: dict, source) -> dict:
     new_layers = list(layers)
     for index, layer in enumerate(layers):
         config = layer.get("config") or {}
-        if layer.get("class_name") != "InputLayer" or config.get("dtype") != "string" \
-                or list(config.get("batch_shape") or []) != [None, 1]:
+        if (
+            layer.get("class_name") != "InputLayer"
+            or config.get("dtype") != "string"
+            or list(config.get("batch_shape") or []) != [None, 1]
+        ):
             continue
         readers = layers[1:2] if sequential and index == 0 else _readers(layers, config.get("name"))
-        if readers and all(r.get("class_name") == "TextVectorization" for r in readers) \
-                and any(_needs_rank_one(r) for r in readers):
+        if (
+            readers
+            and all(r.get("class_name") == "TextVectorization" for r in readers)
+            and any(_needs_rank_one(r) for r in readers)
+        ):
             new_layers[index] = {**layer, "config": {**config, "batch_shape": [None]}}
     if all(a is b for a, b in zip(layers, new_layers)):
         return model

@@ -57,8 +57,10 @@ def _function_call(layer_name: str, function: str, node: dict) -> tuple[dict, di
     kwargs = {k: v for k, v in (node.get("kwargs") or {}).items() if k not in IGNORED_ARGUMENTS}
     set_unsupported = [k for k in UNSUPPORTED_IF_SET if kwargs.get(k)]
     if set_unsupported:
-        raise Refusal(f"layer {layer_name!r} calls tf.{function} with {', '.join(set_unsupported)}, "
-                      "which the Keras 3 op does not take")
+        raise Refusal(
+            f"layer {layer_name!r} calls tf.{function} with {', '.join(set_unsupported)}, "
+            "which the Keras 3 op does not take"
+        )
     args = list(node["args"][:1])
     for operand in op.operands:
         if operand not in kwargs:
@@ -69,8 +71,9 @@ def _function_call(layer_name: str, function: str, node: dict) -> tuple[dict, di
         attributes[op_name] = kwargs.pop(tf_name, default)
     kwargs = {k: v for k, v in kwargs.items() if k not in UNSUPPORTED_IF_SET}
     if kwargs:
-        raise Refusal(f"layer {layer_name!r} calls tf.{function} with arguments "
-                      f"{sorted(kwargs)} that kerasmigrate cannot map")
+        raise Refusal(
+            f"layer {layer_name!r} calls tf.{function} with arguments {sorted(kwargs)} that kerasmigrate cannot map"
+        )
     return {"args": args, "kwargs": {}}, attributes
 
 
@@ -96,10 +99,16 @@ def _strided_slice(name, node_def, begin, end, strides):
         if shrink >> i & 1:
             key.append(b)
             continue
-        key.append({"class_name": "__slice__", "config": {
-            "start": None if begin_mask >> i & 1 else b,
-            "stop": None if end_mask >> i & 1 else e,
-            "step": None if st == 1 else st}})
+        key.append(
+            {
+                "class_name": "__slice__",
+                "config": {
+                    "start": None if begin_mask >> i & 1 else b,
+                    "stop": None if end_mask >> i & 1 else e,
+                    "step": None if st == 1 else st,
+                },
+            }
+        )
     return key
 
 
@@ -120,8 +129,12 @@ def _node_def_call(layer: dict, node: dict) -> tuple[str, str, list, dict]:
     if op in NODE_BINARY:
         return NUMPY, NODE_BINARY[op], operands[:2], {}
     if op in NODE_REDUCTIONS:
-        return NUMPY, NODE_REDUCTIONS[op], operands[:1], {
-            "axis": operands[1], "keepdims": bool(_attr(node_def, "keep_dims", False))}
+        return (
+            NUMPY,
+            NODE_REDUCTIONS[op],
+            operands[:1],
+            {"axis": operands[1], "keepdims": bool(_attr(node_def, "keep_dims", False))},
+        )
     if op == "ConcatV2":
         return NUMPY, "Concatenate", [operands[:-1]], {"axis": operands[-1]}
     if op == "Reshape":
@@ -142,8 +155,9 @@ def _node_def_call(layer: dict, node: dict) -> tuple[str, str, list, dict]:
         return NUMPY, "GetItem", [operands[0], key], {}
     if op == "Softmax":
         return NN, "Softmax", operands[:1], {"axis": -1}
-    raise Refusal(f"layer {name!r} is the TensorFlow op {op!r}, which has no Keras 3 op "
-                  "equivalent known to kerasmigrate")
+    raise Refusal(
+        f"layer {name!r} is the TensorFlow op {op!r}, which has no Keras 3 op equivalent known to kerasmigrate"
+    )
 
 
 def _convert_node_def(layer: dict) -> dict:
@@ -153,8 +167,14 @@ def _convert_node_def(layer: dict) -> dict:
         nodes.append({"args": args, "kwargs": {}})
     if module is None:
         raise Refusal(f"layer {layer['name']!r} is never called")
-    return {"module": module, "class_name": cls, "config": {"name": layer["name"], **attributes},
-            "registered_name": cls, "name": layer["name"], "inbound_nodes": nodes}
+    return {
+        "module": module,
+        "class_name": cls,
+        "config": {"name": layer["name"], **attributes},
+        "registered_name": cls,
+        "name": layer["name"],
+        "inbound_nodes": nodes,
+    }
 
 
 def _convert(layer: dict) -> dict:
@@ -167,12 +187,14 @@ def _convert(layer: dict) -> dict:
     else:
         function = layer["config"].get("function")
         if function not in TF_OPS:
-            raise Refusal(f"layer {name!r} calls tf.{function}, which has no Keras 3 op equivalent "
-                          "known to kerasmigrate")
+            raise Refusal(
+                f"layer {name!r} calls tf.{function}, which has no Keras 3 op equivalent known to kerasmigrate"
+            )
         module, class_name = TF_OPS[function].module, TF_OPS[function].class_name
 
         def convert(layer_name, node):
             return _function_call(layer_name, function, node)
+
     nodes, attributes = [], {}
     for node in layer.get("inbound_nodes") or []:
         new_node, node_attributes = convert(name, node)
@@ -180,9 +202,14 @@ def _convert(layer: dict) -> dict:
             raise Refusal(f"layer {name!r} is called with different arguments at different calls")
         nodes.append(new_node)
         attributes = node_attributes
-    return {"module": module, "class_name": class_name,
-            "config": {"name": name, **attributes}, "registered_name": class_name,
-            "name": name, "inbound_nodes": nodes}
+    return {
+        "module": module,
+        "class_name": class_name,
+        "config": {"name": name, **attributes},
+        "registered_name": class_name,
+        "name": name,
+        "inbound_nodes": nodes,
+    }
 
 
 @model_pass("tf-op-layers", since="keras-3.0")
@@ -194,6 +221,5 @@ def tf_op_layers(model: dict, source) -> dict:
         return model
     if any(not isinstance(n, dict) for layer in layers for n in layer.get("inbound_nodes") or []):
         return model  # nodes not yet in Keras 3 form: functional-nodes runs first
-    new_layers = [_convert(layer) if layer.get("class_name") in OP_CLASSES else layer
-                  for layer in layers]
+    new_layers = [_convert(layer) if layer.get("class_name") in OP_CLASSES else layer for layer in layers]
     return {**model, "config": {**model["config"], "layers": new_layers}}

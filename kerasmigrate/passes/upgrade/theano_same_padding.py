@@ -17,8 +17,18 @@ named, instead of converted into a model that computes something else.
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import child_entries, model_layers, model_pass
 
-CONV = {"Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D",
-        "Conv2DTranspose", "ConvLSTM2D", "AtrousConvolution1D", "AtrousConvolution2D"}
+CONV = {
+    "Conv1D",
+    "Conv2D",
+    "Conv3D",
+    "Convolution1D",
+    "Convolution2D",
+    "Convolution3D",
+    "Conv2DTranspose",
+    "ConvLSTM2D",
+    "AtrousConvolution1D",
+    "AtrousConvolution2D",
+}
 POOLING = {f"{kind}Pooling{dims}" for kind in ("Max", "Average") for dims in ("1D", "2D", "3D")}
 
 
@@ -54,9 +64,14 @@ def _differs(layer: dict) -> str | None:
 def theano_same_padding(model: dict, source) -> dict:
     if source.backend != "theano":
         return model
-    found = [f"{layer['config'].get('name')} ({why})" for layer in _walk(model)
-             if isinstance(layer.get("config"), dict) and (why := _differs(layer))]
+    found = [
+        f"{layer['config'].get('name')} ({why})"
+        for layer in _walk(model)
+        if isinstance(layer.get("config"), dict) and (why := _differs(layer))
+    ]
     if found:
-        raise Refusal("written with Theano, whose 'same' padding puts the extra zero on the other "
-                      "side than Keras 3's: " + ", ".join(found) + " would compute shifted outputs")
+        raise Refusal(
+            "written with Theano, whose 'same' padding puts the extra zero on the other "
+            "side than Keras 3's: " + ", ".join(found) + " would compute shifted outputs"
+        )
     return model
