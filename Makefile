@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 demo: venv
-	$(BIN)/python scripts/demo.py sample_models out 2>&1 | grep --line-buffered -v -E $(TF_NOISE)
+	$(BIN)/python scripts/demo.py sample_models out
 
 # Quick tier: tests not marked `full`, spread over the cores (pytest-xdist).
 test: venv

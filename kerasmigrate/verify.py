@@ -12,6 +12,7 @@ Keras and TensorFlow are imported here only, and only when `verify` runs.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from contextlib import contextmanager
@@ -155,7 +156,8 @@ def _refuse_stored_code(original: Path) -> None:
 def _original_outputs(original: Path, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], str]:
     _refuse_stored_code(original)
     try:
-        import tf_keras
+        with native_stderr_quiet():
+            import tf_keras
     except ImportError:
         raise VerifyError(
             original,
@@ -204,6 +206,38 @@ def _computes_in_half_precision(model) -> bool:
     )
 
 
+def quiet_tensorflow() -> None:
+    """Set before TensorFlow is imported: no C++ log lines, no Python warnings about retracing
+    (verify calls each model a few times on new shapes; that is expected, not a problem), and
+    oneDNN on: TensorFlow's plain CPU kernels cannot run channels_first convolutions
+    ("Conv2D op currently only supports the NHWC tensor format on the CPU"), its oneDNN ones can;
+    TensorFlow turns oneDNN on by itself only on CPUs with AVX-512."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+@contextmanager
+def native_stderr_quiet():
+    """While TensorFlow loads, its C++ runtime writes info lines straight to file descriptor 2,
+    before TF_CPP_MIN_LOG_LEVEL applies ("oneDNN custom operations are on", "Could not find
+    cuda drivers"): they go to /dev/null, unless the user asked for TensorFlow's logs
+    (TF_CPP_MIN_LOG_LEVEL=0). Python exceptions are unaffected."""
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") == "0":
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def verify(
     original: str | Path,
     converted: str | Path,
@@ -220,8 +254,9 @@ def verify(
     `custom_module` (a .py path or module name) is imported first: the user's classes and
     functions a mapped conversion refers to by registered name.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
+    quiet_tensorflow()
+    with native_stderr_quiet():
+        import keras
 
     import kerasmigrate.keras_objects  # noqa: F401  (functions converted models may reference)
 

@@ -15,21 +15,15 @@ fails to convert or to verify.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from rich.console import Console
+from rich.table import Table
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from kerasmigrate.api import convert  # noqa: E402
-from kerasmigrate.errors import (  # noqa: E402
-    KerasMigrateError,
-    WeightsOnlyFileError,
-)
-from kerasmigrate.verify import DEFAULT_ATOL, HALF_PRECISION_ATOL, verify  # noqa: E402
+from kerasmigrate.api import convert
+from kerasmigrate.errors import KerasMigrateError, WeightsOnlyFileError
+from kerasmigrate.verify import DEFAULT_ATOL, HALF_PRECISION_ATOL, verify  # verify quiets TensorFlow
 
 
 def main(argv: list[str]) -> int:
@@ -105,7 +99,9 @@ def main(argv: list[str]) -> int:
                 str(len(report.passes)),
                 f"{report.seconds:.3f}",
             )
-    console = Console(width=max(110, Console().width))
+    # On a pipe no terminal width applies: wide enough that no path or message is cut.
+    terminal = Console()
+    console = Console(width=terminal.width if terminal.is_terminal else 250)
     console.print(table)
     console.print(f"{verified} of {total} sample models converted and verified; {failures} failure(s)")
     return 1 if failures else 0

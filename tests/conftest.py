@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from kerasmigrate.verify import quiet_tensorflow
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_models"
 REALWORLD = ROOT.parent / "shared" / "realworld" / "github"
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+quiet_tensorflow()  # before anything imports TensorFlow: the environment verify sets up
 
 HAVE_KERAS = importlib.util.find_spec("keras") is not None
 
