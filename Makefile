@@ -18,7 +18,7 @@ TF_NOISE := '^(WARNING: All log messages before absl::InitializeLog|[IW]0000 |To
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
-	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 is needed"'
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "the verification environment needs Python >= 3.11 (the package alone: 3.10)"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[verify,backends,test]'
 	touch $@

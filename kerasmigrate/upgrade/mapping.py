@@ -35,7 +35,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
 
 from kerasmigrate.core.configs import (
     MODEL_CLASSES,
