@@ -49,6 +49,7 @@ def test_matches_the_writing_stack(stack_dir, entry, converted):
     assert report.ok, report.to_dict()
 
 
+@pytest.mark.full  # an independent cross-check of the refs test above: slow (tf_keras runs each original)
 @pytest.mark.parametrize("stack_dir, entry", sample_params())
 def test_matches_the_original_in_tf_keras(stack_dir, entry, converted):
     try:
