@@ -57,6 +57,7 @@ from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import Source, run_passes
 from kerasmigrate.passes.upgrade import tf_op_layers as tf_op_module
 from kerasmigrate.upgrade.lambda_code import NotBytecode, describe
+from kerasmigrate.upgrade.training import NotConverted, convert_compile_config
 
 SECTIONS = {"custom_module", "classes", "functions", "lambdas"}
 CLASS_KEYS = {"target", "rename_args", "drop_args", "weights"}
@@ -697,8 +698,6 @@ def needs(path: str | Path) -> dict:
                 if key in cfg and not is_known_function(cfg[key]):
                     out["functions"].setdefault(function_name(cfg[key]), []).append(f"{where}.{key}")
         if model.training_config:
-            from kerasmigrate.upgrade.training import NotConverted, convert_compile_config
-
             try:
                 compile_config = convert_compile_config(model.training_config)
             except NotConverted:
