@@ -68,6 +68,20 @@ def sniff(path: str | Path) -> str:
     return "unknown"
 
 
+def expect_keras_archive(path: Path, target: str) -> None:
+    """Refuse anything but a zip for a target that rewrites `.keras` archives; an HDF5 model
+    named `.keras` (tf.keras 2.12 wrote those) is sent to `convert`."""
+    kind = sniff(path)
+    if kind == "hdf5":
+        raise NotAModelFileError(
+            path,
+            f"is an HDF5 model file (whatever its name); for Keras 3 convert "
+            f"it: kerasmigrate convert {path} -o {path.stem}.converted.keras",
+        )
+    if kind != "zip":
+        raise NotAModelFileError(path, f"target {target} repairs .keras archives; this file is {kind}")
+
+
 def describe_start(path: str | Path) -> str:
     """A short human description of what a non-model file starts with."""
     with open(path, "rb") as f:

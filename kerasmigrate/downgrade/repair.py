@@ -42,7 +42,7 @@ import h5py
 import numpy as np
 
 from kerasmigrate.core.configs import MODEL_CLASSES, iter_layers
-from kerasmigrate.core.reader import open_legacy_model, read_name_list, sniff
+from kerasmigrate.core.reader import expect_keras_archive, open_legacy_model, read_name_list, sniff
 from kerasmigrate.core.rewrite import RepairReport, commit_rewrite, json_attr_bytes, json_diff
 from kerasmigrate.downgrade.targets import LegacyTarget, legacy_targets
 from kerasmigrate.errors import (
@@ -413,18 +413,10 @@ def repair(
     if target not in TARGETS:
         raise KerasMigrateError(None, f"unknown target {target!r} (known: {', '.join(sorted(TARGETS))})")
     row = TARGETS[target]
-    kind = sniff(path)
     if row.input_format == "keras":
-        if kind == "hdf5":
-            raise NotAModelFileError(
-                path,
-                f"is an HDF5 model file (whatever its name); for Keras 3 convert "
-                f"it: kerasmigrate convert {path} -o {path.stem}.converted.keras",
-            )
-        if kind != "zip":
-            raise NotAModelFileError(path, f"target {target} repairs .keras archives; this file is {kind}")
+        expect_keras_archive(path, target)
         return _repair_archive(path, row, output, dry_run=dry_run, backup=backup, overwrite=overwrite)
-    if kind == "zip":
+    if sniff(path) == "zip":
         raise NotAModelFileError(
             path, f"is a .keras archive; target {target} loads legacy .h5 files only (its loader cannot open a zip)"
         )

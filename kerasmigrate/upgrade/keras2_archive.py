@@ -49,7 +49,7 @@ from kerasmigrate.core.layout import (
     layer_groups,
     unique_name,
 )
-from kerasmigrate.core.reader import WeightRef, sniff
+from kerasmigrate.core.reader import WeightRef, expect_keras_archive
 from kerasmigrate.core.rewrite import RepairReport, commit_rewrite, json_diff
 from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
 from kerasmigrate.errors import MalformedConfigError, NotAModelFileError, UnsupportedError, WeightMismatchError
@@ -288,15 +288,7 @@ def repair_keras2_archive(
 ) -> RepairReport:
     """A tf.keras 2.12-2.15 archive rewritten for Keras 3 (nothing to do for a Keras 3 archive)."""
     path = Path(path)
-    kind = sniff(path)
-    if kind == "hdf5":
-        raise NotAModelFileError(
-            path,
-            f"is an HDF5 model file (whatever its name); for Keras 3 convert "
-            f"it: kerasmigrate convert {path} -o {path.stem}.converted.keras",
-        )
-    if kind != "zip":
-        raise NotAModelFileError(path, f"target {KERAS3_TARGET} repairs .keras archives; this file is {kind}")
+    expect_keras_archive(path, KERAS3_TARGET)
     _, metadata, _ = read_archive(path)
     out = Path(output) if output is not None else path
     report = RepairReport(str(path), str(out), KERAS3_TARGET, KERAS3_LOADER, False, False, None)
