@@ -308,6 +308,44 @@ def convert(
             )
 
 
+def _normalization_input_sizes(input_path: Path, config: dict, plan) -> None:
+    """A Sequential that starts with an adapted Normalization and an input of unknown size.
+
+    tf.keras built Normalization on whatever `adapt()` saw (its stored `mean` has the kept
+    axes' sizes) and recorded the model input as `[None, None]`; Keras 3 builds the layer
+    from the input shape and refuses unknown kept axes ("All `axis` values to be kept must
+    have a known shape": keras/src/layers/preprocessing/normalization.py `build`). The sizes
+    come from the stored mean, which the original model could only be called with. Other
+    placements of such a layer are refused."""
+    means = {s.owner: s.ref.shape for g in plan.groups for s in g.slots if s.var_name == "mean" and s.ref is not None}
+    for _, entry in iter_layers(config):
+        if entry.get("class_name") != "Sequential":
+            continue
+        layers = entry["config"]["layers"]
+        for index, layer in enumerate(layers):
+            if layer["class_name"] != "Normalization" or layer["config"].get("mean") is not None:
+                continue
+            first = index == 1 and layers[0]["class_name"] == "InputLayer"
+            shape = list(layers[0]["config"].get("batch_shape") or []) if first else []
+            axes = layer["config"].get("axis", [-1])
+            axes = [axes] if isinstance(axes, int) else list(axes)
+            mean = means.get(layer["config"]["name"])
+            if not shape or mean is None or not all(-len(shape) < a < len(shape) for a in axes):
+                continue
+            unknown = [a % len(shape) for a in axes if shape[a] is None]
+            if not unknown:
+                continue
+            if len(mean) != len(axes):
+                raise UnsupportedError(
+                    input_path,
+                    f"Normalization {layer['config']['name']!r}: unknown input size on axes {axes}, "
+                    f"and its stored mean {mean} does not give it",
+                )
+            for a, size in zip(axes, mean):
+                shape[a % len(shape)] = size
+            layers[0] = {**layers[0], "config": {**layers[0]["config"], "batch_shape": shape}}
+
+
 def _convert_mapped(input_path, output_path, model, source, config, applied, user, start, target):
     """The conversion after the passes (and the mapping): validate, lay out weights, write."""
     mapping, module, mapped = user
@@ -320,6 +358,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         raise UnsupportedError(input_path, str(exc)) from None
     except LayoutError as exc:
         raise WeightMismatchError(input_path, str(exc)) from None
+    _normalization_input_sizes(input_path, config, plan)
     stored = sum(len(model.weights(name)) for name in model.layer_names)
     placed = {id(ref) for ref in plan.stored_refs()}
     if len(placed) != stored:
