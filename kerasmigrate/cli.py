@@ -63,11 +63,11 @@ def handle_errors(func):
 @click.version_option(__version__, prog_name="kerasmigrate")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def main(debug: bool) -> None:
-    """Move Keras models across format generations (legacy .h5 -> Keras 3 .keras)."""
+    """Move Keras models across format generations (legacy .h5 and SavedModel directories -> Keras 3 .keras)."""
 
 
 @main.command("inspect")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("path", type=click.Path(dir_okay=True, path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @handle_errors
 def inspect_command(path: str, as_json: bool) -> None:
@@ -120,7 +120,7 @@ def inspect_command(path: str, as_json: bool) -> None:
 
 
 @main.command("convert")
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=True, path_type=str))
 @click.option(
     "-o",
     "--output",
@@ -159,7 +159,7 @@ def convert_command(
     target: str | None,
     as_json: bool,
 ) -> None:
-    """Convert a legacy .h5 model to a Keras 3 .keras file."""
+    """Convert a legacy .h5 model or a Keras SavedModel directory to a Keras 3 .keras file."""
     from pathlib import Path
 
     output = output or str(Path(input_path).with_suffix(".keras"))
@@ -202,7 +202,7 @@ def convert_command(
 
 
 @main.command("verify")
-@click.argument("original", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("original", type=click.Path(dir_okay=True, path_type=str))
 @click.argument("converted", type=click.Path(dir_okay=False, path_type=str))
 @click.option(
     "--refs",
@@ -338,7 +338,7 @@ def repair_command(path, target, output, dry_run, no_backup, force, keep_lambda,
 
 
 @main.command("diagnose")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("path", type=click.Path(dir_okay=True, path_type=str))
 @click.option(
     "--target",
     "-t",
@@ -465,7 +465,7 @@ def map_group() -> None:
 
 
 @map_group.command("init")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
 @click.option(
     "-o",
     "--output",

@@ -20,6 +20,7 @@ from pathlib import Path
 import h5py
 
 from kerasmigrate.core.reader import open_legacy_model, read_keras_archive_config, read_weights_only_info, sniff
+from kerasmigrate.core.source import open_model
 from kerasmigrate.downgrade.repair import TARGETS, RepairRefused, plan_h5
 from kerasmigrate.errors import KerasMigrateError
 from kerasmigrate.passes import DOWNGRADE
@@ -132,7 +133,17 @@ def _keras3_verdict(info: dict, quoted: str) -> dict:
             )
         )
     suffix = Path(quoted).suffix.lower()
-    if suffix not in (".h5", ".hdf5"):
+    if info.get("format") == "savedmodel":
+        findings.append(
+            _finding(
+                "ValueError: File format not supported: filepath=... Keras 3 only supports V3 `.keras` "
+                "files and legacy H5 format files (`.h5` extension)",
+                "a TensorFlow SavedModel directory: Keras 3 loads none (keras.layers.TFSMLayer runs it for "
+                "inference only); convert reads its Keras config and checkpoint",
+                ["<directory>"],
+            )
+        )
+    elif suffix not in (".h5", ".hdf5"):
         symptom = (
             "ValueError: File not found: filepath=... Please ensure the file is an accessible `.keras` zip file."
             if suffix == ".keras"
@@ -281,6 +292,39 @@ def diagnose(path: str | Path, target: str | None = None) -> dict:
                     "containing 0 layers into a model with N layers"
                 )
                 return result
+    if kind == "savedmodel":
+        open_model(path).close()  # a clear error for SavedModels without a Keras config
+        info = inspect_file(path)
+        result.update(
+            format="savedmodel",
+            keras_version=info.get("keras_version"),
+            tensorflow_version=info.get("tensorflow_version"),
+            model_class=info.get("model_class"),
+        )
+        # The legacy targets' repairs rewrite .h5 files; only the Keras 3 verdict applies
+        # unless one is asked for by name.
+        for name in [target] if target else [KERAS3]:
+            if name == KERAS3:
+                result["targets"].append(_keras3_verdict(info, quoted))
+            else:
+                result["targets"].append(
+                    {
+                        "target": name,
+                        "loader": TARGETS[name].description,
+                        "loads": None,
+                        "repairable": False,
+                        "findings": [
+                            _finding(
+                                "not assessed",
+                                "repair rewrites .h5 files only; a SavedModel loads in the TensorFlow that "
+                                f"wrote it (TF {info.get('tensorflow_version') or '?'}) and later 2.x releases",
+                                repairable=False,
+                            )
+                        ],
+                        "fix": None,
+                    }
+                )
+        return result
     open_legacy_model(path).close()  # raises a clear error for files that are not legacy models
     info = inspect_file(path)
     result.update(

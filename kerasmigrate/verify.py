@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from kerasmigrate.core.configs import iter_layers
-from kerasmigrate.core.reader import open_legacy_model
+from kerasmigrate.core.source import open_model
 from kerasmigrate.errors import KerasMigrateError, VerifyError
 from kerasmigrate.upgrade.custom_module import CustomModule
 from kerasmigrate.upgrade.mapping import is_stored_lambda
@@ -139,7 +139,7 @@ def _predict(model, inputs):
 def _refuse_stored_code(original: Path) -> None:
     """Running the original in tf_keras would run the bytecode its Lambda layers store."""
     try:
-        with open_legacy_model(original) as model:
+        with open_model(original) as model:
             lambdas = [p for p, e in iter_layers(model.model_config) if is_stored_lambda(e)]
     except KerasMigrateError:
         return  # tf_keras reports what is wrong with it

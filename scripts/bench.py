@@ -1,9 +1,13 @@
 """Benchmark: kerasmigrate convert vs Keras 3's own load_model + save, on the same files, in one run.
 
-    python scripts/bench.py [--runs 5] [--workdir .bench] [FILE.h5 ...]
+    python scripts/bench.py [--runs 5] [--workdir .bench] [FILE.h5 | SAVEDMODEL_DIR ...]
+    python scripts/bench.py --savedmodel [--runs 5]
 
 Without files it builds (once, cached in --workdir) a ResNet50 with
-weights=None saved as a legacy `.h5` by tf_keras (about 100 MB). Each
+weights=None saved as a legacy `.h5` by tf_keras (about 100 MB); with
+`--savedmodel`, the same model saved by tf_keras as a SavedModel directory
+(`save_format="tf"`), which Keras 3 cannot load: there the comparison is
+tf_keras's own `load_model` of the directory (which loads its graph functions). Each
 measurement is a fresh process, as a user runs it: wall time (median of
 --runs) and peak resident memory (ru_maxrss of that process, from wait4).
 Keras is run with the backend it picks by default (TensorFlow here).
@@ -27,7 +31,14 @@ import os, sys
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 import tf_keras
 model = tf_keras.applications.ResNet50(weights=None)
-model.save(sys.argv[1])
+model.save(sys.argv[1], **({"save_format": "tf"} if sys.argv[2:] == ["tf"] else {}))
+"""
+
+TF_KERAS_LOAD = """
+import os, sys
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+import tf_keras
+model = tf_keras.models.load_model(sys.argv[1], compile=False)
 """
 
 KERAS_LOAD_SAVE = """
@@ -56,11 +67,18 @@ def main(argv=None) -> int:
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--workdir", type=Path, default=ROOT / ".bench")
+    parser.add_argument("--savedmodel", action="store_true", help="benchmark a ResNet50 SavedModel directory")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
     files = args.files
+    if not files and args.savedmodel:
+        resnet = args.workdir / "resnet50_savedmodel"
+        if not (resnet / "saved_model.pb").exists():
+            print(f"building {resnet} with tf_keras ...", file=sys.stderr)
+            subprocess.run([sys.executable, "-c", MAKE_RESNET, str(resnet), "tf"], env=env, check=True)
+        files = [resnet]
     if not files:
         resnet = args.workdir / "resnet50.h5"
         if not resnet.exists():
@@ -73,7 +91,10 @@ def main(argv=None) -> int:
         ours_out = args.workdir / f"{path.stem}.kerasmigrate.keras"
         keras_out = args.workdir / f"{path.stem}.keras-save.keras"
         ours_cmd = [sys.executable, "-m", "kerasmigrate", "convert", str(path), "-o", str(ours_out), "--force"]
-        keras_cmd = [sys.executable, "-c", KERAS_LOAD_SAVE, str(path), str(keras_out)]
+        if path.is_dir():  # a SavedModel: Keras 3 cannot load it, tf_keras can
+            keras_cmd = [sys.executable, "-c", TF_KERAS_LOAD, str(path)]
+        else:
+            keras_cmd = [sys.executable, "-c", KERAS_LOAD_SAVE, str(path), str(keras_out)]
         ours, theirs = [], []
         for _ in range(args.runs):  # interleaved, so drift affects both alike
             ours.append(measure(ours_cmd, env))
@@ -82,8 +103,11 @@ def main(argv=None) -> int:
 
     print(f"{'file':<28} {'MB':>6} {'tool':<26} {'median s':>9} {'min s':>7} {'peak MiB':>9}")
     for path, ours, theirs in rows:
-        size = path.stat().st_size / 1e6
-        for label, runs in (("kerasmigrate convert", ours), ("keras load_model + save", theirs)):
+        size = (
+            sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
+        ) / 1e6
+        other = "tf_keras load_model" if path.is_dir() else "keras load_model + save"
+        for label, runs in (("kerasmigrate convert", ours), (other, theirs)):
             times = [t for t, _ in runs]
             peak = max(m for _, m in runs)
             print(

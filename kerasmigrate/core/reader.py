@@ -42,12 +42,13 @@ ZIP_SIGNATURE = b"PK\x03\x04"
 
 
 def sniff(path: str | Path) -> str:
-    """Kind of file by content: 'hdf5', 'zip', 'json', 'empty', 'missing' or 'unknown'."""
+    """Kind of file by content: 'hdf5', 'zip', 'json', 'savedmodel' (a directory holding
+    `saved_model.pb`), 'directory', 'empty', 'missing' or 'unknown'."""
     path = Path(path)
     if not path.exists():
         return "missing"
     if path.is_dir():
-        return "directory"
+        return "savedmodel" if (path / "saved_model.pb").is_file() else "directory"
     size = path.stat().st_size
     if size == 0:
         return "empty"
@@ -210,6 +211,18 @@ class LegacyModelFile:
     def total_weight_bytes(self) -> int:
         return sum(ref.nbytes for name in self.layer_names for ref in self.weights(name))
 
+    format = "hdf5"
+
+    @property
+    def has_optimizer_state(self) -> bool:
+        return "optimizer_weights" in self.h5
+
+    def optimizer_weight_refs(self) -> list[WeightRef]:
+        """The `optimizer_weights` group's datasets, in its `weight_names` order."""
+        group = self.h5["optimizer_weights"]
+        names = read_name_list(group.attrs, "weight_names") or []
+        return [WeightRef(n, group[n].name, tuple(group[n].shape), group[n].dtype.str) for n in names]
+
     def close(self) -> None:
         self.h5.close()
 
@@ -246,7 +259,9 @@ def open_legacy_model(path: str | Path) -> LegacyModelFile:
     if kind == "missing":
         raise NotAModelFileError(path, "no such file")
     if kind == "directory":
-        raise NotAModelFileError(path, "is a directory, not a model file")
+        raise NotAModelFileError(path, "is a directory, not a model file (nor a SavedModel: no saved_model.pb)")
+    if kind == "savedmodel":
+        raise NotAModelFileError(path, "is a SavedModel directory, not a legacy HDF5 model")
     if kind == "empty":
         raise TruncatedFileError(path, "the file is empty (0 bytes)")
     if kind == "zip":

@@ -21,7 +21,7 @@ from kerasmigrate.core.graph import MaskSemanticsError, check_merge_masks, keras
 from kerasmigrate.core.keras3 import TABLE, ClassSpec, to_snake_case
 from kerasmigrate.core.keras3 import user_classes as keras3_user_classes
 from kerasmigrate.core.layout import LAYOUT_KEY, ORDER_KEY, LayoutError, build_plan
-from kerasmigrate.core.reader import LegacyModelFile, open_legacy_model
+from kerasmigrate.core.source import LegacyModel, open_model
 from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
 from kerasmigrate.errors import (
     KerasMigrateError,
@@ -71,7 +71,7 @@ class ConversionReport:
 
 
 def _training_state(
-    model: LegacyModelFile, config: dict, plan, mapping=None, module=None, mapped=None
+    model: LegacyModel, config: dict, plan, mapping=None, module=None, mapped=None
 ) -> tuple[list[str], list[str]]:
     """Add compile_config (and the optimizer state to the plan); returns (dropped, carried).
 
@@ -80,7 +80,7 @@ def _training_state(
     when training starts)."""
     dropped: list[str] = []
     carried: list[str] = []
-    has_state = "optimizer_weights" in model.h5
+    has_state = model.has_optimizer_state
     if has_state and plan.transforms:
         dropped.append(
             "optimizer_weights: some weights were converted to another layout "
@@ -119,7 +119,7 @@ def _training_state(
     return dropped, carried
 
 
-def _opener(model: LegacyModelFile):
+def _opener(model: LegacyModel):
     def open_dataset(ref):
         if isinstance(ref, Computed):
             return ref.evaluate(model.read)
@@ -148,10 +148,15 @@ def _check_models(config: dict, check) -> None:
 
 
 def _sha256(path: Path) -> str:
+    """Of the file; of a SavedModel directory, of each file's relative path and bytes, sorted."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            h.update(file.relative_to(path).as_posix().encode() + b"\0")
+        with open(file, "rb") as f:
+            for block in iter(lambda f=f: f.read(1 << 20), b""):
+                h.update(block)
     return h.hexdigest()
 
 
@@ -275,7 +280,7 @@ def convert(
         raise OutputExistsError(output_path, "the output would overwrite the input")
     if output_path.exists() and not overwrite:
         raise OutputExistsError(output_path, "already exists (use --force to replace it)")
-    with open_legacy_model(input_path) as model:
+    with open_model(input_path) as model:
         source = Source(model.keras_version, model.backend, tuple(model.layer_names))
         try:
             config, applied = run_passes(model.model_config, UPGRADE, source)
@@ -303,6 +308,44 @@ def convert(
             )
 
 
+def _normalization_input_sizes(input_path: Path, config: dict, plan) -> None:
+    """A Sequential that starts with an adapted Normalization and an input of unknown size.
+
+    tf.keras built Normalization on whatever `adapt()` saw (its stored `mean` has the kept
+    axes' sizes) and recorded the model input as `[None, None]`; Keras 3 builds the layer
+    from the input shape and refuses unknown kept axes ("All `axis` values to be kept must
+    have a known shape": keras/src/layers/preprocessing/normalization.py `build`). The sizes
+    come from the stored mean, which the original model could only be called with. Other
+    placements of such a layer are refused."""
+    means = {s.owner: s.ref.shape for g in plan.groups for s in g.slots if s.var_name == "mean" and s.ref is not None}
+    for _, entry in iter_layers(config):
+        if entry.get("class_name") != "Sequential":
+            continue
+        layers = entry["config"]["layers"]
+        for index, layer in enumerate(layers):
+            if layer["class_name"] != "Normalization" or layer["config"].get("mean") is not None:
+                continue
+            first = index == 1 and layers[0]["class_name"] == "InputLayer"
+            shape = list(layers[0]["config"].get("batch_shape") or []) if first else []
+            axes = layer["config"].get("axis", [-1])
+            axes = [axes] if isinstance(axes, int) else list(axes)
+            mean = means.get(layer["config"]["name"])
+            if not shape or mean is None or not all(-len(shape) < a < len(shape) for a in axes):
+                continue
+            unknown = [a % len(shape) for a in axes if shape[a] is None]
+            if not unknown:
+                continue
+            if len(mean) != len(axes):
+                raise UnsupportedError(
+                    input_path,
+                    f"Normalization {layer['config']['name']!r}: unknown input size on axes {axes}, "
+                    f"and its stored mean {mean} does not give it",
+                )
+            for a, size in zip(axes, mean):
+                shape[a % len(shape)] = size
+            layers[0] = {**layers[0], "config": {**layers[0]["config"], "batch_shape": shape}}
+
+
 def _convert_mapped(input_path, output_path, model, source, config, applied, user, start, target):
     """The conversion after the passes (and the mapping): validate, lay out weights, write."""
     mapping, module, mapped = user
@@ -315,6 +358,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         raise UnsupportedError(input_path, str(exc)) from None
     except LayoutError as exc:
         raise WeightMismatchError(input_path, str(exc)) from None
+    _normalization_input_sizes(input_path, config, plan)
     stored = sum(len(model.weights(name)) for name in model.layer_names)
     placed = {id(ref) for ref in plan.stored_refs()}
     if len(placed) != stored:

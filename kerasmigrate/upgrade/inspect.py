@@ -5,13 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kerasmigrate.core.configs import class_counts, iter_layers, nested_models
-from kerasmigrate.core.reader import (
-    LegacyModelFile,
-    open_legacy_model,
-    read_keras_archive_config,
-    read_weights_only_info,
-    sniff,
-)
+from kerasmigrate.core.reader import read_keras_archive_config, read_weights_only_info, sniff
+from kerasmigrate.core.source import LegacyModel, open_model
 from kerasmigrate.errors import KerasMigrateError
 from kerasmigrate.keras3_targets import loadable_releases
 from kerasmigrate.passes import UPGRADE
@@ -47,12 +42,21 @@ def inspect_file(path: str | Path) -> dict:
         if weights_only is not None:
             info.update(format="weights-only", **weights_only)
             return info
-    with open_legacy_model(path) as model:
-        info.update(format="keras-h5", **_describe_model(model))
+    with open_model(path) as model:
+        if model.format == "savedmodel":
+            info.update(
+                format="savedmodel",
+                tensorflow_version=model.tensorflow_version,
+                config_source=model.config_source,
+                size_bytes=sum(p.stat().st_size for p in path.rglob("*") if p.is_file()),
+            )
+        else:
+            info.update(format="keras-h5")
+        info.update(**_describe_model(model))
     return info
 
 
-def _describe_model(model: LegacyModelFile) -> dict:
+def _describe_model(model: LegacyModel) -> dict:
     config = model.model_config
     weights = [ref for name in model.layer_names for ref in model.weights(name)]
     training = model.training_config or {}
@@ -81,7 +85,7 @@ def _describe_model(model: LegacyModelFile) -> dict:
         "weight_bytes": sum(r.nbytes for r in weights),
         "training_config": bool(model.training_config),
         "optimizer": optimizer,
-        "optimizer_weights": "optimizer_weights" in model.h5,
+        "optimizer_weights": model.has_optimizer_state,
         "needs_mapping": {
             "unknown_classes": unknown,
             "lambda_layers": lambdas,
@@ -92,7 +96,7 @@ def _describe_model(model: LegacyModelFile) -> dict:
     }
 
 
-def _backend_source(model: LegacyModelFile) -> str:
+def _backend_source(model: LegacyModel) -> str:
     if model.backend_source == "recorded":
         return "recorded in the file"
     if model.backend_source == "inferred":

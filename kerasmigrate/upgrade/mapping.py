@@ -50,7 +50,7 @@ from kerasmigrate.core.configs import (
     model_layers,
 )
 from kerasmigrate.core.keras3 import TABLE
-from kerasmigrate.core.reader import open_legacy_model
+from kerasmigrate.core.source import open_model
 from kerasmigrate.errors import MappingError, OutputExistsError
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
@@ -623,7 +623,7 @@ class _Need:
 def needs(path: str | Path) -> dict:
     """What a legacy file needs a mapping for: classes, Lambda layers, functions, TF ops."""
     out = {"classes": {}, "lambdas": {}, "functions": {}, "tf_ops": [], "problems": []}
-    with open_legacy_model(path) as model:
+    with open_model(path) as model:
         out["writer"] = f"{model.keras_version or 'unknown Keras'}, {model.backend or 'backend not recorded'}"
         try:
             config, _ = run_passes(

@@ -38,7 +38,8 @@ import numpy as np
 
 from kerasmigrate.core.keras3 import to_snake_case
 from kerasmigrate.core.layout import Slot, VarsGroup, WeightPlan
-from kerasmigrate.core.reader import LegacyModelFile, WeightRef, read_name_list
+from kerasmigrate.core.reader import WeightRef
+from kerasmigrate.core.source import LegacyModel
 
 OPTIMIZERS = {"Adam", "AdamW", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl"}
 DROPPED_OPTIMIZER_KEYS = {"is_legacy_optimizer", "jit_compile"}
@@ -241,7 +242,7 @@ def parse_slot_name(ref: WeightRef, kinds: dict = ADAM_SLOTS) -> tuple[str, str 
 
 
 def optimizer_state(
-    model: LegacyModelFile,
+    model: LegacyModel,
     compile_config: dict,
     plan: WeightPlan,
     k3_trainable: list[Slot],
@@ -254,9 +255,7 @@ def optimizer_state(
         raise NotConverted(f"optimizer state of {class_name} is not converted yet")
     blocks = keras3_blocks(class_name, optimizer["config"])
     wanted = [kind for block in blocks for kind in block]
-    group = model.h5["optimizer_weights"]
-    names = read_name_list(group.attrs, "weight_names") or []
-    refs = [WeightRef(n, group[n].name, tuple(group[n].shape), group[n].dtype.str) for n in names]
+    refs = model.optimizer_weight_refs()
     parsed = [(r, *parse_slot_name(r, LEGACY_SLOTS[class_name])) for r in refs]
     iterations = [r for r, what, _, _ in parsed if what == "iterations"]
     slots = [(r, kind, path) for r, what, kind, path in parsed if what == "slot"]
@@ -287,7 +286,7 @@ def optimizer_state(
                 by_variable[(position[id(slot)], kind)] = ref
     # Keras 3 names an unnamed optimizer after its class, snake_cased ("rm_sprop").
     out = VarsGroup("optimizer/vars", optimizer["config"].get("name") or to_snake_case(class_name))
-    count = model.h5[iterations[0].dataset_path][()] if iterations else 0
+    count = np.asarray(model.read(iterations[0]))[()] if iterations else 0
     out.slots.append(_const("iterations", np.asarray(count, dtype=np.int64)))
     if not isinstance(optimizer["config"].get("learning_rate"), dict):
         lr = optimizer["config"].get("learning_rate", 0.001)

@@ -1,0 +1,23 @@
+"""Open a legacy Keras model by content: a full-model HDF5 file or a SavedModel directory.
+
+Both readers give the same interface (config, training config, versions,
+`layer_names`, `weights(layer)` → lazy `WeightRef`s, `read(ref)`,
+`has_optimizer_state`, `optimizer_weight_refs()`), so convert, inspect,
+verify, diagnose and the passes take either.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kerasmigrate.core.reader import LegacyModelFile, open_legacy_model, sniff
+from kerasmigrate.core.savedmodel import SavedModelFile, open_savedmodel
+
+LegacyModel = LegacyModelFile | SavedModelFile
+
+
+def open_model(path: str | Path) -> LegacyModel:
+    """A legacy model, whichever of the two formats `path` holds; a clear error otherwise."""
+    if sniff(path) == "savedmodel":
+        return open_savedmodel(path)
+    return open_legacy_model(path)

@@ -1,0 +1,272 @@
+"""SavedModel directories: read without TensorFlow, converted, loaded in Keras 3, matched.
+
+Samples: sample_models/savedmodel/<stack>/ written by the real TF 2.2, 2.4, 2.12, 2.15
+and tf_keras 2.21 (scripts/gen_savedmodel_samples.py), with the writing stack's outputs.
+Real files: ../shared/realworld/savedmodel (full tier), checked by property, naming no file.
+"""
+
+import csv
+import json
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kerasmigrate import api
+from kerasmigrate.core import protowire
+from kerasmigrate.core.savedmodel import open_savedmodel
+from kerasmigrate.core.source import open_model
+from kerasmigrate.core.tensor_bundle import TensorBundle, crc32c
+from kerasmigrate.errors import KerasMigrateError, UnsupportedError
+
+from .conftest import ROOT
+
+SAMPLES = ROOT / "sample_models" / "savedmodel"
+REALWORLD = ROOT.parent / "shared" / "realworld" / "savedmodel"
+ATOL = 1e-5
+
+
+def _entries(*kinds):
+    out = []
+    for manifest in sorted(SAMPLES.glob("*/manifest.json")):
+        for entry in json.loads(manifest.read_text())["samples"]:
+            if entry["kind"] in kinds:
+                out.append(pytest.param(manifest.parent, entry, id=f"{manifest.parent.name}/{entry['name']}"))
+    return out
+
+
+def _a_sample(name="compiled_trained", stack="tf2.15") -> Path:
+    return SAMPLES / stack / name
+
+
+# --- the format readers ----------------------------------------------------------------------
+
+
+def test_protowire_reads_varints_strings_and_nested_messages():
+    nested = b"\x08\x96\x01"  # field 1 = 150
+    msg = protowire.parse(b"\x0a\x03abc" + b"\x12" + bytes([len(nested)]) + nested + b"\x1d\x01\x00\x00\x00")
+    assert protowire.text(msg, 1) == "abc"
+    assert protowire.integer(protowire.message(msg, 2), 1) == 150
+    assert protowire.first(msg, 3) == 1
+
+
+@pytest.mark.parametrize(
+    "data", [b"\x0a\x05ab", b"\x08\x80", b"\x0b", b"\x00\x01"], ids=["short", "varint", "group", "zero"]
+)
+def test_protowire_refuses_garbled_bytes(data):
+    with pytest.raises(protowire.ProtoError):
+        protowire.parse(data)
+
+
+def test_crc32c_known_value():
+    # RFC 3720 B.4: 32 bytes of zeros
+    assert crc32c(bytes(32)) == 0x8A9136AA
+
+
+def test_the_bundle_index_is_read_without_tensorflow():
+    bundle = TensorBundle(_a_sample() / "variables" / "variables")
+    assert "_CHECKPOINTABLE_OBJECT_GRAPH" in bundle.entries
+    kernels = [k for k in bundle.entries if k.endswith("kernel/.ATTRIBUTES/VARIABLE_VALUE")]
+    assert kernels and all(bundle.read(k).dtype == "float32" for k in kernels)
+
+
+def test_layers_and_weights_in_the_legacy_h5_order():
+    with open_model(_a_sample("functional_nested")) as model:
+        assert model.format == "savedmodel" and model.config_source == "keras_metadata.pb"
+        assert model.model_config["class_name"] == "Functional"
+        assert model.layer_names == ["a", "b", "inner", "concat", "head"]
+        names = [r.name for r in model.weights("inner")]
+        # trainable first, then the BatchNormalization moving statistics (tf_keras `_legacy_weights`)
+        assert names[:4] == ["inner_dense/kernel:0", "inner_dense/bias:0", "inner_bn/gamma:0", "inner_bn/beta:0"]
+        assert names[4:] == ["inner_bn/moving_mean:0", "inner_bn/moving_variance:0"]
+
+
+def test_tf_2_2_metadata_comes_from_the_object_graph():
+    with open_model(_a_sample("sequential", "tf2.2")) as model:
+        assert model.config_source == "saved_model.pb"
+        assert model.tensorflow_version.startswith("2.2")
+        assert model.model_config["class_name"] == "Sequential"
+
+
+def test_optimizer_state_is_named_like_the_h5_writer():
+    with open_model(_a_sample("compiled_trained", "tf2.4")) as model:
+        names = sorted(r.name for r in model.optimizer_weight_refs())
+    assert "Adam/iter:0" in names and "Adam/d1/kernel/m:0" in names and "Adam/d2/bias/v:0" in names
+
+
+# --- samples ---------------------------------------------------------------------------------
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("stack_dir, entry", _entries("model"))
+def test_sample_converts_and_matches_the_writing_stack(stack_dir, entry, tmp_path):
+    from kerasmigrate.verify import verify
+
+    target = tmp_path / "out.keras"
+    report = api.convert(stack_dir / entry["file"], target)
+    if entry["name"] == "compiled_trained":
+        assert any("optimizer state" in t for t in report.training), report.training
+    result = verify(stack_dir / entry["file"], target, refs=stack_dir / entry["refs"])
+    assert result.atol == ATOL
+    assert result.ok, result.to_dict()
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("stack_dir, entry", _entries("mapped"))
+def test_custom_class_sample_converts_with_its_mapping(stack_dir, entry, tmp_path):
+    from kerasmigrate.verify import verify
+
+    target = tmp_path / "out.keras"
+    with pytest.raises(KerasMigrateError, match=entry["refusal"]):
+        api.convert(stack_dir / entry["file"], target)
+    report = api.convert(stack_dir / entry["file"], target, mapping=stack_dir / entry["mapping"])
+    assert report.mapped["classes"]
+    result = verify(
+        stack_dir / entry["file"],
+        target,
+        refs=stack_dir / entry["refs"],
+        custom_module=str(stack_dir / entry["custom_module"]),
+    )
+    assert result.ok, result.to_dict()
+
+
+@pytest.mark.parametrize("stack_dir, entry", _entries("refused"))
+def test_models_without_a_keras_config_are_refused_clearly(stack_dir, entry, tmp_path):
+    target = tmp_path / "out.keras"
+    with pytest.raises(UnsupportedError, match=entry["refusal"]) as info:
+        api.convert(stack_dir / entry["file"], target)
+    assert str(stack_dir / entry["file"]) in str(info.value)
+    assert "TFSMLayer" in info.value.message  # what a user can do
+    assert not target.exists()
+
+
+def test_convert_never_imports_tensorflow(tmp_path):
+    """Every SavedModel sample converts with TensorFlow, Keras and tf_keras blocked from import."""
+    script = (
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('tensorflow', 'keras', 'tf_keras', 'jax', 'torch'):\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import json, pathlib\n"
+        "from kerasmigrate import api\n"
+        f"root = pathlib.Path({str(SAMPLES)!r}); out = pathlib.Path({str(tmp_path)!r})\n"
+        "n = 0\n"
+        "for manifest in sorted(root.glob('*/manifest.json')):\n"
+        "    for e in json.loads(manifest.read_text())['samples']:\n"
+        "        if e['kind'] == 'model':\n"
+        "            api.convert(manifest.parent / e['file'], out / f\"{manifest.parent.name}-{e['name']}.keras\")\n"
+        "            api.inspect_file(manifest.parent / e['file'])\n"
+        "            n += 1\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tf_keras')]\n"
+        "print(n, bad)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    count, bad = done.stdout.split(" ", 1)
+    assert int(count) >= 20 and bad.strip() == "[]"
+
+
+# --- damaged directories ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def copy(tmp_path):
+    target = tmp_path / "model"
+    shutil.copytree(_a_sample(), target)
+    return target
+
+
+def _truncate(path: Path, keep: float = 0.5):
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+
+
+@pytest.mark.parametrize(
+    "damage, names",
+    [
+        (lambda d: _truncate(d / "saved_model.pb"), "saved_model.pb"),
+        (lambda d: _truncate(d / "keras_metadata.pb", 0.3), "keras_metadata.pb"),
+        (lambda d: _truncate(d / "variables" / "variables.index"), "variables.index"),
+        (lambda d: (d / "variables" / "variables.index").write_bytes(b"\x00" * 100), "variables.index"),
+        (lambda d: (d / "variables" / "variables.data-00000-of-00001").unlink(), "variables.data-00000-of-00001"),
+        (lambda d: _truncate(d / "variables" / "variables.data-00000-of-00001", 0.1), "variables.data-00000-of-00001"),
+        (lambda d: shutil.rmtree(d / "variables"), "variables"),
+    ],
+    ids=["pb", "metadata", "index", "index-garbled", "no-data", "data-truncated", "no-variables"],
+)
+def test_damage_is_a_clear_error_naming_the_file(copy, damage, names, tmp_path):
+    damage(copy)
+    with pytest.raises(KerasMigrateError) as info:
+        api.convert(copy, tmp_path / "out.keras")
+    assert names in str(info.value)
+    assert not (tmp_path / "out.keras").exists()
+
+
+def test_a_flipped_byte_in_the_index_fails_its_checksum(copy, tmp_path):
+    index = copy / "variables" / "variables.index"
+    data = bytearray(index.read_bytes())
+    data[10] ^= 0xFF
+    index.write_bytes(bytes(data))
+    with pytest.raises(KerasMigrateError, match="CRC32C|garbled|damaged"):
+        open_savedmodel(copy)
+
+
+def test_a_directory_without_saved_model_pb_is_not_a_model(tmp_path):
+    with pytest.raises(KerasMigrateError, match="no saved_model.pb"):
+        api.convert(tmp_path, tmp_path / "out.keras")
+
+
+def test_footer_magic_is_checked(copy):
+    index = copy / "variables" / "variables.index"
+    data = index.read_bytes()
+    index.write_bytes(data[:-8] + struct.pack("<Q", 0))
+    with pytest.raises(KerasMigrateError, match="magic"):
+        open_savedmodel(copy)
+
+
+# --- real files (../shared/realworld/savedmodel) ---------------------------------------------
+
+
+def _realworld():
+    if not (REALWORLD / "manifest.tsv").exists():
+        return []
+    with open(REALWORLD / "manifest.tsv", newline="") as f:
+        return [pytest.param(r, id=r["id"]) for r in csv.DictReader(f, delimiter="\t")]
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    return {}
+
+
+@pytest.mark.full
+@pytest.mark.keras
+@pytest.mark.parametrize("row", _realworld())
+def test_realworld_savedmodel_converts_and_matches_or_is_refused_clearly(row, tmp_path, outcomes):
+    from kerasmigrate.verify import verify
+
+    source = REALWORLD / "files" / row["id"]
+    target = tmp_path / "out.keras"
+    try:
+        api.convert(source, target)
+    except KerasMigrateError as exc:
+        assert str(source) in str(exc) and exc.message
+        assert not target.exists()
+        outcomes[row["id"]] = "refused"
+        return
+    report = verify(source, target, refs=REALWORLD / "refs" / f"{row['id']}.npz", atol=ATOL)
+    assert report.ok, report.to_dict()
+    outcomes[row["id"]] = "verified"
+
+
+@pytest.mark.full
+def test_most_realworld_savedmodels_verify(outcomes):
+    """A floor, so that a regression that refuses what used to convert is noticed."""
+    if not outcomes:
+        pytest.skip("no real-world SavedModels ran")
+    assert sum(1 for v in outcomes.values() if v == "verified") >= 8, outcomes
