@@ -20,7 +20,7 @@ from kerasmigrate.core.configs import iter_layers, nested_models
 from kerasmigrate.core.graph import MaskSemanticsError, check_merge_masks, keras3_model_layers
 from kerasmigrate.core.keras3 import TABLE, ClassSpec, to_snake_case
 from kerasmigrate.core.keras3 import user_classes as keras3_user_classes
-from kerasmigrate.core.layout import LAYOUT_KEY, ORDER_KEY, LayoutError, build_plan
+from kerasmigrate.core.layout import LAYOUT_KEY, ORDER_KEY, SCALE_KEY, LayoutError, build_plan
 from kerasmigrate.core.reader import LegacyModelFile, open_legacy_model
 from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
 from kerasmigrate.errors import (
@@ -33,10 +33,12 @@ from kerasmigrate.errors import (
 from kerasmigrate.keras3_targets import TargetError, apply_target
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
+from kerasmigrate.passes.upgrade.hard_sigmoid_fold import hard_sigmoid_fold
+from kerasmigrate.passes.upgrade.hard_sigmoid_keras2 import REGISTERED, REPLACEMENT
 from kerasmigrate.passes.registry import Source, pass_counts, run_passes
 from kerasmigrate.upgrade import mapping as user_mapping
 from kerasmigrate.upgrade.checks import validate
-from kerasmigrate.upgrade.legacy_weights import Computed, WeightTransformError, Writer, adapt_layer
+from kerasmigrate.upgrade.legacy_weights import Computed, WeightTransformError, Writer, adapt_layer, fold_scales
 from kerasmigrate.upgrade.training import NotConverted, convert_compile_config, optimizer_state
 
 
@@ -64,6 +66,7 @@ class ConversionReport:
     loads_in: list[str] = field(default_factory=list)
     older_targets: dict = field(default_factory=dict)  # {release: loads_in} of pinnable older ones
     target_changes: int = 0
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -71,7 +74,7 @@ class ConversionReport:
 
 
 def _training_state(
-    model: LegacyModelFile, config: dict, plan, mapping=None, module=None, mapped=None
+    model: LegacyModelFile, config: dict, plan, mapping=None, module=None, mapped=None, folded=()
 ) -> tuple[list[str], list[str]]:
     """Add compile_config (and the optimizer state to the plan); returns (dropped, carried).
 
@@ -81,6 +84,19 @@ def _training_state(
     dropped: list[str] = []
     carried: list[str] = []
     has_state = "optimizer_weights" in model.h5
+    if has_state and folded:
+        # Left out rather than rescaled: an optimizer's step is not invariant under the
+        # reparameterization w' = 1.2·w. Plain SGD on w' moves the pre-activation 1.44 times
+        # as far per step; Adam's moments could be rescaled (m/1.2, v/1.44, the moments of the
+        # gradients w.r.t. w'), but each step then moves w' as far as it moved w, i.e. the
+        # function 1.2 times as far. No scaled state resumes the same training, so none is
+        # written; --keep-functions keeps the original parameterization and its state.
+        dropped.append(
+            f"optimizer_weights: hard_sigmoid was folded into the weights of {', '.join(sorted(folded))} "
+            "(scaled by 1.2), where no optimizer state continues the same training; convert with "
+            "--keep-functions to keep the original weights and their optimizer state"
+        )
+        has_state = False
     if has_state and plan.transforms:
         dropped.append(
             "optimizer_weights: some weights were converted to another layout "
@@ -128,7 +144,48 @@ def _opener(model: LegacyModelFile):
     return open_dataset
 
 
-BOOKKEEPING_KEYS = {"_legacy_name", LAYOUT_KEY, ORDER_KEY}
+BOOKKEEPING_KEYS = {"_legacy_name", LAYOUT_KEY, ORDER_KEY, SCALE_KEY}
+
+
+# Keras 3 variable -> the prefixes of the config's regularizer/constraint arguments for it
+TRAINING_PREFIXES = {"recurrent_kernel": ("recurrent",), "kernel": ("kernel", "depthwise"), "pointwise_kernel": ("pointwise",)}
+
+
+def function_notes(config: dict, keep_functions: bool) -> list[str]:
+    """What still ties the converted file to kerasmigrate (its registered functions), and
+    training-time objects of folded weights that now see the scaled values."""
+    notes = []
+    kept = [
+        f"{where or entry['config'].get('name')} ({entry['class_name']}.{key})"
+        for where, entry in iter_layers(config)
+        if isinstance(entry.get("config"), dict)
+        for key, value in entry["config"].items()
+        if value == REPLACEMENT
+    ]
+    if kept:
+        why = "--keep-functions" if keep_functions else "no weight to fold Keras 2's hard_sigmoid into"
+        notes.append(
+            f"kept the registered function {REGISTERED} ({why}): {', '.join(kept)}; "
+            "loading needs `import kerasmigrate.keras_objects` first"
+        )
+    for where, entry in iter_layers(config):
+        rule = entry.get(SCALE_KEY)
+        if not rule:
+            continue
+        config_ = entry["config"]
+        training = [
+            f"{prefix}_{kind}"
+            for var in rule
+            for prefix in TRAINING_PREFIXES.get(var, (var,))
+            for kind in ("regularizer", "constraint")
+            if config_.get(f"{prefix}_{kind}")
+        ]
+        if training:
+            notes.append(
+                f"{where or config_.get('name')}: hard_sigmoid folded into weights (x1.2) that have "
+                f"{', '.join(training)}; these act on the scaled values when training resumes"
+            )
+    return notes
 
 
 def _without_legacy_names(value):
@@ -258,6 +315,7 @@ def convert(
     mapping: str | Path | user_mapping.Mapping | None = None,
     custom_module: str | None = None,
     target: str | None = None,
+    keep_functions: bool = False,
 ) -> ConversionReport:
     """Convert a legacy `.h5` model to a Keras 3 `.keras` file; raise KerasMigrateError on failure.
 
@@ -267,6 +325,10 @@ def convert(
     `mapping` (a mapping.toml path) says what custom classes, functions and Lambda layers
     become; `custom_module` (a .py path or module name; default: the mapping's) is where the
     targets live. Keras is imported only when a custom module is named.
+
+    `keep_functions`: keep Keras 2's `hard_sigmoid` as the registered function
+    `kerasmigrate>hard_sigmoid_keras2` and the weights as stored (loading then needs
+    `import kerasmigrate.keras_objects`), instead of folding it into the weights.
     """
     start = time.perf_counter()
     input_path = Path(input_path)
@@ -278,7 +340,7 @@ def convert(
     with open_legacy_model(input_path) as model:
         source = Source(model.keras_version, model.backend, tuple(model.layer_names))
         try:
-            config, applied = run_passes(model.model_config, UPGRADE, source)
+            config, applied = run_passes(model.model_config, upgrade_passes(keep_functions), source)
         except Refusal as exc:
             raise UnsupportedError(input_path, str(exc)) from None
         except (KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -299,11 +361,25 @@ def convert(
             specs, mapped, module = {}, user_mapping.MappingReport(), None
         with keras3_user_classes(specs):
             return _convert_mapped(
-                input_path, output_path, model, source, config, applied, (mapping, module, mapped), start, target
+                input_path,
+                output_path,
+                model,
+                source,
+                config,
+                applied,
+                (mapping, module, mapped),
+                start,
+                target,
+                keep_functions,
             )
 
 
-def _convert_mapped(input_path, output_path, model, source, config, applied, user, start, target):
+def upgrade_passes(keep_functions: bool = False) -> tuple:
+    """The UPGRADE table, without the hard_sigmoid fold when the functions are kept."""
+    return tuple(p for p in UPGRADE if not (keep_functions and p is hard_sigmoid_fold))
+
+
+def _convert_mapped(input_path, output_path, model, source, config, applied, user, start, target, keep_functions):
     """The conversion after the passes (and the mapping): validate, lay out weights, write."""
     mapping, module, mapped = user
     validate(input_path, config, mapped.checked_functions)
@@ -311,6 +387,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         _check_models(config, check_merge_masks)
         writer = Writer(model.keras_version, model.backend)
         plan = build_plan(config, model.weights, lambda entry, refs: adapt_layer(entry, refs, writer))
+        folded = fold_scales(plan)
     except (MaskSemanticsError, WeightTransformError) as exc:
         raise UnsupportedError(input_path, str(exc)) from None
     except LayoutError as exc:
@@ -322,7 +399,8 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         raise WeightMismatchError(
             input_path, f"{len(left)} stored weights belong to no layer of the model: {', '.join(left[:10])}"
         )
-    dropped, training = _training_state(model, config, plan, mapping, module, mapped)
+    dropped, training = _training_state(model, config, plan, mapping, module, mapped, folded)
+    notes = function_notes(config, keep_functions)
     renames = {
         entry["_legacy_name"]: entry["config"]["name"] for _, entry in iter_layers(config) if "_legacy_name" in entry
     }
@@ -350,6 +428,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
             "renamed_layers": renames,
             "training": training,
             "dropped": dropped,
+            "notes": notes,
             "target": {k: target_record[k] for k in ("release", "requested", "loads_in")},
         },
     }
@@ -381,5 +460,6 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         loads_in=target_record["loads_in"],
         older_targets=target_record["older_targets"],
         target_changes=sum(len(c["findings"]) for c in target_record["changes"]),
+        notes=notes,
         seconds=round(time.perf_counter() - start, 4),
     )
