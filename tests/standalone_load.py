@@ -41,7 +41,10 @@ import numpy as np  # noqa: E402
 
 def _arrays(npz, prefixes):
     for prefix in prefixes:
-        keys = sorted((k for k in npz.files if k.startswith(prefix) and k[len(prefix) :].isdigit()), key=lambda k: int(k[len(prefix) :]))
+        keys = sorted(
+            (k for k in npz.files if k.startswith(prefix) and k[len(prefix) :].isdigit()),
+            key=lambda k: int(k[len(prefix) :]),
+        )
         if keys:
             return [npz[k] for k in keys]
     return []
@@ -77,7 +80,9 @@ def _check(job, imported):
     if job.get("module"):
         _import_module(job["module"], imported)
     model = keras.saving.load_model(job["path"], compile=False, safe_mode=True)
-    half = any(getattr(layer, "compute_dtype", "float32") in ("float16", "bfloat16") for layer in model._flatten_layers())
+    half = any(
+        getattr(layer, "compute_dtype", "float32") in ("float16", "bfloat16") for layer in model._flatten_layers()
+    )
     if not job.get("refs"):
         inputs = [
             np.zeros([2] + [d or 8 for d in t.shape[1:]], dtype="float32" if "float" in str(t.dtype) else str(t.dtype))

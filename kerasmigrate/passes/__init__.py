@@ -47,6 +47,7 @@ from kerasmigrate.passes.upgrade.keras1_sequential_input import keras1_sequentia
 from kerasmigrate.passes.upgrade.keras1_sequential_merge import keras1_sequential_merge
 from kerasmigrate.passes.upgrade.layer_modules import layer_modules
 from kerasmigrate.passes.upgrade.leaky_relu_negative_slope import leaky_relu_negative_slope
+from kerasmigrate.passes.upgrade.legacy_object_arguments import legacy_object_arguments
 from kerasmigrate.passes.upgrade.lookup_vocabulary import lookup_vocabulary
 from kerasmigrate.passes.upgrade.model_class_to_functional import model_class_to_functional
 from kerasmigrate.passes.upgrade.rnn_implementation import rnn_implementation
@@ -96,6 +97,7 @@ UPGRADE = (  # applied in this order
     attention_shapes,
     lookup_vocabulary,
     dtype_policy,
+    legacy_object_arguments,
     serialized_objects,
     functional_nodes,
     text_vectorization_input_rank,

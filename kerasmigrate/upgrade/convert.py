@@ -33,9 +33,9 @@ from kerasmigrate.errors import (
 from kerasmigrate.keras3_targets import TargetError, apply_target
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
+from kerasmigrate.passes.registry import Source, pass_counts, run_passes
 from kerasmigrate.passes.upgrade.hard_sigmoid_fold import hard_sigmoid_fold
 from kerasmigrate.passes.upgrade.hard_sigmoid_keras2 import REGISTERED, REPLACEMENT
-from kerasmigrate.passes.registry import Source, pass_counts, run_passes
 from kerasmigrate.upgrade import mapping as user_mapping
 from kerasmigrate.upgrade.checks import validate
 from kerasmigrate.upgrade.legacy_weights import Computed, WeightTransformError, Writer, adapt_layer, fold_scales
@@ -148,7 +148,11 @@ BOOKKEEPING_KEYS = {"_legacy_name", LAYOUT_KEY, ORDER_KEY, SCALE_KEY}
 
 
 # Keras 3 variable -> the prefixes of the config's regularizer/constraint arguments for it
-TRAINING_PREFIXES = {"recurrent_kernel": ("recurrent",), "kernel": ("kernel", "depthwise"), "pointwise_kernel": ("pointwise",)}
+TRAINING_PREFIXES = {
+    "recurrent_kernel": ("recurrent",),
+    "kernel": ("kernel", "depthwise"),
+    "pointwise_kernel": ("pointwise",),
+}
 
 
 def function_notes(config: dict, keep_functions: bool) -> list[str]:

@@ -72,7 +72,7 @@ class Scale:
         return f"x{self.factor} on parts {', '.join(map(str, self.indices))} of {self.parts} (last axis)"
 
 
-def _scaled(array: np.ndarray, scale: Scale) -> np.ndarray:
+def scaled(array: np.ndarray, scale: Scale) -> np.ndarray:
     array = np.asarray(array)
     if array.shape[-1] % scale.parts:
         raise WeightTransformError(f"a weight of shape {array.shape} does not split into {scale.parts} gates")
@@ -85,7 +85,7 @@ def _scaled(array: np.ndarray, scale: Scale) -> np.ndarray:
 
 
 STEPS = {
-    "scale": (_scaled, lambda s, _: s),
+    "scale": (scaled, lambda s, _: s),
     "transpose": (lambda a, perm: np.transpose(a, perm), lambda s, perm: tuple(s[i] for i in perm)),
     "flip": (lambda a, axes: np.flip(a, axis=tuple(axes)), lambda s, axes: s),
     "squeeze": (lambda a, axis: np.squeeze(a, axis=axis), lambda s, axis: s[:axis] + s[axis + 1 :]),
@@ -378,7 +378,7 @@ def fold_scales(plan) -> set[str]:
                 continue
             scale = Scale(*slot.scale)
             if isinstance(slot.ref, np.ndarray):
-                slot.ref = _scaled(slot.ref, scale)
+                slot.ref = scaled(slot.ref, scale)
             else:
                 slot.ref = _with_steps(slot.ref, f"{owner}/{slot.var_name}", ("scale", scale))
             folded.add(owner)
