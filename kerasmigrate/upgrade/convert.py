@@ -26,6 +26,7 @@ from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
 from kerasmigrate.errors import (
     KerasMigrateError,
     MalformedConfigError,
+    MappingError,
     OutputExistsError,
     UnsupportedError,
     WeightMismatchError,
@@ -251,10 +252,20 @@ def _user_classes(
         )
     # Measure what the user's classes build, on the model Keras 3 builds from this config.
     with keras3_user_classes(specs):
-        model = module.build(
-            _without_legacy_names(config),
-            f"{input_path} (with {mapping.path if mapping and mapping.path else module_where})",
-        )
+        try:
+            model = module.build(
+                _without_legacy_names(config),
+                f"{input_path} (with {mapping.path if mapping and mapping.path else module_where})",
+            )
+        except MappingError as exc:
+            by_name = sorted({v.split(" ->")[0] for v in report.classes.values() if "matched by name" in v})
+            if by_name:
+                exc.message += (
+                    f"; {', '.join(by_name)} matched the module's class of the same name without a rule: "
+                    f"if its arguments or weights differ, write one (kerasmigrate map init {input_path} "
+                    "-o mapping.toml)"
+                )
+            raise
         for name, user in classes.items():
             masking = None
             for chain, entry in user.entries:

@@ -82,3 +82,10 @@ def test_keras3_builds_the_result(cls):
     out = run(dense(kernel_initializer=init(cls, TF1[cls])))["config"]["kernel_initializer"]
     initializer = keras.initializers.deserialize({**out, "module": "keras.initializers", "registered_name": None})
     assert type(initializer).__name__ == cls
+
+
+def test_a_schedule_keras3_lacks_leaves_the_training_configuration_out():
+    from kerasmigrate.upgrade.training import NotConverted, convert_optimizer
+
+    with pytest.raises(NotConverted, match="NoisyLinearCosineDecay"):
+        convert_optimizer({"class_name": "Adam", "config": {"learning_rate": init("NoisyLinearCosineDecay", {})}})
