@@ -210,10 +210,16 @@ def convert_command(
             err=True,
         )
     if report.weight_transforms:
+        steps = [t for ts in report.weight_transforms.values() for t in ts]
+        why = (
+            [f"converted to the Keras 3 layout ({report.backend} backend)"]
+            if any("scale(" not in t or "join(" in t for t in steps)
+            else []
+        )
+        why += ["scaled by 1.2 to fold Keras 2's hard_sigmoid"] if any("scale(" in t for t in steps) else []
         click.echo(
-            f"  weights converted to the Keras 3 layout ({report.backend} backend): "
-            f"{', '.join(report.weight_transforms)}; the steps are in the output's "
-            "metadata.json",
+            f"  weights {' and '.join(why)}: {', '.join(report.weight_transforms)}; the steps are in the "
+            "output's metadata.json",
             err=True,
         )
 

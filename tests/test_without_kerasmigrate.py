@@ -146,3 +146,48 @@ def test_every_converted_file_loads_and_matches_without_kerasmigrate(backend, co
                 failures[job["path"]] = result["max_abs"]
     assert not failures, failures
     print(f"{backend}: {len(jobs)} files loaded without kerasmigrate, float32 max abs diff {worst:.3g}")
+
+
+# Written by tf_keras (Keras 2's hard_sigmoid): an Activation layer, a Dense activation, a
+# shared Activation called twice, and an LSTM whose `activation` (applied to the cell
+# state too) cannot be folded.
+HARD_SIGMOID_MODELS = """
+import sys
+import numpy as np
+import tf_keras as k
+
+k.utils.set_random_seed(1)
+seq = k.Sequential([k.layers.Dense(5, input_shape=(4,)), k.layers.Activation("hard_sigmoid"),
+                    k.layers.Dense(3, activation="hard_sigmoid")])
+i, j = k.Input((4,)), k.Input((4,))
+shared = k.layers.Activation("hard_sigmoid", name="shared_hs")
+z = k.layers.Add()([shared(k.layers.Dense(4)(i) * 3.0), shared(j * 4.0)])
+fn = k.Model([i, j], [z, k.layers.LSTM(3, activation="hard_sigmoid")(k.layers.Reshape((2, 2))(z))])
+rs = np.random.RandomState(0)
+for name, m in (("seq", seq), ("fn", fn)):
+    ins = [rs.uniform(-3, 3, (5, 4)).astype("float32") for _ in m.inputs]
+    outs = m.predict(ins if len(ins) > 1 else ins[0], verbose=0)
+    outs = outs if isinstance(outs, list) else [outs]
+    m.save(f"{sys.argv[1]}/{name}.h5")
+    np.savez(f"{sys.argv[1]}/{name}.refs.npz", **{f"in_{n}": a for n, a in enumerate(ins)},
+             **{f"out_{n}": a for n, a in enumerate(outs)})
+"""
+
+
+@pytest.mark.full  # writes its models with tf_keras: a tf_keras cross-check
+def test_activation_layers_become_builtin_layers_and_the_rest_is_said(tmp_path):
+    from kerasmigrate.verify import verify
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    subprocess.run([sys.executable, "-c", HARD_SIGMOID_MODELS, str(tmp_path)], check=True, env=env, capture_output=True)
+    report = api.convert(tmp_path / "seq.h5", tmp_path / "seq.keras")
+    assert report.passes.get("hard-sigmoid-layers") == 1 and not report.notes
+    assert "kerasmigrate" not in _config_text(tmp_path / "seq.keras")
+    jobs = [{"path": str(tmp_path / "seq.keras"), "refs": str(tmp_path / "seq.refs.npz"), "module": None}]
+    result = load_without_kerasmigrate(jobs, "tensorflow", tmp_path)[jobs[0]["path"]]
+    assert result.get("max_abs") is not None and result["max_abs"] <= ATOL, result
+    # The LSTM's own `activation` keeps the registered function, and the report says so.
+    report = api.convert(tmp_path / "fn.h5", tmp_path / "fn.keras")
+    assert len(report.notes) == 1 and "LSTM.activation" in report.notes[0] and "keras_objects" in report.notes[0]
+    assert "shared_hs_keras2_scale" in _config_text(tmp_path / "fn.keras")
+    assert verify(tmp_path / "fn.h5", tmp_path / "fn.keras", refs=tmp_path / "fn.refs.npz").ok

@@ -37,6 +37,7 @@ from kerasmigrate.passes.upgrade.functional_nodes import functional_nodes
 from kerasmigrate.passes.upgrade.gru_reset_after import gru_reset_after
 from kerasmigrate.passes.upgrade.hard_sigmoid_fold import hard_sigmoid_fold
 from kerasmigrate.passes.upgrade.hard_sigmoid_keras2 import hard_sigmoid_keras2
+from kerasmigrate.passes.upgrade.hard_sigmoid_layers import hard_sigmoid_layers
 from kerasmigrate.passes.upgrade.input_layer_batch_shape import input_layer_batch_shape
 from kerasmigrate.passes.upgrade.keras1_arguments import keras1_arguments
 from kerasmigrate.passes.upgrade.keras1_class_names import keras1_class_names
@@ -90,6 +91,7 @@ UPGRADE = (  # applied in this order
     batch_norm_axis,
     hard_sigmoid_keras2,
     hard_sigmoid_fold,  # after hard_sigmoid_keras2: folds what it replaced, where weights allow
+    hard_sigmoid_layers,  # and Activation layers: the same operations as built-in layers
     leaky_relu_negative_slope,
     separable_conv_kernel_args,
     spatial_dropout_noise_shape,

@@ -37,6 +37,7 @@ from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import Source, pass_counts, run_passes
 from kerasmigrate.passes.upgrade.hard_sigmoid_fold import hard_sigmoid_fold
 from kerasmigrate.passes.upgrade.hard_sigmoid_keras2 import REGISTERED, REPLACEMENT
+from kerasmigrate.passes.upgrade.hard_sigmoid_layers import hard_sigmoid_layers
 from kerasmigrate.upgrade import mapping as user_mapping
 from kerasmigrate.upgrade.checks import validate
 from kerasmigrate.upgrade.legacy_weights import Computed, WeightTransformError, Writer, adapt_layer, fold_scales
@@ -168,7 +169,11 @@ def function_notes(config: dict, keep_functions: bool) -> list[str]:
         if value == REPLACEMENT
     ]
     if kept:
-        why = "--keep-functions" if keep_functions else "no weight to fold Keras 2's hard_sigmoid into"
+        why = (
+            "--keep-functions"
+            if keep_functions
+            else "Keras 2's hard_sigmoid where it has no weight to fold into and no built-in equivalent here"
+        )
         notes.append(
             f"kept the registered function {REGISTERED} ({why}): {', '.join(kept)}; "
             "loading needs `import kerasmigrate.keras_objects` first"
@@ -389,9 +394,13 @@ def convert(
             )
 
 
+KEEP_FUNCTIONS_SKIPS = (hard_sigmoid_fold, hard_sigmoid_layers)
+
+
 def upgrade_passes(keep_functions: bool = False) -> tuple:
-    """The UPGRADE table, without the hard_sigmoid fold when the functions are kept."""
-    return tuple(p for p in UPGRADE if not (keep_functions and p is hard_sigmoid_fold))
+    """The UPGRADE table, without the passes that replace Keras 2's hard_sigmoid by built-in
+    Keras 3 computations when the registered functions are kept."""
+    return tuple(p for p in UPGRADE if not (keep_functions and p in KEEP_FUNCTIONS_SKIPS))
 
 
 def _convert_mapped(input_path, output_path, model, source, config, applied, user, start, target, keep_functions):
