@@ -66,6 +66,7 @@ def test_noop(layer):
         pytest.param(
             dense(kernel_regularizer=init("L1L2", {"l1": 0.0, "l2": 0.1, "dtype": "float32"})), "dtype", id="reg"
         ),
+        pytest.param(dense(kernel_initializer="uniform_unit_scaling"), "uniform_unit_scaling", id="name"),
     ],
 )
 def test_refused_when_not_lossless(layer, words):

@@ -16,7 +16,7 @@ Dropped, because nothing depends on them: an initializer's `dtype` (a Keras 3
 initializer is called with the variable's dtype: initializer.py `__call__(shape,
 dtype)`; and a converted model's weights are loaded, not initialized),
 `verify_shape` false (Keras 3 always returns the requested shape). Anything
-else Keras 3 does not take, or a class it does not have (TF 1.x
+else Keras 3 does not take, or a class or name it does not have (TF 1.x
 `UniformUnitScaling`, say), is refused, naming layer, argument and value.
 Registered classes (`Package>Name`) are the user's and left alone.
 """
@@ -76,6 +76,11 @@ def legacy_object_arguments(layer: dict) -> dict:
     changes = {}
     for key, value in config.items():
         kind = _kind(key)
+        if kind and isinstance(value, str) and kind in TABLE.objects and value not in TABLE.objects[kind]:
+            raise Refusal(
+                f"layer {config.get('name')!r} ({layer.get('class_name')}) {key}: Keras "
+                f"{TABLE.keras_version} has no {kind[:-1]} named {value!r}"
+            )
         if kind and isinstance(value, dict) and "class_name" in value:
             new = fit_object(kind, value, f"layer {config.get('name')!r} ({layer.get('class_name')}) {key}")
             if new is not value:
