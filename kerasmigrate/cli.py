@@ -148,6 +148,14 @@ def inspect_command(path: str, as_json: bool) -> None:
     "keras-3.12, keras-3.15); default: the oldest release whose file also loads in "
     "every newer one (3.3 for most models, 3.6 for a Functional inside a Sequential).",
 )
+@click.option(
+    "--keep-functions",
+    "keep_functions",
+    is_flag=True,
+    help="Keep Keras 2's hard_sigmoid as the registered function kerasmigrate>hard_sigmoid_keras2 "
+    "and the weights (and optimizer state) as stored, instead of folding it into the weights; "
+    "loading then needs `import kerasmigrate.keras_objects`.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the conversion report as JSON.")
 @handle_errors
 def convert_command(
@@ -157,6 +165,7 @@ def convert_command(
     mapping: str | None,
     custom_module: str | None,
     target: str | None,
+    keep_functions: bool,
     as_json: bool,
 ) -> None:
     """Convert a legacy .h5 model or a Keras SavedModel directory to a Keras 3 .keras file."""
@@ -164,7 +173,13 @@ def convert_command(
 
     output = output or str(Path(input_path).with_suffix(".keras"))
     report = api.convert(
-        input_path, output, overwrite=force, mapping=mapping, custom_module=custom_module, target=target
+        input_path,
+        output,
+        overwrite=force,
+        mapping=mapping,
+        custom_module=custom_module,
+        target=target,
+        keep_functions=keep_functions,
     )
     if as_json:
         _emit_json({"ok": True, **report.to_dict()})
@@ -181,6 +196,8 @@ def convert_command(
         click.echo(f"  carried over: {item}", err=True)
     for item in report.dropped:
         click.echo(f"  not carried over: {item}", err=True)
+    for item in report.notes:
+        click.echo(f"  note: {item}", err=True)
     for section in ("classes", "lambdas", "functions"):
         for where, what in (report.mapped.get(section) or {}).items():
             click.echo(f"  mapped {where}: {what}", err=True)
@@ -193,10 +210,16 @@ def convert_command(
             err=True,
         )
     if report.weight_transforms:
+        steps = [t for ts in report.weight_transforms.values() for t in ts]
+        why = (
+            [f"converted to the Keras 3 layout ({report.backend} backend)"]
+            if any("scale(" not in t or "join(" in t for t in steps)
+            else []
+        )
+        why += ["scaled by 1.2 to fold Keras 2's hard_sigmoid"] if any("scale(" in t for t in steps) else []
         click.echo(
-            f"  weights converted to the Keras 3 layout ({report.backend} backend): "
-            f"{', '.join(report.weight_transforms)}; the steps are in the output's "
-            "metadata.json",
+            f"  weights {' and '.join(why)}: {', '.join(report.weight_transforms)}; the steps are in the "
+            "output's metadata.json",
             err=True,
         )
 

@@ -6,6 +6,11 @@
 They are registered serializables (`register_keras_serializable`), so Keras 3
 finds them by name; no code is stored in the model file. This module imports
 Keras; the converter itself never imports it.
+
+By default converted files do not use them: Keras 2's hard_sigmoid is folded into
+the weights before it, or rewritten with built-in layers. A file needs this module
+only when converted with `--keep-functions`, or where the report's notes say so
+(an LSTM's or ConvLSTM's own `activation` being hard_sigmoid).
 """
 
 import keras

@@ -307,6 +307,61 @@ def _saved_counts(model) -> dict[str, int]:
     return counts
 
 
+def _constructor(cls) -> tuple[list[str], bool]:
+    """(keywords, takes **kwargs) of `cls(**config)`, which `from_config` calls for
+    initializers, regularizers, constraints and schedules; following `__init__` up the
+    class chain while it forwards **kwargs (object.__init__ takes nothing)."""
+    names: list[str] = []
+    for klass in cls.__mro__:
+        if klass is object:
+            return names, False
+        if "__init__" not in vars(klass):
+            continue
+        forwards = False
+        for p in list(inspect.signature(klass.__init__).parameters.values())[1:]:
+            if p.kind is p.VAR_KEYWORD:
+                forwards = True
+            elif p.kind is not p.VAR_POSITIONAL and p.name not in names:
+                names.append(p.name)
+        if not forwards:
+            return names, False
+    return names, True
+
+
+def _objects() -> dict:
+    """What Keras 3 deserializes in initializer, regularizer, constraint and learning-rate
+    schedule configs: every name its `deserialize` resolves (class names and snake_case
+    aliases: the modules' ALL_OBJECTS_DICT; schedules: learning_rate_schedule.py's
+    classes), with the real class and the keywords its constructor takes."""
+    import keras.src.constraints as constraints
+    import keras.src.initializers as initializers
+    import keras.src.regularizers as regularizers
+    from keras.src.optimizers.schedules import learning_rate_schedule as schedules
+
+    bases = {initializers.Initializer, regularizers.Regularizer, constraints.Constraint}
+    found = {
+        "initializers": initializers.ALL_OBJECTS_DICT,
+        "regularizers": regularizers.ALL_OBJECTS_DICT,
+        "constraints": constraints.ALL_OBJECTS_DICT,
+        "schedules": {
+            n: o
+            for n, o in vars(schedules).items()
+            if inspect.isclass(o)
+            and issubclass(o, schedules.LearningRateSchedule)
+            and o is not schedules.LearningRateSchedule
+        },
+    }
+    out = {}
+    for kind, names in found.items():
+        out[kind] = {}
+        for name, obj in sorted(names.items()):
+            if not inspect.isclass(obj) or obj in bases:
+                continue
+            args, kwargs = _constructor(obj)
+            out[kind][name] = {"class": obj.__name__, "args": args, "kwargs": kwargs}
+    return out
+
+
 def derive() -> dict:
     classes = {}
     for spec in SPECS:
@@ -390,6 +445,7 @@ def derive() -> dict:
         # `get_loss` / `get_metric` special-case ("crossentropy", "ce"; "accuracy", "acc").
         "losses": sorted(set(LOSSES) | {"crossentropy", "ce"}),
         "metrics": sorted(set(METRICS) | {"accuracy", "acc"}),
+        "objects": _objects(),
         "classes": dict(sorted(classes.items())),
     }
 

@@ -146,3 +146,42 @@ def test_inspect_reads_no_weights_and_reports(tmp_path):
     weights_only = api.inspect_file(SAMPLES / "tf2.4" / "weights_only.h5")
     assert weights_only["format"] == "weights-only"
     assert weights_only["layer_names"] == ["x", "hidden", "out"]
+
+
+def _with_tf1_initializers(config):
+    """What tf.keras 1.x wrote: TensorFlow's init_ops initializers, `dtype` in every config."""
+    for _, entry in api.iter_layers(config):
+        for key, value in (entry.get("config") or {}).items():
+            if key.endswith("_initializer") and isinstance(value, dict) and "class_name" in value:
+                value["config"] = {**(value.get("config") or {}), "dtype": "float32"}
+
+
+@pytest.mark.keras
+def test_tf1_initializer_configs_convert_and_load(tmp_path):
+    """ "Zeros() takes no arguments" / "GlorotUniform.__init__() got an unexpected keyword
+    argument 'dtype'" in Keras 3's own loader; converted, they load and compute the same."""
+    from kerasmigrate.verify import verify
+
+    path = _edited(tmp_path, _with_tf1_initializers)
+    report = api.convert(path, tmp_path / "m.keras")
+    assert report.passes["legacy-object-arguments"] >= 2
+    written = json.loads(zipfile.ZipFile(tmp_path / "m.keras").read("config.json"))
+    initializers = [
+        value
+        for _, entry in api.iter_layers(written)
+        for key, value in entry["config"].items()
+        if key.endswith("_initializer") and isinstance(value, dict)
+    ]
+    assert initializers and not any("dtype" in value["config"] for value in initializers)
+    assert verify(path, tmp_path / "m.keras").ok
+
+
+def test_an_initializer_argument_keras3_cannot_take_is_refused(tmp_path):
+    def edit(config):
+        config["config"]["layers"][1]["config"]["kernel_initializer"] = {
+            "class_name": "Zeros",
+            "config": {"value": 2.0},
+        }
+
+    with pytest.raises(UnsupportedError, match="pre_dense.*kernel_initializer: Zeros takes no arguments.*value=2.0"):
+        api.convert(_edited(tmp_path, edit), tmp_path / "m.keras")

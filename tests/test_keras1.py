@@ -36,7 +36,10 @@ def test_report_and_metadata_list_the_computed_weights(tmp_path):
     target = tmp_path / "rnn.keras"
     report = api.convert(KERAS1 / "rnn.h5", target)
     assert set(report.weight_transforms) == {"lstm", "gru"}
-    assert report.weight_transforms["lstm"][0].startswith("lstm/kernel = join(lstm_W_i, lstm_W_f")
+    # joined in Keras 2's gate order, then hard_sigmoid (Keras 1's default inner activation)
+    # folded into gates i, f, o
+    assert report.weight_transforms["lstm"][0].startswith("lstm/kernel = scale(join(lstm_W_i, lstm_W_f")
+    assert report.weight_transforms["lstm"][0].endswith("x1.2 on parts 0, 1, 3 of 4 (last axis))")
     assert report.weights == 12 + 9 + 3  # every stored array was used
     with zipfile.ZipFile(target) as zf:
         metadata = json.loads(zf.read("metadata.json"))["kerasmigrate"]

@@ -100,3 +100,31 @@ def test_optimizer_state_carried_over(tmp_path):
     assert len(slots) == len(stored) == 2 * len(by_variable)
     for got, want in zip(slots, stored):
         assert got.shape == want.shape and np.array_equal(got, want)
+
+
+@pytest.mark.keras
+def test_hard_sigmoid_is_folded_in_archives_too(tmp_path):
+    """An archive whose LSTM and GRU compute Keras 2's hard_sigmoid (the sample, edited so:
+    tf.keras writes `hard_sigmoid` for ConvLSTM2D by default): tf_keras computes the
+    references from the edited archive; the repaired file uses Keras 3's built-in function
+    with the gates' weights scaled, and computes the same."""
+    import keras
+    import tf_keras
+
+    source = tmp_path / "hard_sigmoid.keras"
+    with zipfile.ZipFile(ARCHIVES / "rnn_lstm_gru.keras") as zf, zipfile.ZipFile(source, "w") as out:
+        for item in zf.infolist():
+            data = zf.read(item.filename)
+            if item.filename == "config.json":
+                data = data.replace(b'"recurrent_activation": "sigmoid"', b'"recurrent_activation": "hard_sigmoid"')
+                assert data.count(b'"hard_sigmoid"') == 2
+            out.writestr(item, data)
+    inputs = np.load(ARCHIVES / "rnn_lstm_gru.refs.npz")["input_0"]
+    expected = tf_keras.models.load_model(source, compile=False).predict(inputs, verbose=0)
+    target = tmp_path / "out.keras"
+    repair(source, "keras-3", target)
+    with zipfile.ZipFile(target) as zf:
+        assert b"kerasmigrate" not in zf.read("config.json")
+        assert json.loads(zf.read("metadata.json"))["kerasmigrate"]["weight_transforms"]
+    got = keras.saving.load_model(target, compile=False).predict(inputs, verbose=0)
+    assert np.max(np.abs(got - expected)) <= 1e-5

@@ -181,9 +181,38 @@ def test_registered_classes_match_without_a_rule(tmp_path):
     path.write_text(f'custom_module = "{CUSTOM_MODULE}"\n[classes.ResidualBlock]\ntarget = "ResidualBlock"\n')
     report = api.convert(_stack("tf2.15") / "registered_layer.h5", tmp_path / "out.keras", mapping=path)
     assert "KmSamples>GatedDense -> keras3_layers.GatedDense" in report.mapped["classes"]["gated"]
-    # Keras 2.3 recorded the class unregistered: no automatic match.
-    with pytest.raises(KerasMigrateError, match="GatedDense"):
-        api.convert(_stack("keras2.3") / "registered_layer.h5", tmp_path / "out2.keras", mapping=path)
+    # Keras 2.3 recorded the class unregistered, by name only: the module's one class of that name.
+    report = api.convert(_stack("keras2.3") / "registered_layer.h5", tmp_path / "out2.keras", mapping=path)
+    assert report.mapped["classes"]["gated"].endswith("(registered as KmSamples>GatedDense; matched by name)")
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("stack", ["keras2.3", "tf2.4"])
+def test_custom_module_alone_matches_classes_by_name(stack, tmp_path):
+    """No mapping: classes the file records by name only match the one class of that name the
+    module registers, and the result computes what the writing stack computed."""
+    from kerasmigrate.verify import verify
+
+    source = _stack(stack) / "registered_layer.h5"
+    target = tmp_path / "out.keras"
+    report = api.convert(source, target, custom_module=str(CUSTOM_MODULE))
+    assert "matched by name" in report.mapped["classes"]["residual"]
+    refs = source.with_name("registered_layer.refs.npz")
+    assert verify(source, target, refs=refs, custom_module=str(CUSTOM_MODULE)).ok
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("count", [0, 2])
+def test_no_or_two_classes_of_that_name_ask_for_a_mapping(count, tmp_path):
+    module = tmp_path / "two_blocks.py"
+    classes = "".join(
+        f"@keras.saving.register_keras_serializable(package='P{i}', name='ResidualBlock')\n"
+        f"class Block{i}(keras.layers.Layer):\n    pass\n"
+        for i in range(count)
+    )
+    module.write_text("import keras\n" + classes)
+    with pytest.raises(KerasMigrateError, match="ResidualBlock.*map init"):
+        api.convert(_stack("keras2.3") / "registered_layer.h5", tmp_path / "out.keras", custom_module=str(module))
 
 
 @pytest.mark.keras

@@ -103,6 +103,16 @@ def is_user_class(name: str) -> bool:
     return name in _USER_CLASSES.get()
 
 
+@dataclass(frozen=True)
+class ObjectSpec:
+    """An initializer, regularizer, constraint or schedule class: `cls(**config)` takes `args`
+    (and anything when `kwargs`)."""
+
+    class_name: str
+    args: frozenset[str]
+    kwargs: bool
+
+
 class Keras3Table:
     def __init__(self, data: dict):
         self.keras_version: str = data["keras_version"]
@@ -110,6 +120,12 @@ class Keras3Table:
         self.activations: frozenset[str] = frozenset(data.get("activations", ()))
         self.losses: frozenset[str] = frozenset(data.get("losses", ()))
         self.metrics: frozenset[str] = frozenset(data.get("metrics", ()))
+        # kind ("initializers", "regularizers", "constraints", "schedules") -> the names
+        # Keras 3 deserializes (class names and aliases) -> ObjectSpec
+        self.objects: dict[str, dict[str, ObjectSpec]] = {
+            kind: {name: ObjectSpec(o["class"], frozenset(o["args"]), o["kwargs"]) for name, o in names.items()}
+            for kind, names in data.get("objects", {}).items()
+        }
         builtin: dict[str, ClassSpec] = {}
         for name, spec in data["classes"].items():
             layout = tuple(

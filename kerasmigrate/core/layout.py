@@ -55,6 +55,10 @@ MODEL_SNAKE = {"Functional": "functional", "Sequential": "sequential"}
 # "match its stored weights by order".
 LAYOUT_KEY = "_km_layout"
 ORDER_KEY = "_km_weights_by_order"
+# Bookkeeping key a pass leaves on a layer entry whose stored weights are to be scaled
+# while writing: {Keras 3 variable name: [factor, parts, [indices of the scaled parts]]},
+# the parts being equal slices of the variable's last axis (passes/upgrade/hard_sigmoid_fold.py).
+SCALE_KEY = "_km_scale"
 
 # Lookup layers in "tf_idf" mode store their IDF weights by name, outside the
 # tracked variables; TextVectorization stores them twice, for itself and for its
@@ -95,6 +99,7 @@ class Slot:
     keras3_key: tuple = ()  # sorts slots into Keras 3's `model.variables` order
     store_key: str | None = None  # dataset name when Keras 3 stores it by name, not by index
     copy_of: Slot | None = None  # written with the value of another slot of the same layer
+    scale: tuple | None = None  # (factor, parts, indices) from the entry's SCALE_KEY, applied while writing
 
 
 @dataclass
@@ -167,6 +172,14 @@ def _present_variables(class_name: str, config: dict, names: list[str]) -> set[s
         if (classes is None or class_name in classes) and config.get(flag) is False:
             present.discard(var)
     return present
+
+
+def _scale_of(entry: dict, var_name: str) -> tuple | None:
+    rule = (entry.get(SCALE_KEY) or {}).get(var_name)
+    if rule is None:
+        return None
+    factor, parts, indices = rule
+    return (float(factor), int(parts), tuple(int(i) for i in indices))
 
 
 def unique_name(name: str, used: dict[str, int]) -> str:
@@ -242,6 +255,7 @@ def _own_slots(entry: dict, path: str, trainable: bool, owner: str, groups: list
                     trainable and var.trainable,
                     sub_name if layout_entry.path else config["name"],
                     keras3_key=key + (0, entry_index, var_index),
+                    scale=_scale_of(entry, var.name),
                 )
                 group.slots.append(slot)
                 slots.append(slot)

@@ -35,7 +35,9 @@ from kerasmigrate.passes.upgrade.dtype_policy import dtype_policy
 from kerasmigrate.passes.upgrade.embedding_input_length import embedding_input_length
 from kerasmigrate.passes.upgrade.functional_nodes import functional_nodes
 from kerasmigrate.passes.upgrade.gru_reset_after import gru_reset_after
+from kerasmigrate.passes.upgrade.hard_sigmoid_fold import hard_sigmoid_fold
 from kerasmigrate.passes.upgrade.hard_sigmoid_keras2 import hard_sigmoid_keras2
+from kerasmigrate.passes.upgrade.hard_sigmoid_layers import hard_sigmoid_layers
 from kerasmigrate.passes.upgrade.input_layer_batch_shape import input_layer_batch_shape
 from kerasmigrate.passes.upgrade.keras1_arguments import keras1_arguments
 from kerasmigrate.passes.upgrade.keras1_class_names import keras1_class_names
@@ -46,6 +48,7 @@ from kerasmigrate.passes.upgrade.keras1_sequential_input import keras1_sequentia
 from kerasmigrate.passes.upgrade.keras1_sequential_merge import keras1_sequential_merge
 from kerasmigrate.passes.upgrade.layer_modules import layer_modules
 from kerasmigrate.passes.upgrade.leaky_relu_negative_slope import leaky_relu_negative_slope
+from kerasmigrate.passes.upgrade.legacy_object_arguments import legacy_object_arguments
 from kerasmigrate.passes.upgrade.lookup_vocabulary import lookup_vocabulary
 from kerasmigrate.passes.upgrade.model_class_to_functional import model_class_to_functional
 from kerasmigrate.passes.upgrade.rnn_implementation import rnn_implementation
@@ -87,6 +90,8 @@ UPGRADE = (  # applied in this order
     gru_reset_after,
     batch_norm_axis,
     hard_sigmoid_keras2,
+    hard_sigmoid_fold,  # after hard_sigmoid_keras2: folds what it replaced, where weights allow
+    hard_sigmoid_layers,  # and Activation layers: the same operations as built-in layers
     leaky_relu_negative_slope,
     separable_conv_kernel_args,
     spatial_dropout_noise_shape,
@@ -94,6 +99,7 @@ UPGRADE = (  # applied in this order
     attention_shapes,
     lookup_vocabulary,
     dtype_policy,
+    legacy_object_arguments,
     serialized_objects,
     functional_nodes,
     text_vectorization_input_rank,

@@ -20,12 +20,13 @@ from kerasmigrate.core.configs import iter_layers, nested_models
 from kerasmigrate.core.graph import MaskSemanticsError, check_merge_masks, keras3_model_layers
 from kerasmigrate.core.keras3 import TABLE, ClassSpec, to_snake_case
 from kerasmigrate.core.keras3 import user_classes as keras3_user_classes
-from kerasmigrate.core.layout import LAYOUT_KEY, ORDER_KEY, LayoutError, build_plan
+from kerasmigrate.core.layout import LAYOUT_KEY, ORDER_KEY, SCALE_KEY, LayoutError, build_plan
 from kerasmigrate.core.source import LegacyModel, open_model
 from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
 from kerasmigrate.errors import (
     KerasMigrateError,
     MalformedConfigError,
+    MappingError,
     OutputExistsError,
     UnsupportedError,
     WeightMismatchError,
@@ -34,9 +35,12 @@ from kerasmigrate.keras3_targets import TargetError, apply_target
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import Source, pass_counts, run_passes
+from kerasmigrate.passes.upgrade.hard_sigmoid_fold import hard_sigmoid_fold
+from kerasmigrate.passes.upgrade.hard_sigmoid_keras2 import REGISTERED, REPLACEMENT
+from kerasmigrate.passes.upgrade.hard_sigmoid_layers import hard_sigmoid_layers
 from kerasmigrate.upgrade import mapping as user_mapping
 from kerasmigrate.upgrade.checks import validate
-from kerasmigrate.upgrade.legacy_weights import Computed, WeightTransformError, Writer, adapt_layer
+from kerasmigrate.upgrade.legacy_weights import Computed, WeightTransformError, Writer, adapt_layer, fold_scales
 from kerasmigrate.upgrade.training import NotConverted, convert_compile_config, optimizer_state
 
 
@@ -64,6 +68,7 @@ class ConversionReport:
     loads_in: list[str] = field(default_factory=list)
     older_targets: dict = field(default_factory=dict)  # {release: loads_in} of pinnable older ones
     target_changes: int = 0
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -71,7 +76,7 @@ class ConversionReport:
 
 
 def _training_state(
-    model: LegacyModel, config: dict, plan, mapping=None, module=None, mapped=None
+    model: LegacyModel, config: dict, plan, mapping=None, module=None, mapped=None, folded=()
 ) -> tuple[list[str], list[str]]:
     """Add compile_config (and the optimizer state to the plan); returns (dropped, carried).
 
@@ -81,6 +86,19 @@ def _training_state(
     dropped: list[str] = []
     carried: list[str] = []
     has_state = model.has_optimizer_state
+    if has_state and folded:
+        # Left out rather than rescaled: an optimizer's step is not invariant under the
+        # reparameterization w' = 1.2·w. Plain SGD on w' moves the pre-activation 1.44 times
+        # as far per step; Adam's moments could be rescaled (m/1.2, v/1.44, the moments of the
+        # gradients w.r.t. w'), but each step then moves w' as far as it moved w, i.e. the
+        # function 1.2 times as far. No scaled state resumes the same training, so none is
+        # written; --keep-functions keeps the original parameterization and its state.
+        dropped.append(
+            f"optimizer_weights: hard_sigmoid was folded into the weights of {', '.join(sorted(folded))} "
+            "(scaled by 1.2), where no optimizer state continues the same training; convert with "
+            "--keep-functions to keep the original weights and their optimizer state"
+        )
+        has_state = False
     if has_state and plan.transforms:
         dropped.append(
             "optimizer_weights: some weights were converted to another layout "
@@ -128,7 +146,56 @@ def _opener(model: LegacyModel):
     return open_dataset
 
 
-BOOKKEEPING_KEYS = {"_legacy_name", LAYOUT_KEY, ORDER_KEY}
+BOOKKEEPING_KEYS = {"_legacy_name", LAYOUT_KEY, ORDER_KEY, SCALE_KEY}
+
+
+# Keras 3 variable -> the prefixes of the config's regularizer/constraint arguments for it
+TRAINING_PREFIXES = {
+    "recurrent_kernel": ("recurrent",),
+    "kernel": ("kernel", "depthwise"),
+    "pointwise_kernel": ("pointwise",),
+}
+
+
+def function_notes(config: dict, keep_functions: bool) -> list[str]:
+    """What still ties the converted file to kerasmigrate (its registered functions), and
+    training-time objects of folded weights that now see the scaled values."""
+    notes = []
+    kept = [
+        f"{where or entry['config'].get('name')} ({entry['class_name']}.{key})"
+        for where, entry in iter_layers(config)
+        if isinstance(entry.get("config"), dict)
+        for key, value in entry["config"].items()
+        if value == REPLACEMENT
+    ]
+    if kept:
+        why = (
+            "--keep-functions"
+            if keep_functions
+            else "Keras 2's hard_sigmoid where it has no weight to fold into and no built-in equivalent here"
+        )
+        notes.append(
+            f"kept the registered function {REGISTERED} ({why}): {', '.join(kept)}; "
+            "loading needs `import kerasmigrate.keras_objects` first"
+        )
+    for where, entry in iter_layers(config):
+        rule = entry.get(SCALE_KEY)
+        if not rule:
+            continue
+        config_ = entry["config"]
+        training = [
+            f"{prefix}_{kind}"
+            for var in rule
+            for prefix in TRAINING_PREFIXES.get(var, (var,))
+            for kind in ("regularizer", "constraint")
+            if config_.get(f"{prefix}_{kind}")
+        ]
+        if training:
+            notes.append(
+                f"{where or config_.get('name')}: hard_sigmoid folded into weights (x1.2) that have "
+                f"{', '.join(training)}; these act on the scaled values when training resumes"
+            )
+    return notes
 
 
 def _without_legacy_names(value):
@@ -195,10 +262,20 @@ def _user_classes(
         )
     # Measure what the user's classes build, on the model Keras 3 builds from this config.
     with keras3_user_classes(specs):
-        model = module.build(
-            _without_legacy_names(config),
-            f"{input_path} (with {mapping.path if mapping and mapping.path else module_where})",
-        )
+        try:
+            model = module.build(
+                _without_legacy_names(config),
+                f"{input_path} (with {mapping.path if mapping and mapping.path else module_where})",
+            )
+        except MappingError as exc:
+            by_name = sorted({v.split(" ->")[0] for v in report.classes.values() if "matched by name" in v})
+            if by_name:
+                exc.message += (
+                    f"; {', '.join(by_name)} matched the module's class of the same name without a rule: "
+                    f"if its arguments or weights differ, write one (kerasmigrate map init {input_path} "
+                    "-o mapping.toml)"
+                )
+            raise
         for name, user in classes.items():
             masking = None
             for chain, entry in user.entries:
@@ -263,6 +340,7 @@ def convert(
     mapping: str | Path | user_mapping.Mapping | None = None,
     custom_module: str | None = None,
     target: str | None = None,
+    keep_functions: bool = False,
 ) -> ConversionReport:
     """Convert a legacy `.h5` model to a Keras 3 `.keras` file; raise KerasMigrateError on failure.
 
@@ -272,6 +350,10 @@ def convert(
     `mapping` (a mapping.toml path) says what custom classes, functions and Lambda layers
     become; `custom_module` (a .py path or module name; default: the mapping's) is where the
     targets live. Keras is imported only when a custom module is named.
+
+    `keep_functions`: keep Keras 2's `hard_sigmoid` as the registered function
+    `kerasmigrate>hard_sigmoid_keras2` and the weights as stored (loading then needs
+    `import kerasmigrate.keras_objects`), instead of folding it into the weights.
     """
     start = time.perf_counter()
     input_path = Path(input_path)
@@ -283,7 +365,7 @@ def convert(
     with open_model(input_path) as model:
         source = Source(model.keras_version, model.backend, tuple(model.layer_names))
         try:
-            config, applied = run_passes(model.model_config, UPGRADE, source)
+            config, applied = run_passes(model.model_config, upgrade_passes(keep_functions), source)
         except Refusal as exc:
             raise UnsupportedError(input_path, str(exc)) from None
         except (KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -304,7 +386,16 @@ def convert(
             specs, mapped, module = {}, user_mapping.MappingReport(), None
         with keras3_user_classes(specs):
             return _convert_mapped(
-                input_path, output_path, model, source, config, applied, (mapping, module, mapped), start, target
+                input_path,
+                output_path,
+                model,
+                source,
+                config,
+                applied,
+                (mapping, module, mapped),
+                start,
+                target,
+                keep_functions,
             )
 
 
@@ -346,7 +437,16 @@ def _normalization_input_sizes(input_path: Path, config: dict, plan) -> None:
             layers[0] = {**layers[0], "config": {**layers[0]["config"], "batch_shape": shape}}
 
 
-def _convert_mapped(input_path, output_path, model, source, config, applied, user, start, target):
+KEEP_FUNCTIONS_SKIPS = (hard_sigmoid_fold, hard_sigmoid_layers)
+
+
+def upgrade_passes(keep_functions: bool = False) -> tuple:
+    """The UPGRADE table, without the passes that replace Keras 2's hard_sigmoid by built-in
+    Keras 3 computations when the registered functions are kept."""
+    return tuple(p for p in UPGRADE if not (keep_functions and p in KEEP_FUNCTIONS_SKIPS))
+
+
+def _convert_mapped(input_path, output_path, model, source, config, applied, user, start, target, keep_functions):
     """The conversion after the passes (and the mapping): validate, lay out weights, write."""
     mapping, module, mapped = user
     validate(input_path, config, mapped.checked_functions)
@@ -354,6 +454,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         _check_models(config, check_merge_masks)
         writer = Writer(model.keras_version, model.backend)
         plan = build_plan(config, model.weights, lambda entry, refs: adapt_layer(entry, refs, writer))
+        folded = fold_scales(plan)
     except (MaskSemanticsError, WeightTransformError) as exc:
         raise UnsupportedError(input_path, str(exc)) from None
     except LayoutError as exc:
@@ -366,7 +467,8 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         raise WeightMismatchError(
             input_path, f"{len(left)} stored weights belong to no layer of the model: {', '.join(left[:10])}"
         )
-    dropped, training = _training_state(model, config, plan, mapping, module, mapped)
+    dropped, training = _training_state(model, config, plan, mapping, module, mapped, folded)
+    notes = function_notes(config, keep_functions)
     renames = {
         entry["_legacy_name"]: entry["config"]["name"] for _, entry in iter_layers(config) if "_legacy_name" in entry
     }
@@ -394,6 +496,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
             "renamed_layers": renames,
             "training": training,
             "dropped": dropped,
+            "notes": notes,
             "target": {k: target_record[k] for k in ("release", "requested", "loads_in")},
         },
     }
@@ -425,5 +528,6 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         loads_in=target_record["loads_in"],
         older_targets=target_record["older_targets"],
         target_changes=sum(len(c["findings"]) for c in target_record["changes"]),
+        notes=notes,
         seconds=round(time.perf_counter() - start, 4),
     )

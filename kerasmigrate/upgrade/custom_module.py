@@ -11,7 +11,9 @@ is the user's own code.
   only by registered name (keras/src/saving/serialization_lib.py
   `_retrieve_class_or_fn`).
 * Classes a tf.keras file records as `Package>Name` are matched to the Keras 3
-  class registered under that same name (`keras.saving.get_registered_object`).
+  class registered under that same name (`keras.saving.get_registered_object`);
+  a class recorded by its name only, with no rule, to the one class of that
+  name the module registers (`keras.saving.get_custom_objects`), if exactly one.
 * Weights: the converted config is deserialized by Keras 3 (safe mode), which
   builds every layer, and each user layer is walked the way Keras saves it
   (keras/src/saving/saving_lib.py `_save_state`, `_walk_saveable`; the
@@ -98,6 +100,21 @@ class CustomModule:
         if isinstance(cls, type) and issubclass(cls, self.keras.layers.Layer):
             return self._resolved(cls), cls
         return None
+
+    def classes_named(self, name: str) -> list[tuple[ResolvedClass, type]]:
+        """The Keras 3 layer classes this module registers whose registered name (after
+        `Package>`) or class name is `name`: what a file that recorded only a class's name
+        (tf.keras did for unregistered classes) can mean."""
+        own = self.module.__name__
+        found = {}
+        for key, cls in self.keras.saving.get_custom_objects().items():
+            if not (isinstance(cls, type) and issubclass(cls, self.keras.layers.Layer)):
+                continue
+            if cls.__module__ != own and not cls.__module__.startswith(own + "."):
+                continue
+            if key.split(">")[-1] == name or cls.__name__ == name:
+                found[id(cls)] = (self._resolved(cls), cls)
+        return list(found.values())
 
     def has_function(self, name: str) -> bool:
         obj = self.keras.saving.get_registered_object(name)

@@ -42,6 +42,7 @@ from kerasmigrate.core.graph import check_merge_masks, keras3_model_layers
 from kerasmigrate.core.keras3 import TABLE
 from kerasmigrate.core.layout import (
     MODEL_SNAKE,
+    SCALE_KEY,
     Slot,
     VarsGroup,
     WeightPlan,
@@ -57,6 +58,7 @@ from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import Source, pass_counts, run_passes
 from kerasmigrate.upgrade.checks import validate
+from kerasmigrate.upgrade.legacy_weights import Computed, fold_scales
 from kerasmigrate.upgrade.training import NotConverted, convert_compile_config
 
 # Keras 2.15 attribute names of sub-layers whose Keras 3 names differ (C5).
@@ -231,6 +233,8 @@ def upgrade_archive(path: Path, output: Path) -> dict:
             plan = _plan(config, h5)
         except WeightMismatchError as exc:
             raise WeightMismatchError(path, exc.message) from None
+        folded = fold_scales(plan)  # hard_sigmoid folded into weights (passes/upgrade/hard_sigmoid_fold.py)
+        config = _without_scale_keys(config)
         compile_config = original.get("compile_config")
         if compile_config:
             try:
@@ -241,6 +245,11 @@ def upgrade_archive(path: Path, output: Path) -> dict:
                 config["compile_config"] = convert_compile_config(legacy)
                 training.append(f"compile_config ({config['compile_config']['optimizer']['class_name']})")
                 try:
+                    if folded:  # why: upgrade/convert.py `_training_state`
+                        raise NotConverted(
+                            f"hard_sigmoid was folded into the weights of {', '.join(sorted(folded))} "
+                            "(scaled by 1.2), where no optimizer state continues the same training"
+                        )
                     plan.groups.append(_optimizer_group(h5, config["compile_config"], plan))
                     training.append("optimizer state")
                 except NotConverted as exc:
@@ -258,11 +267,10 @@ def upgrade_archive(path: Path, output: Path) -> dict:
                 "passes": sorted(pass_counts(applied)),
                 "training": training,
                 "dropped": dropped,
+                **({"weight_transforms": plan.transforms} if plan.transforms else {}),
             },
         }
-        write_keras_archive(
-            output, config, meta, plan, lambda ref: ref if isinstance(ref, np.ndarray) else h5[ref.dataset_path]
-        )
+        write_keras_archive(output, config, meta, plan, lambda ref: _read(h5, ref))
     return {
         "original": original,
         "config": config,
@@ -270,6 +278,20 @@ def upgrade_archive(path: Path, output: Path) -> dict:
         "training": training,
         "dropped": dropped,
     }
+
+
+def _read(h5: h5py.File, ref):
+    if isinstance(ref, Computed):
+        return ref.evaluate(lambda r: h5[r.dataset_path])
+    return ref if isinstance(ref, np.ndarray) else h5[ref.dataset_path]
+
+
+def _without_scale_keys(value):
+    if isinstance(value, dict):
+        return {k: _without_scale_keys(v) for k, v in value.items() if k != SCALE_KEY}
+    if isinstance(value, list):
+        return [_without_scale_keys(v) for v in value]
+    return value
 
 
 def _functional_models(config: dict):

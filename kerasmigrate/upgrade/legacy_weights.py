@@ -19,6 +19,9 @@ them while loading (keras-team/keras 2.3.1 keras/engine/saving.py
   the variable names (`reader.infer_backend`).
 * CuDNNLSTM / CuDNNGRU weights (Keras 2.0.9+) -> LSTM / GRU(reset_after=True):
   per-gate transposes, LSTM's two bias sets summed, GRU's biases reshaped.
+* Weights a Keras 2 `hard_sigmoid` was folded into (passes/upgrade/
+  hard_sigmoid_fold.py): the gates' slices of the last axis scaled by 1.2
+  (`fold_scales`, after the weights are placed, nested models included).
 
 A computed weight is a `Computed`: the stored datasets it reads and the
 named steps applied to them, evaluated lazily when the weights file is
@@ -55,7 +58,34 @@ def _per_gate_transpose(kernel: np.ndarray, n_gates: int) -> np.ndarray:
     return np.hstack([k.T for k in np.hsplit(kernel, n_gates)])
 
 
+@dataclass(frozen=True)
+class Scale:
+    """Multiply some of the `parts` equal slices of the last axis by `factor`."""
+
+    factor: float
+    parts: int
+    indices: tuple[int, ...]
+
+    def __str__(self) -> str:
+        if self.parts == 1:
+            return f"x{self.factor}"
+        return f"x{self.factor} on parts {', '.join(map(str, self.indices))} of {self.parts} (last axis)"
+
+
+def scaled(array: np.ndarray, scale: Scale) -> np.ndarray:
+    array = np.asarray(array)
+    if array.shape[-1] % scale.parts:
+        raise WeightTransformError(f"a weight of shape {array.shape} does not split into {scale.parts} gates")
+    width = array.shape[-1] // scale.parts
+    out = np.array(array, copy=True)
+    for i in scale.indices:
+        part = array[..., i * width : (i + 1) * width]
+        out[..., i * width : (i + 1) * width] = (part.astype(np.float64) * scale.factor).astype(array.dtype)
+    return out
+
+
 STEPS = {
+    "scale": (scaled, lambda s, _: s),
     "transpose": (lambda a, perm: np.transpose(a, perm), lambda s, perm: tuple(s[i] for i in perm)),
     "flip": (lambda a, axes: np.flip(a, axis=tuple(axes)), lambda s, axes: s),
     "squeeze": (lambda a, axis: np.squeeze(a, axis=axis), lambda s, axis: s[:axis] + s[axis + 1 :]),
@@ -331,3 +361,27 @@ def adapt_layer(entry: dict, refs: list, writer: Writer) -> list:
             "supported yet"
         )
     return refs
+
+
+def fold_scales(plan) -> set[str]:
+    """Apply the scales a pass asked for (Slot.scale) to the placed weights, lazily; the
+    descriptions go to plan.transforms. Returns the names of the layers concerned."""
+    by_owner: dict[str, list] = {}
+    folded: set[str] = set()
+    for group in plan.groups:
+        for slot in group.slots:
+            if slot.copy_of is None and slot.ref is not None:
+                by_owner.setdefault(slot.owner, []).append(slot)
+    for owner, slots in by_owner.items():
+        for slot in slots:
+            if slot.scale is None:
+                continue
+            scale = Scale(*slot.scale)
+            if isinstance(slot.ref, np.ndarray):
+                slot.ref = scaled(slot.ref, scale)
+            else:
+                slot.ref = _with_steps(slot.ref, f"{owner}/{slot.var_name}", ("scale", scale))
+            folded.add(owner)
+        if any(s.scale is not None for s in slots):
+            plan.transforms[owner] = [s.ref.describe() for s in slots if isinstance(s.ref, Computed)]
+    return folded

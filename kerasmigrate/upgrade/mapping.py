@@ -527,6 +527,7 @@ def apply(config: dict, mapping: Mapping | None, module, where) -> tuple[dict[st
             continue
         # Classes: a mapping rule, or the module's registration of the same `Package>Name`.
         if _is_unknown_class(entry) and entry.get("class_name") != "Lambda":
+            matched_by_name = False
             rule = class_rule_for(mapping, entry)
             if rule is not None:
                 need_module(f"[classes.{rule.key}]", rule.line)
@@ -535,6 +536,13 @@ def apply(config: dict, mapping: Mapping | None, module, where) -> tuple[dict[st
             else:
                 registered = next((k for k in class_key_candidates(entry) if REGISTERED.match(k)), None)
                 found = module.registered_class(registered) if module and registered else None
+                if found is None and module is not None and not registered:
+                    # recorded by name only: the one class of that name the module registers
+                    # (none or several: left unknown, and the error asks for a mapping rule)
+                    named = module.classes_named(str(entry.get("class_name")))
+                    if len(named) == 1:
+                        found = named[0]
+                        matched_by_name = True
                 if found is None:
                     continue
                 resolved, _ = found
@@ -556,7 +564,9 @@ def apply(config: dict, mapping: Mapping | None, module, where) -> tuple[dict[st
             entry.update(new)
             user.entries.append((chain, entry))
             report.classes[path] = (
-                f"{old} -> {resolved.module}.{resolved.class_name} (registered as {resolved.registered_name})"
+                f"{old} -> {resolved.module}.{resolved.class_name} (registered as {resolved.registered_name}"
+                + ("; matched by name" if matched_by_name else "")
+                + ")"
             )
         # Functions named by activation arguments.
         for key in ACTIVATION_KEYS:

@@ -40,6 +40,8 @@ from kerasmigrate.core.keras3 import to_snake_case
 from kerasmigrate.core.layout import Slot, VarsGroup, WeightPlan
 from kerasmigrate.core.reader import WeightRef
 from kerasmigrate.core.source import LegacyModel
+from kerasmigrate.passes.refusal import Refusal
+from kerasmigrate.passes.upgrade.legacy_object_arguments import fit_object
 
 OPTIMIZERS = {"Adam", "AdamW", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl"}
 DROPPED_OPTIMIZER_KEYS = {"is_legacy_optimizer", "jit_compile"}
@@ -107,7 +109,11 @@ def convert_optimizer(optimizer_config: dict) -> dict:
     decay = config.pop("decay", 0.0) or 0.0
     learning_rate = config.get("learning_rate", 0.001)
     if isinstance(learning_rate, dict):
-        config["learning_rate"] = _object("keras.optimizers.schedules", learning_rate)
+        try:  # a schedule Keras 3 cannot build fails compile() when the file loads
+            schedule = fit_object("schedules", learning_rate, "the learning-rate schedule")
+        except Refusal as exc:
+            raise NotConverted(str(exc)) from None
+        config["learning_rate"] = _object("keras.optimizers.schedules", schedule)
         if decay:
             raise NotConverted("both a learning-rate schedule and decay are set")
     elif decay:

@@ -26,6 +26,17 @@ def test_convert_and_json_report(tmp_path):
     assert report["ok"] and report["output"] == str(out) and report["weights"] == 8
 
 
+def test_keep_functions(tmp_path):
+    """ConvLSTM2D of tf.keras: folded by default; --keep-functions keeps the registered
+    function, the stored weights, and says what loading then needs."""
+    source = SAMPLES / "tf2.4" / "conv_lstm.h5"
+    folded = run("convert", source, "-o", tmp_path / "a.keras")
+    assert folded.exit_code == 0 and "scaled by 1.2 to fold Keras 2's hard_sigmoid" in folded.stderr
+    kept = run("convert", source, "-o", tmp_path / "b.keras", "--keep-functions", "--json")
+    report = json.loads(kept.stdout)
+    assert not report["weight_transforms"] and "kerasmigrate.keras_objects" in report["notes"][0]
+
+
 def test_default_output_name(tmp_path):
     src = tmp_path / "legacy.h5"
     src.write_bytes(NESTED.read_bytes())

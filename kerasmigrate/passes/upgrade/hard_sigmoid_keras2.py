@@ -7,8 +7,11 @@ Passing the name on would load a model that silently computes other numbers.
 RNNs of Keras ≤ 2.2 and ConvLSTM2D of every tf.keras use it by default as
 `recurrent_activation`. The replacement is the registered function
 `kerasmigrate>hard_sigmoid_keras2` (kerasmigrate/keras_objects.py), written as
-Keras 3 serializes registered functions; loading needs
-`import kerasmigrate.keras_objects`.
+Keras 3 serializes registered functions. The next passes replace it by Keras 3
+built-ins where that is exact (hard_sigmoid_fold.py: weights scaled by 1.2;
+hard_sigmoid_layers.py: Activation layers); what is left needs
+`import kerasmigrate.keras_objects` to load, and the report says so
+(`convert --keep-functions` skips those passes).
 """
 
 from kerasmigrate.passes.registry import layer_pass, with_config
