@@ -95,6 +95,7 @@ class Slot:
     keras3_key: tuple = ()  # sorts slots into Keras 3's `model.variables` order
     store_key: str | None = None  # dataset name when Keras 3 stores it by name, not by index
     copy_of: Slot | None = None  # written with the value of another slot of the same layer
+    config: dict | None = None  # the config of the layer that creates the variable (for shape checks)
 
 
 @dataclass
@@ -242,6 +243,7 @@ def _own_slots(entry: dict, path: str, trainable: bool, owner: str, groups: list
                     trainable and var.trainable,
                     sub_name if layout_entry.path else config["name"],
                     keras3_key=key + (0, entry_index, var_index),
+                    config=config,
                 )
                 group.slots.append(slot)
                 slots.append(slot)
