@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ import numpy as np
 from kerasmigrate.core.validate import (
     MAX_CONFIG_BYTES,
     check_dataset,
+    check_h5_tree,
     check_json_value,
     check_model_config,
     check_training_config,
@@ -379,6 +381,14 @@ def read_weights_only_info(path: str | Path) -> dict | None:
 
 def read_keras_archive_config(path: str | Path) -> dict:
     """config.json and metadata.json of a `.keras` zip, for `inspect`."""
+    archive = read_keras_archive(path)
+    return {"config": archive["config"], "metadata": archive["metadata"], "members": archive["members"]}
+
+
+def read_keras_archive(path: str | Path, weights: bool = False) -> dict:
+    """A `.keras` zip, checked: its members (validate.check_zip_members), config.json and
+    metadata.json (bounded JSON, the config's structure), and the HDF5 tree of
+    model.weights.h5 (validate.check_h5_tree); with `weights`, also that member's bytes."""
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as zf:
@@ -387,10 +397,28 @@ def read_keras_archive_config(path: str | Path) -> dict:
             if "config.json" not in names:
                 raise NotAModelFileError(path, "is a zip archive without config.json: not a .keras file")
             config = read_json_member(path, zf, "config.json")
+            check_model_config(path, config, "config.json")
             metadata = read_json_member(path, zf, "metadata.json") if "metadata.json" in names else {}
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as exc:
+            data = None
+            if "model.weights.h5" in names:
+                with zf.open("model.weights.h5") as member:
+                    _check_h5_member(path, member, zf.getinfo("model.weights.h5").file_size)
+                if weights:
+                    data = zf.read("model.weights.h5")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, zlib.error) as exc:
         raise TruncatedFileError(path, f"the zip archive is damaged: {exc}") from None
-    return {"config": config, "metadata": metadata, "members": names}
+    except OSError as exc:
+        raise TruncatedFileError(path, f"the zip archive cannot be read: {exc}") from None
+    return {"config": config, "metadata": metadata, "members": names, "weights": data}
+
+
+def _check_h5_member(path: Path, member, size: int) -> None:
+    try:
+        h5 = h5py.File(member, "r")
+    except OSError as exc:
+        raise TruncatedFileError(path, f"model.weights.h5 is not a readable HDF5 file ({exc})") from None
+    with h5:
+        check_h5_tree(path, h5, "model.weights.h5:", size)
 
 
 def read_json_member(path, zf: zipfile.ZipFile, name: str) -> Any:

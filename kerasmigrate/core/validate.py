@@ -453,33 +453,33 @@ def _check_graph(config: dict, label: str, stack: tuple[str, ...]) -> None:
     io = {key: _io_refs(config.get(key, []), label, key) for key in ("input_layers", "output_layers")}
     if not io["output_layers"]:
         raise _Refuse(f"{label}: 'output_layers' names no output")
+    node_refs = [r for nodes in nodes_of.values() for node in nodes for r in node]
     refs_to: dict[str, list[int]] = {}
-    for refs in (
-        [r for nodes in nodes_of.values() for node in nodes for r in node] + io["input_layers"] + io["output_layers"]
-    ):
+    for refs in node_refs + io["input_layers"] + io["output_layers"]:
         name, node_index, tensor_index = refs
         if name not in by_name:
             raise _Refuse(f"{label}: a node refers to layer {name!r}, which the model does not have")
         if node_index < 0 or tensor_index < 0:
             raise _Refuse(f"{label}: reference {list(refs)!r} has a negative index")
         refs_to.setdefault(name, []).append(node_index)
-    # Nested models: legacy writers number their calls from 0 or 1 (passes/upgrade/functional_nodes.py);
-    # any other layer is called as often as it has inbound nodes (an InputLayer has node 0).
+    # Nested models: legacy writers number their calls from 0 or 1 (passes/upgrade/functional_nodes.py),
+    # Keras 3 configs from 0 in nodes and from 1 in input/output references: an index may be one past
+    # the calls. Any other layer is called as often as it has inbound nodes (an InputLayer has node 0).
+    keras3_form = any(isinstance(node, dict) for layer in layers for node in layer.get("inbound_nodes") or [])
     shift: dict[str, int] = {}
     for name, indices in refs_to.items():
         calls = len(nodes_of[name])
-        if by_name[name]["class_name"] in MODEL_CLASSES:
-            fits = [s for s in (1, 0) if all(s <= i < calls + s for i in indices)]
-            if not fits:
-                raise _Refuse(
-                    f"layer {name!r}: referenced with node indices {sorted(set(indices))}, called {calls} time(s)"
-                )
-            shift[name] = fits[0]
-        else:
-            limit = max(calls, 1)
-            bad = sorted({i for i in indices if i >= limit})
-            if bad:
-                raise _Refuse(f"layer {name!r}: referenced with node index {bad[0]}, but it is called {calls} time(s)")
+        limit = calls + 1 if by_name[name]["class_name"] in MODEL_CLASSES else max(calls, 1)
+        bad = sorted({i for i in indices if i >= limit})
+        if bad:
+            raise _Refuse(f"layer {name!r}: referenced with node index {bad[0]}, but it is called {calls} time(s)")
+    if not keras3_form:
+        for name in by_name:
+            if by_name[name]["class_name"] in MODEL_CLASSES:
+                used = [r[1] for r in node_refs if r[0] == name]
+                calls = len(nodes_of[name])
+                fits = [s for s in (1, 0) if all(s <= i < calls + s for i in used)]
+                shift[name] = fits[0] if fits else 0
     # No cycle: a node may not depend on itself through other nodes (iterative DFS).
     state: dict[tuple[str, int], int] = {}
     for start in [(n, i) for n, nodes in nodes_of.items() for i in range(len(nodes))]:
@@ -498,6 +498,8 @@ def _check_graph(config: dict, label: str, stack: tuple[str, ...]) -> None:
             name, index = key
             for parent, node_index, _ in nodes_of[name][index] if index < len(nodes_of[name]) else []:
                 pkey = (parent, node_index - shift.get(parent, 0))
+                if pkey[1] >= len(nodes_of[parent]):
+                    continue  # a nested model's construction node: it has no inputs
                 if state.get(pkey) == 1:
                     raise _Refuse(f"{label}: the graph has a cycle through layer {parent!r}")
                 if state.get(pkey) != 2:

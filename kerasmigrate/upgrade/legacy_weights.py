@@ -133,7 +133,7 @@ class Computed:
                 shape = STEPS[step][1](shape, arg)
             shapes.append(shape)
         first = shapes[0]
-        if len(shapes) > 1 and (not first or any(s[:-1] != first[:-1] for s in shapes)):
+        if len(shapes) > 1 and (not all(shapes) or any(s[:-1] != first[:-1] for s in shapes)):
             names = ", ".join(f"{r.name} {tuple(r.shape)}" for r in self.inputs)
             raise WeightTransformError(f"{self.name}: the stored parts cannot be joined ({names})")
         shape = first[:-1] + (sum(s[-1] for s in shapes),) if len(shapes) > 1 else first
