@@ -44,6 +44,7 @@ import numpy as np
 from kerasmigrate.core.configs import MODEL_CLASSES, iter_layers
 from kerasmigrate.core.reader import open_legacy_model, read_keras_archive, read_name_list, sniff
 from kerasmigrate.core.rewrite import RepairReport, commit_rewrite, json_attr_bytes, json_diff
+from kerasmigrate.core.validate import check_h5_tree
 from kerasmigrate.downgrade.targets import LegacyTarget, legacy_targets
 from kerasmigrate.errors import (
     KerasMigrateError,
@@ -278,6 +279,7 @@ def plan_h5(path: Path, target: RepairTarget, *, allow_lambda: bool = False) -> 
     """Everything repair would change, computed read-only."""
     legacy = target.legacy
     with open_legacy_model(path) as model:
+        check_h5_tree(path, model.h5, file_size=path.stat().st_size)  # copied as is: no links out, no external data
         report = RepairReport(str(path), None, target.name, target.description, False, False, None)
         try:
             config, applied = run_layer_passes(model.model_config, DOWNGRADE, legacy)

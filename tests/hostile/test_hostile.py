@@ -68,3 +68,12 @@ def test_external_storage_never_reaches_the_output(corpus, tmp_path):
     with pytest.raises(KerasMigrateError):
         api.convert(case.path, tmp_path / "o.keras")
     assert not (tmp_path / "o.keras").exists()
+
+
+def test_repair_and_join_refuse_data_outside_the_file(corpus, tmp_path):
+    """repair copies the file and join moves its groups: neither may carry external data along."""
+    for name in ("external storage", "external link", "virtual dataset"):
+        case = next(c for c in corpus if c.name == name)
+        with pytest.raises(KerasMigrateError, match="external|virtual"):
+            api.repair(case.path, "tf-2.2", tmp_path / "out.h5")
+        assert not (tmp_path / "out.h5").exists()
