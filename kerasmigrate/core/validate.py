@@ -187,6 +187,10 @@ FIELD_RULES = {
 KERAS1_REGULARIZERS = {"WeightRegularizer", "ActivityRegularizer", "L1L2Regularizer"}
 
 
+def _keras1_regularizer(value: dict) -> bool:
+    return isinstance(value.get("name"), str) and value["name"] in KERAS1_REGULARIZERS
+
+
 class _Refuse(Exception):
     """A structural problem, raised inside the walk and reported with the file."""
 
@@ -271,7 +275,7 @@ class _Walk:
             rule = FIELD_RULES.get(key)
             if rule is not None and not rule[0](value):
                 raise _Refuse(f"{label}: '{key}' must be {rule[1]}, found {value!r:.60}")
-            if isinstance(value, dict) and value.get("name") in KERAS1_REGULARIZERS and "class_name" not in value:
+            if isinstance(value, dict) and "class_name" not in value and _keras1_regularizer(value):
                 for k in ("l1", "l2"):  # Keras 1 regularizer objects (passes/upgrade/keras1_objects.py)
                     if not _number(value.get(k)):
                         raise _Refuse(f"{label}: '{key}.{k}' must be a number, found {value.get(k)!r:.60}")
@@ -326,8 +330,15 @@ class _Walk:
             raise _Refuse(f"{label}: 'config' must be an object, found {type(config).__name__}")
         name = _entry_name(entry) or cls
         inner = stack + (name,)
+        seen: set[str] = set()
         for layer in layers:
             self.entry(layer, inner, depth + 1, name)
+            layer_name = _entry_name(layer)
+            if layer_name is not None:
+                # Keras: "All layer names should be unique" (weights are found by these names)
+                if layer_name in seen:
+                    raise _Refuse(f"{label}: two layers are named {layer_name!r}")
+                seen.add(layer_name)
         if cls != "Sequential":
             _check_graph(config, label, inner)
 
@@ -582,7 +593,7 @@ def check_training_config(path, training, what: str = "training_config") -> None
                 raise _Refuse(f"'optimizer_config.config' must be an object, found {type(config).__name__}")
             for key, value in (config or {}).items():
                 if key in OPTIMIZER_NUMBERS and value is not None:
-                    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+                    number = isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 3.4e38
                     if not number and not (key in ("lr", "learning_rate") and isinstance(value, dict)):
                         raise _Refuse(f"optimizer argument '{key}' must be a number, found {value!r:.60}")
         for key, kinds in (
