@@ -290,6 +290,11 @@ class _Walk:
             value = config.get(key)
             if value is None and key != REQUIRED_CHILD.get(cls):
                 continue
+            children = value if isinstance(value, list) else [value]
+            if cls != "TimeDistributed" and any(
+                isinstance(c, dict) and c.get("class_name") in MODEL_CLASSES for c in children
+            ):
+                raise _Refuse(f"{label}: '{key}' holds a model; a {cls} takes a layer or a cell")
             if key == "cells":
                 if not isinstance(value, list) or not value:
                     raise _Refuse(f"{label}: 'cells' must be a non-empty list of layer entries")

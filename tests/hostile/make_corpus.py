@@ -170,6 +170,12 @@ def make_corpus(directory: Path) -> list[Case]:
     write_h5(d / "huge.h5", weights={"dense": {"dense/kernel:0": huge, "dense/bias:0": np.zeros(3, "float32")}})
     case("huge declared dataset", d / "huge.h5", WeightMismatchError, "declares")
 
+    def unstored(g, name):
+        g.create_dataset(name, shape=(20_000, 20_000), dtype="float32", chunks=(1000, 1000))
+
+    write_h5(d / "unstored.h5", weights={"dense": {"dense/kernel:0": unstored, "dense/bias:0": np.zeros(3, "float32")}})
+    case("declared size under the limit, not stored", d / "unstored.h5", WeightMismatchError, "the file stores 0 bytes")
+
     def external(g, name):
         g.create_dataset(name, shape=(4, 3), dtype="float32", external=[(str(secret), 0, 48)])
 
