@@ -305,7 +305,7 @@ def _read_model(path: Path, h5: h5py.File) -> LegacyModelFile:
     model_config = _parse_json_attr(path, config_text, "model_config")
     if not isinstance(model_config, dict) or "class_name" not in model_config:
         raise MalformedConfigError(path, "model_config has no class_name: not a Keras model config")
-    check_model_config(path, model_config)
+    check_model_config(path, model_config, model_root=True)
 
     training_config = None
     try:

@@ -268,6 +268,11 @@ class _Walk:
             raise _Refuse(f"{label}: 'config' must be an object, found {type(config).__name__}")
         if "name" in config:
             _check_name(config["name"], label)
+        if isinstance(config.get("layers"), list) or "output_layers" in config:
+            # a model under another class name (a subclassed model of a .keras file): the walks
+            # of the passes and the layout still go into its layers, so check them as a model's
+            self.model(entry, stack, depth, label)
+            return
         for key in ("trainable", "dtype", "batch_input_shape", "batch_shape", "input_shape"):
             if key in config:
                 self.field(label, key, config[key])
@@ -292,7 +297,8 @@ class _Walk:
                 continue
             children = value if isinstance(value, list) else [value]
             if cls != "TimeDistributed" and any(
-                isinstance(c, dict) and c.get("class_name") in MODEL_CLASSES for c in children
+                isinstance(c, dict) and isinstance(c.get("class_name"), str) and c["class_name"] in MODEL_CLASSES
+                for c in children
             ):
                 raise _Refuse(f"{label}: '{key}' holds a model; a {cls} takes a layer or a cell")
             if key == "cells":
@@ -344,7 +350,7 @@ class _Walk:
                 if layer_name in seen:
                     raise _Refuse(f"{label}: two layers are named {layer_name!r}")
                 seen.add(layer_name)
-        if cls != "Sequential":
+        if cls != "Sequential" and (cls in MODEL_CLASSES or "output_layers" in config):
             _check_graph(config, label, inner)
 
 
@@ -548,10 +554,15 @@ def _check_objects(value, what: str) -> None:
             stack.extend((v, where) for v in item)
 
 
-def check_model_config(path, config, what: str = "model_config") -> None:
-    """Refuse a config that is not the structure of a Keras model (see the module docstring)."""
+def check_model_config(path, config, what: str = "model_config", model_root: bool = False) -> None:
+    """Refuse a config that is not the structure of a Keras model (see the module docstring).
+    `model_root`: the config must be a Functional, Model or Sequential (legacy `.h5` files)."""
     if not isinstance(config, dict):
         raise MalformedConfigError(path, f"{what} must be a JSON object, found {type(config).__name__}")
+    if model_root and not (isinstance(config.get("class_name"), str) and config["class_name"] in MODEL_CLASSES):
+        raise MalformedConfigError(
+            path, f"{what} is a {config.get('class_name')!r:.60}, not a model (Functional, Model or Sequential)"
+        )
     check_json_value(path, config, what)
     try:
         _Walk().entry(config, (), 0, None)
