@@ -100,6 +100,7 @@ class Slot:
     store_key: str | None = None  # dataset name when Keras 3 stores it by name, not by index
     copy_of: Slot | None = None  # written with the value of another slot of the same layer
     scale: tuple | None = None  # (factor, parts, indices) from the entry's SCALE_KEY, applied while writing
+    config: dict | None = None  # the config of the layer that creates the variable (for shape checks)
 
 
 @dataclass
@@ -256,6 +257,7 @@ def _own_slots(entry: dict, path: str, trainable: bool, owner: str, groups: list
                     sub_name if layout_entry.path else config["name"],
                     keras3_key=key + (0, entry_index, var_index),
                     scale=_scale_of(entry, var.name),
+                    config=config,
                 )
                 group.slots.append(slot)
                 slots.append(slot)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,16 @@ from typing import Any
 import h5py
 import numpy as np
 
+from kerasmigrate.core.validate import (
+    MAX_CONFIG_BYTES,
+    check_dataset,
+    check_h5_tree,
+    check_json_value,
+    check_model_config,
+    check_training_config,
+    check_zip_members,
+    resolve_hard,
+)
 from kerasmigrate.errors import (
     MalformedConfigError,
     NotAModelFileError,
@@ -134,6 +145,14 @@ def read_name_list(attrs: h5py.AttributeManager, name: str) -> list[str] | None:
     return names
 
 
+def read_names(path, attrs: h5py.AttributeManager, name: str, what: str) -> list[str] | None:
+    """`read_name_list`, refusing what is not a list of text."""
+    try:
+        return read_name_list(attrs, name)
+    except (TypeError, ValueError, UnicodeDecodeError, OSError, RuntimeError) as exc:
+        raise MalformedConfigError(path, f"{what} is not a list of names ({exc})") from None
+
+
 def read_text_attr(attrs: h5py.AttributeManager, name: str) -> str | None:
     if name not in attrs:
         return None
@@ -186,21 +205,29 @@ class LegacyModelFile:
         return self._weights[layer_name]
 
     def _read_weight_refs(self, layer_name: str) -> list[WeightRef]:
-        root = self.h5["model_weights"]
-        if layer_name not in root:
+        root = resolve_hard(self.path, self.h5, "model_weights", "model_weights")
+        group = resolve_hard(self.path, root, layer_name, f"the weights group of layer {layer_name!r}")
+        if group is None:
             return []
-        group = root[layer_name]
-        names = read_name_list(group.attrs, "weight_names") or []
+        if not isinstance(group, h5py.Group):
+            raise MalformedConfigError(self.path, f"the weights of layer {layer_name!r} are not a group")
+        names = read_names(self.path, group.attrs, "weight_names", f"weight_names of layer {layer_name!r}") or []
         refs = []
+        size = os.stat(self.path).st_size
+        seen = set()
         for name in names:
-            try:
-                ds = group[name]
-            except KeyError:
+            what = f"weight {name!r} of layer {layer_name!r}"
+            if name in seen:
+                raise MalformedConfigError(self.path, f"layer {layer_name!r} lists weight {name!r} twice")
+            seen.add(name)
+            ds = resolve_hard(self.path, group, name, what)
+            if ds is None:
                 raise MalformedConfigError(
                     self.path, f"layer {layer_name!r} lists weight {name!r}, which is not stored"
                 ) from None
             if not isinstance(ds, h5py.Dataset):
                 raise MalformedConfigError(self.path, f"weight {name!r} of {layer_name!r} is not a dataset")
+            check_dataset(self.path, ds, what, size)
             refs.append(WeightRef(name, ds.name, tuple(ds.shape), ds.dtype.str))
         return refs
 
@@ -246,10 +273,18 @@ def _open_h5(path: Path) -> h5py.File:
 
 
 def _parse_json_attr(path: Path, text: str, what: str) -> Any:
+    if len(text) > MAX_CONFIG_BYTES:
+        raise MalformedConfigError(
+            path, f"{what} is {len(text):,} characters long, over the limit of {MAX_CONFIG_BYTES:,}"
+        )
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except ValueError as exc:
         raise MalformedConfigError(path, f"{what} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise MalformedConfigError(path, f"{what} is nested too deeply to be a model config") from None
+    check_json_value(path, value, what)
+    return value
 
 
 def open_legacy_model(path: str | Path) -> LegacyModelFile:
@@ -299,20 +334,30 @@ def _read_model(path: Path, h5: h5py.File) -> LegacyModelFile:
     model_config = _parse_json_attr(path, config_text, "model_config")
     if not isinstance(model_config, dict) or "class_name" not in model_config:
         raise MalformedConfigError(path, "model_config has no class_name: not a Keras model config")
+    check_model_config(path, model_config, model_root=True)
 
     training_config = None
-    training_text = read_text_attr(attrs, "training_config")
+    try:
+        training_text = read_text_attr(attrs, "training_config")
+    except (TypeError, UnicodeDecodeError) as exc:
+        raise MalformedConfigError(path, f"training_config cannot be read as text ({exc})") from None
     if training_text is not None:
         training_config = _parse_json_attr(path, training_text, "training_config")
+        check_training_config(path, training_config)
 
-    if "model_weights" not in h5:
+    weights_group = resolve_hard(path, h5, "model_weights", "model_weights")
+    if weights_group is None:
         raise MalformedConfigError(path, "has a model_config but no model_weights group")
-    weights_group = h5["model_weights"]
-    layer_names = read_name_list(weights_group.attrs, "layer_names")
+    if not isinstance(weights_group, h5py.Group):
+        raise MalformedConfigError(path, "model_weights is not a group")
+    layer_names = read_names(path, weights_group.attrs, "layer_names", "model_weights/layer_names")
     if layer_names is None:
         raise MalformedConfigError(path, "model_weights has no layer_names attribute")
-    keras_version = read_text_attr(weights_group.attrs, "keras_version") or read_text_attr(attrs, "keras_version")
-    backend = read_text_attr(weights_group.attrs, "backend") or read_text_attr(attrs, "backend")
+    try:
+        keras_version = read_text_attr(weights_group.attrs, "keras_version") or read_text_attr(attrs, "keras_version")
+        backend = read_text_attr(weights_group.attrs, "backend") or read_text_attr(attrs, "backend")
+    except (TypeError, UnicodeDecodeError) as exc:
+        raise MalformedConfigError(path, f"keras_version or backend cannot be read as text ({exc})") from None
     model = LegacyModelFile(
         path=path,
         h5=h5,
@@ -365,19 +410,60 @@ def read_weights_only_info(path: str | Path) -> dict | None:
 
 def read_keras_archive_config(path: str | Path) -> dict:
     """config.json and metadata.json of a `.keras` zip, for `inspect`."""
+    archive = read_keras_archive(path)
+    return {"config": archive["config"], "metadata": archive["metadata"], "members": archive["members"]}
+
+
+def read_keras_archive(path: str | Path, weights: bool = False) -> dict:
+    """A `.keras` zip, checked: its members (validate.check_zip_members), config.json and
+    metadata.json (bounded JSON, the config's structure), and the HDF5 tree of
+    model.weights.h5 (validate.check_h5_tree); with `weights`, also that member's bytes."""
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as zf:
+            check_zip_members(path, zf)
             names = zf.namelist()
             if "config.json" not in names:
                 raise NotAModelFileError(path, "is a zip archive without config.json: not a .keras file")
-            config = json.loads(zf.read("config.json"))
-            metadata = json.loads(zf.read("metadata.json")) if "metadata.json" in names else {}
-    except zipfile.BadZipFile as exc:
+            config = read_json_member(path, zf, "config.json")
+            check_model_config(path, config, "config.json")
+            metadata = read_json_member(path, zf, "metadata.json") if "metadata.json" in names else {}
+            data = None
+            if "model.weights.h5" in names:
+                with zf.open("model.weights.h5") as member:
+                    _check_h5_member(path, member, zf.getinfo("model.weights.h5").file_size)
+                if weights:
+                    data = zf.read("model.weights.h5")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, zlib.error) as exc:
         raise TruncatedFileError(path, f"the zip archive is damaged: {exc}") from None
+    except OSError as exc:
+        raise TruncatedFileError(path, f"the zip archive cannot be read: {exc}") from None
+    return {"config": config, "metadata": metadata, "members": names, "weights": data}
+
+
+def _check_h5_member(path: Path, member, size: int) -> None:
+    try:
+        h5 = h5py.File(member, "r")
+    except OSError as exc:
+        raise TruncatedFileError(path, f"model.weights.h5 is not a readable HDF5 file ({exc})") from None
+    with h5:
+        check_h5_tree(path, h5, "model.weights.h5:", size)
+
+
+def read_json_member(path, zf: zipfile.ZipFile, name: str) -> Any:
+    """A JSON member of a checked archive (check_zip_members), bounded and parsed."""
+    if zf.getinfo(name).file_size > MAX_CONFIG_BYTES:
+        raise MalformedConfigError(path, f"{name} is over the limit of {MAX_CONFIG_BYTES:,} bytes")
+    try:
+        value = json.loads(zf.read(name))
     except ValueError as exc:
-        raise MalformedConfigError(path, f"config.json is not valid JSON ({exc})") from None
-    return {"config": config, "metadata": metadata, "members": names}
+        raise MalformedConfigError(path, f"{name} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise MalformedConfigError(path, f"{name} is nested too deeply") from None
+    check_json_value(path, value, name)
+    if not isinstance(value, dict):
+        raise MalformedConfigError(path, f"{name} is not a JSON object")
+    return value
 
 
 def file_size(path: str | Path) -> int:

@@ -59,6 +59,7 @@ from kerasmigrate.core import protowire
 from kerasmigrate.core.protowire import ProtoError
 from kerasmigrate.core.reader import WeightRef
 from kerasmigrate.core.tensor_bundle import BundleError, TensorBundle
+from kerasmigrate.core.validate import check_model_config, check_training_config
 from kerasmigrate.errors import MalformedConfigError, NotAModelFileError, TruncatedFileError, UnsupportedError
 
 SAVED_MODEL_PB = "saved_model.pb"
@@ -317,6 +318,10 @@ def open_savedmodel(path: str | Path) -> SavedModelFile:
         raise MalformedConfigError(path, f"the {class_name} model's Keras metadata has no layer config")
     model_config = {"class_name": class_name, "config": config}
     training_config = root.get("training_config") or None
+    # The same checks as a legacy .h5 file's configs: the passes trust what they pass.
+    check_model_config(path, model_config, "the Keras metadata's model config", model_root=True)
+    if training_config is not None:
+        check_training_config(path, training_config)
 
     bundle_prefix = path / "variables" / "variables"
     try:

@@ -27,6 +27,7 @@ import h5py
 from kerasmigrate.core.configs import model_layers
 from kerasmigrate.core.reader import read_name_list, read_weights_only_info, sniff
 from kerasmigrate.core.rewrite import json_attr_bytes
+from kerasmigrate.core.validate import check_h5_tree
 from kerasmigrate.core.writer import atomic_output
 from kerasmigrate.errors import (
     KerasMigrateError,
@@ -92,6 +93,8 @@ def join(
                     "`.weights.h5`); only legacy save_weights files join",
                 )
         raise NotAModelFileError(weights_path, "is not a weights-only file (no layer_names attribute)")
+    with h5py.File(weights_path, "r") as h5:
+        check_h5_tree(weights_path, h5, file_size=weights_path.stat().st_size)
     arch = _read_architecture(architecture_path)
     if output_path.exists() and not overwrite:
         raise OutputExistsError(output_path, "already exists (use --force to replace it)")

@@ -42,8 +42,15 @@ import h5py
 import numpy as np
 
 from kerasmigrate.core.configs import MODEL_CLASSES, iter_layers
-from kerasmigrate.core.reader import expect_keras_archive, open_legacy_model, read_name_list, sniff
+from kerasmigrate.core.reader import (
+    expect_keras_archive,
+    open_legacy_model,
+    read_keras_archive,
+    read_name_list,
+    sniff,
+)
 from kerasmigrate.core.rewrite import RepairReport, commit_rewrite, json_attr_bytes, json_diff
+from kerasmigrate.core.validate import check_h5_tree
 from kerasmigrate.downgrade.targets import LegacyTarget, legacy_targets
 from kerasmigrate.errors import (
     KerasMigrateError,
@@ -278,6 +285,7 @@ def plan_h5(path: Path, target: RepairTarget, *, allow_lambda: bool = False) -> 
     """Everything repair would change, computed read-only."""
     legacy = target.legacy
     with open_legacy_model(path) as model:
+        check_h5_tree(path, model.h5, file_size=path.stat().st_size)  # copied as is: no links out, no external data
         report = RepairReport(str(path), None, target.name, target.description, False, False, None)
         try:
             config, applied = run_layer_passes(model.model_config, DOWNGRADE, legacy)
@@ -439,15 +447,7 @@ def repair(
 def _repair_archive(
     path: Path, row: RepairTarget, output, *, dry_run: bool, backup: bool, overwrite: bool
 ) -> RepairReport:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            if "config.json" not in zf.namelist():
-                raise NotAModelFileError(path, "is a zip archive without config.json: not a .keras file")
-            config = json.loads(zf.read("config.json"))
-    except zipfile.BadZipFile as exc:
-        raise NotAModelFileError(path, f"the zip archive is damaged: {exc}") from None
-    except ValueError as exc:
-        raise MalformedConfigError(path, f"config.json is not valid JSON ({exc})") from None
+    config = read_keras_archive(path)["config"]
     try:
         new_config, changes = row.retarget(config, row.name)
     except Refusal as exc:

@@ -32,6 +32,7 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
+from kerasmigrate.core.reader import read_keras_archive, sniff
 from kerasmigrate.core.writer import atomic_output
 from kerasmigrate.errors import KerasMigrateError, MalformedConfigError, NotAModelFileError, UnsupportedError
 from kerasmigrate.passes.target import TARGET
@@ -230,18 +231,10 @@ METADATA = "metadata.json"
 
 
 def _read_archive(path: Path) -> tuple[dict, dict]:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-            if CONFIG not in names:
-                raise NotAModelFileError(path, "a zip file without config.json: not a .keras model")
-            config = json.loads(zf.read(CONFIG))
-            metadata = json.loads(zf.read(METADATA)) if METADATA in names else {}
-    except zipfile.BadZipFile as exc:
-        raise NotAModelFileError(path, f"not a .keras archive ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise MalformedConfigError(path, f"config.json is not JSON ({exc})") from None
-    return config, metadata
+    if sniff(path) != "zip":
+        raise NotAModelFileError(path, "not a .keras archive (not a zip file)")
+    archive = read_keras_archive(path)
+    return archive["config"], archive["metadata"]
 
 
 def config_diff(before: dict, after: dict, name: str = CONFIG) -> str:

@@ -16,12 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from kerasmigrate import __version__
-from kerasmigrate.core.configs import iter_layers, nested_models
+from kerasmigrate.core.configs import iter_layers, model_layers, nested_models
 from kerasmigrate.core.graph import MaskSemanticsError, check_merge_masks, keras3_model_layers
 from kerasmigrate.core.keras3 import TABLE, ClassSpec, to_snake_case
 from kerasmigrate.core.keras3 import user_classes as keras3_user_classes
-from kerasmigrate.core.layout import LAYOUT_KEY, ORDER_KEY, SCALE_KEY, LayoutError, build_plan
+from kerasmigrate.core.layout import LAYOUT_KEY, ORDER_KEY, SCALE_KEY, LayoutError, build_plan, legacy_name
 from kerasmigrate.core.source import LegacyModel, open_model
+from kerasmigrate.core.validate import check_layer_names, check_plan
 from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
 from kerasmigrate.errors import (
     KerasMigrateError,
@@ -450,6 +451,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
     """The conversion after the passes (and the mapping): validate, lay out weights, write."""
     mapping, module, mapped = user
     validate(input_path, config, mapped.checked_functions)
+    check_layer_names(input_path, model.layer_names, (legacy_name(layer) for layer in model_layers(config)))
     try:
         _check_models(config, check_merge_masks)
         writer = Writer(model.keras_version, model.backend)
@@ -460,6 +462,10 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
     except LayoutError as exc:
         raise WeightMismatchError(input_path, str(exc)) from None
     _normalization_input_sizes(input_path, config, plan)
+    try:
+        check_plan(input_path, plan)
+    except WeightTransformError as exc:
+        raise WeightMismatchError(input_path, str(exc)) from None
     stored = sum(len(model.weights(name)) for name in model.layer_names)
     placed = {id(ref) for ref in plan.stored_refs()}
     if len(placed) != stored:

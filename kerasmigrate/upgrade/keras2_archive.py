@@ -27,10 +27,8 @@ left out.
 from __future__ import annotations
 
 import io
-import json
 import shutil
 import tempfile
-import zipfile
 from pathlib import Path
 
 import h5py
@@ -50,7 +48,7 @@ from kerasmigrate.core.layout import (
     layer_groups,
     unique_name,
 )
-from kerasmigrate.core.reader import WeightRef, expect_keras_archive
+from kerasmigrate.core.reader import WeightRef, expect_keras_archive, read_keras_archive
 from kerasmigrate.core.rewrite import RepairReport, commit_rewrite, json_diff
 from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
 from kerasmigrate.errors import MalformedConfigError, NotAModelFileError, UnsupportedError, WeightMismatchError
@@ -195,19 +193,10 @@ def _slot_from(stored: h5py.Group, key: str, kind: str) -> Slot:
 
 
 def read_archive(path: Path) -> tuple[dict, dict, bytes]:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-            if "config.json" not in names or "model.weights.h5" not in names:
-                raise NotAModelFileError(path, "is a zip archive without config.json and model.weights.h5")
-            config = json.loads(zf.read("config.json"))
-            metadata = json.loads(zf.read("metadata.json")) if "metadata.json" in names else {}
-            weights = zf.read("model.weights.h5")
-    except zipfile.BadZipFile as exc:
-        raise NotAModelFileError(path, f"the zip archive is damaged: {exc}") from None
-    except ValueError as exc:
-        raise MalformedConfigError(path, f"config.json is not valid JSON ({exc})") from None
-    return config, metadata, weights
+    archive = read_keras_archive(path, weights=True)
+    if archive["weights"] is None:
+        raise NotAModelFileError(path, "is a zip archive without config.json and model.weights.h5")
+    return archive["config"], archive["metadata"], archive["weights"]
 
 
 def upgrade_archive(path: Path, output: Path) -> dict:

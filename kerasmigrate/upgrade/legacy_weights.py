@@ -84,14 +84,50 @@ def scaled(array: np.ndarray, scale: Scale) -> np.ndarray:
     return out
 
 
+def _transpose_shape(s, perm):
+    if sorted(perm) != list(range(len(s))):
+        raise WeightTransformError(f"a weight of shape {s} cannot be transposed by {perm}")
+    return tuple(s[i] for i in perm)
+
+
+def _squeeze_shape(s, axis):
+    if not -len(s) <= axis < len(s) or s[axis] != 1:
+        raise WeightTransformError(f"axis {axis} of a weight of shape {s} is not of size 1")
+    return s[:axis] + s[axis + 1 :]
+
+
+def _flip_shape(s, axes):
+    if any(not -len(s) <= a < len(s) for a in axes):
+        raise WeightTransformError(f"a weight of shape {s} has no axes {axes} to flip")
+    return s
+
+
+def _gates_shape(s, n):
+    if len(s) != 2 or s[-1] % n:
+        raise WeightTransformError(f"a weight of shape {s} does not split into {n} gates")
+    return s
+
+
+def _square_gates_shape(s, n):
+    if _gates_shape(s, n)[0] != s[1] // n:
+        raise WeightTransformError(f"a recurrent weight of shape {s} does not split into {n} square gates")
+    return s
+
+
+def _halves_shape(s, _):
+    if len(s) < 1 or s[0] % 2:
+        raise WeightTransformError(f"a weight of shape {s} does not split into two halves")
+    return (s[0] // 2,) + s[1:]
+
+
 STEPS = {
     "scale": (scaled, lambda s, _: s),
-    "transpose": (lambda a, perm: np.transpose(a, perm), lambda s, perm: tuple(s[i] for i in perm)),
-    "flip": (lambda a, axes: np.flip(a, axis=tuple(axes)), lambda s, axes: s),
-    "squeeze": (lambda a, axis: np.squeeze(a, axis=axis), lambda s, axis: s[:axis] + s[axis + 1 :]),
-    "cudnn_input_kernel": (_cudnn_input_kernel, lambda s, n: s),
-    "per_gate_transpose": (_per_gate_transpose, lambda s, n: s),
-    "sum_halves": (lambda a, _: np.sum(np.split(a, 2, axis=0), axis=0), lambda s, _: (s[0] // 2,) + s[1:]),
+    "transpose": (lambda a, perm: np.transpose(a, perm), _transpose_shape),
+    "flip": (lambda a, axes: np.flip(a, axis=tuple(axes)), _flip_shape),
+    "squeeze": (lambda a, axis: np.squeeze(a, axis=axis), _squeeze_shape),
+    "cudnn_input_kernel": (_cudnn_input_kernel, _gates_shape),
+    "per_gate_transpose": (_per_gate_transpose, _square_gates_shape),
+    "sum_halves": (lambda a, _: np.sum(np.split(a, 2, axis=0), axis=0), _halves_shape),
     "reshape": (lambda a, shape: np.reshape(a, shape), lambda s, shape: _reshaped(s, shape)),
 }
 
@@ -99,6 +135,8 @@ STEPS = {
 def _reshaped(shape, target):
     size = int(np.prod(shape))
     known = int(np.prod([d for d in target if d != -1]))
+    if known <= 0 or size % known:
+        raise WeightTransformError(f"a weight of shape {tuple(shape)} cannot be reshaped to {tuple(target)}")
     return tuple(size // known if d == -1 else d for d in target)
 
 
@@ -125,6 +163,9 @@ class Computed:
                 shape = STEPS[step][1](shape, arg)
             shapes.append(shape)
         first = shapes[0]
+        if len(shapes) > 1 and (not all(shapes) or any(s[:-1] != first[:-1] for s in shapes)):
+            names = ", ".join(f"{r.name} {tuple(r.shape)}" for r in self.inputs)
+            raise WeightTransformError(f"{self.name}: the stored parts cannot be joined ({names})")
         shape = first[:-1] + (sum(s[-1] for s in shapes),) if len(shapes) > 1 else first
         for step, arg in self.steps:
             shape = STEPS[step][1](shape, arg)
@@ -235,6 +276,8 @@ def _keras1_conv_kernel(cls: str, config: dict, name: str, kernel):
 def _from_cudnn(cls: str, config: dict, name: str, refs: list) -> list:
     """CuDNNLSTM/CuDNNGRU weights, recognised by their bias shape (saving.py `_convert_rnn_weights`):
     8·units (LSTM) or 6·units (GRU) where LSTM/GRU store 4·units / (2, 3·units)."""
+    if len(refs[1].shape) != 2 or len(refs[2].shape) != 1:
+        return refs  # not CuDNN's layout; the shape check names what is wrong
     units = refs[1].shape[0]
     gates = 4 if cls == "LSTM" else 3
     if tuple(refs[2].shape) != (2 * gates * units,):

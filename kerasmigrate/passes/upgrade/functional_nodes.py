@@ -164,6 +164,8 @@ def _io_refs(refs, layers_by_name: dict, shifts: dict[str, int]):
         return one(refs)
     if isinstance(refs, dict):
         return {k: _io_refs(v, layers_by_name, shifts) for k, v in refs.items()}
+    if not isinstance(refs, list):  # a string would be iterated character by character, forever
+        raise Refusal(f"input/output reference {refs!r:.60} is not [layer name, node index, tensor index]")
     converted = [_io_refs(r, layers_by_name, shifts) for r in refs]
     if len(converted) == 1 and isinstance(converted[0], list) and isinstance(converted[0][0], str):
         return converted[0]  # a single input/output: Keras 3 writes the bare reference

@@ -122,7 +122,10 @@ def _node_def_call(layer: dict, node: dict) -> tuple[str, str, list, dict]:
     tensors = iter(first if isinstance(first, list) else [first])
     operands = []
     for i, _ in enumerate(node_def.get("input") or []):
-        operands.append(constants[str(i)] if str(i) in constants else next(tensors))
+        operand = constants[str(i)] if str(i) in constants else next(tensors, None)
+        if operand is None:
+            raise Refusal(f"TensorFlowOpLayer {name!r}: its NodeDef has more inputs than its call passes")
+        operands.append(operand)
     if op in NODE_UNARY:
         module, cls = NODE_UNARY[op]
         return module, cls, operands[:1], {}

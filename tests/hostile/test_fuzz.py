@@ -1,0 +1,161 @@
+"""Property-based fuzzing (hypothesis): mutated samples and generated models get a result or a
+KerasMigrateError, never another exception; deep and wide legitimate models still convert.
+
+The budget is bounded and the runs derandomized, so the quick suite stays quick and
+repeatable; scripts/fuzz.py runs the same mutations for minutes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kerasmigrate import api
+from kerasmigrate.core.validate import check_model_config
+from kerasmigrate.errors import KerasMigrateError
+from tests.hostile.make_corpus import write_h5
+from tests.hostile.mutate import mutate_file, mutate_json
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = sorted(
+    manifest.parent / e["file"]
+    for manifest in (ROOT / "sample_models").glob("*/manifest.json")
+    for e in json.loads(manifest.read_text())["samples"]
+    if e["kind"] in ("model", "refused") and e["file"].endswith(".h5")
+)
+CRASHES = sorted((ROOT / "tests" / "hostile" / "crashes").glob("*.json"))
+
+FUZZ = settings(
+    max_examples=40,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+def _command(command: str, path: Path, work: Path):
+    if command == "convert":
+        return api.convert(path, work / "out.keras", overwrite=True)
+    if command == "repair":
+        return api.repair(path, "tf-2.2", work / "out.h5", overwrite=True)
+    if command == "diagnose":
+        return api.diagnose(path)
+    return api.inspect_file(path)
+
+
+@FUZZ
+@given(
+    sample=st.sampled_from(SAMPLES),
+    rnd=st.randoms(use_true_random=False),
+    command=st.sampled_from(["convert", "convert", "repair", "diagnose", "inspect"]),
+)
+def test_a_mutated_sample_is_converted_or_refused(sample, rnd, command, tmp_path_factory):
+    work = tmp_path_factory.mktemp("fuzz")
+    case = work / "case.h5"
+    try:
+        mutate_file(sample, case, rnd)
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError):
+        return  # a mutation h5py cannot write
+    try:
+        _command(command, case, work)
+    except KerasMigrateError:
+        pass
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 10**6) | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@FUZZ
+@given(rnd=st.randoms(use_true_random=False), junk=json_values, steps=st.integers(1, 4))
+def test_check_model_config_refuses_cleanly_or_accepts(rnd, junk, steps):
+    """The validator itself: any JSON, or a valid config mutated a few times."""
+    for config in (junk, {"class_name": "Functional", "config": junk}):
+        try:
+            check_model_config("x.h5", config)
+        except KerasMigrateError:
+            pass
+    with h5py.File(SAMPLES[rnd.randrange(len(SAMPLES))], "r") as f:
+        config = json.loads(f.attrs["model_config"])
+    for _ in range(steps):
+        mutate_json(config, rnd)
+    try:
+        check_model_config("x.h5", config)
+    except KerasMigrateError:
+        pass
+
+
+@pytest.mark.parametrize("record", CRASHES, ids=[p.stem for p in CRASHES])
+def test_a_crash_the_fuzzer_found_is_now_refused_or_converted(record, tmp_path):
+    info = json.loads(record.read_text())
+    try:
+        _command(info["command"], record.with_suffix(".h5"), tmp_path)
+    except KerasMigrateError:
+        pass
+
+
+def _deep_models(n: int):
+    rng = np.random.default_rng(0)
+    seq_layers = [
+        {"class_name": "InputLayer", "config": {"name": "x", "batch_input_shape": [None, 4], "dtype": "float32"}}
+    ]
+    fn_layers = [
+        {
+            "class_name": "InputLayer",
+            "name": "x",
+            "inbound_nodes": [],
+            "config": {"name": "x", "batch_input_shape": [None, 4], "dtype": "float32"},
+        }
+    ]
+    weights = {}
+    previous = "x"
+    for i in range(n):
+        name = f"d{i}"
+        config = {
+            "name": name,
+            "units": 4,
+            "activation": "linear",
+            "use_bias": True,
+            "dtype": "float32",
+            "trainable": True,
+        }
+        seq_layers.append({"class_name": "Dense", "config": config})
+        fn_layers.append(
+            {"class_name": "Dense", "name": name, "config": config, "inbound_nodes": [[[previous, 0, 0, {}]]]}
+        )
+        previous = name
+        weights[name] = {
+            f"{name}/kernel:0": rng.standard_normal((4, 4), dtype="float32"),
+            f"{name}/bias:0": np.zeros(4, "float32"),
+        }
+    sequential = {"class_name": "Sequential", "config": {"name": "seq", "layers": seq_layers}}
+    functional = {
+        "class_name": "Functional",
+        "config": {
+            "name": "fn",
+            "layers": fn_layers,
+            "input_layers": [["x", 0, 0]],
+            "output_layers": [[previous, 0, 0]],
+        },
+    }
+    return sequential, functional, weights
+
+
+@pytest.mark.full  # about 15 s each
+@pytest.mark.parametrize("kind", ["Sequential", "Functional"])
+def test_a_1000_layer_model_converts(kind, tmp_path):
+    sequential, functional, weights = _deep_models(1000)
+    config = sequential if kind == "Sequential" else functional
+    path = write_h5(tmp_path / "deep.h5", config, weights, layer_names=list(weights))
+    report = api.convert(path, tmp_path / "deep.keras")
+    assert report.layers >= 1000 and report.weights == 2000
