@@ -541,8 +541,14 @@ def _check_objects(value, what: str) -> None:
                 if not isinstance(cls, str) or not cls:
                     raise _Refuse(f"{where}: 'class_name' must be a non-empty string, found {cls!r:.60}")
                 config = item.get("config")
+                # Keras >= 2.13 and Keras 3 serialize a function as {"class_name": "function",
+                # "config": "<its registered name>"} (keras/src/saving/serialization_lib.py
+                # `serialize_keras_object`, the `types.FunctionType` branch).
                 if not (
-                    config is None or isinstance(config, dict) or (cls == "Sequential" and isinstance(config, list))
+                    config is None
+                    or isinstance(config, dict)
+                    or (cls == "Sequential" and isinstance(config, list))
+                    or (cls == "function" and isinstance(config, str))
                 ):
                     raise _Refuse(f"{where} ({cls}): 'config' must be an object, found {type(config).__name__}")
                 for key in ("module", "registered_name"):
