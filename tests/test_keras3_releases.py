@@ -33,12 +33,11 @@ from kerasmigrate import keras3_targets
 
 from .conftest import REALWORLD, ROOT
 
-# One worker builds the release environments (pytest-xdist --dist loadgroup): no two set one up at once.
+# make check runs each test file in one worker (--dist loadfile): the module fixture builds the environments once.
 pytestmark = [
     pytest.mark.keras,
     pytest.mark.keras3_releases,
     pytest.mark.full,
-    pytest.mark.xdist_group("keras3-release-envs"),
 ]
 
 

@@ -66,8 +66,8 @@ REQUIRED = {
     "compiled_trained",
 }
 
-# One worker sets up the old stacks (pytest-xdist --dist loadgroup): no two build one at once.
-pytestmark = [pytest.mark.oracle, pytest.mark.full, pytest.mark.xdist_group("oracle-stacks")]
+# make check runs each test file in one worker (--dist loadfile): the module fixture sets up each stack once.
+pytestmark = [pytest.mark.oracle, pytest.mark.full]
 
 
 def _stack_env() -> dict:
