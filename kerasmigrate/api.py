@@ -10,6 +10,8 @@
     join(weights, architecture, output)     weights-only .h5 + JSON -> full-model .h5
     write_mapping_skeleton(paths, output)   mapping.toml to fill in for custom code
     pass_tables()                           the pass tables, in the order they run
+    sniff(path), sniff_stream(f, size)      what a file is by its content
+    keras3_releases(), resolve_release(t)   the Keras 3 releases kerasmigrate knows
 
 `verify` lives in kerasmigrate.verify: it imports Keras and TensorFlow. Nothing
 here imports them (a custom module the user names is imported, and with it Keras).
@@ -21,11 +23,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from kerasmigrate.core.configs import iter_layers
+from kerasmigrate.core.reader import sniff, sniff_stream
 from kerasmigrate.core.rewrite import RepairReport
 from kerasmigrate.diagnose import diagnose
 from kerasmigrate.downgrade import repair as downgrade_repair
 from kerasmigrate.downgrade.join import JoinReport, join
 from kerasmigrate.errors import KerasMigrateError
+from kerasmigrate.keras3_targets import RELEASES, resolve_target
 from kerasmigrate.keras3_targets import diagnose_archive as diagnose_for_release
 from kerasmigrate.keras3_targets import repair_archive as repair_for_release
 from kerasmigrate.passes import DOWNGRADE, UPGRADE
@@ -49,8 +53,22 @@ __all__ = [
     "repair",
     "repair_for_release",
     "repair_targets",
+    "keras3_releases",
+    "resolve_release",
+    "sniff",
+    "sniff_stream",
     "write_mapping_skeleton",
 ]
+
+
+def keras3_releases() -> list[str]:
+    """The Keras 3 releases kerasmigrate knows (their loaders' rules are its data), oldest first."""
+    return list(RELEASES)
+
+
+def resolve_release(target: str) -> str:
+    """'keras-3.9', '3.9' or '3.9.2' -> the known release '3.9.2'; KerasMigrateError if unknown."""
+    return resolve_target(target)
 
 
 def repair_targets() -> list[str]:

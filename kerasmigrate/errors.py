@@ -68,6 +68,12 @@ class OutputExistsError(KerasMigrateError):
     kind = "output-exists"
 
 
+class OutputWriteError(KerasMigrateError):
+    """The output could not be written (a full disk, permissions): nothing wrong with the input."""
+
+    kind = "output-write"
+
+
 class MappingError(KerasMigrateError):
     """A problem in a user mapping (or the module it names); `path` is `mapping.toml:LINE`."""
 

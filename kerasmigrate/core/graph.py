@@ -88,7 +88,10 @@ class FunctionalGraph:
             if self.layers[name]["class_name"] == "InputLayer" and index == 0:
                 return None
             raise LayoutError(f"layer {name!r} has no call #{index}")
-        return nodes[index]
+        node = nodes[index]
+        if not isinstance(node, dict):
+            raise LayoutError(f"layer {name!r}: call #{index} is not a Keras 3 node (a legacy node list?)")
+        return node
 
     def first_arg_tensors(self, key) -> list:
         node = self._node(key)

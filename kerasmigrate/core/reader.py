@@ -26,7 +26,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import h5py
 import numpy as np
@@ -60,21 +60,27 @@ def sniff(path: str | Path) -> str:
         return "missing"
     if path.is_dir():
         return "savedmodel" if (path / "saved_model.pb").is_file() else "directory"
-    size = path.stat().st_size
+    with open(path, "rb") as f:
+        return sniff_stream(f, path.stat().st_size)
+
+
+def sniff_stream(f: BinaryIO, size: int) -> str:
+    """`sniff` for an open binary file of `size` bytes (local or remote: reads at most a few
+    8-byte windows): 'hdf5', 'zip', 'json', 'empty' or 'unknown'."""
     if size == 0:
         return "empty"
-    with open(path, "rb") as f:
-        head = f.read(8)
-        if head == HDF5_SIGNATURE:
+    head = f.read(8)
+    if head == HDF5_SIGNATURE:
+        return "hdf5"
+    if head[:4] == ZIP_SIGNATURE:
+        return "zip"
+    # HDF5 allows a user block before the superblock: 512 bytes, then powers of two.
+    offset = 512
+    while offset + 8 <= size:
+        f.seek(offset)
+        if f.read(8) == HDF5_SIGNATURE:
             return "hdf5"
-        if head[:4] == ZIP_SIGNATURE:
-            return "zip"
-        offset = 512
-        while offset + 8 <= size:
-            f.seek(offset)
-            if f.read(8) == HDF5_SIGNATURE:
-                return "hdf5"
-            offset *= 2
+        offset *= 2
     if head.lstrip()[:1] in (b"{", b"["):
         return "json"
     return "unknown"

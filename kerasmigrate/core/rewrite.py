@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kerasmigrate.core.writer import atomic_output
-from kerasmigrate.errors import KerasMigrateError, OutputExistsError
+from kerasmigrate.errors import OutputExistsError, OutputWriteError
 
 
 @dataclass
@@ -72,6 +72,6 @@ def commit_rewrite(
                 shutil.copy2(path, bak)
                 report.backup = str(bak)
     except OSError as exc:
-        raise KerasMigrateError(out, f"cannot write the output: {exc}") from None
+        raise OutputWriteError(out, f"cannot write the output: {exc}") from None
     report.written = True
     return report

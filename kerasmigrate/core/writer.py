@@ -46,11 +46,36 @@ def atomic_output(path: Path):
     os.close(fd)
     try:
         yield Path(tmp)
+        # Durable before it is visible: a power loss after the rename never leaves an empty file.
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it 0600; an output is an ordinary file
         os.replace(tmp, path)
+        _fsync_directory(path.parent)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename in `directory` durable (where the platform allows opening a directory)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _copy_dataset(source: h5py.Dataset, group: h5py.Group, name: str) -> None:
@@ -185,24 +210,24 @@ def write_keras_archive(output: Path, config: dict, metadata: dict, plan: Weight
     zip64 = plan.total_bytes() + (64 << 20) > zipfile.ZIP64_LIMIT
     with atomic_output(output) as tmp_zip, open(tmp_zip, "w+b") as raw:
         zf = zipfile.ZipFile(raw, "w")
-        zf.writestr(_zip_info("metadata.json"), _json_bytes(metadata))
-        zf.writestr(_zip_info("config.json"), _json_bytes(config))
-        info = _zip_info("model.weights.h5")
-        info.header_offset = raw.tell()
-        info.CRC = info.file_size = info.compress_size = 0
-        data_start = info.header_offset + len(info.FileHeader(zip64))
-        window = _Window(raw, data_start)
         try:
+            zf.writestr(_zip_info("metadata.json"), _json_bytes(metadata))
+            zf.writestr(_zip_info("config.json"), _json_bytes(config))
+            info = _zip_info("model.weights.h5")
+            info.header_offset = raw.tell()
+            info.CRC = info.file_size = info.compress_size = 0
+            data_start = info.header_offset + len(info.FileHeader(zip64))
+            window = _Window(raw, data_start)
             write_weights_h5(window, plan, open_dataset)
+            info.file_size = info.compress_size = window.size
+            info.CRC = _crc32(raw, data_start, window.size)
+            raw.seek(info.header_offset)
+            raw.write(info.FileHeader(zip64))
+            raw.seek(data_start + window.size)
+            zf.filelist.append(info)
+            zf.NameToInfo[info.filename] = info
+            zf.start_dir = raw.tell()
+            zf.close()
         except BaseException:
-            zf.fp = None  # abandon the archive: no central directory is written
+            zf.fp = None  # abandon the archive (a full disk, an error): no central directory is written
             raise
-        info.file_size = info.compress_size = window.size
-        info.CRC = _crc32(raw, data_start, window.size)
-        raw.seek(info.header_offset)
-        raw.write(info.FileHeader(zip64))
-        raw.seek(data_start + window.size)
-        zf.filelist.append(info)
-        zf.NameToInfo[info.filename] = info
-        zf.start_dir = raw.tell()
-        zf.close()

@@ -30,10 +30,10 @@ from kerasmigrate.core.rewrite import json_attr_bytes
 from kerasmigrate.core.validate import check_h5_tree
 from kerasmigrate.core.writer import atomic_output
 from kerasmigrate.errors import (
-    KerasMigrateError,
     MalformedConfigError,
     NotAModelFileError,
     OutputExistsError,
+    OutputWriteError,
     UnsupportedError,
 )
 
@@ -126,7 +126,7 @@ def join(
                     del h5.attrs[key]
                 h5.attrs["model_config"] = json_attr_bytes(arch)
     except OSError as exc:
-        raise KerasMigrateError(output_path, f"cannot write the output: {exc}") from None
+        raise OutputWriteError(output_path, f"cannot write the output: {exc}") from None
     return JoinReport(
         str(weights_path), str(architecture_path), str(output_path), info.get("keras_version"), with_weights
     )

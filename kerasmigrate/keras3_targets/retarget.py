@@ -23,6 +23,7 @@ Nothing here imports Keras.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 import shutil
@@ -32,9 +33,16 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
+from kerasmigrate.core.graph import LayoutError
 from kerasmigrate.core.reader import read_keras_archive, sniff
 from kerasmigrate.core.writer import atomic_output
-from kerasmigrate.errors import KerasMigrateError, MalformedConfigError, NotAModelFileError, UnsupportedError
+from kerasmigrate.errors import (
+    KerasMigrateError,
+    MalformedConfigError,
+    NotAModelFileError,
+    OutputWriteError,
+    UnsupportedError,
+)
 from kerasmigrate.passes.target import TARGET
 from kerasmigrate.passes.target_registry import Change, Finding, run_target_passes
 
@@ -129,7 +137,10 @@ def resolve_target(target: str) -> str:
 def _run(config: dict, version: str) -> tuple[dict, list[Change], list[Finding]]:
     if not isinstance(config, dict) or "class_name" not in config:
         raise MalformedConfigError(None, "not a Keras model config (no class_name)")
-    return run_target_passes(config, TARGET, Release(version))
+    try:
+        return run_target_passes(config, TARGET, Release(version))
+    except LayoutError as exc:  # a graph the Keras 3 layout cannot follow (hostile or not Keras 3's)
+        raise MalformedConfigError(None, str(exc)) from None
 
 
 def retarget(config: dict, target: str, *, path=None) -> tuple[dict, list[dict]]:
@@ -243,6 +254,22 @@ def config_diff(before: dict, after: dict, name: str = CONFIG) -> str:
     return "".join(difflib.unified_diff(a, b, f"a/{name}", f"b/{name}"))
 
 
+def _named(func):
+    """An error about a config found deep in the passes names the archive it came from."""
+
+    @functools.wraps(func)
+    def wrapper(path, *args, **kwargs):
+        try:
+            return func(path, *args, **kwargs)
+        except KerasMigrateError as exc:
+            if exc.path is None:
+                exc.path = str(path)
+            raise
+
+    return wrapper
+
+
+@_named
 def repair_archive(path, target: str | None, output=None, dry_run: bool = False) -> dict:
     """Rewrite a `.keras` file's config.json for `target` (None: the oldest release that can
     express it). Every other member (model.weights.h5, assets) is copied byte for byte.
@@ -303,7 +330,7 @@ def repair_archive(path, target: str | None, output=None, dry_run: bool = False)
             if METADATA not in src.namelist():
                 dst.writestr(METADATA, json.dumps(new_metadata))
     except OSError as exc:
-        raise KerasMigrateError(destination, f"cannot write the output: {exc}") from None
+        raise OutputWriteError(destination, f"cannot write the output: {exc}") from None
     return report
 
 
@@ -315,6 +342,7 @@ def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     return new
 
 
+@_named
 def diagnose_archive(path, target: str | None = None) -> dict:
     """`diagnose` for a `.keras` file: the releases that load it as it is and, for `target` (or
     for every release that does not), the findings."""
@@ -329,6 +357,7 @@ def diagnose_archive(path, target: str | None = None) -> dict:
     }
 
 
+@_named
 def describe_archive(path) -> dict:
     """For `inspect`: the target recorded in metadata.json and the releases that will load it."""
     config, metadata = _read_archive(Path(path))

@@ -25,10 +25,10 @@ from kerasmigrate.core.source import LegacyModel, open_model
 from kerasmigrate.core.validate import check_layer_names, check_plan
 from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
 from kerasmigrate.errors import (
-    KerasMigrateError,
     MalformedConfigError,
     MappingError,
     OutputExistsError,
+    OutputWriteError,
     UnsupportedError,
     WeightMismatchError,
 )
@@ -509,7 +509,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
     try:
         write_keras_archive(output_path, config, metadata, plan, _opener(model))
     except OSError as exc:
-        raise KerasMigrateError(output_path, f"cannot write the output: {exc}") from None
+        raise OutputWriteError(output_path, f"cannot write the output: {exc}") from None
     weights = plan.stored_refs()
     return ConversionReport(
         input=str(input_path),

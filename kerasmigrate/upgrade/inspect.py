@@ -32,6 +32,10 @@ def inspect_file(path: str | Path) -> dict:
             nested_models=nested_models(config),
         )
         recorded = (archive["metadata"].get("kerasmigrate") or {}).get("target") or {}
+        if not str(info["keras_version"] or "").startswith("3."):
+            # tf.keras 2.12-2.15 wrote this archive: no Keras 3 loads it before `repair --target keras-3`
+            info.update(target=recorded.get("release"), loads_in=[])
+            return info
         try:
             info.update(target=recorded.get("release"), loads_in=loadable_releases(config))
         except KerasMigrateError:
