@@ -7,6 +7,7 @@ refused conversion, usage). Data (JSON) goes to stdout, messages to stderr.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import traceback
 
@@ -17,6 +18,7 @@ from kerasmigrate import __version__, api
 from kerasmigrate.errors import KerasMigrateError
 
 EXIT_OK, EXIT_MISMATCH, EXIT_ERROR = 0, 1, 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool its reader left
 
 
 def _stdout_console():
@@ -48,6 +50,10 @@ def handle_errors(func):
             sys.exit(EXIT_ERROR)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
+        except BrokenPipeError:
+            # The reader left (`| head`): stop as a Unix tool stops on SIGPIPE, quietly, exit 141.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:  # a bug, not bad input: say so, keep the exit code
             if debug:
                 traceback.print_exc()
@@ -119,16 +125,94 @@ def inspect_command(path: str, as_json: bool) -> None:
         )
 
 
+def _batch_options(func):
+    """Options of the commands that walk trees (convert with a directory, check)."""
+    options = [
+        click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: the cores)."),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0.1),
+            default=600,
+            show_default=True,
+            help="Seconds one file may take before its worker is stopped and the file reported failed.",
+        ),
+        click.option(
+            "--max-memory",
+            "max_memory",
+            type=click.IntRange(min=64),
+            metavar="MIB",
+            help="Resident-memory limit of each worker (MiB; Linux): a file whose worker goes past it fails alone.",
+        ),
+        click.option(
+            "--executor",
+            type=click.Choice(["local", "dask"]),
+            default="local",
+            show_default=True,
+            help="local worker processes, or an existing Dask cluster (--scheduler).",
+        ),
+        click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786."),
+        click.option(
+            "--storage-options",
+            "storage_options",
+            metavar="JSON",
+            help='fsspec options for URL paths, e.g. \'{"endpoint_url": "http://localhost:9000"}\'.',
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _storage_options(text: str | None) -> dict:
+    if not text:
+        return {}
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--storage-options") from None
+    if not isinstance(value, dict):
+        raise click.BadParameter("must be a JSON object", param_hint="--storage-options")
+    return value
+
+
+def _is_tree(paths: tuple[str, ...]) -> bool:
+    """Several paths, a URL, or a directory that is not itself a SavedModel: a batch."""
+    if len(paths) != 1:
+        return True
+    path = paths[0]
+    if "://" in path:
+        return True
+    return os.path.isdir(path) and not os.path.isfile(os.path.join(path, "saved_model.pb"))
+
+
+def _run_tree(mode: str, as_json: bool, call) -> None:
+    from kerasmigrate import batch
+    from kerasmigrate.progress import make_display
+
+    display = make_display(mode, as_json)
+    try:
+        result = call(batch, on_start=display.start, on_record=display.record)
+    finally:
+        display.close()
+    display.finish(result.summary, result.report_files)
+    sys.exit(EXIT_OK if result.ok else EXIT_MISMATCH)
+
+
 @main.command("convert")
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=True, path_type=str))
+@click.argument("input_paths", metavar="INPUT...", nargs=-1, required=True, type=str)
 @click.option(
     "-o",
     "--output",
     "output",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Output .keras file (default: INPUT with the suffix .keras).",
+    type=str,
+    help="One model: the output .keras file (default: INPUT with the suffix .keras). "
+    "A directory, several paths or URLs: the output directory (required), mirroring the tree.",
 )
-@click.option("--force", is_flag=True, help="Replace an existing output file.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing output file (a batch: also files in OUTDIR no earlier run wrote).",
+)
 @click.option(
     "--mapping",
     type=click.Path(dir_okay=False, path_type=str),
@@ -156,21 +240,73 @@ def inspect_command(path: str, as_json: bool) -> None:
     "and the weights (and optimizer state) as stored, instead of folding it into the weights; "
     "loading then needs `import kerasmigrate.keras_objects`.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the conversion report as JSON.")
+@click.option(
+    "--verify", "verify_outputs", is_flag=True, help="Batch: verify each output (imports Keras in each worker)."
+)
+@click.option(
+    "--refs-dir",
+    "refs_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    help="Batch --verify: stored references, NAME.refs.npz mirroring the tree (else the original runs in tf_keras).",
+)
+@_batch_options
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (a batch: JSON Lines, one per file).")
 @handle_errors
 def convert_command(
-    input_path: str,
+    input_paths: tuple[str, ...],
     output: str | None,
     force: bool,
     mapping: str | None,
     custom_module: str | None,
     target: str | None,
     keep_functions: bool,
+    verify_outputs: bool,
+    refs_dir: str | None,
+    jobs: int | None,
+    timeout: float,
+    max_memory: int | None,
+    executor: str,
+    scheduler: str | None,
+    storage_options: str | None,
     as_json: bool,
 ) -> None:
-    """Convert a legacy .h5 model or a Keras SavedModel directory to a Keras 3 .keras file."""
+    """Convert a legacy .h5 model or a Keras SavedModel directory to a Keras 3 .keras file;
+    or every model of directories (and fsspec URLs) into an output directory: in parallel,
+    resumable (a ledger in OUTDIR), with report.json and report.html there.
+
+    Batch exit codes: 0 every model converted (and verified), 1 some refused, failed or
+    mismatched (the report lists them), 2 bad usage or an unreadable input path."""
     from pathlib import Path
 
+    if _is_tree(input_paths):
+        if not output:
+            raise click.UsageError("a batch needs -o OUTDIR, the output directory")
+        if executor == "dask" and not scheduler:
+            raise click.UsageError("--executor dask needs --scheduler ADDRESS")
+        _run_tree(
+            "convert",
+            as_json,
+            lambda batch, **display: batch.convert_tree(
+                list(input_paths),
+                output,
+                jobs=jobs,
+                timeout=timeout,
+                verify=verify_outputs,
+                refs_dir=refs_dir,
+                mapping=mapping,
+                custom_module=custom_module,
+                target=target,
+                keep_functions=keep_functions,
+                force=force,
+                executor=executor,
+                scheduler=scheduler,
+                storage_options=_storage_options(storage_options),
+                max_memory_mib=max_memory,
+                **display,
+            ),
+        )
+        return
+    (input_path,) = input_paths
     output = output or str(Path(input_path).with_suffix(".keras"))
     report = api.convert(
         input_path,
@@ -277,6 +413,59 @@ def verify_command(original, converted, refs, atol, rtol, seed, custom_module, a
             click.echo(f"note: {note}", err=True)
         click.echo(f"{'match' if report.ok else 'MISMATCH'}: atol={report.atol:g} rtol={report.rtol:g}", err=True)
     sys.exit(EXIT_OK if report.ok else EXIT_MISMATCH)
+
+
+@main.command("check")
+@click.argument("paths", metavar="PATH...", nargs=-1, required=True, type=str)
+@click.option(
+    "--target",
+    "-t",
+    metavar="keras-3.X",
+    help="The Keras 3 release the models must load in (default: the newest kerasmigrate knows).",
+)
+@click.option(
+    "--mapping", type=click.Path(dir_okay=False, path_type=str), help="mapping.toml used to check convertibility."
+)
+@click.option("--custom-module", "custom_module", metavar="FILE.py|MODULE", help="Your Keras 3 classes.")
+@click.option(
+    "-o",
+    "--output-dir",
+    "output_dir",
+    type=str,
+    help="Write report.json, report.html and the ledger there (a rerun skips unchanged files).",
+)
+@_batch_options
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per file, then the summary.")
+@handle_errors
+def check_command(
+    paths, target, mapping, custom_module, output_dir, jobs, timeout, max_memory, executor, scheduler,
+    storage_options, as_json,
+) -> None:  # fmt: skip
+    """Exit 1 when any model under PATH... will not load in the target Keras 3 as it is, or
+    cannot be converted; lists each with the command that fixes it. Converts nothing.
+
+    Exit codes: 0 every model loads; 1 some need `convert` or `repair`, were refused or failed;
+    2 bad usage or an unreadable path. Non-model files are listed as skipped, never an error."""
+    if executor == "dask" and not scheduler:
+        raise click.UsageError("--executor dask needs --scheduler ADDRESS")
+    _run_tree(
+        "check",
+        as_json,
+        lambda batch, **display: batch.check_tree(
+            list(paths),
+            target=target,
+            output_dir=output_dir,
+            jobs=jobs,
+            timeout=timeout,
+            mapping=mapping,
+            custom_module=custom_module,
+            executor=executor,
+            scheduler=scheduler,
+            storage_options=_storage_options(storage_options),
+            max_memory_mib=max_memory,
+            **display,
+        ),
+    )
 
 
 @main.command("passes")
