@@ -20,7 +20,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "the verification environment needs Python >= 3.11 (the package alone: 3.10)"'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[verify,backends,test]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[verify,backends,remote,dask,test]'
 	touch $@
 
 demo: venv
@@ -45,8 +45,11 @@ lint: venv
 	@! grep -rnE '^\s*from kerasmigrate(\.\w+)* import (.*[ ,(])?_[A-Za-z]\w*' kerasmigrate tests scripts \
 		|| { echo "private names imported across modules (above)"; exit 1; }
 
+# One file (ResNet50, legacy .h5) and a whole tree (sample_models: -j 1, -j 2, Dask, a rerun), each
+# beside Keras 3's own load_model + save on the same files.
 bench: venv
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_tree.py
 
 # Re-derive kerasmigrate/data/keras3.json from the installed Keras.
 tables: venv

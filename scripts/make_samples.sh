@@ -6,29 +6,43 @@
 # Each stack is set up (cached) by ../shared/oracles/setup.sh and writes its
 # samples with scripts/gen_samples.py into sample_models/<stack>/ (Keras 1.2.2:
 # scripts/gen_keras1_samples.py; Keras 2.1.6: scripts/gen_keras21_samples.py,
-# which adds what only early Keras 2 writes). The
+# which adds what only early Keras 2 writes). The TF 2.x stacks also write their
+# SavedModel directories into sample_models/savedmodel/<stack>/
+# (scripts/gen_savedmodel_samples.py), and tf2.15 the tf.keras 2.x `.keras` archives
+# into sample_models/keras2_archives/tf2.15/ (scripts/gen_keras2_archives.py). The
 # tf_keras stack is the project's own environment (.venv, TF 2.21 with
-# TF_USE_LEGACY_KERAS=1), which `make venv` creates.
+# TF_USE_LEGACY_KERAS=1), which `make venv` creates. The hand-written files
+# (custom_mapping/, savedmodel/mapping.toml and keras3_layers.py) are left alone.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 oracles=${KERASMIGRATE_ORACLES:-$here/../shared/oracles}
 stacks=("$@")
 [ ${#stacks[@]} -gt 0 ] || stacks=(keras1 keras2.1 keras2.3 tf2.2 tf2.4 tf2.12 tf2.15 tf_keras2.21)
 
-for stack in "${stacks[@]}"; do
-    out="$here/sample_models/$stack"
+# run_in STACK SCRIPT OUTDIR: SCRIPT (in scripts/) inside STACK, writing into a fresh OUTDIR.
+run_in() {
+    local stack=$1 script=$2 out=$3
     rm -rf "$out"
     if [ "$stack" = tf_keras2.21 ]; then
         TF_USE_LEGACY_KERAS=1 ORACLE_KERAS_API=tf.keras TF_CPP_MIN_LOG_LEVEL=3 \
             KERASMIGRATE_ORACLES="$oracles" PYTHONHASHSEED=0 \
-            "$here/.venv/bin/python" "$here/scripts/gen_samples.py" "$out"
+            "$here/.venv/bin/python" "$here/scripts/$script" "$out"
     else
-        case "$stack" in
-            keras1) generator=gen_keras1_samples.py ;;
-            keras2.1) generator=gen_keras21_samples.py ;;
-            *) generator=gen_samples.py ;;
-        esac
-        "$oracles/setup.sh" "$stack"
-        KERASMIGRATE_ORACLES="$oracles" "$oracles/run.sh" "$stack" "$here/scripts/$generator" "$out"
+        KERASMIGRATE_ORACLES="$oracles" "$oracles/run.sh" "$stack" "$here/scripts/$script" "$out"
+    fi
+}
+
+for stack in "${stacks[@]}"; do
+    [ "$stack" = tf_keras2.21 ] || "$oracles/setup.sh" "$stack"
+    case "$stack" in
+        keras1) run_in "$stack" gen_keras1_samples.py "$here/sample_models/$stack" ;;
+        keras2.1) run_in "$stack" gen_keras21_samples.py "$here/sample_models/$stack" ;;
+        *) run_in "$stack" gen_samples.py "$here/sample_models/$stack" ;;
+    esac
+    case "$stack" in
+        tf2.* | tf_keras2.21) run_in "$stack" gen_savedmodel_samples.py "$here/sample_models/savedmodel/$stack" ;;
+    esac
+    if [ "$stack" = tf2.15 ]; then
+        run_in "$stack" gen_keras2_archives.py "$here/sample_models/keras2_archives/$stack"
     fi
 done
