@@ -27,6 +27,7 @@ from kerasmigrate.passes.downgrade.training_sample_weight_mode import training_s
 from kerasmigrate.passes.upgrade.application_layers import application_layers
 from kerasmigrate.passes.upgrade.attention_shapes import attention_shapes
 from kerasmigrate.passes.upgrade.batch_norm_axis import batch_norm_axis
+from kerasmigrate.passes.upgrade.bidirectional_backward_layer import bidirectional_backward_layer
 from kerasmigrate.passes.upgrade.class_aliases import class_aliases
 from kerasmigrate.passes.upgrade.conv_groups import conv_groups
 from kerasmigrate.passes.upgrade.cudnn_rnn import cudnn_rnn
@@ -105,6 +106,7 @@ UPGRADE = (  # applied in this order
     text_vectorization_input_rank,
     tf_op_layers,
     slash_layer_names,
+    bidirectional_backward_layer,  # after every pass that rewrites the wrapped layer: copies it
     layer_modules,
 )
 
