@@ -33,8 +33,11 @@ test: venv
 # Everything: what CI runs (.ci/run). One worker per test file (--dist loadfile): the files that set up
 # the old stacks and the Keras 3 release environments in their module fixtures must not run them twice at
 # once (pytest-xdist 3.8's loadgroup was measured not to keep an xdist_group on one worker under pytest 9).
+# Files start in collection order, the longest first (tests/conftest.py: LONGEST_FIRST), not xdist's
+# default of the files with most tests first, which started the release matrix last.
 check: venv lint
-	$(BIN)/python -m pytest -n auto --dist loadfile 2>&1 | grep --line-buffered -v -E $(TF_NOISE)
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder --durations=15 2>&1 \
+		| grep --line-buffered -v -E $(TF_NOISE)
 
 # Structure and style: ruff (lint + format), the import contracts of pyproject.toml, and no
 # private name imported from another kerasmigrate module (`from kerasmigrate.x import _name`).

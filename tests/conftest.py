@@ -16,6 +16,12 @@ SAMPLES = ROOT / "sample_models"
 REALWORLD = ROOT.parent / "shared" / "realworld" / "github"
 
 quiet_tensorflow()  # before anything imports TensorFlow: the environment verify sets up
+# XLA compiles the many small programs a load or a prediction needs (JAX initializers per shape,
+# jitted predict steps) with LLVM's optimizations off: compiling, not computing, is most of a
+# load's time in the tests (measured on 30 files of the Keras 3 release matrix: 113 s -> 63 s,
+# the same verdicts, differences from the references <= 6.6e-7). Subprocesses inherit it; the
+# old stacks of ../shared/oracles are run without it (tests/test_repair_oracle.py).
+os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
 
 HAVE_KERAS = importlib.util.find_spec("keras") is not None
 
@@ -39,7 +45,14 @@ def sample_params(kind: str = "model"):
     return [pytest.param(d, e, id=f"{d.name}/{e['name']}") for d, e in sample_entries(kind)]
 
 
+# The files whose module fixtures take longest on a fresh machine (building environments, then
+# loading hundreds of files in them), started first: `make check` runs one file per worker
+# (--dist loadfile, --no-loadscope-reorder), and the longest file must not be the last to start.
+LONGEST_FIRST = ("test_keras3_releases.py",)
+
+
 def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: the rest keep their order
     if HAVE_KERAS or os.environ.get("CI"):
         return  # in CI a missing Keras must fail the Keras tests, not skip them
     skip = pytest.mark.skip(reason="Keras 3 is not installed (pip install -e '.[verify]')")

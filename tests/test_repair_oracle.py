@@ -72,8 +72,9 @@ pytestmark = [pytest.mark.oracle, pytest.mark.full]
 
 def _stack_env() -> dict:
     """The environment without what this process's TensorFlow set for itself: importing TF 2.x
-    exports TF2_BEHAVIOR=1, which turns TF 1.15 (the keras2.3 stack) eager and breaks Keras 2.3.1."""
-    drop = {"TF2_BEHAVIOR", "TF_USE_LEGACY_KERAS", "KERAS_BACKEND", "KERAS_HOME"}
+    exports TF2_BEHAVIOR=1, which turns TF 1.15 (the keras2.3 stack) eager and breaks Keras 2.3.1;
+    the tests' XLA_FLAGS are for today's XLA."""
+    drop = {"TF2_BEHAVIOR", "TF_USE_LEGACY_KERAS", "KERAS_BACKEND", "KERAS_HOME", "XLA_FLAGS"}
     return {k: v for k, v in os.environ.items() if k not in drop}
 
 
