@@ -38,6 +38,7 @@ pytestmark = [
     pytest.mark.keras,
     pytest.mark.keras3_releases,
     pytest.mark.full,
+    pytest.mark.timeout(4800),  # the module fixture: ~10 environments, then ~2,900 loads
 ]
 
 
