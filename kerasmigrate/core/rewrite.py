@@ -14,7 +14,7 @@ import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from kerasmigrate.core.writer import atomic_output
+from kerasmigrate.core.atomic import atomic_output
 from kerasmigrate.errors import OutputExistsError, OutputWriteError
 
 

@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 import zlib
-from contextlib import contextmanager
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from kerasmigrate.core.atomic import atomic_output
 from kerasmigrate.core.layout import WeightPlan
 
 # Set so that the output depends on the input only (Keras never reads it back).
@@ -35,47 +33,6 @@ DATE_SAVED = "1980-01-01@00:00:00"
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 COPY_BLOCK_BYTES = 16 * 1024 * 1024
-
-
-@contextmanager
-def atomic_output(path: Path):
-    """Yield a temporary path beside `path`; rename it to `path` only on success."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        # Durable before it is visible: a power loss after the rename never leaves an empty file.
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it 0600; an output is an ordinary file
-        os.replace(tmp, path)
-        _fsync_directory(path.parent)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename in `directory` durable (where the platform allows opening a directory)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _copy_dataset(source: h5py.Dataset, group: h5py.Group, name: str) -> None:

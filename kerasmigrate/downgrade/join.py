@@ -24,11 +24,11 @@ from pathlib import Path
 
 import h5py
 
+from kerasmigrate.core.atomic import atomic_output
 from kerasmigrate.core.configs import model_layers
 from kerasmigrate.core.reader import read_name_list, read_weights_only_info, sniff
 from kerasmigrate.core.rewrite import json_attr_bytes
 from kerasmigrate.core.validate import check_h5_tree
-from kerasmigrate.core.writer import atomic_output
 from kerasmigrate.errors import (
     MalformedConfigError,
     NotAModelFileError,

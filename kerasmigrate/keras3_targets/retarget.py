@@ -33,9 +33,9 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
+from kerasmigrate.core.atomic import atomic_output
 from kerasmigrate.core.graph import LayoutError
 from kerasmigrate.core.reader import read_keras_archive, sniff
-from kerasmigrate.core.writer import atomic_output
 from kerasmigrate.errors import (
     KerasMigrateError,
     MalformedConfigError,
