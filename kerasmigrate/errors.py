@@ -6,11 +6,23 @@ traceback. Library users catch `KerasMigrateError`.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+# What a config of an unexpected shape raises when code indexes into it: translated in one place
+# (`config_structure`) into the error the caller names.
+STRUCTURE_ERRORS = (KeyError, TypeError, AttributeError, IndexError)
 
 
 class KerasMigrateError(Exception):
-    """Base class: a problem with one input or output file."""
+    """Base class: a problem with one input or output file.
+
+    Errors are values: built once with their whole message, never edited after they are raised
+    (`located` and `extended` return new ones), and they pickle, so a process pool hands the
+    caller the same error its worker raised.
+    """
 
     kind = "error"
 
@@ -22,8 +34,46 @@ class KerasMigrateError(Exception):
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
 
+    def __reduce__(self):
+        return _rebuild, (type(self), self.__dict__.copy())
+
     def to_dict(self) -> dict:
         return {"kind": self.kind, "file": self.path, "message": self.message}
+
+    def located(self, path: str | Path) -> KerasMigrateError:
+        """This error naming `path` if it names no file yet (else itself)."""
+        if self.path is not None:
+            return self
+        return self._copy(path=str(path))
+
+    def extended(self, addition: str) -> KerasMigrateError:
+        """This error with `addition` appended to its message."""
+        return self._copy(message=self.message + addition)
+
+    def _copy(self, **changes) -> KerasMigrateError:
+        new = copy.copy(self)
+        new.__dict__.update(changes)
+        Exception.__init__(new, str(new))
+        return new
+
+
+def _rebuild(cls: type[KerasMigrateError], state: dict) -> KerasMigrateError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, str(error))
+    return error
+
+
+@contextmanager
+def config_structure(path, what: str = "model_config", error: type[KerasMigrateError] | None = None) -> Iterator[None]:
+    """Turn an index or type error raised while reading a config into `error` (MalformedConfigError)
+    naming `path`: a config of unexpected shape is bad input, not a bug of the reader."""
+    try:
+        yield
+    except STRUCTURE_ERRORS as exc:
+        raise (error or MalformedConfigError)(
+            path, f"{what} has an unexpected structure ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 class NotAModelFileError(KerasMigrateError):
