@@ -12,6 +12,7 @@
     pass_tables()                           the pass tables, in the order they run
     sniff(path), sniff_stream(f, size)      what a file is by its content
     keras3_releases(), resolve_release(t)   the Keras 3 releases kerasmigrate knows
+    atomic_output(path), write_bytes_atomic, copy_file_atomic   outputs written whole or not at all
 
 `verify` lives in kerasmigrate.verify: it imports Keras and TensorFlow. Nothing
 here imports them (a custom module the user names is imported, and with it Keras).
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kerasmigrate.core.atomic import atomic_output, copy_file_atomic, write_bytes_atomic
 from kerasmigrate.core.configs import iter_layers
 from kerasmigrate.core.reader import sniff, sniff_stream
 from kerasmigrate.core.rewrite import RepairReport
@@ -40,6 +42,9 @@ from kerasmigrate.upgrade.keras2_archive import KERAS3_TARGET, repair_keras2_arc
 from kerasmigrate.upgrade.mapping import write_skeleton as write_mapping_skeleton
 
 __all__ = [
+    "atomic_output",
+    "copy_file_atomic",
+    "write_bytes_atomic",
     "ConversionReport",
     "JoinReport",
     "RepairReport",
