@@ -57,6 +57,7 @@ class VerifyReport:
     outputs: list[OutputDiff] = field(default_factory=list)
     half_precision: bool = False
     notes: list[str] = field(default_factory=list)
+    xla: bool = False  # the converted model ran compiled by XLA (channels_first on TensorFlow)
 
     @property
     def ok(self) -> bool:
@@ -124,7 +125,22 @@ def seeded_inputs(model, seed: int = DEFAULT_SEED, batch: int = DEFAULT_BATCH) -
     return arrays
 
 
-def _predict(model, inputs):
+def channels_first_layers(model) -> list[str]:
+    """Names of the layers that compute in channels_first (NCHW) layout."""
+    return [layer.name for layer in model._flatten_layers() if getattr(layer, "data_format", None) == "channels_first"]
+
+
+def _xla_call(model, feed):
+    """The model called once, compiled by XLA. TensorFlow's own CPU kernels run channels_first
+    convolutions only through oneDNN, which it turns on by itself only on CPUs with AVX-512
+    ("Conv2D op currently only supports the NHWC tensor format on the CPU" elsewhere); XLA
+    compiles them for any CPU."""
+    import tensorflow as tf
+
+    return tf.function(lambda x: model(x, training=False), jit_compile=True)(feed)
+
+
+def _predict(model, inputs, *, xla: bool = False):
     if any(x.dtype.kind in "US" for x in inputs):
         # String inputs (lookup layers): Keras has no dtype for numpy strings; TensorFlow
         # string tensors, which only the TensorFlow backend accepts, called directly.
@@ -133,6 +149,8 @@ def _predict(model, inputs):
         feed = [tf.constant(x) for x in inputs]
         return _flatten(model(feed[0] if len(feed) == 1 else feed, training=False))
     feed = inputs[0] if len(inputs) == 1 else inputs
+    if xla:
+        return _flatten(_xla_call(model, feed))
     return _flatten(model.predict(feed, verbose=0, batch_size=len(inputs[0])))
 
 
@@ -174,7 +192,7 @@ def _original_outputs(original: Path, inputs: list[np.ndarray]) -> tuple[list[np
             "outputs computed where it loads",
         ) from None
     try:
-        outputs = _predict(model, inputs)
+        outputs = _predict(model, inputs, xla=bool(channels_first_layers(model)))
     except Exception as exc:
         raise VerifyError(
             original,
@@ -208,12 +226,10 @@ def _computes_in_half_precision(model) -> bool:
 
 def quiet_tensorflow() -> None:
     """Set before TensorFlow is imported: no C++ log lines, no Python warnings about retracing
-    (verify calls each model a few times on new shapes; that is expected, not a problem), and
-    oneDNN on: TensorFlow's plain CPU kernels cannot run channels_first convolutions
-    ("Conv2D op currently only supports the NHWC tensor format on the CPU"), its oneDNN ones can;
-    TensorFlow turns oneDNN on by itself only on CPUs with AVX-512."""
+    (verify calls each model a few times on new shapes; that is expected, not a problem).
+    oneDNN is left as TensorFlow sets it for the CPU: channels_first models run compiled by XLA
+    (`_xla_call`), which needs no oneDNN."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
@@ -286,8 +302,15 @@ def verify(
     else:
         inputs = seeded_inputs(model, seed, batch)
         expected, source = _original_outputs(original, inputs)
+    xla = keras.backend.backend() == "tensorflow" and bool(channels_first_layers(model))
+    if xla:
+        notes.append(
+            "channels_first layers: run on TensorFlow compiled by XLA (jit_compile), because TensorFlow's "
+            "CPU kernels run channels_first convolutions only with oneDNN, on CPUs with AVX-512; "
+            "without XLA this model may not run on your CPU with Keras 3's TensorFlow backend"
+        )
     try:
-        actual = _predict(model, inputs)
+        actual = _predict(model, inputs, xla=xla)
     except Exception as exc:
         raise VerifyError(
             converted, f"the converted model fails on the inputs ({type(exc).__name__}: {str(exc)[:300]})"
@@ -297,7 +320,7 @@ def verify(
         atol = HALF_PRECISION_ATOL if half else DEFAULT_ATOL
     if rtol is None:
         rtol = HALF_PRECISION_RTOL if half else DEFAULT_RTOL
-    report = VerifyReport(str(original), str(converted), source, atol, rtol, half_precision=half, notes=notes)
+    report = VerifyReport(str(original), str(converted), source, atol, rtol, half_precision=half, notes=notes, xla=xla)
     if len(actual) != len(expected):
         raise VerifyError(converted, f"the converted model has {len(actual)} outputs, the original {len(expected)}")
     for i, (got, want) in enumerate(zip(actual, expected)):

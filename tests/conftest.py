@@ -15,6 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_models"
 REALWORLD = ROOT.parent / "shared" / "realworld" / "github"
 
+# TensorFlow as it runs on the least capable CPU the tests meet: oneDNN off, as TensorFlow leaves it
+# on CPUs without AVX-512 (VNNI), where its own kernels cannot run channels_first convolutions.
+# Forced here so that a model that runs only with oneDNN fails on every machine, not only on some.
+# Subprocesses (old stacks, standalone loads) inherit it.
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 quiet_tensorflow()  # before anything imports TensorFlow: the environment verify sets up
 # XLA compiles the many small programs a load or a prediction needs (JAX initializers per shape,
 # jitted predict steps) with LLVM's optimizations off: compiling, not computing, is most of a

@@ -33,7 +33,6 @@ class _NoKerasmigrate(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, _NoKerasmigrate())
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))  # Keras 3 walks deep graphs recursively
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -73,6 +72,15 @@ def _run(model, inputs):
 
         feed = [tf.constant(x) for x in inputs]
         return _flatten(model(feed[0] if len(feed) == 1 else feed, training=False))
+    if keras.backend.backend() == "tensorflow" and any(
+        getattr(layer, "data_format", None) == "channels_first" for layer in model._flatten_layers()
+    ):
+        # TensorFlow's CPU kernels run channels_first convolutions only with oneDNN (CPUs with AVX-512);
+        # XLA compiles them on any CPU, as kerasmigrate.verify does.
+        import tensorflow as tf
+
+        feed = inputs[0] if len(inputs) == 1 else inputs
+        return _flatten(tf.function(lambda x: model(x, training=False), jit_compile=True)(feed))
     return _flatten(model.predict(inputs[0] if len(inputs) == 1 else inputs, verbose=0, batch_size=len(inputs[0])))
 
 

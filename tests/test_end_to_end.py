@@ -179,3 +179,23 @@ def test_mapped_samples_are_refused_without_their_mapping(stack_dir, entry, tmp_
     with pytest.raises(KerasMigrateError, match="map init"):
         api.convert(stack_dir / entry["file"], target)
     assert not target.exists()
+
+
+def _computes_channels_first(path) -> bool:
+    with h5py.File(path, "r") as f:
+        config = f.attrs.get("model_config")
+    text = config.decode() if isinstance(config, bytes) else str(config)
+    return '"channels_first"' in text or '"dim_ordering": "th"' in text
+
+
+@pytest.mark.parametrize(
+    "stack_dir, entry",
+    [p for p in sample_params() if _computes_channels_first(p.values[0] / p.values[1]["file"])],
+)
+def test_channels_first_models_run_compiled_by_xla(stack_dir, entry, converted):
+    """TensorFlow's CPU kernels cannot run channels_first convolutions without oneDNN (off here, as on CPUs
+    without AVX-512: tests/conftest.py): verify runs such models compiled by XLA and says so."""
+    report = verify(stack_dir / entry["file"], converted(stack_dir, entry), refs=stack_dir / entry["refs"])
+    assert report.ok, report.to_dict()
+    assert report.xla
+    assert any("XLA" in note for note in report.notes)
