@@ -20,7 +20,7 @@ from kerasmigrate.upgrade.mapping.names import REGISTERED
 SECTIONS = {"custom_module", "classes", "functions", "lambdas"}
 
 
-def key_lines(text: str) -> dict[tuple[str, ...], int]:
+def _key_lines(text: str) -> dict[tuple[str, ...], int]:
     """The line where each key path of a TOML document is first written.
 
     tomllib keeps no positions, so each header and each `key =` is parsed on
@@ -255,7 +255,7 @@ def loads(text: str, path: str | Path | None = None) -> Mapping:
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise MappingError(path, f"not valid TOML ({exc})", int(match.group(1)) if match else None) from None
-    top = Place(path, key_lines(text))
+    top = Place(path, _key_lines(text))
     for key in doc:
         if key not in SECTIONS:
             raise top.error(f"unknown key {key!r} (expected {', '.join(sorted(SECTIONS))})", key)
