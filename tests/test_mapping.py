@@ -16,9 +16,10 @@ import tomllib
 
 from kerasmigrate import api
 from kerasmigrate.core.reader import open_legacy_model
-from kerasmigrate.errors import KerasMigrateError, MappingError
+from kerasmigrate.errors import KerasMigrateError, MappingError, OutputExistsError
 from kerasmigrate.upgrade import mapping
 from kerasmigrate.upgrade.lambda_code import NotBytecode, describe
+from kerasmigrate.upgrade.mapping import UnknownFunction, map_compile_functions
 
 from .conftest import ROOT, SAMPLES, mapped_params
 
@@ -67,6 +68,16 @@ def test_the_sample_mapping_loads():
         ('[classes.A]\ntarget = "A"\nweights = 3\n', 3, "weights must map"),
         ('[classes.A\ntarget = "A"\n', 1, "not valid TOML"),
         ("x = 1\n", 1, "unknown key 'x'"),
+        ('custom_module = ""\n', 1, "custom_module must be"),
+        ("classes = 3\n", 1, "\\[classes\\] must be a table"),
+        ("[classes]\nA = 3\n", 2, "\\[classes.A\\] must be a table"),
+        ('[classes.A]\ntarget = "A"\n\nrename_args = { a = 1 }\n', 4, "rename_args must map"),
+        ('[classes.A]\ntarget = "A"\ndrop_args = "a"\n', 3, "drop_args must be a list"),
+        ('[functions.f]\n\ntarget = "relu"\nextra = 1\n', 4, "unknown key 'extra'"),
+        ('[lambdas.x]\nfunction = "a>b"\nconfig = { scale = 2 }\n', 3, "config goes with layer"),
+        ('[lambdas.x]\nfunction = "a>b"\noutput_shape = [0]\n', 3, "output_shape must be"),
+        ('[lambdas.x]\nlayer = "Rescaling"\narguments = { a = 1 }\n', 3, "arguments must be a table"),
+        ('[lambdas.x]\nlayer = "Lambda"\n', 2, "not a built-in"),
     ],
 )
 def test_errors_name_the_file_and_line(text, line, message, tmp_path):
@@ -233,6 +244,85 @@ def test_converted_files_load_in_a_fresh_process_with_safe_mode(tmp_path):
     assert "__lambda__" not in json.dumps(config) and "4wEA" not in json.dumps(config)
 
 
+# -- applying, without Keras --------------------------------------------------------
+
+
+class FakeModule:
+    """What apply and map_compile_functions ask of a custom module: which functions it registers."""
+
+    reference = "fake_module.py"
+
+    def __init__(self, functions):
+        self.functions = set(functions)
+
+    def has_function(self, name):
+        return name in self.functions
+
+
+def _functional(*layers):
+    return {"class_name": "Functional", "config": {"name": "model", "layers": list(layers)}}
+
+
+def test_apply_rewrites_lambdas_and_activations_and_lists_unused_rules():
+    config = _functional(
+        {"class_name": "Lambda", "config": {"name": "double", "function": "4wEAAAAA", "trainable": True}},
+        {"class_name": "Dense", "config": {"name": "d", "units": 2, "activation": "scaled_tanh"}},
+    )
+    rules = mapping.loads(
+        '[lambdas.double]\nlayer = "Rescaling"\nconfig = { scale = 2.0 }\n'
+        '[functions.scaled_tanh]\ntarget = "tanh"\n[classes.Unused]\ntarget = "X"\n'
+    )
+    classes, report = mapping.apply(config, rules, None)
+    layers = config["config"]["layers"]
+    assert layers[0] == {
+        "module": "keras.layers",
+        "class_name": "Rescaling",
+        "config": {"name": "double", "trainable": True, "scale": 2.0},
+        "registered_name": None,
+    }
+    assert layers[1]["config"]["activation"] == "tanh"
+    assert classes == {}
+    assert report.lambdas == {"double": "Rescaling {'scale': 2.0}"}
+    assert report.functions == {"d.activation": "scaled_tanh -> tanh"}
+    assert report.unused_rules == ["[classes.Unused]"]
+
+
+def test_apply_maps_a_function_to_a_registered_one_the_module_has():
+    config = _functional({"class_name": "Dense", "config": {"name": "d", "activation": "scaled_tanh"}})
+    rules = mapping.loads('[functions.scaled_tanh]\ntarget = "KmSamples>scaled_tanh"\n', "m.toml")
+    with pytest.raises(MappingError, match=r"\[functions.scaled_tanh\] names a target in a custom module"):
+        mapping.apply(json.loads(json.dumps(config)), rules, None)
+    with pytest.raises(
+        MappingError, match="target 'KmSamples>scaled_tanh' is not registered by the custom module fake"
+    ):
+        mapping.apply(json.loads(json.dumps(config)), rules, FakeModule([]))
+    _, report = mapping.apply(config, rules, FakeModule(["KmSamples>scaled_tanh"]))
+    assert config["config"]["layers"][0]["config"]["activation"] == mapping.registered_function("KmSamples>scaled_tanh")
+    assert report.checked_functions == ["KmSamples>scaled_tanh"]
+
+
+# -- losses and metrics of the training configuration ---------------------------------
+
+
+def test_unknown_losses_and_metrics_are_records():
+    compile_config = {"loss": "it's_my_loss", "metrics": ["accuracy", {"out": "my_metric"}]}
+    unknown = map_compile_functions(compile_config, None, None, mapping.MappingReport())
+    assert unknown == [UnknownFunction("loss", "it's_my_loss"), UnknownFunction("metric", "my_metric")]
+    assert [str(u) for u in unknown] == ['loss "it\'s_my_loss"', "metric 'my_metric'"]
+
+
+def test_a_mapped_loss_becomes_the_registered_function_and_its_rule_is_used():
+    rules = mapping.loads('[functions.my_loss]\ntarget = "P>my_loss"\n', "m.toml")
+    report = mapping.MappingReport(unused_rules=["[functions.my_loss]"])
+    compile_config = {"loss": "my_loss", "metrics": []}
+    assert map_compile_functions(compile_config, rules, FakeModule(["P>my_loss"]), report) == []
+    assert compile_config["loss"] == mapping.registered_function("P>my_loss")
+    assert report.functions == {"compile_config.loss": "my_loss -> P>my_loss"}
+    assert report.unused_rules == []
+    with pytest.raises(MappingError, match="m.toml:1: .*not registered"):
+        map_compile_functions({"loss": "my_loss"}, rules, None, mapping.MappingReport())
+
+
 # -- map init -------------------------------------------------------------------
 
 
@@ -272,6 +362,33 @@ def test_map_init_cli_writes_atomically_and_refuses_to_overwrite(tmp_path):
     assert "3 Lambda layers" in result.output
     result = runner.invoke(main, ["map", "init", str(_stack("tf2.4") / "lambdas.h5"), "-o", str(out)])
     assert result.exit_code == 2 and "already exists" in result.output
+
+
+def test_write_skeleton_gives_the_file_ordinary_permissions(tmp_path):
+    out = tmp_path / "mapping.toml"
+    previous = os.umask(0o022)
+    try:
+        counts = mapping.write_skeleton([_stack("tf2.4") / "lambdas.h5"], out)
+    finally:
+        os.umask(previous)
+    assert out.stat().st_mode & 0o777 == 0o644
+    assert counts == {"classes": 0, "lambdas": 3, "functions": 0, "tf_ops": 0}
+    assert out.read_text() == mapping.skeleton([_stack("tf2.4") / "lambdas.h5"])
+    assert [p.name for p in tmp_path.iterdir()] == ["mapping.toml"]  # no temporary file left
+
+
+def test_write_skeleton_never_overwrites_an_input(tmp_path):
+    source = tmp_path / "lambdas.h5"
+    source.write_bytes((_stack("tf2.4") / "lambdas.h5").read_bytes())
+    with pytest.raises(OutputExistsError, match="would overwrite an input"):
+        mapping.write_skeleton([source], source, overwrite=True)
+    assert source.read_bytes() == (_stack("tf2.4") / "lambdas.h5").read_bytes()
+
+
+@pytest.mark.parametrize("key, written", [("plain_key-1", "plain_key-1"), ("Pkg>Name", '"Pkg>Name"'), ("a b", '"a b"')])
+def test_toml_keys_are_quoted_only_when_they_must_be(key, written):
+    assert mapping.toml_key(key) == written
+    assert tomllib.loads(f"[t.{written}]") == {"t": {key: {}}}
 
 
 # -- the marker: no command ever runs a Lambda's bytecode ---------------------------

@@ -117,7 +117,7 @@ def _training_state(
         )
         if unknown:
             raise NotConverted(
-                f"{', '.join(unknown)} unknown to Keras 3 (a custom function? map it "
+                f"{', '.join(map(str, unknown))} unknown to Keras 3 (a custom function? map it "
                 "under [functions] in a mapping to keep the training configuration)"
             )
     except NotConverted as exc:
@@ -244,7 +244,7 @@ def _user_classes(
         from kerasmigrate.upgrade.custom_module import CustomModule
 
         module = CustomModule(module_ref, module_where, module_line)
-    classes, report = user_mapping.apply(config, mapping, module, input_path)
+    classes, report = user_mapping.apply(config, mapping, module)
     specs: dict[str, ClassSpec] = {}
     if not classes:
         return specs, report, module

@@ -180,7 +180,9 @@ def _convert_node_def(layer: dict) -> dict:
     }
 
 
-def _convert(layer: dict) -> dict:
+def convert_op_layer(layer: dict) -> dict:
+    """One TF op layer (TFOpLambda, SlicingOpLambda, TensorFlowOpLayer) as the Keras 3 op layer it
+    calls; raises Refusal for an op with no known equivalent."""
     name = layer["name"]
     if layer["class_name"] == "TensorFlowOpLayer":
         return _convert_node_def(layer)
@@ -224,5 +226,5 @@ def tf_op_layers(model: dict, source) -> dict:
         return model
     if any(not isinstance(n, dict) for layer in layers for n in layer.get("inbound_nodes") or []):
         return model  # nodes not yet in Keras 3 form: functional-nodes runs first
-    new_layers = [_convert(layer) if layer.get("class_name") in OP_CLASSES else layer for layer in layers]
+    new_layers = [convert_op_layer(layer) if layer.get("class_name") in OP_CLASSES else layer for layer in layers]
     return {**model, "config": {**model["config"], "layers": new_layers}}
