@@ -3,11 +3,11 @@
 import copy
 
 from kerasmigrate.keras3_targets import Release
-from kerasmigrate.passes.target_registry import Rewritten
+from kerasmigrate.passes.keras3_releases import Rewritten
 
 
 def call(func, entry, version, context="top"):
-    kwargs = {"context": context} if func.km_target_pass.context else {}
+    kwargs = {"context": context} if func.km_pass.context else {}
     result = func(entry, Release(version), "m/layer", **kwargs)
     return result.entry if isinstance(result, Rewritten) else result
 

@@ -10,7 +10,7 @@ def call(func, value, target_name):
 
 
 def check_target_pass(func, target_name, before, after, noops=()):
-    assert target_name in func.km_target_pass.targets
+    assert target_name in func.km_pass.loaders
     frozen = copy.deepcopy(before)
     assert call(func, before, target_name) == after
     assert before == frozen, "a pass must not mutate its input"

@@ -1,7 +1,7 @@
 import pytest
 
+from kerasmigrate.passes.keras3_releases import TargetRefusal
 from kerasmigrate.passes.target.object_arguments import object_arguments as run
-from kerasmigrate.passes.target_registry import TargetRefusal
 
 from .keras3_target_helpers import call, check_target_pass
 

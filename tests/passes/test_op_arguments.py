@@ -1,7 +1,7 @@
 import pytest
 
+from kerasmigrate.passes.keras3_releases import TargetRefusal
 from kerasmigrate.passes.target.op_arguments import op_arguments as run
-from kerasmigrate.passes.target_registry import TargetRefusal
 
 from .keras3_target_helpers import call
 
