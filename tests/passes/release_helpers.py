@@ -1,4 +1,4 @@
-"""Checks every target pass test makes: the rewrite, the no-ops, purity and idempotence."""
+"""Checks every Keras 3 release pass test makes: the rewrite, the no-ops, purity and idempotence."""
 
 import copy
 
@@ -12,7 +12,7 @@ def call(func, entry, version, context="top"):
     return result.entry if isinstance(result, Rewritten) else result
 
 
-def check_target_pass(func, before, after, version, noops=(), context="top"):
+def check_release_pass(func, before, after, version, noops=(), context="top"):
     frozen = copy.deepcopy(before)
     assert call(func, before, version, context) == after
     assert before == frozen, "a pass must not mutate its input"
