@@ -98,17 +98,29 @@ class Pass:
         return first[0] if first else ""
 
     def sees(self, entry: dict) -> bool:
+        """Whether a layer pass is called on `entry` (its class is one the pass names)."""
         return self.classes is None or entry.get("class_name") in self.classes
 
 
-def register(direction: str, kind: str, name: str, *, boundary: str, classes: set[str] | None = None, **fields):
-    """The decorator factory of every direction: stores the pass as `func.km_pass`."""
+def register(
+    direction: str,
+    kind: str,
+    name: str,
+    *,
+    boundary: str,
+    classes: set[str] | None = None,
+    loaders: frozenset[str] = frozenset(),
+    symptom: str = "",
+    context: bool = False,
+):
+    """The decorator factory of every direction: stores the pass as `func.km_pass`, its
+    docstring taken from the pass module (what, boundary, source)."""
 
     def wrap(func):
         module = sys.modules.get(func.__module__)
         doc = (module.__doc__ if module else None) or func.__doc__ or ""
         frozen_classes = frozenset(classes) if classes else None
-        func.km_pass = Pass(name, direction, kind, func, boundary, doc, frozen_classes, **fields)
+        func.km_pass = Pass(name, direction, kind, func, boundary, doc, frozen_classes, loaders, symptom, context)
         return func
 
     return wrap
