@@ -107,36 +107,14 @@ def repair(
 
 def pass_tables() -> list[dict]:
     """Every pass of the three tables (upgrade, downgrade, Keras 3 targets), in the order they run."""
-    rows = [
-        {
-            "table": "upgrade",
-            "name": f.km_pass.name,
-            "kind": f.km_pass.kind,
-            "since": f.km_pass.since,
-            "classes": sorted(f.km_pass.classes) if f.km_pass.classes else None,
-            "summary": f.km_pass.summary(),
-        }
-        for f in UPGRADE
-    ]
-    rows += [
-        {
-            "table": "downgrade",
-            "name": f.km_target_pass.name,
-            "kind": f.km_target_pass.kind,
-            "since": f.km_target_pass.boundary,
-            "targets": sorted(f.km_target_pass.targets),
-            "summary": f.km_target_pass.summary(),
-        }
-        for f in DOWNGRADE
-    ]
-    rows += [
-        {
-            "table": "keras3-target",
-            "name": f.km_target_pass.name,
-            "kind": f.km_target_pass.kind,
-            "since": f.km_target_pass.boundary,
-            "summary": f.km_target_pass.summary(),
-        }
-        for f in TARGET
-    ]
+    rows = []
+    for table, passes in (("upgrade", UPGRADE), ("downgrade", DOWNGRADE), ("keras3-target", TARGET)):
+        for func in passes:
+            p = func.km_pass
+            row = {"table": table, "name": p.name, "kind": p.kind, "since": p.boundary}
+            if table == "upgrade":
+                row["classes"] = sorted(p.classes) if p.classes else None
+            elif table == "downgrade":
+                row["targets"] = sorted(p.loaders)
+            rows.append({**row, "summary": p.summary()})
     return rows

@@ -29,7 +29,7 @@ from kerasmigrate.upgrade.inspect import inspect_file
 from kerasmigrate.upgrade.keras2_archive import KERAS3_TARGET
 
 KERAS3 = KERAS3_TARGET
-SYMPTOMS = {f.km_target_pass.name: f.km_target_pass.symptom for f in DOWNGRADE}
+SYMPTOMS = {f.km_pass.name: f.km_pass.symptom for f in DOWNGRADE}
 DECODE_SYMPTOM = "AttributeError: 'str' object has no attribute 'decode'"
 
 

@@ -60,8 +60,8 @@ from kerasmigrate.errors import (
 )
 from kerasmigrate.passes import DOWNGRADE
 from kerasmigrate.passes.downgrade.optimizer_weights import optimizer_weights as relayout_optimizer
+from kerasmigrate.passes.old_loaders import run_old_loader_layer_passes, run_old_loader_training_passes
 from kerasmigrate.passes.refusal import Refusal
-from kerasmigrate.passes.target_passes import run_layer_passes, run_training_passes
 
 # Why a class cannot be carried to an old loader.
 CLASS_HINTS = {
@@ -288,7 +288,7 @@ def plan_h5(path: Path, target: RepairTarget, *, allow_lambda: bool = False) -> 
         check_h5_tree(path, model.h5, file_size=path.stat().st_size)  # copied as is: no links out, no external data
         report = RepairReport(str(path), None, target.name, target.description, False, False, None)
         try:
-            config, applied = run_layer_passes(model.model_config, DOWNGRADE, legacy)
+            config, applied = run_old_loader_layer_passes(model.model_config, DOWNGRADE, legacy)
         except Refusal as exc:
             raise _fail(path, legacy, [str(exc)]) from None
         except (KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -307,7 +307,7 @@ def plan_h5(path: Path, target: RepairTarget, *, allow_lambda: bool = False) -> 
         optimizer_order = None
         has_state = "optimizer_weights" in model.h5
         if training is not None:
-            new_training, t_applied = run_training_passes(training, DOWNGRADE, legacy)
+            new_training, t_applied = run_old_loader_training_passes(training, DOWNGRADE, legacy)
             trouble = training_problems(new_training, legacy)
             if trouble:
                 drop_training = True

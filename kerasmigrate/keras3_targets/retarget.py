@@ -43,8 +43,8 @@ from kerasmigrate.errors import (
     OutputWriteError,
     UnsupportedError,
 )
+from kerasmigrate.passes.keras3_releases import Change, Finding, run_release_passes
 from kerasmigrate.passes.target import TARGET
-from kerasmigrate.passes.target_registry import Change, Finding, run_target_passes
 
 
 class TargetError(UnsupportedError):
@@ -138,7 +138,7 @@ def _run(config: dict, version: str) -> tuple[dict, list[Change], list[Finding]]
     if not isinstance(config, dict) or "class_name" not in config:
         raise MalformedConfigError(None, "not a Keras model config (no class_name)")
     try:
-        return run_target_passes(config, TARGET, Release(version))
+        return run_release_passes(config, TARGET, Release(version))
     except LayoutError as exc:  # a graph the Keras 3 layout cannot follow (hostile or not Keras 3's)
         raise MalformedConfigError(None, str(exc)) from None
 

@@ -111,7 +111,7 @@ UPGRADE = (  # applied in this order
 )
 
 # Repairs for old loaders (`kerasmigrate repair --target keras-2.3|tf-2.2|tf-2.4`), in this
-# order; each pass says which targets need it (kerasmigrate/passes/target_passes.py).
+# order; each pass says which loaders need it (kerasmigrate/passes/old_loaders.py).
 DOWNGRADE = (
     functional_to_model,
     input_layer_ragged,

@@ -1,18 +1,28 @@
-"""Passes: small pure rewrites of a model config, and the runner that applies them.
+"""The one pass machinery: a `Pass`, the decorators that register one, the layer walk, the upgrade runner.
+
+Every direction's pass is a small pure function decorated once; the decorator
+stores a `Pass` as `func.km_pass`, with what it applies to:
+
+* upgrade (legacy -> Keras 3, `layer_pass` / `model_pass`, run here by `run_passes`);
+* old loaders (`repair --target keras-2.3|tf-2.2|tf-2.4`, `old_loader_pass`, run by
+  kerasmigrate/passes/old_loaders.py) for the loaders it was measured to be needed for;
+* Keras 3 releases (`--target keras-3.X`, `release_pass`, run by
+  kerasmigrate/passes/keras3_releases.py).
 
 A *layer pass* sees one layer entry (`{"class_name", "config", ...}`) and
-returns it unchanged or a new dict; the runner visits every layer, inside
-nested Functional/Sequential models too. A *model pass* sees one model entry
-(the top model or a nested one) with the `Source` it was written by.
-Passes never mutate their input; returning the input object means "nothing
-to do", which keeps every pass idempotent and lets the runner record which
-passes fired and where.
+returns it unchanged or a new dict; `walk_layers` visits every layer, inside
+nested Functional/Sequential models, wrapped layers and cells too. A *model
+pass* sees one model entry (the top model or a nested one) with the `Source`
+it was written by. Passes never mutate their input; returning the input
+object means "nothing to do", which keeps every pass idempotent and lets the
+runner record which passes fired and where.
 """
 
 from __future__ import annotations
 
 import collections
 import copy
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -27,6 +37,10 @@ from kerasmigrate.core.configs import (  # noqa: F401
     replace_child,
     with_layers,
 )
+
+UPGRADE_DIRECTION = "upgrade"
+OLD_LOADERS_DIRECTION = "old-loaders"
+KERAS3_RELEASES_DIRECTION = "keras3-releases"
 
 
 @dataclass(frozen=True)
@@ -64,39 +78,93 @@ def version_tuple(text: str | None) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class Pass:
+    """One registered rewrite and what it applies to."""
+
     name: str
-    kind: str  # "layer" or "model"
+    direction: str  # UPGRADE_DIRECTION, OLD_LOADERS_DIRECTION or KERAS3_RELEASES_DIRECTION
+    kind: str  # "layer" or "model"; old loaders also "training" and "optimizer-weights"
     func: Callable
-    classes: frozenset[str] | None  # layer passes: class names it applies to (None = all)
-    since: str  # the Keras release whose change the pass bridges
-    doc: str = field(default="", compare=False)
+    # The change the pass bridges: a Keras release (upgrade), a writer change such as "TF 2.3"
+    # (old loaders), the release whose change it undoes (Keras 3 releases).
+    boundary: str
+    doc: str = field(default="", compare=False)  # the pass module's docstring: what, boundary, source
+    classes: frozenset[str] | None = None  # layer passes: class names it applies to (None = all)
+    loaders: frozenset[str] = frozenset()  # old loaders: the targets it was measured to be needed for
+    symptom: str = ""  # old loaders: what the loader says without the pass
+    context: bool = False  # Keras 3 releases: called with context=<where the entry sits>
 
     def summary(self) -> str:
         first = (self.doc or "").strip().splitlines()
         return first[0] if first else ""
 
+    def sees(self, entry: dict) -> bool:
+        """Whether a layer pass is called on `entry` (its class is one the pass names)."""
+        return self.classes is None or entry.get("class_name") in self.classes
 
-def layer_pass(name: str, *, classes: set[str] | None = None, since: str):
+
+def register(
+    direction: str,
+    kind: str,
+    name: str,
+    *,
+    boundary: str,
+    classes: set[str] | None = None,
+    loaders: frozenset[str] = frozenset(),
+    symptom: str = "",
+    context: bool = False,
+):
+    """The decorator factory of every direction: stores the pass as `func.km_pass`, its
+    docstring taken from the pass module (what, boundary, source)."""
+
     def wrap(func):
-        func.km_pass = Pass(name, "layer", func, frozenset(classes) if classes else None, since, _module_doc(func))
+        module = sys.modules.get(func.__module__)
+        doc = (module.__doc__ if module else None) or func.__doc__ or ""
+        frozen_classes = frozenset(classes) if classes else None
+        func.km_pass = Pass(name, direction, kind, func, boundary, doc, frozen_classes, loaders, symptom, context)
         return func
 
     return wrap
+
+
+def layer_pass(name: str, *, classes: set[str] | None = None, since: str):
+    """An upgrade pass over every layer entry (of `classes`, if given)."""
+    return register(UPGRADE_DIRECTION, "layer", name, boundary=since, classes=classes)
 
 
 def model_pass(name: str, *, since: str):
-    def wrap(func):
-        func.km_pass = Pass(name, "model", func, None, since, _module_doc(func))
-        return func
-
-    return wrap
+    """An upgrade pass over every model entry, the top one and nested ones, with the `Source`."""
+    return register(UPGRADE_DIRECTION, "model", name, boundary=since)
 
 
-def _module_doc(func) -> str:
-    import sys
+def walk_layers(entry: dict, visit: Callable, path: str = "", context: str = "top", *, models_only=False) -> dict:
+    """`visit(entry, where, context)` applied to every layer entry, innermost first.
 
-    module = sys.modules.get(func.__module__)
-    return (module.__doc__ or func.__doc__ or "") if module else (func.__doc__ or "")
+    `where` is the path of layer names from the top model; `context` where the
+    entry sits: "top", "in_functional", "in_sequential" or "in_wrapper" (a
+    wrapper's or an RNN's inner layer). With `models_only`, only the top entry
+    and the models nested in it are visited. Entries nothing changed inside
+    are passed on as they are, so a walk that changes nothing returns `entry`.
+    """
+    here = f"{path}/{layer_name(entry)}" if path else layer_name(entry)
+    new = entry
+    # A model pass treats the top entry as a model whatever its class (a subclassed model's layers).
+    if is_model_entry(entry) or (models_only and not path):
+        inner_context = "in_sequential" if entry.get("class_name") == "Sequential" else "in_functional"
+        layers = model_layers(entry)
+        new_layers = [
+            walk_layers(layer, visit, here, inner_context, models_only=models_only)
+            if not models_only or is_model_entry(layer)
+            else layer
+            for layer in layers
+        ]
+        if any(a is not b for a, b in zip(layers, new_layers)):
+            new = with_layers(entry, new_layers)
+    if not models_only:
+        for key, index, child in child_entries(new):
+            inner = walk_layers(child, visit, here, "in_wrapper")
+            if inner is not child:
+                new = replace_child(new, key, index, inner)
+    return visit(new, here, context)
 
 
 @dataclass
@@ -107,52 +175,42 @@ class Applied:
     where: str
 
 
-def apply_layer_pass(p: Pass, entry: dict, path: str, applied: list[Applied], source: Source) -> dict:
-    here = f"{path}/{layer_name(entry)}" if path else layer_name(entry)
-    new = entry
-    if is_model_entry(entry):
-        layers = model_layers(entry)
-        new_layers = [apply_layer_pass(p, layer, here, applied, source) for layer in layers]
-        if any(a is not b for a, b in zip(layers, new_layers)):
-            new = with_layers(entry, new_layers)
-    for key, index, child in child_entries(new):
-        inner = apply_layer_pass(p, child, here, applied, source)
-        if inner is not child:
-            new = replace_child(new, key, index, inner)
-    if p.classes is None or new.get("class_name") in p.classes:
-        result = p.func(new)
-        if result is not new:
-            applied.append(Applied(p.name, here))
-            new = result
-    return new
+def apply_layer_pass(p: Pass, config: dict, applied: list[Applied], call: Callable | None = None) -> dict:
+    """`p` over every layer of `config` it sees, recording where it fired; `call(entry)`
+    runs the pass (default: `p.func(entry)`)."""
+    call = call or p.func
+
+    def visit(entry: dict, where: str, context: str) -> dict:
+        if not p.sees(entry):
+            return entry
+        result = call(entry)
+        if result is not entry:
+            applied.append(Applied(p.name, where))
+        return result
+
+    return walk_layers(config, visit)
 
 
-def _apply_model_pass(p: Pass, entry: dict, path: str, applied: list[Applied], source: Source) -> dict:
-    here = f"{path}/{layer_name(entry)}" if path else layer_name(entry)
-    layers = model_layers(entry)
-    new_layers = [
-        _apply_model_pass(p, layer, here, applied, source) if is_model_entry(layer) else layer for layer in layers
-    ]
-    new = entry
-    if any(a is not b for a, b in zip(layers, new_layers)):
-        new = with_layers(entry, new_layers)
-    result = p.func(new, source)
-    if result is not new:
-        applied.append(Applied(p.name, here or "<model>"))
-        new = result
-    return new
+def _apply_model_pass(p: Pass, config: dict, applied: list[Applied], source: Source) -> dict:
+    def visit(entry: dict, where: str, context: str) -> dict:
+        result = p.func(entry, source)
+        if result is not entry:
+            applied.append(Applied(p.name, where or "<model>"))
+        return result
+
+    return walk_layers(config, visit, models_only=True)
 
 
 def run_passes(model_config: dict, passes, source: Source) -> tuple[dict, list[Applied]]:
-    """Apply `passes` in order to the whole model; returns the new config and what fired."""
+    """Apply the upgrade `passes` in order to the whole model; returns the new config and what fired."""
     config = copy.deepcopy(model_config)  # callers may keep the original
     applied: list[Applied] = []
     for func in passes:
         p: Pass = func.km_pass
         if p.kind == "model":
-            config = _apply_model_pass(p, config, "", applied, source)
+            config = _apply_model_pass(p, config, applied, source)
         else:
-            config = apply_layer_pass(p, config, "", applied, source)
+            config = apply_layer_pass(p, config, applied)
     return config, applied
 
 

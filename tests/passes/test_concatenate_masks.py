@@ -1,9 +1,9 @@
 import pytest
 
+from kerasmigrate.passes.keras3_releases import TargetRefusal
 from kerasmigrate.passes.target.concatenate_masks import concatenate_masks as run
-from kerasmigrate.passes.target_registry import TargetRefusal
 
-from .keras3_target_helpers import call
+from .release_helpers import call
 
 
 def tensor(layer):

@@ -1,9 +1,9 @@
 import pytest
 
+from kerasmigrate.passes.keras3_releases import TargetRefusal
 from kerasmigrate.passes.target.dtype_policy_form import dtype_policy_form as run
-from kerasmigrate.passes.target_registry import TargetRefusal
 
-from .keras3_target_helpers import call, check_target_pass
+from .release_helpers import call, check_release_pass
 
 
 def layer(dtype):
@@ -15,7 +15,7 @@ def policy(name, cls="DTypePolicy"):
 
 
 def test_policy_object_becomes_its_name_for_3_3():
-    check_target_pass(
+    check_release_pass(
         run,
         layer(policy("mixed_float16")),
         layer("mixed_float16"),

@@ -1,9 +1,9 @@
 import pytest
 
+from kerasmigrate.passes.keras3_releases import TargetRefusal
 from kerasmigrate.passes.target.functional_io_lists import functional_io_lists as run
-from kerasmigrate.passes.target_registry import TargetRefusal
 
-from .keras3_target_helpers import call, check_target_pass
+from .release_helpers import call, check_release_pass
 
 BARE = (["x", 0, 0], ["o", 0, 0])
 LISTS = ([["x", 0, 0]], [["o", 0, 0]])
@@ -19,7 +19,7 @@ def model(inputs, outputs):
 def test_3_3_reads_only_lists_of_one():
     two_inputs = model([["x", 0, 0], ["y", 0, 0]], [["o", 0, 0]])
     for context in ("top", "in_functional", "in_sequential", "in_wrapper"):
-        check_target_pass(run, model(*BARE), model(*LISTS), "3.3.3", noops=[two_inputs], context=context)
+        check_release_pass(run, model(*BARE), model(*LISTS), "3.3.3", noops=[two_inputs], context=context)
     # several inputs stay as they are; the single output next to them becomes a list of one
     assert call(run, model([["x", 0, 0], ["y", 0, 0]], ["o", 0, 0]), "3.3.3") == two_inputs
 
@@ -36,7 +36,7 @@ def test_3_12_on_reads_a_list_of_one_output_as_a_list_inside_a_sequential():
             entry = model(*LISTS)
             assert call(run, entry, version, context) is entry
         # only the output is misread: the list of one input stays
-        check_target_pass(
+        check_release_pass(
             run,
             model(*LISTS),
             model([["x", 0, 0]], ["o", 0, 0]),

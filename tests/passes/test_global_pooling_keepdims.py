@@ -4,7 +4,7 @@ from kerasmigrate.downgrade.targets import get_target
 from kerasmigrate.passes.downgrade.global_pooling_keepdims import global_pooling_keepdims as run
 from kerasmigrate.passes.refusal import Refusal
 
-from .target_helpers import check_target_pass
+from .old_loader_helpers import check_old_loader_pass
 
 BEFORE = {
     "class_name": "GlobalAveragePooling2D",
@@ -15,7 +15,7 @@ AFTER = {"class_name": "GlobalAveragePooling2D", "config": {"name": "g", "data_f
 
 @pytest.mark.parametrize("target", ["keras-2.3", "tf-2.2", "tf-2.4"])
 def test_dropped(target):
-    check_target_pass(run, target, BEFORE, AFTER)
+    check_old_loader_pass(run, target, BEFORE, AFTER)
 
 
 def test_keepdims_refused():

@@ -3,7 +3,7 @@ import pytest
 from kerasmigrate.downgrade.targets import get_target
 from kerasmigrate.passes.downgrade.initializer_variance_scaling import initializer_variance_scaling as run
 
-from .target_helpers import check_target_pass
+from .old_loader_helpers import check_old_loader_pass
 
 
 def dense(**initializers):
@@ -27,7 +27,7 @@ def test_glorot_for_keras_2_3():
         },
         bias_initializer={"class_name": "Zeros", "config": {}},
     )
-    check_target_pass(
+    check_old_loader_pass(
         run,
         "keras-2.3",
         dense(kernel_initializer=GLOROT, bias_initializer={"class_name": "Zeros", "config": {}}),
@@ -42,7 +42,7 @@ def test_he_normal_keeps_seed_and_uses_keras2_truncated_normal():
             "config": {"scale": 2.0, "mode": "fan_in", "distribution": "normal", "seed": 3},
         }
     )
-    check_target_pass(run, "keras-2.3", dense(kernel_initializer=HE_NORMAL), after)
+    check_old_loader_pass(run, "keras-2.3", dense(kernel_initializer=HE_NORMAL), after)
 
 
 def test_tf_2_2_keeps_glorot_and_replaces_he():
@@ -55,7 +55,7 @@ def test_tf_2_2_keeps_glorot_and_replaces_he():
             "config": {"scale": 2.0, "mode": "fan_in", "distribution": "truncated_normal", "seed": 3},
         }
     )
-    check_target_pass(run, "tf-2.2", dense(kernel_initializer=HE_NORMAL), after)
+    check_old_loader_pass(run, "tf-2.2", dense(kernel_initializer=HE_NORMAL), after)
 
 
 @pytest.mark.parametrize("distribution", ["truncated_normal", "untruncated_normal"])

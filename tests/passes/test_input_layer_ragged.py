@@ -4,7 +4,7 @@ from kerasmigrate.downgrade.targets import get_target
 from kerasmigrate.passes.downgrade.input_layer_ragged import input_layer_ragged as run
 from kerasmigrate.passes.refusal import Refusal
 
-from .target_helpers import check_target_pass
+from .old_loader_helpers import check_old_loader_pass
 
 BEFORE = {
     "class_name": "InputLayer",
@@ -17,7 +17,7 @@ AFTER = {
 
 
 def test_dropped_for_keras_2_3():
-    check_target_pass(run, "keras-2.3", BEFORE, AFTER)
+    check_old_loader_pass(run, "keras-2.3", BEFORE, AFTER)
 
 
 def test_kept_where_the_loader_takes_it():

@@ -1,9 +1,9 @@
 import pytest
 
+from kerasmigrate.passes.keras3_releases import TargetRefusal
 from kerasmigrate.passes.target.layer_arguments import layer_arguments as run
-from kerasmigrate.passes.target_registry import TargetRefusal
 
-from .keras3_target_helpers import call, check_target_pass
+from .release_helpers import call, check_release_pass
 
 
 def dense(**extra):
@@ -16,7 +16,7 @@ def dense(**extra):
 
 
 def test_default_quantization_config_is_dropped_for_3_12():
-    check_target_pass(
+    check_release_pass(
         run, dense(quantization_config=None), dense(), "3.12.4", noops=[dense(), dense(quantization_config=None)][:1]
     )
 
@@ -51,12 +51,12 @@ def test_input_layer_optional_and_ragged():
         "class_name": "InputLayer",
         "config": {"name": "x", "batch_shape": [None, 4], "dtype": "float32", "sparse": False, "optional": False},
     }
-    check_target_pass(run, before, after_36, "3.6.0")
+    check_release_pass(run, before, after_36, "3.6.0")
     after_33 = {
         "class_name": "InputLayer",
         "config": {"name": "x", "batch_shape": [None, 4], "dtype": "float32", "sparse": False},
     }
-    check_target_pass(run, before, after_33, "3.3.3")
+    check_release_pass(run, before, after_33, "3.3.3")
     assert call(run, before, "3.9.2")["config"] == {**after_36["config"], "ragged": False}
 
 
@@ -65,7 +65,9 @@ def test_batch_norm_renorm_at_default_dropped_and_enabled_refused():
         "class_name": "BatchNormalization",
         "config": {"name": "bn", "axis": -1, "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99},
     }
-    check_target_pass(run, before, {"class_name": "BatchNormalization", "config": {"name": "bn", "axis": -1}}, "3.12.4")
+    check_release_pass(
+        run, before, {"class_name": "BatchNormalization", "config": {"name": "bn", "axis": -1}}, "3.12.4"
+    )
     with pytest.raises(TargetRefusal) as info:
         call(run, {**before, "config": {**before["config"], "renorm": True}}, "3.9.2")
     assert [f.argument for f in info.value.findings] == ["renorm"]

@@ -1,9 +1,9 @@
 import pytest
 
+from kerasmigrate.passes.keras3_releases import TargetRefusal
 from kerasmigrate.passes.target.object_arguments import object_arguments as run
-from kerasmigrate.passes.target_registry import TargetRefusal
 
-from .keras3_target_helpers import call, check_target_pass
+from .release_helpers import call, check_release_pass
 
 
 def glorot(**extra):
@@ -21,7 +21,7 @@ def test_default_axes_dropped_for_3_12():
         "config": {"name": "d", "kernel_initializer": glorot(input_axes=None, output_axes=None)},
     }
     after = {"class_name": "Dense", "config": {"name": "d", "kernel_initializer": glorot()}}
-    check_target_pass(run, before, after, "3.12.4", noops=[after])
+    check_release_pass(run, before, after, "3.12.4", noops=[after])
     assert call(run, before, "3.15.1") is before
 
 

@@ -1,6 +1,6 @@
 from kerasmigrate.passes.target.object_class_names import object_class_names as run
 
-from .keras3_target_helpers import call, check_target_pass
+from .release_helpers import call, check_release_pass
 
 
 def lstm(initializer_class):
@@ -19,8 +19,8 @@ def lstm(initializer_class):
 
 
 def test_orthogonal_spelled_as_keras_3_3_and_3_6_wrote_it():
-    check_target_pass(run, lstm("Orthogonal"), lstm("OrthogonalInitializer"), "3.3.3")
-    check_target_pass(run, lstm("Orthogonal"), lstm("OrthogonalInitializer"), "3.6.0")
+    check_release_pass(run, lstm("Orthogonal"), lstm("OrthogonalInitializer"), "3.3.3")
+    check_release_pass(run, lstm("Orthogonal"), lstm("OrthogonalInitializer"), "3.6.0")
 
 
 def test_later_releases_keep_the_short_name():

@@ -1,9 +1,9 @@
 import pytest
 
+from kerasmigrate.passes.keras3_releases import TargetRefusal
 from kerasmigrate.passes.target.op_arguments import op_arguments as run
-from kerasmigrate.passes.target_registry import TargetRefusal
 
-from .keras3_target_helpers import call
+from .release_helpers import call
 
 
 def op(class_name, module="keras.src.ops.numpy", **config):

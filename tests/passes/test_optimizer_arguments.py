@@ -4,8 +4,8 @@ import dataclasses
 import pytest
 
 from kerasmigrate.keras3_targets import TABLES, Release
+from kerasmigrate.passes.keras3_releases import Rewritten, TargetRefusal
 from kerasmigrate.passes.target.optimizer_arguments import optimizer_arguments as run
-from kerasmigrate.passes.target_registry import Rewritten, TargetRefusal
 
 
 def model(optimizer_config):

@@ -1,7 +1,7 @@
 from kerasmigrate.downgrade.targets import get_target
 from kerasmigrate.passes.downgrade.optimizer_config import optimizer_config as run
 
-from .target_helpers import check_target_pass
+from .old_loader_helpers import check_old_loader_pass
 
 NEW_ADAM = {
     "class_name": "Custom>Adam",
@@ -31,16 +31,16 @@ def tc(optimizer):
 
 
 def test_keras_2_11_adam_for_keras_2_3():
-    check_target_pass(run, "keras-2.3", tc(NEW_ADAM), tc({"class_name": "Adam", "config": PLAIN}))
+    check_old_loader_pass(run, "keras-2.3", tc(NEW_ADAM), tc({"class_name": "Adam", "config": PLAIN}))
 
 
 def test_tf_2_2_keeps_the_name():
-    check_target_pass(run, "tf-2.2", tc(NEW_ADAM), tc({"class_name": "Adam", "config": {"name": "Adam", **PLAIN}}))
+    check_old_loader_pass(run, "tf-2.2", tc(NEW_ADAM), tc({"class_name": "Adam", "config": {"name": "Adam", **PLAIN}}))
 
 
 def test_optimizer_v2_name_dropped_for_keras_2_3():
     v2 = {"class_name": "Adam", "config": {"name": "Adam", "decay": 0.0, **PLAIN}}
-    check_target_pass(run, "keras-2.3", tc(v2), tc({"class_name": "Adam", "config": {"decay": 0.0, **PLAIN}}))
+    check_old_loader_pass(run, "keras-2.3", tc(v2), tc({"class_name": "Adam", "config": {"decay": 0.0, **PLAIN}}))
 
 
 def test_weight_decay_kept_so_the_target_check_refuses_it():

@@ -1,7 +1,7 @@
 from kerasmigrate.downgrade.targets import get_target
 from kerasmigrate.passes.downgrade.regularizer_l1l2 import regularizer_l1l2 as run
 
-from .target_helpers import check_target_pass
+from .old_loader_helpers import check_old_loader_pass
 
 BEFORE = {
     "class_name": "Dense",
@@ -25,7 +25,7 @@ AFTER = {
 
 def test_rewritten_for_old_loaders():
     for target in ("keras-2.3", "tf-2.2"):
-        check_target_pass(run, target, BEFORE, AFTER)
+        check_old_loader_pass(run, target, BEFORE, AFTER)
 
 
 def test_l1l2_untouched():

@@ -1,7 +1,7 @@
 from kerasmigrate.downgrade.targets import get_target
 from kerasmigrate.passes.downgrade.training_metric_wrappers import training_metric_wrappers as run
 
-from .target_helpers import check_target_pass
+from .old_loader_helpers import check_old_loader_pass
 
 WRAPPED = {
     "class_name": "MeanMetricWrapper",
@@ -12,7 +12,7 @@ AFTER = {"loss": "mse", "metrics": ["mean_absolute_error"], "weighted_metrics": 
 
 
 def test_unwrapped_for_keras_2_3():
-    check_target_pass(
+    check_old_loader_pass(
         run, "keras-2.3", BEFORE, AFTER, noops=[{"loss": "mse", "metrics": ["mae"], "weighted_metrics": None}]
     )
 

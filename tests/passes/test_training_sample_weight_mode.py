@@ -1,6 +1,6 @@
 from kerasmigrate.passes.downgrade.training_sample_weight_mode import training_sample_weight_mode as run
 
-from .target_helpers import check_target_pass
+from .old_loader_helpers import check_old_loader_pass
 
 BEFORE = {"loss": "mse", "metrics": None, "optimizer_config": {"class_name": "Adam", "config": {}}}
 AFTER = {**BEFORE, "sample_weight_mode": None}
@@ -8,4 +8,4 @@ AFTER = {**BEFORE, "sample_weight_mode": None}
 
 def test_added_when_missing():
     for target in ("keras-2.3", "tf-2.2"):
-        check_target_pass(run, target, BEFORE, AFTER, noops=[{**BEFORE, "sample_weight_mode": "temporal"}])
+        check_old_loader_pass(run, target, BEFORE, AFTER, noops=[{**BEFORE, "sample_weight_mode": "temporal"}])

@@ -7,14 +7,14 @@ absent from TF 2.4's), "dot" being the only score TF 2.2 and TF 2.4 compute
 The "concat" score cannot be expressed there.
 """
 
-from kerasmigrate.passes.target_passes import drop_if_absent, target_pass
+from kerasmigrate.passes.old_loaders import drop_if_absent, old_loader_pass
 
 
-@target_pass(
+@old_loader_pass(
     "attention-score-mode",
     symptom="TypeError: ('Keyword argument not understood:', 'score_mode')",
     classes={"Attention"},
-    targets={"tf-2.2", "tf-2.4"},
+    loaders={"tf-2.2", "tf-2.4"},
     boundary="Keras 2.9",
 )
 def attention_score_mode(layer: dict, target) -> dict:

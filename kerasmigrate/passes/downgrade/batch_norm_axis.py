@@ -9,15 +9,15 @@ Boundary: tf.keras (TF 2.0+) stores the axis as a list
 expressed there.
 """
 
+from kerasmigrate.passes.old_loaders import old_loader_pass
 from kerasmigrate.passes.refusal import Refusal
-from kerasmigrate.passes.target_passes import target_pass
 
 
-@target_pass(
+@old_loader_pass(
     "batch-norm-axis-int",
     symptom="TypeError: tuple indices must be integers or slices, not list",
     classes={"BatchNormalization"},
-    targets={"keras-2.3"},
+    loaders={"keras-2.3"},
     boundary="TF 2.0",
 )
 def batch_norm_axis(layer: dict, target) -> dict:

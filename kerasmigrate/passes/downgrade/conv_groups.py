@@ -8,7 +8,7 @@ TF 2.2 reject it: `TypeError: ('Keyword argument not understood:', 'groups')`
 Grouped convolutions (groups > 1) cannot be expressed there.
 """
 
-from kerasmigrate.passes.target_passes import drop_if_absent, target_pass
+from kerasmigrate.passes.old_loaders import drop_if_absent, old_loader_pass
 
 CLASSES = {
     "Conv1D",
@@ -27,11 +27,11 @@ CLASSES = {
 }
 
 
-@target_pass(
+@old_loader_pass(
     "conv-groups-one",
     symptom="TypeError: ('Keyword argument not understood:', 'groups')",
     classes=CLASSES,
-    targets={"keras-2.3", "tf-2.2"},
+    loaders={"keras-2.3", "tf-2.2"},
     boundary="TF 2.3",
 )
 def conv_groups(layer: dict, target) -> dict:

@@ -10,14 +10,14 @@ layout under the name is the same (measured: ../shared/oracles/repair-findings.m
 row 1; nested models too).
 """
 
-from kerasmigrate.passes.target_passes import target_pass
+from kerasmigrate.passes.old_loaders import old_loader_pass
 
 
-@target_pass(
+@old_loader_pass(
     "functional-to-model",
     symptom="ValueError: Unknown layer: Functional",
     classes={"Functional"},
-    targets={"keras-2.3", "tf-2.2"},
+    loaders={"keras-2.3", "tf-2.2"},
     boundary="TF 2.3",
 )
 def functional_to_model(layer: dict, target) -> dict:

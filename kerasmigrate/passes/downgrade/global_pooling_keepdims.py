@@ -7,16 +7,16 @@ GlobalMaxPooling* (keras-team/keras keras/layers/pooling.py at v2.6.0,
 axes cannot be expressed there.
 """
 
-from kerasmigrate.passes.target_passes import drop_if_absent, target_pass
+from kerasmigrate.passes.old_loaders import drop_if_absent, old_loader_pass
 
 CLASSES = {f"Global{kind}Pooling{d}D" for kind in ("Average", "Max") for d in (1, 2, 3)}
 
 
-@target_pass(
+@old_loader_pass(
     "global-pooling-keepdims",
     symptom="TypeError: ('Keyword argument not understood:', 'keepdims')",
     classes=CLASSES,
-    targets={"keras-2.3", "tf-2.2", "tf-2.4"},
+    loaders={"keras-2.3", "tf-2.2", "tf-2.4"},
     boundary="Keras 2.6",
 )
 def global_pooling_keepdims(layer: dict, target) -> dict:

@@ -14,7 +14,7 @@ repair-findings.md row 4). Keras 2.3.1 accepts the distributions "normal"
 the stored ones.
 """
 
-from kerasmigrate.passes.target_passes import target_pass
+from kerasmigrate.passes.old_loaders import old_loader_pass
 
 # class -> (scale, mode, distribution): keras 2.3.1 keras/initializers.py, TF init_ops_v2.py
 VARIANCE_SCALING = {
@@ -44,10 +44,10 @@ def _rewrite(value: dict, target):
     return new
 
 
-@target_pass(
+@old_loader_pass(
     "initializer-variance-scaling",
     symptom="ValueError: Unknown initializer: GlorotUniform",
-    targets={"keras-2.3", "tf-2.2", "tf-2.4"},
+    loaders={"keras-2.3", "tf-2.2", "tf-2.4"},
     boundary="TF 2.0",
 )
 def initializer_variance_scaling(layer: dict, target) -> dict:

@@ -7,14 +7,14 @@ do not take it (derived tables, kerasmigrate/data/legacy_targets.json).
 An optional input cannot be expressed there.
 """
 
-from kerasmigrate.passes.target_passes import drop_if_absent, target_pass
+from kerasmigrate.passes.old_loaders import drop_if_absent, old_loader_pass
 
 
-@target_pass(
+@old_loader_pass(
     "input-layer-optional",
     symptom="TypeError: ('Keyword argument not understood:', 'optional')",
     classes={"InputLayer"},
-    targets={"keras-2.3", "tf-2.2", "tf-2.4"},
+    loaders={"keras-2.3", "tf-2.2", "tf-2.4"},
     boundary="tf_keras 2.21",
 )
 def input_layer_optional(layer: dict, target) -> dict:

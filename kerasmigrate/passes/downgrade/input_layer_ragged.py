@@ -8,14 +8,14 @@ sparse, name` only (keras/engine/input_layer.py):
 (measured: repair-findings.md row 3). A ragged input cannot be expressed there.
 """
 
-from kerasmigrate.passes.target_passes import drop_if_absent, target_pass
+from kerasmigrate.passes.old_loaders import drop_if_absent, old_loader_pass
 
 
-@target_pass(
+@old_loader_pass(
     "input-layer-ragged",
     symptom="TypeError: __init__() got an unexpected keyword argument 'ragged'",
     classes={"InputLayer"},
-    targets={"keras-2.3", "tf-2.2", "tf-2.4"},
+    loaders={"keras-2.3", "tf-2.2", "tf-2.4"},
     boundary="TF 2.0",
 )
 def input_layer_ragged(layer: dict, target) -> dict:

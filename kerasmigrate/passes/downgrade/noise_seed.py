@@ -7,14 +7,14 @@ files, absent from TF 2.4's); Keras 2.3.1, TF 2.2 and TF 2.4 do not take it
 expressed there.
 """
 
-from kerasmigrate.passes.target_passes import drop_if_absent, target_pass
+from kerasmigrate.passes.old_loaders import drop_if_absent, old_loader_pass
 
 
-@target_pass(
+@old_loader_pass(
     "noise-seed",
     symptom="TypeError: ('Keyword argument not understood:', 'seed')",
     classes={"GaussianNoise", "GaussianDropout"},
-    targets={"keras-2.3", "tf-2.2", "tf-2.4"},
+    loaders={"keras-2.3", "tf-2.2", "tf-2.4"},
     boundary="Keras 2.8",
 )
 def noise_seed(layer: dict, target) -> dict:

@@ -17,7 +17,7 @@ EMA, RMSprop momentum in Keras 2.3.1, a learning-rate schedule) cannot be
 expressed: the target check then drops the training configuration and says so.
 """
 
-from kerasmigrate.passes.target_passes import target_pass
+from kerasmigrate.passes.old_loaders import old_loader_pass
 
 # Keys whose value means the feature is off, as each writer's defaults.
 OFF = {
@@ -40,11 +40,11 @@ OFF = {
 ALWAYS_DROP_NULL = {"clipnorm", "clipvalue", "global_clipnorm", "epsilon"}
 
 
-@target_pass(
+@old_loader_pass(
     "optimizer-config",
     symptom="ValueError: Unknown optimizer: Custom>Adam / TypeError: Unexpected keyword argument passed to optimizer",
     kind="training",
-    targets={"keras-2.3", "tf-2.2", "tf-2.4"},
+    loaders={"keras-2.3", "tf-2.2", "tf-2.4"},
     boundary="Keras 2.11",
 )
 def optimizer_config(training_config: dict, target) -> dict:

@@ -21,8 +21,8 @@ and says so.
 
 from __future__ import annotations
 
+from kerasmigrate.passes.old_loaders import old_loader_pass
 from kerasmigrate.passes.refusal import Refusal
-from kerasmigrate.passes.target_passes import target_pass
 
 ITERATIONS = {"iter", "iterations", "iteration"}
 # Slot names as each writer spells them -> one kind per optimizer.
@@ -85,11 +85,11 @@ def _parse(name: str, slots: dict):
     return None
 
 
-@target_pass(
+@old_loader_pass(
     "optimizer-weights",
     symptom="Error in loading the saved optimizer state (warning; training restarts from a fresh optimizer)",
     kind="optimizer-weights",
-    targets={"keras-2.3", "tf-2.2", "tf-2.4"},
+    loaders={"keras-2.3", "tf-2.2", "tf-2.4"},
     boundary="Keras 2.11",
 )
 def optimizer_weights(stored: list[tuple[str, tuple]], optimizer: dict, target) -> list[tuple[str | None, tuple]]:

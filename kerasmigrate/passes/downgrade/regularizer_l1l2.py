@@ -8,7 +8,7 @@ with l1 = 0: `ValueError: Unknown regularizer: L2` (measured with the
 dense_family samples in the keras2.3 and tf2.2 stacks).
 """
 
-from kerasmigrate.passes.target_passes import target_pass
+from kerasmigrate.passes.old_loaders import old_loader_pass
 
 
 def _rewrite(value, target):
@@ -20,10 +20,10 @@ def _rewrite(value, target):
     return {"class_name": "L1L2", "config": config}
 
 
-@target_pass(
+@old_loader_pass(
     "regularizer-l1l2",
     symptom="ValueError: Unknown regularizer: L2",
-    targets={"keras-2.3", "tf-2.2"},
+    loaders={"keras-2.3", "tf-2.2"},
     boundary="TF 2.3",
 )
 def regularizer_l1l2(layer: dict, target) -> dict:

@@ -7,16 +7,16 @@ config; Keras 2.3.1's RNN does not take it:
 (measured: repair-findings.md row 6). Time-major inputs cannot be expressed there.
 """
 
-from kerasmigrate.passes.target_passes import drop_if_absent, target_pass
+from kerasmigrate.passes.old_loaders import drop_if_absent, old_loader_pass
 
 CLASSES = {"RNN", "SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "CuDNNLSTM", "CuDNNGRU"}
 
 
-@target_pass(
+@old_loader_pass(
     "rnn-time-major",
     symptom="TypeError: ('Keyword argument not understood:', 'time_major')",
     classes=CLASSES,
-    targets={"keras-2.3", "tf-2.2", "tf-2.4"},
+    loaders={"keras-2.3", "tf-2.2", "tf-2.4"},
     boundary="TF 2.0",
 )
 def rnn_time_major(layer: dict, target) -> dict:

@@ -11,7 +11,7 @@ unwrapped as Keras 2.3.1 wrote it (`["mean_absolute_error"]`). Anything else
 is left for the target check, which drops the training configuration.
 """
 
-from kerasmigrate.passes.target_passes import target_pass
+from kerasmigrate.passes.old_loaders import old_loader_pass
 
 
 def _unwrap(value, target):
@@ -29,11 +29,11 @@ def _unwrap(value, target):
     return value
 
 
-@target_pass(
+@old_loader_pass(
     "training-metric-wrappers",
     symptom="ValueError: Unknown metric function: {'class_name': 'MeanMetricWrapper', ...}",
     kind="training",
-    targets={"keras-2.3"},
+    loaders={"keras-2.3"},
     boundary="TF 2.4",
 )
 def training_metric_wrappers(training_config: dict, target) -> dict:

@@ -8,14 +8,14 @@ read `training_config['sample_weight_mode']`: `KeyError: 'sample_weight_mode'`
 (measured: repair-findings.md row 8). null is what an absent key meant.
 """
 
-from kerasmigrate.passes.target_passes import target_pass
+from kerasmigrate.passes.old_loaders import old_loader_pass
 
 
-@target_pass(
+@old_loader_pass(
     "training-sample-weight-mode",
     symptom="KeyError: 'sample_weight_mode'",
     kind="training",
-    targets={"keras-2.3", "tf-2.2"},
+    loaders={"keras-2.3", "tf-2.2"},
     boundary="TF 2.4",
 )
 def training_sample_weight_mode(training_config: dict, target) -> dict:

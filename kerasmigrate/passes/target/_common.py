@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kerasmigrate.passes.target_registry import Finding
+from kerasmigrate.passes.keras3_releases import Finding
 
 REQUIRED = "<required>"
 NOT_JSON = "<object>"

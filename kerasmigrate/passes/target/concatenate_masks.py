@@ -12,7 +12,7 @@ merges are not affected. Source: the three versions of `compute_mask` in the rel
 """
 
 from kerasmigrate.core.graph import FunctionalGraph, layer_spec, mask_comes_from
-from kerasmigrate.passes.target_registry import Finding, TargetRefusal, target_pass
+from kerasmigrate.passes.keras3_releases import Finding, TargetRefusal, release_pass
 
 FIXED_IN = (3, 12)
 
@@ -21,7 +21,7 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in text.split(".")[:2])
 
 
-@target_pass("concatenate-masks", boundary="keras-3.12")
+@release_pass("concatenate-masks", boundary="keras-3.12")
 def concatenate_masks(entry: dict, release, where: str):
     if entry.get("class_name") != "Functional" or _version(release.version) >= FIXED_IN:
         return entry

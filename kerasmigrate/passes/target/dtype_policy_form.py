@@ -10,12 +10,12 @@ policy object is refused for such a release. Source: the `dtype_form` each
 release's probe records (scripts/derive_keras3_releases.py).
 """
 
-from kerasmigrate.passes.target_registry import Finding, Rewritten, TargetRefusal, target_pass
+from kerasmigrate.passes.keras3_releases import Finding, Rewritten, TargetRefusal, release_pass
 
 FLOAT_POLICY_CLASSES = {"DTypePolicy", "FloatDTypePolicy"}
 
 
-@target_pass("dtype-policy-form", boundary="keras-3.6")
+@release_pass("dtype-policy-form", boundary="keras-3.6")
 def dtype_policy_form(entry: dict, release, where: str):
     config = entry.get("config")
     if release.table.dtype_form != "string" or not isinstance(config, dict):

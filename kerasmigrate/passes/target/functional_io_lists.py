@@ -29,7 +29,7 @@ Sequential, and records what calling it gives (table `functional_io`).
 
 from itertools import product
 
-from kerasmigrate.passes.target_registry import Finding, Rewritten, TargetRefusal, target_pass
+from kerasmigrate.passes.keras3_releases import Finding, Rewritten, TargetRefusal, release_pass
 
 KEYS = ("input_layers", "output_layers")
 FORMS = ("triple", "list")
@@ -72,7 +72,7 @@ def _in_form(value, form: str):
     return triple if form == "triple" else [triple]
 
 
-@target_pass("functional-io-lists", boundary="keras-3.6, keras-3.12", context=True)
+@release_pass("functional-io-lists", boundary="keras-3.6, keras-3.12", context=True)
 def functional_io_lists(entry: dict, release, where: str, *, context: str):
     config = entry.get("config")
     if entry.get("class_name") != "Functional" or not isinstance(config, dict):

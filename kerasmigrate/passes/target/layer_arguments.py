@@ -13,12 +13,12 @@ Source: each release's own `__init__` signatures and `get_config`, probed in
 that release by scripts/derive_keras3_releases.py.
 """
 
+from kerasmigrate.passes.keras3_releases import Finding, Rewritten, TargetRefusal, release_pass
 from kerasmigrate.passes.registry import MODEL_CLASSES, is_op_entry
 from kerasmigrate.passes.target._common import argument_findings
-from kerasmigrate.passes.target_registry import Finding, Rewritten, TargetRefusal, target_pass
 
 
-@target_pass("layer-arguments", boundary="keras-3.3..current (per argument)")
+@release_pass("layer-arguments", boundary="keras-3.3..current (per argument)")
 def layer_arguments(entry: dict, release, where: str):
     cls = entry.get("class_name")
     config = entry.get("config")

@@ -9,8 +9,8 @@ default, refused otherwise. Source: each release's initializer, regularizer and
 constraint signatures, probed by scripts/derive_keras3_releases.py.
 """
 
+from kerasmigrate.passes.keras3_releases import Rewritten, TargetRefusal, release_pass
 from kerasmigrate.passes.target._common import argument_findings
-from kerasmigrate.passes.target_registry import Rewritten, TargetRefusal, target_pass
 
 OBJECT_MODULES = {
     "keras.initializers": "initializers",
@@ -38,7 +38,7 @@ def retarget_object(value, release, where: str, key: str):
     return {**value, "config": {k: v for k, v in config.items() if k not in dropped}}, drops, refusals
 
 
-@target_pass("object-arguments", boundary="keras-3.13")
+@release_pass("object-arguments", boundary="keras-3.13")
 def object_arguments(entry: dict, release, where: str):
     config = entry.get("config")
     if not isinstance(config, dict):

@@ -11,8 +11,8 @@ same public class; a class the target lacks is refused. Source: the
 regularizer and constraint (scripts/derive_keras3_releases.py).
 """
 
+from kerasmigrate.passes.keras3_releases import Finding, Rewritten, TargetRefusal, release_pass
 from kerasmigrate.passes.target.object_arguments import OBJECT_MODULES
-from kerasmigrate.passes.target_registry import Finding, Rewritten, TargetRefusal, target_pass
 
 
 def _public_name(table, kind: str, class_name: str) -> str | None:
@@ -22,7 +22,7 @@ def _public_name(table, kind: str, class_name: str) -> str | None:
     return None
 
 
-@target_pass("object-class-names", boundary="keras-3.9")
+@release_pass("object-class-names", boundary="keras-3.9")
 def object_class_names(entry: dict, release, where: str):
     config = entry.get("config")
     if not isinstance(config, dict):

@@ -13,12 +13,12 @@ operation class, probed in each release by scripts/derive_keras3_releases.py
 (`objects.ops`).
 """
 
+from kerasmigrate.passes.keras3_releases import Finding, Rewritten, TargetRefusal, release_pass
 from kerasmigrate.passes.registry import is_op_entry
 from kerasmigrate.passes.target._common import argument_findings
-from kerasmigrate.passes.target_registry import Finding, Rewritten, TargetRefusal, target_pass
 
 
-@target_pass("op-arguments", boundary="keras-3.12 (per operation)")
+@release_pass("op-arguments", boundary="keras-3.12 (per operation)")
 def op_arguments(entry: dict, release, where: str):
     config = entry.get("config")
     if not is_op_entry(entry) or not isinstance(config, dict):

@@ -9,11 +9,11 @@ keyword fails. Dropped at the default, refused otherwise. Source:
 scripts/derive_keras3_releases.py (`objects.optimizers`).
 """
 
+from kerasmigrate.passes.keras3_releases import Rewritten, TargetRefusal, release_pass
 from kerasmigrate.passes.target._common import argument_findings
-from kerasmigrate.passes.target_registry import Rewritten, TargetRefusal, target_pass
 
 
-@target_pass("optimizer-arguments", kind="model", boundary="keras-3.3..current (per argument)")
+@release_pass("optimizer-arguments", kind="model", boundary="keras-3.3..current (per argument)")
 def optimizer_arguments(entry: dict, release, where: str):
     compile_config = entry.get("compile_config")
     if not isinstance(compile_config, dict):

@@ -1,4 +1,4 @@
-"""Checks every downgrade pass test makes: the rewrite, the no-ops, purity and idempotence."""
+"""Checks every old-loader pass test makes: the rewrite, the no-ops, purity and idempotence."""
 
 import copy
 
@@ -9,8 +9,8 @@ def call(func, value, target_name):
     return func(value, get_target(target_name))
 
 
-def check_target_pass(func, target_name, before, after, noops=()):
-    assert target_name in func.km_target_pass.targets
+def check_old_loader_pass(func, target_name, before, after, noops=()):
+    assert target_name in func.km_pass.loaders
     frozen = copy.deepcopy(before)
     assert call(func, before, target_name) == after
     assert before == frozen, "a pass must not mutate its input"
