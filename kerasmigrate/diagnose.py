@@ -34,7 +34,7 @@ DECODE_SYMPTOM = "AttributeError: 'str' object has no attribute 'decode'"
 
 
 def target_names() -> list[str]:
-    return sorted(n for n, t in TARGETS.items() if t.input_format == "h5") + [KERAS3]
+    return sorted(TARGETS) + [KERAS3]
 
 
 def _finding(symptom: str, cause: str, where: list[str] | None = None, repairable: bool = True) -> dict:
