@@ -163,13 +163,34 @@ def test_weight_decay_drops_the_training_configuration(tmp_path):
 
 def test_diagnose_names_the_usual_messages_and_the_fix():
     result = diagnose(SAMPLES / "tf2.15" / "compiled_trained.h5")
-    by_target = {t["target"]: t for t in result["targets"]}
-    symptoms = [f["symptom"] for f in by_target["keras-2.3"]["findings"]]
+    by_target = {t.target: t for t in result.targets}
+    symptoms = [f.symptom for f in by_target["keras-2.3"].findings]
     assert "ValueError: Unknown layer: Functional" in symptoms
     assert "ValueError: Unknown initializer: GlorotUniform" in symptoms
-    assert by_target["keras-2.3"]["fix"].startswith("kerasmigrate repair ")
-    assert by_target["keras-2.3"]["loads"] is False
-    assert result["keras_version"] == "2.15.0"
+    assert by_target["keras-2.3"].fix.startswith("kerasmigrate repair ")
+    assert by_target["keras-2.3"].loads is False
+    assert result.facts["keras_version"] == "2.15.0"
+
+
+def test_diagnosis_json_keeps_its_keys_in_order():
+    """`diagnose --json` prints `to_dict()`: the keys pipelines read, in the order they always had."""
+    result = diagnose(SAMPLES / "tf2.15" / "compiled_trained.h5", "keras-2.3").to_dict()
+    assert list(result) == [
+        "file",
+        "targets",
+        "format",
+        "keras_version",
+        "backend",
+        "writer",
+        "model_class",
+        "string_attributes",
+    ]
+    verdict = result["targets"][0]
+    assert list(verdict) == ["target", "loader", "loads", "repairable", "findings", "fix"]
+    assert list(verdict["findings"][0]) == ["symptom", "cause", "where", "more", "repairable"]
+    assert isinstance(verdict["findings"][0]["where"], list)
+    weights_only = diagnose(SAMPLES / "tf2.15" / "weights_only.h5").to_dict()
+    assert list(weights_only) == ["file", "targets", "format", "layer_names", "keras_version", "backend", "note"]
 
 
 def test_utf8_string_attributes_rewritten_as_bytes(tmp_path):
@@ -179,9 +200,9 @@ def test_utf8_string_attributes_rewritten_as_bytes(tmp_path):
         h5["model_weights"].attrs["keras_version"] = "2.3.0-tf"
         names = read_name_list(h5["model_weights"].attrs, "layer_names")
         h5["model_weights"].attrs["layer_names"] = np.array(names, dtype=h5py.string_dtype("utf-8"))
-    verdict = diagnose(path, "tf-2.2")["targets"][0]
-    assert [f["symptom"] for f in verdict["findings"]] == ["AttributeError: 'str' object has no attribute 'decode'"]
-    assert verdict["findings"][0]["where"] == ["/model_weights/@keras_version", "/model_weights/@layer_names"]
+    verdict = diagnose(path, "tf-2.2").targets[0]
+    assert [f.symptom for f in verdict.findings] == ["AttributeError: 'str' object has no attribute 'decode'"]
+    assert verdict.findings[0].where == ("/model_weights/@keras_version", "/model_weights/@layer_names")
     out = tmp_path / "out.h5"
     repair(path, "tf-2.2", out)
     with h5py.File(out, "r") as h5:
@@ -190,13 +211,13 @@ def test_utf8_string_attributes_rewritten_as_bytes(tmp_path):
         assert attrs["layer_names"].dtype.kind == "S"
         assert read_name_list(attrs, "layer_names") == names
     assert dataset_digests(path) == dataset_digests(out)
-    assert diagnose(out, "tf-2.2")["targets"][0]["loads"] is True
+    assert diagnose(out, "tf-2.2").targets[0].loads is True
 
 
 def test_diagnose_keras3_nested_models_and_lambda():
-    nested = diagnose(SAMPLES / "tf2.12" / "nested_three_levels.h5", "keras-3")["targets"][0]
-    assert any("nodes failed to be resolved" in f["symptom"] for f in nested["findings"])
-    assert nested["fix"].startswith("kerasmigrate convert")
+    nested = diagnose(SAMPLES / "tf2.12" / "nested_three_levels.h5", "keras-3").targets[0]
+    assert any("nodes failed to be resolved" in f.symptom for f in nested.findings)
+    assert nested.fix.startswith("kerasmigrate convert")
 
 
 def test_diagnose_lambda(tmp_path):
@@ -212,12 +233,10 @@ def test_diagnose_lambda(tmp_path):
             "arguments": {},
         }
         h5.attrs["model_config"] = json.dumps(config)
-    keras3 = diagnose(path, "keras-3")["targets"][0]
-    assert any("safe_mode" in f["symptom"] for f in keras3["findings"]) and keras3["fix"].startswith(
-        "kerasmigrate map init"
-    )
-    old = diagnose(path, "keras-2.3")["targets"][0]
-    assert old["repairable"] is False and any("Lambda" in f["cause"] for f in old["findings"])
+    keras3 = diagnose(path, "keras-3").targets[0]
+    assert any("safe_mode" in f.symptom for f in keras3.findings) and keras3.fix.startswith("kerasmigrate map init")
+    old = diagnose(path, "keras-2.3").targets[0]
+    assert old.repairable is False and any("Lambda" in f.cause for f in old.findings)
     with pytest.raises(RepairRefused, match="--keep-lambda"):
         repair(path, "tf-2.2", tmp_path / "o.h5")
     assert repair(path, "tf-2.2", tmp_path / "o.h5", allow_lambda=True).written
@@ -226,8 +245,8 @@ def test_diagnose_lambda(tmp_path):
 def test_diagnose_says_a_repaired_file_loads(tmp_path):
     out = tmp_path / "out.h5"
     repair(SAMPLES / "tf2.15" / "functional_nested.h5", "tf-2.2", out)
-    verdict = diagnose(out, "tf-2.2")["targets"][0]
-    assert verdict["loads"] is True and verdict["findings"] == [] and verdict["fix"] is None
+    verdict = diagnose(out, "tf-2.2").targets[0]
+    assert verdict.loads is True and verdict.findings == () and verdict.fix is None
 
 
 def test_cli_repair_and_diagnose(tmp_path):
@@ -431,8 +450,8 @@ def test_diagnose_keras_archive(tmp_path):
     archive = tmp_path / "m.keras"
     convert(SAMPLES / "tf2.15" / "conv_bn.h5", archive)
     result = diagnose(archive)
-    assert result["format"] == "keras-archive"
-    by_target = {t["target"]: t for t in result["targets"]}
-    assert by_target["tf-2.2"]["loads"] is False
-    assert "file signature not found" in by_target["tf-2.2"]["findings"][0]["symptom"]
-    assert by_target["keras-3"]["findings"] == []
+    assert result.facts["format"] == "keras-archive"
+    by_target = {t.target: t for t in result.targets}
+    assert by_target["tf-2.2"].loads is False
+    assert "file signature not found" in by_target["tf-2.2"].findings[0].symptom
+    assert by_target["keras-3"].findings == ()
