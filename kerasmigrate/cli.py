@@ -517,7 +517,7 @@ def passes_command(as_json: bool) -> None:
 def repair_command(path, target, output, dry_run, no_backup, force, keep_lambda, as_json) -> None:
     """Rewrite a model file so that an older Keras loader accepts it (weights untouched)."""
     if _is_keras3_release(target):
-        _repair_for_keras3_release(path, target, output, dry_run, as_json)
+        _repair_for_keras3_release(path, target, output, dry_run, not no_backup, force, as_json)
         return
     report = api.repair(
         path, target, output, dry_run=dry_run, backup=not no_backup, overwrite=force, allow_lambda=keep_lambda
@@ -565,7 +565,7 @@ def diagnose_command(path, target, as_json) -> None:
     if _is_keras3_release(target):
         _diagnose_for_keras3_release(path, target, as_json)
         return
-    result = api.diagnose(path, target)
+    result = api.diagnose(path, target).to_dict()
     if as_json:
         _emit_json(result)
     else:
@@ -595,8 +595,8 @@ def _is_keras3_release(target: str | None) -> bool:
     return bool(target) and target.lower().startswith(("keras-3.", "3."))
 
 
-def _repair_for_keras3_release(path, target, output, dry_run, as_json) -> None:
-    report = api.repair_for_release(path, target, output, dry_run=dry_run)
+def _repair_for_keras3_release(path, target, output, dry_run, backup, overwrite, as_json) -> None:
+    report = api.repair_for_release(path, target, output, dry_run=dry_run, backup=backup, overwrite=overwrite)
     if as_json:
         _emit_json({"ok": True, **report})
         return

@@ -15,6 +15,7 @@ classes it cannot locate) and whether `kerasmigrate convert` handles it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -33,39 +34,94 @@ SYMPTOMS = {f.km_pass.name: f.km_pass.symptom for f in DOWNGRADE}
 DECODE_SYMPTOM = "AttributeError: 'str' object has no attribute 'decode'"
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One reason a loader fails: the message it raises, why, and where in the model."""
+
+    symptom: str
+    cause: str
+    where: tuple[str, ...]  # the first 8 places
+    more: int  # places beyond those
+    repairable: bool
+
+    def to_dict(self) -> dict:
+        return {
+            "symptom": self.symptom,
+            "cause": self.cause,
+            "where": list(self.where),
+            "more": self.more,
+            "repairable": self.repairable,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one loader does with the file, and the command that fixes it."""
+
+    target: str
+    loader: str
+    loads: bool | None  # None: no known blocker, which is no proof that it loads
+    repairable: bool
+    findings: tuple[Finding, ...]
+    fix: str | None
+
+    def to_dict(self) -> dict:
+        return {
+            "target": self.target,
+            "loader": self.loader,
+            "loads": self.loads,
+            "repairable": self.repairable,
+            "findings": [f.to_dict() for f in self.findings],
+            "fix": self.fix,
+        }
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The verdict of every loader asked about, and what the file is."""
+
+    file: str
+    targets: tuple[Verdict, ...]
+    facts: dict  # format, writer versions, ...: in the order `diagnose --json` prints them
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "targets": [v.to_dict() for v in self.targets], **self.facts}
+
+
 def target_names() -> list[str]:
-    return sorted(n for n, t in TARGETS.items() if t.input_format == "h5") + [KERAS3]
+    return sorted(TARGETS) + [KERAS3]
 
 
-def _finding(symptom: str, cause: str, where: list[str] | None = None, repairable: bool = True) -> dict:
-    return {
-        "symptom": symptom,
-        "cause": cause,
-        "where": (where or [])[:8],
-        "more": max(0, len(where or []) - 8),
-        "repairable": repairable,
-    }
+def _finding(symptom: str, cause: str, where: list[str] | None = None, repairable: bool = True) -> Finding:
+    where = list(where or [])
+    return Finding(symptom, cause, tuple(where[:8]), max(0, len(where) - 8), repairable)
 
 
-def _legacy_verdict(path: Path, name: str, quoted: str) -> dict:
-    row = TARGETS[name]
-    fix = f"kerasmigrate repair {quoted} --target {name} -o {Path(quoted).stem}.{name}.h5"
+def _verdict(
+    target: str,
+    loader: str,
+    findings: list[Finding],
+    *,
+    loads: bool | None,
+    repairable: bool | None = None,
+    fix: str | None = None,
+) -> Verdict:
+    """The one place a verdict is made; `repairable` defaults to every finding being so."""
+    if repairable is None:
+        repairable = all(f.repairable for f in findings)
+    return Verdict(target, loader, loads, repairable, tuple(findings), fix)
+
+
+def _legacy_verdict(path: Path, name: str, quoted: str) -> Verdict:
+    target = TARGETS[name]
     try:
-        plan = plan_h5(path, row)
+        plan = plan_h5(path, target)
     except RepairRefused as exc:
         lines = exc.message.splitlines()[1:]
-        return {
-            "target": name,
-            "loader": row.description,
-            "loads": False,
-            "repairable": False,
-            "findings": [_finding(_refusal_symptom(line), line.strip(), repairable=False) for line in lines],
-            "fix": None,
-        }
+        findings = [_finding(_refusal_symptom(line), line.strip(), repairable=False) for line in lines]
+        return _verdict(name, target.description, findings, loads=False, repairable=False)
     report = plan.report
-    findings = []
-    for pass_name, where in report.passes.items():
-        findings.append(_finding(SYMPTOMS.get(pass_name, pass_name), f"rewrite {pass_name}", where))
+    findings = [_finding(SYMPTOMS.get(p, p), f"rewrite {p}", where) for p, where in report.passes.items()]
     if report.attributes:
         findings.append(
             _finding(
@@ -75,16 +131,16 @@ def _legacy_verdict(path: Path, name: str, quoted: str) -> dict:
                 report.attributes,
             )
         )
-    for item in report.dropped:
-        findings.append(_finding("training state not loadable", item, repairable=False))
-    return {
-        "target": name,
-        "loader": row.description,
-        "loads": not report.changed,
-        "repairable": True,
-        "findings": findings,
-        "fix": fix if report.changed else None,
-    }
+    findings += [_finding("training state not loadable", item, repairable=False) for item in report.dropped]
+    fix = f"kerasmigrate repair {quoted} --target {name} -o {Path(quoted).stem}.{name}.h5"
+    return _verdict(
+        name,
+        target.description,
+        findings,
+        loads=not report.changed,
+        repairable=True,
+        fix=fix if report.changed else None,
+    )
 
 
 def _refusal_symptom(line: str) -> str:
@@ -98,12 +154,16 @@ def _refusal_symptom(line: str) -> str:
     return "refused"
 
 
-def _keras3_verdict(info: dict, quoted: str) -> dict:
-    """What Keras 3's own load_model does with a legacy .h5 (from `inspect`'s analysis)."""
+TF_OP_CLASSES = ("TFOpLambda", "SlicingOpLambda", "TensorFlowOpLayer")
+NOT_SUPPORTED = (
+    "ValueError: File format not supported: filepath=... Keras 3 only supports V3 `.keras` "
+    "files and legacy H5 format files (`.h5` extension)"
+)
+
+
+def _class_findings(lambdas: list, tf_ops: dict, unknown: dict) -> list[Finding]:
+    """What Keras 3 cannot build: Lambda bytecode, TensorFlow-op layers, unknown classes."""
     findings = []
-    needs = info.get("needs_mapping") or {}
-    unknown = dict(needs.get("unknown_classes") or {})
-    lambdas = unknown.pop("Lambda", None) or needs.get("lambda_layers") or []
     if lambdas:
         findings.append(
             _finding(
@@ -114,15 +174,14 @@ def _keras3_verdict(info: dict, quoted: str) -> dict:
                 repairable=False,
             )
         )
-    for cls in ("TFOpLambda", "SlicingOpLambda", "TensorFlowOpLayer"):
-        if cls in unknown and not info.get("refused"):
-            findings.append(
-                _finding(
-                    f"ValueError: Unknown layer: '{cls}'",
-                    "TensorFlow ops recorded as layers; convert rewrites them as keras.ops",
-                    unknown.pop(cls),
-                )
+    for cls, where in tf_ops.items():
+        findings.append(
+            _finding(
+                f"ValueError: Unknown layer: '{cls}'",
+                "TensorFlow ops recorded as layers; convert rewrites them as keras.ops",
+                where,
             )
+        )
     for cls, where in unknown.items():
         findings.append(
             _finding(
@@ -132,33 +191,43 @@ def _keras3_verdict(info: dict, quoted: str) -> dict:
                 repairable=False,
             )
         )
+    return findings
+
+
+def _format_findings(info: dict, quoted: str) -> list[Finding]:
+    """Keras 3 chooses its loader by the file name, and loads no SavedModel."""
     suffix = Path(quoted).suffix.lower()
     if info.get("format") == "savedmodel":
-        findings.append(
-            _finding(
-                "ValueError: File format not supported: filepath=... Keras 3 only supports V3 `.keras` "
-                "files and legacy H5 format files (`.h5` extension)",
-                "a TensorFlow SavedModel directory: Keras 3 loads none (keras.layers.TFSMLayer runs it for "
-                "inference only); convert reads its Keras config and checkpoint",
-                ["<directory>"],
-            )
+        cause = (
+            "a TensorFlow SavedModel directory: Keras 3 loads none (keras.layers.TFSMLayer runs it for "
+            "inference only); convert reads its Keras config and checkpoint"
         )
-    elif suffix not in (".h5", ".hdf5"):
-        symptom = (
-            "ValueError: File not found: filepath=... Please ensure the file is an accessible `.keras` zip file."
-            if suffix == ".keras"
-            else "ValueError: File format not supported: filepath=... Keras 3 only supports V3 `.keras` "
-            "files and legacy H5 format files (`.h5` extension)"
-        )
-        findings.append(
-            _finding(
-                symptom,
-                f"an HDF5 model file named {suffix or 'without a suffix'} (tf.keras "
-                "2.12 `model.save('x.keras')` wrote HDF5); Keras 3 chooses its "
-                "loader by the file name (keras/src/saving/saving_api.py)",
-                ["<file>"],
-            )
-        )
+        return [_finding(NOT_SUPPORTED, cause, ["<directory>"])]
+    if suffix in (".h5", ".hdf5"):
+        return []
+    symptom = (
+        "ValueError: File not found: filepath=... Please ensure the file is an accessible `.keras` zip file."
+        if suffix == ".keras"
+        else NOT_SUPPORTED
+    )
+    cause = (
+        f"an HDF5 model file named {suffix or 'without a suffix'} (tf.keras "
+        "2.12 `model.save('x.keras')` wrote HDF5); Keras 3 chooses its "
+        "loader by the file name (keras/src/saving/saving_api.py)"
+    )
+    return [_finding(symptom, cause, ["<file>"])]
+
+
+def _keras3_verdict(info: dict, quoted: str) -> Verdict:
+    """What Keras 3's own load_model does with a legacy .h5 (from `inspect`'s analysis)."""
+    needs = info.get("needs_mapping") or {}
+    classes = needs.get("unknown_classes") or {}
+    lambdas = classes.get("Lambda") or needs.get("lambda_layers") or []
+    refused = info.get("refused")
+    # TensorFlow-op layers are what convert rewrites, unless it refuses the file anyway.
+    tf_ops = {} if refused else {c: classes[c] for c in TF_OP_CLASSES if c in classes}
+    unknown = {c: where for c, where in classes.items() if c != "Lambda" and c not in tf_ops}
+    findings = _class_findings(lambdas, tf_ops, unknown) + _format_findings(info, quoted)
     if info.get("nested_models"):
         findings.append(
             _finding(
@@ -168,26 +237,24 @@ def _keras3_verdict(info: dict, quoted: str) -> dict:
                 info["nested_models"],
             )
         )
-    refused = info.get("refused")
-    if refused and not any(not f["repairable"] for f in findings):
+    if refused and all(f.repairable for f in findings):
         findings.append(_finding("refused by kerasmigrate convert", refused, repairable=False))
     convertible = not refused and not unknown and not lambdas
+    if convertible:
+        fix = f"kerasmigrate convert {quoted} -o {Path(quoted).stem}.keras"
+    elif unknown or lambdas:
+        fix = f"kerasmigrate map init {quoted} -o mapping.toml  (then convert with the mapping)"
+    else:
+        fix = None
     # No finding is no proof: Keras 3's legacy loader fails or computes other outputs on files
     # with none of these (the table in the README's coverage report), so `loads` stays unknown.
-    return {
-        "target": KERAS3,
-        "loader": "Keras 3 (keras.saving.load_model)",
-        "loads": False if len(findings) > bool(info.get("nested_models")) else None,
-        "repairable": convertible,
-        "findings": findings,
-        "fix": f"kerasmigrate convert {quoted} -o {Path(quoted).stem}.keras"
-        if convertible
-        else (
-            f"kerasmigrate map init {quoted} -o mapping.toml  (then convert with the mapping)"
-            if (unknown or lambdas)
-            else None
-        ),
-    }
+    loads = False if len(findings) > bool(info.get("nested_models")) else None
+    return _verdict(KERAS3, "Keras 3 (keras.saving.load_model)", findings, loads=loads, repairable=convertible, fix=fix)
+
+
+def _unreadable(name: str, symptom: str, cause: str, *, loads: bool | None) -> Verdict:
+    """An old loader asked about a file kind it does not read."""
+    return _verdict(name, TARGETS[name].description, [_finding(symptom, cause, repairable=False)], loads=loads)
 
 
 def _string_attr_encodings(path: Path) -> dict:
@@ -201,143 +268,131 @@ def _string_attr_encodings(path: Path) -> dict:
     return out
 
 
-def diagnose(path: str | Path, target: str | None = None) -> dict:
-    """A JSON-ready diagnosis of `path` for `target` (or every known loader)."""
+def _archive_keras3_verdict(archive: dict, quoted: str) -> Verdict:
+    version = archive["metadata"].get("keras_version")
+    old_writer = bool(version) and not str(version).startswith("3.")
+    findings = []
+    if old_writer:
+        findings.append(
+            _finding(
+                "TypeError: Could not deserialize class 'Functional' because its parent module "
+                "keras.src.engine.functional cannot be imported",
+                f"written by Keras {version} (the tf.keras 2.12-2.15 .keras format: Keras 2 module "
+                "paths, legacy node lists and arguments)",
+                ["config.json"],
+            )
+        )
+    for cls, where in unknown_classes(archive["config"]).items():
+        if cls in ("Functional", "Model", "Sequential"):
+            continue
+        findings.append(
+            _finding(
+                f"TypeError: Could not locate class '{cls}'",
+                "not a Keras 3 built-in class: it must be importable and registered when the file is loaded",
+                where,
+                repairable=False,
+            )
+        )
+    repairable = all(f.repairable for f in findings)
+    fix = f"kerasmigrate repair {quoted} --target keras-3 -o {Path(quoted).stem}.keras3.keras"
+    return _verdict(
+        KERAS3, "Keras 3", findings, loads=False if findings else None, fix=fix if old_writer and repairable else None
+    )
+
+
+def _diagnose_archive(path: Path, wanted: list[str]) -> Diagnosis:
+    archive = read_keras_archive_config(path)
+    facts = {"format": "keras-archive", "keras_version": archive["metadata"].get("keras_version")}
+    verdicts = [
+        _archive_keras3_verdict(archive, str(path))
+        if name == KERAS3
+        else _unreadable(
+            name,
+            "OSError: Unable to open file (file signature not found)",
+            "a .keras zip archive; this loader reads HDF5 only",
+            loads=False,
+        )
+        for name in wanted
+    ]
+    return Diagnosis(str(path), tuple(verdicts), facts)
+
+
+def _weights_only(path: Path) -> Diagnosis | None:
+    """A file of weights alone: no loader verdict, a note on how it loads."""
+    weights_only = read_weights_only_info(path)
+    if weights_only is not None:
+        facts = {
+            "format": "weights-only",
+            **weights_only,
+            "note": "a legacy weights-only file (save_weights): every loader reads it with "
+            "model.load_weights into the same architecture",
+        }
+        return Diagnosis(str(path), (), facts)
+    with h5py.File(path, "r") as h5:
+        if "model_config" not in h5.attrs and "layers" in h5 and "vars" in h5:
+            facts = {
+                "format": "weights-only (Keras 3 layout)",
+                "note": "weights saved in the new layout (Keras >= 2.12 `.weights.h5`); Keras 2.3.1 "
+                "and TF <= 2.11 reject it: ValueError: You are trying to load a weight file "
+                "containing 0 layers into a model with N layers",
+            }
+            return Diagnosis(str(path), (), facts)
+    return None
+
+
+def _diagnose_savedmodel(path: Path, target: str | None) -> Diagnosis:
+    open_model(path).close()  # a clear error for SavedModels without a Keras config
+    info = inspect_file(path)
+    facts = {
+        "format": "savedmodel",
+        "keras_version": info.get("keras_version"),
+        "tensorflow_version": info.get("tensorflow_version"),
+        "model_class": info.get("model_class"),
+    }
+    cause = (
+        "repair rewrites .h5 files only; a SavedModel loads in the TensorFlow that "
+        f"wrote it (TF {info.get('tensorflow_version') or '?'}) and later 2.x releases"
+    )
+    # The legacy targets' repairs rewrite .h5 files; only the Keras 3 verdict applies
+    # unless one is asked for by name.
+    verdicts = [
+        _keras3_verdict(info, str(path)) if name == KERAS3 else _unreadable(name, "not assessed", cause, loads=None)
+        for name in ([target] if target else [KERAS3])
+    ]
+    return Diagnosis(str(path), tuple(verdicts), facts)
+
+
+def _diagnose_h5(path: Path, wanted: list[str]) -> Diagnosis:
+    open_legacy_model(path).close()  # raises a clear error for files that are not legacy models
+    info = inspect_file(path)
+    facts = {
+        "format": "keras-h5",
+        "keras_version": info.get("keras_version"),
+        "backend": info.get("backend"),
+        "writer": info.get("writer"),
+        "model_class": info.get("model_class"),
+        "string_attributes": _string_attr_encodings(path),
+    }
+    verdicts = [
+        _keras3_verdict(info, str(path)) if name == KERAS3 else _legacy_verdict(path, name, str(path))
+        for name in wanted
+    ]
+    return Diagnosis(str(path), tuple(verdicts), facts)
+
+
+def diagnose(path: str | Path, target: str | None = None) -> Diagnosis:
+    """A diagnosis of `path` for `target` (or every known loader); `.to_dict()` is JSON-ready."""
     path = Path(path)
-    quoted = str(path)
     if target is not None and target not in TARGETS and target != KERAS3:
         raise KerasMigrateError(None, f"unknown target {target!r} (known: {', '.join(target_names())})")
     wanted = [target] if target else target_names()
     kind = sniff(path)
-    result: dict = {"file": quoted, "targets": []}
     if kind == "zip":
-        archive = read_keras_archive_config(path)
-        version = archive["metadata"].get("keras_version")
-        result.update(format="keras-archive", keras_version=version)
-        for name in wanted:
-            if name == KERAS3:
-                old_writer = bool(version) and not str(version).startswith("3.")
-                findings = (
-                    [
-                        _finding(
-                            "TypeError: Could not deserialize class 'Functional' because its parent module "
-                            "keras.src.engine.functional cannot be imported",
-                            f"written by Keras {version} (the tf.keras 2.12-2.15 .keras format: Keras 2 module "
-                            "paths, legacy node lists and arguments)",
-                            ["config.json"],
-                        )
-                    ]
-                    if old_writer
-                    else []
-                )
-                for cls, where in unknown_classes(archive["config"]).items():
-                    if cls in ("Functional", "Model", "Sequential"):
-                        continue
-                    findings.append(
-                        _finding(
-                            f"TypeError: Could not locate class '{cls}'",
-                            "not a Keras 3 built-in class: it must be importable and "
-                            "registered when the file is loaded",
-                            where,
-                            repairable=False,
-                        )
-                    )
-                result["targets"].append(
-                    {
-                        "target": name,
-                        "loader": "Keras 3",
-                        "loads": False if findings else None,
-                        "repairable": all(f["repairable"] for f in findings),
-                        "findings": findings,
-                        "fix": (
-                            f"kerasmigrate repair {quoted} --target keras-3 -o {path.stem}.keras3.keras"
-                            if old_writer and all(f["repairable"] for f in findings)
-                            else None
-                        ),
-                    }
-                )
-            else:
-                result["targets"].append(
-                    {
-                        "target": name,
-                        "loader": TARGETS[name].description,
-                        "loads": False,
-                        "repairable": False,
-                        "findings": [
-                            _finding(
-                                "OSError: Unable to open file (file signature not found)",
-                                "a .keras zip archive; this loader reads HDF5 only",
-                                repairable=False,
-                            )
-                        ],
-                        "fix": None,
-                    }
-                )
-        return result
-    if kind == "hdf5":
-        weights_only = read_weights_only_info(path)
-        if weights_only is not None:
-            result.update(format="weights-only", **weights_only)
-            result["note"] = (
-                "a legacy weights-only file (save_weights): every loader reads it with "
-                "model.load_weights into the same architecture"
-            )
-            return result
-        with h5py.File(path, "r") as h5:
-            if "model_config" not in h5.attrs and "layers" in h5 and "vars" in h5:
-                result.update(format="weights-only (Keras 3 layout)")
-                result["note"] = (
-                    "weights saved in the new layout (Keras >= 2.12 `.weights.h5`); Keras 2.3.1 "
-                    "and TF <= 2.11 reject it: ValueError: You are trying to load a weight file "
-                    "containing 0 layers into a model with N layers"
-                )
-                return result
+        return _diagnose_archive(path, wanted)
     if kind == "savedmodel":
-        open_model(path).close()  # a clear error for SavedModels without a Keras config
-        info = inspect_file(path)
-        result.update(
-            format="savedmodel",
-            keras_version=info.get("keras_version"),
-            tensorflow_version=info.get("tensorflow_version"),
-            model_class=info.get("model_class"),
-        )
-        # The legacy targets' repairs rewrite .h5 files; only the Keras 3 verdict applies
-        # unless one is asked for by name.
-        for name in [target] if target else [KERAS3]:
-            if name == KERAS3:
-                result["targets"].append(_keras3_verdict(info, quoted))
-            else:
-                result["targets"].append(
-                    {
-                        "target": name,
-                        "loader": TARGETS[name].description,
-                        "loads": None,
-                        "repairable": False,
-                        "findings": [
-                            _finding(
-                                "not assessed",
-                                "repair rewrites .h5 files only; a SavedModel loads in the TensorFlow that "
-                                f"wrote it (TF {info.get('tensorflow_version') or '?'}) and later 2.x releases",
-                                repairable=False,
-                            )
-                        ],
-                        "fix": None,
-                    }
-                )
-        return result
-    open_legacy_model(path).close()  # raises a clear error for files that are not legacy models
-    info = inspect_file(path)
-    result.update(
-        format="keras-h5",
-        keras_version=info.get("keras_version"),
-        backend=info.get("backend"),
-        writer=info.get("writer"),
-        model_class=info.get("model_class"),
-        string_attributes=_string_attr_encodings(path),
-    )
-    for name in wanted:
-        if name == KERAS3:
-            result["targets"].append(_keras3_verdict(info, quoted))
-        else:
-            result["targets"].append(_legacy_verdict(path, name, quoted))
-    return result
+        return _diagnose_savedmodel(path, target)
+    if kind == "hdf5":
+        found = _weights_only(path)
+        if found is not None:
+            return found
+    return _diagnose_h5(path, wanted)

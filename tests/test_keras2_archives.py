@@ -57,9 +57,9 @@ def test_dry_run_diff_and_diagnose(tmp_path):
     path = ARCHIVES / "functional_nested.keras"
     report = repair(path, "keras-3", tmp_path / "x.keras", dry_run=True)
     assert '"module": "keras.src.engine.functional"' in report.diff and not (tmp_path / "x.keras").exists()
-    verdict = diagnose(path, "keras-3")["targets"][0]
-    assert verdict["loads"] is False and verdict["fix"].startswith("kerasmigrate repair")
-    assert "keras.src.engine.functional" in verdict["findings"][0]["symptom"]
+    verdict = diagnose(path, "keras-3").targets[0]
+    assert verdict.loads is False and verdict.fix.startswith("kerasmigrate repair")
+    assert "keras.src.engine.functional" in verdict.findings[0].symptom
 
 
 @pytest.mark.keras

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from kerasmigrate.api import diagnose, repair
+from kerasmigrate.api import convert, diagnose, join, repair, repair_for_release
 from kerasmigrate.cli import main
 from kerasmigrate.core.reader import read_name_list
 from kerasmigrate.downgrade.repair import RepairRefused
-from kerasmigrate.errors import OutputExistsError
+from kerasmigrate.errors import NotAModelFileError, OutputExistsError, OutputWriteError
 
 from .conftest import ROOT, SAMPLES
 
@@ -160,13 +163,34 @@ def test_weight_decay_drops_the_training_configuration(tmp_path):
 
 def test_diagnose_names_the_usual_messages_and_the_fix():
     result = diagnose(SAMPLES / "tf2.15" / "compiled_trained.h5")
-    by_target = {t["target"]: t for t in result["targets"]}
-    symptoms = [f["symptom"] for f in by_target["keras-2.3"]["findings"]]
+    by_target = {t.target: t for t in result.targets}
+    symptoms = [f.symptom for f in by_target["keras-2.3"].findings]
     assert "ValueError: Unknown layer: Functional" in symptoms
     assert "ValueError: Unknown initializer: GlorotUniform" in symptoms
-    assert by_target["keras-2.3"]["fix"].startswith("kerasmigrate repair ")
-    assert by_target["keras-2.3"]["loads"] is False
-    assert result["keras_version"] == "2.15.0"
+    assert by_target["keras-2.3"].fix.startswith("kerasmigrate repair ")
+    assert by_target["keras-2.3"].loads is False
+    assert result.facts["keras_version"] == "2.15.0"
+
+
+def test_diagnosis_json_keeps_its_keys_in_order():
+    """`diagnose --json` prints `to_dict()`: the keys pipelines read, in the order they always had."""
+    result = diagnose(SAMPLES / "tf2.15" / "compiled_trained.h5", "keras-2.3").to_dict()
+    assert list(result) == [
+        "file",
+        "targets",
+        "format",
+        "keras_version",
+        "backend",
+        "writer",
+        "model_class",
+        "string_attributes",
+    ]
+    verdict = result["targets"][0]
+    assert list(verdict) == ["target", "loader", "loads", "repairable", "findings", "fix"]
+    assert list(verdict["findings"][0]) == ["symptom", "cause", "where", "more", "repairable"]
+    assert isinstance(verdict["findings"][0]["where"], list)
+    weights_only = diagnose(SAMPLES / "tf2.15" / "weights_only.h5").to_dict()
+    assert list(weights_only) == ["file", "targets", "format", "layer_names", "keras_version", "backend", "note"]
 
 
 def test_utf8_string_attributes_rewritten_as_bytes(tmp_path):
@@ -176,9 +200,9 @@ def test_utf8_string_attributes_rewritten_as_bytes(tmp_path):
         h5["model_weights"].attrs["keras_version"] = "2.3.0-tf"
         names = read_name_list(h5["model_weights"].attrs, "layer_names")
         h5["model_weights"].attrs["layer_names"] = np.array(names, dtype=h5py.string_dtype("utf-8"))
-    verdict = diagnose(path, "tf-2.2")["targets"][0]
-    assert [f["symptom"] for f in verdict["findings"]] == ["AttributeError: 'str' object has no attribute 'decode'"]
-    assert verdict["findings"][0]["where"] == ["/model_weights/@keras_version", "/model_weights/@layer_names"]
+    verdict = diagnose(path, "tf-2.2").targets[0]
+    assert [f.symptom for f in verdict.findings] == ["AttributeError: 'str' object has no attribute 'decode'"]
+    assert verdict.findings[0].where == ("/model_weights/@keras_version", "/model_weights/@layer_names")
     out = tmp_path / "out.h5"
     repair(path, "tf-2.2", out)
     with h5py.File(out, "r") as h5:
@@ -187,13 +211,13 @@ def test_utf8_string_attributes_rewritten_as_bytes(tmp_path):
         assert attrs["layer_names"].dtype.kind == "S"
         assert read_name_list(attrs, "layer_names") == names
     assert dataset_digests(path) == dataset_digests(out)
-    assert diagnose(out, "tf-2.2")["targets"][0]["loads"] is True
+    assert diagnose(out, "tf-2.2").targets[0].loads is True
 
 
 def test_diagnose_keras3_nested_models_and_lambda():
-    nested = diagnose(SAMPLES / "tf2.12" / "nested_three_levels.h5", "keras-3")["targets"][0]
-    assert any("nodes failed to be resolved" in f["symptom"] for f in nested["findings"])
-    assert nested["fix"].startswith("kerasmigrate convert")
+    nested = diagnose(SAMPLES / "tf2.12" / "nested_three_levels.h5", "keras-3").targets[0]
+    assert any("nodes failed to be resolved" in f.symptom for f in nested.findings)
+    assert nested.fix.startswith("kerasmigrate convert")
 
 
 def test_diagnose_lambda(tmp_path):
@@ -209,12 +233,10 @@ def test_diagnose_lambda(tmp_path):
             "arguments": {},
         }
         h5.attrs["model_config"] = json.dumps(config)
-    keras3 = diagnose(path, "keras-3")["targets"][0]
-    assert any("safe_mode" in f["symptom"] for f in keras3["findings"]) and keras3["fix"].startswith(
-        "kerasmigrate map init"
-    )
-    old = diagnose(path, "keras-2.3")["targets"][0]
-    assert old["repairable"] is False and any("Lambda" in f["cause"] for f in old["findings"])
+    keras3 = diagnose(path, "keras-3").targets[0]
+    assert any("safe_mode" in f.symptom for f in keras3.findings) and keras3.fix.startswith("kerasmigrate map init")
+    old = diagnose(path, "keras-2.3").targets[0]
+    assert old.repairable is False and any("Lambda" in f.cause for f in old.findings)
     with pytest.raises(RepairRefused, match="--keep-lambda"):
         repair(path, "tf-2.2", tmp_path / "o.h5")
     assert repair(path, "tf-2.2", tmp_path / "o.h5", allow_lambda=True).written
@@ -223,8 +245,8 @@ def test_diagnose_lambda(tmp_path):
 def test_diagnose_says_a_repaired_file_loads(tmp_path):
     out = tmp_path / "out.h5"
     repair(SAMPLES / "tf2.15" / "functional_nested.h5", "tf-2.2", out)
-    verdict = diagnose(out, "tf-2.2")["targets"][0]
-    assert verdict["loads"] is True and verdict["findings"] == [] and verdict["fix"] is None
+    verdict = diagnose(out, "tf-2.2").targets[0]
+    assert verdict.loads is True and verdict.findings == () and verdict.fix is None
 
 
 def test_cli_repair_and_diagnose(tmp_path):
@@ -258,43 +280,130 @@ def test_repair_and_diagnose_import_neither_tensorflow_nor_keras(tmp_path):
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
-def test_archive_rows_rewrite_config_json_only(tmp_path, monkeypatch):
-    """The row another target family (.keras archives) plugs in: config.json through `retarget`,
-    every other member copied as stored."""
-    import zipfile
-
-    from kerasmigrate.api import convert
-    from kerasmigrate.downgrade import repair as repair_module
+def test_keras_archives_are_refused_for_old_loaders(tmp_path):
 
     archive = tmp_path / "m.keras"
     convert(SAMPLES / "tf2.15" / "conv_bn.h5", archive)
-
-    def retarget(config, target):
-        if config.get("config", {}).get("name") == "renamed":
-            return config, []
-        return {**config, "config": {**config["config"], "name": "renamed"}}, ["rename-model"]
-
-    row = repair_module.RepairTarget("test-archive", "keras", "a test loader", retarget=retarget)
-    monkeypatch.setitem(repair_module.TARGETS, "test-archive", row)
-    out = tmp_path / "out.keras"
-    report = repair(archive, "test-archive", out)
-    assert report.written and report.passes == {"rename-model": ["config.json"]}
-    with zipfile.ZipFile(archive) as a, zipfile.ZipFile(out) as b:
-        assert a.namelist() == b.namelist()
-        for name in a.namelist():
-            if name == "config.json":
-                assert json.loads(b.read(name))["config"]["name"] == "renamed"
-            else:
-                assert a.read(name) == b.read(name)
-    assert not repair(out, "test-archive", tmp_path / "again.keras").changed
-    with pytest.raises(Exception, match="legacy .h5"):
+    with pytest.raises(NotAModelFileError, match="legacy .h5"):
         repair(archive, "keras-2.3", tmp_path / "x.h5")
+    assert not (tmp_path / "x.h5").exists()
+
+
+# --- the commit path, the same for every repair ----------------------------------------------
+
+
+def _legacy_input(tmp_path):
+    return sample(tmp_path, "tf2.15", "conv_bn"), lambda path, output=None, **kw: repair(
+        path, "keras-2.3", output, **kw
+    )
+
+
+def _keras2_archive_input(tmp_path):
+    path = tmp_path / "tfkeras.keras"
+    shutil.copyfile(SAMPLES / "keras2_archives" / "tf2.15" / "conv_bn.keras", path)
+    return path, lambda path, output=None, **kw: repair(path, "keras-3", output, **kw)
+
+
+def _keras3_release_input(tmp_path):
+    path = tmp_path / "newer.keras"
+    convert(SAMPLES / "tf2.15" / "conv_bn.h5", path, target="keras-3.15")
+    return path, lambda path, output=None, **kw: repair_for_release(path, "keras-3.3", output, **kw)
+
+
+REPAIR_KINDS = [
+    pytest.param(_legacy_input, id="old loader"),
+    pytest.param(_keras2_archive_input, id="keras-3 archive"),
+    pytest.param(_keras3_release_input, id="keras-3 release"),
+]
+
+
+@pytest.mark.parametrize("make", REPAIR_KINDS)
+def test_existing_output_is_replaced_only_with_overwrite(tmp_path, make):
+    path, run = make(tmp_path)
+    out = tmp_path / "out.bin"
+    out.write_bytes(b"keep me")
+    with pytest.raises(OutputExistsError, match="--force"):
+        run(path, out)
+    assert out.read_bytes() == b"keep me"
+    run(path, out, overwrite=True)
+    assert out.read_bytes()[:4] in (b"\x89HDF", b"PK\x03\x04")
+
+
+@pytest.mark.parametrize("make", REPAIR_KINDS)
+def test_in_place_backup_is_kept_after_the_write(tmp_path, make):
+    path, run = make(tmp_path)
+    before = path.read_bytes()
+    run(path)
+    assert path.read_bytes() != before
+    assert path.with_name(path.name + ".bak").read_bytes() == before
+
+
+@pytest.mark.parametrize("make", REPAIR_KINDS)
+def test_failed_write_in_place_leaves_the_input_and_no_backup(tmp_path, make, monkeypatch):
+    path, run = make(tmp_path)
+    before = path.read_bytes()
+    real_replace = os.replace
+
+    def replace(src, dst):  # the disk fills up as the new file is put in place
+        if Path(dst) == path:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OutputWriteError, match="No space left"):
+        run(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+@pytest.mark.parametrize("make", REPAIR_KINDS)
+def test_in_place_without_backup(tmp_path, make):
+    path, run = make(tmp_path)
+    before = path.read_bytes()
+    run(path, backup=False)
+    assert path.read_bytes() != before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+@pytest.mark.parametrize("make", REPAIR_KINDS)
+def test_an_earlier_backup_is_never_overwritten(tmp_path, make):
+    path, run = make(tmp_path)
+    before = path.read_bytes()
+    backup = path.with_name(path.name + ".bak")
+    backup.write_bytes(b"older")
+    with pytest.raises(OutputExistsError, match="backup"):
+        run(path)
+    assert path.read_bytes() == before and backup.read_bytes() == b"older"
+
+
+def test_cli_repair_for_a_keras3_release_takes_force_and_no_backup(tmp_path):
+    path, _ = _keras3_release_input(tmp_path)
+    out = tmp_path / "older.keras"
+    out.write_bytes(b"keep me")
+    runner = CliRunner()
+    r = runner.invoke(main, ["repair", str(path), "-t", "keras-3.3", "-o", str(out)])
+    assert r.exit_code == 2 and "--force" in r.stderr and out.read_bytes() == b"keep me"
+    r = runner.invoke(main, ["repair", str(path), "-t", "keras-3.3", "-o", str(out), "--force"])
+    assert r.exit_code == 0 and out.read_bytes()[:4] == b"PK\x03\x04"
+    r = runner.invoke(main, ["repair", str(path), "-t", "keras-3.3", "--no-backup"])
+    assert r.exit_code == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["newer.keras", "older.keras"]
+
+
+def test_join_replaces_an_existing_output_only_with_overwrite(tmp_path):
+    weights, arch = SAMPLES / "tf2.15" / "weights_only.h5", SAMPLES / "tf2.15" / "weights_only.arch.json"
+    out = tmp_path / "full.h5"
+    out.write_bytes(b"keep me")
+    with pytest.raises(OutputExistsError, match="--force"):
+        join(weights, arch, out)
+    assert out.read_bytes() == b"keep me"
+    join(weights, arch, out, overwrite=True)
+    with h5py.File(out, "r") as h5:
+        assert "model_config" in h5.attrs and "model_weights" in h5
 
 
 @pytest.mark.parametrize("stack", ["keras2.3", "tf2.2", "tf2.4", "tf2.12", "tf2.15", "tf_keras2.21"])
 def test_join_weights_and_architecture(tmp_path, stack):
     from kerasmigrate.core.reader import open_legacy_model
-    from kerasmigrate.downgrade.join import join
 
     out = tmp_path / "joined.h5"
     report = join(SAMPLES / stack / "weights_only.h5", SAMPLES / stack / "weights_only.arch.json", out)
@@ -307,7 +416,6 @@ def test_join_weights_and_architecture(tmp_path, stack):
 
 
 def test_join_refuses_foreign_architecture_and_full_models(tmp_path):
-    from kerasmigrate.downgrade.join import join
     from kerasmigrate.errors import UnsupportedError
 
     with pytest.raises(UnsupportedError, match="not the architecture"):
@@ -328,8 +436,6 @@ def _arch_of(tmp_path, stack, name):
 @pytest.mark.keras
 @pytest.mark.parametrize("stack", ["keras2.3", "tf2.2", "tf2.15", "tf_keras2.21"])
 def test_joined_file_converts_and_matches_in_keras3(tmp_path, stack):
-    from kerasmigrate.api import convert
-    from kerasmigrate.downgrade.join import join
     from kerasmigrate.verify import verify
 
     joined = tmp_path / "joined.h5"
@@ -341,13 +447,11 @@ def test_joined_file_converts_and_matches_in_keras3(tmp_path, stack):
 
 def test_diagnose_keras_archive(tmp_path):
     """Old loaders cannot open a zip (measured in the three stacks: 'file signature not found')."""
-    from kerasmigrate.api import convert
-
     archive = tmp_path / "m.keras"
     convert(SAMPLES / "tf2.15" / "conv_bn.h5", archive)
     result = diagnose(archive)
-    assert result["format"] == "keras-archive"
-    by_target = {t["target"]: t for t in result["targets"]}
-    assert by_target["tf-2.2"]["loads"] is False
-    assert "file signature not found" in by_target["tf-2.2"]["findings"][0]["symptom"]
-    assert by_target["keras-3"]["findings"] == []
+    assert result.facts["format"] == "keras-archive"
+    by_target = {t.target: t for t in result.targets}
+    assert by_target["tf-2.2"].loads is False
+    assert "file signature not found" in by_target["tf-2.2"].findings[0].symptom
+    assert by_target["keras-3"].findings == ()

@@ -274,12 +274,12 @@ def _check(local: Path, rec: FileRecord, task: dict) -> None:
         rec.keras_version = info.get("keras_version")
         rec.writer = f"Keras {rec.keras_version or '?'}"
         if not str(rec.keras_version or "").startswith("3."):
-            verdict = api.diagnose(local, "keras-3")["targets"][0]
-            if verdict["loads"]:
+            verdict = api.diagnose(local, "keras-3").targets[0]
+            if verdict.loads:
                 rec.status, rec.loads_in = LOADS, list(info.get("loads_in") or [])
                 return
-            rec.status = NEEDS_REPAIR if verdict.get("repairable", True) else REFUSED
-            rec.reason = "; ".join(f["symptom"] for f in verdict["findings"])[:500]
+            rec.status = NEEDS_REPAIR if verdict.repairable else REFUSED
+            rec.reason = "; ".join(f.symptom for f in verdict.findings)[:500]
             rec.fix = f"kerasmigrate repair {rec.input} --target keras-3 -o {stem}.keras3.keras"
             return
         result = api.diagnose_for_release(local, pin)

@@ -10,30 +10,26 @@ Every loader reads a full model's weights with the same function
 `load_weights` uses on a weights-only file (`load_weights_from_hdf5_group`),
 so moving the root groups under `model_weights` and adding `model_config`
 gives the model `load_model` would have saved. The file is copied and the
-groups are moved (HDF5 links; the datasets keep their bytes), in a
-temporary file renamed over the output. The result can then be converted
+groups are moved (HDF5 links; the datasets keep their bytes) in a
+temporary copy committed like every repair (kerasmigrate/core/rewrite.py). The result can then be converted
 (`kerasmigrate convert`) or repaired for an old loader (`kerasmigrate repair`).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import h5py
 
-from kerasmigrate.core.atomic import atomic_output
 from kerasmigrate.core.configs import model_layers
 from kerasmigrate.core.reader import read_name_list, read_weights_only_info, sniff
-from kerasmigrate.core.rewrite import json_attr_bytes
+from kerasmigrate.core.rewrite import commit, copy_then, destination, json_attr_bytes
 from kerasmigrate.core.validate import check_h5_tree
 from kerasmigrate.errors import (
     MalformedConfigError,
     NotAModelFileError,
-    OutputExistsError,
-    OutputWriteError,
     UnsupportedError,
 )
 
@@ -75,6 +71,21 @@ def _layer_names(arch: dict) -> set[str]:
     return names
 
 
+def _nest_weights(tmp: Path, arch: dict) -> None:
+    """The copy of a weights-only file made a full model: root groups under model_weights."""
+    with h5py.File(tmp, "r+") as h5:
+        children = list(h5.keys())
+        group = h5.create_group("model_weights")
+        for child in children:
+            h5.move(child, f"model_weights/{child}")
+        for key in list(h5.attrs):
+            group.attrs.create(key, data=h5.attrs[key], dtype=h5.attrs.get_id(key).dtype)
+            if key in ("keras_version", "backend"):
+                continue  # full models carry them at the root too
+            del h5.attrs[key]
+        h5.attrs["model_config"] = json_attr_bytes(arch)
+
+
 def join(
     weights_path: str | Path, architecture_path: str | Path, output_path: str | Path, *, overwrite: bool = False
 ) -> JoinReport:
@@ -96,8 +107,7 @@ def join(
     with h5py.File(weights_path, "r") as h5:
         check_h5_tree(weights_path, h5, file_size=weights_path.stat().st_size)
     arch = _read_architecture(architecture_path)
-    if output_path.exists() and not overwrite:
-        raise OutputExistsError(output_path, "already exists (use --force to replace it)")
+    where = destination(weights_path, output_path, overwrite=overwrite)
     with h5py.File(weights_path, "r") as h5:
         with_weights = []
         for name in read_name_list(h5.attrs, "layer_names") or []:
@@ -111,22 +121,7 @@ def join(
             f"the weights of layers {', '.join(missing)} have no layer in "
             f"{architecture_path}: not the architecture of these weights",
         )
-    try:
-        with atomic_output(output_path) as tmp:
-            shutil.copyfile(weights_path, tmp)
-            with h5py.File(tmp, "r+") as h5:
-                children = list(h5.keys())
-                group = h5.create_group("model_weights")
-                for child in children:
-                    h5.move(child, f"model_weights/{child}")
-                for key in list(h5.attrs):
-                    group.attrs.create(key, data=h5.attrs[key], dtype=h5.attrs.get_id(key).dtype)
-                    if key in ("keras_version", "backend"):
-                        continue  # full models carry them at the root too
-                    del h5.attrs[key]
-                h5.attrs["model_config"] = json_attr_bytes(arch)
-    except OSError as exc:
-        raise OutputWriteError(output_path, f"cannot write the output: {exc}") from None
+    commit(where, copy_then(lambda tmp: _nest_weights(tmp, arch), weights_path))
     return JoinReport(
         str(weights_path), str(architecture_path), str(output_path), info.get("keras_version"), with_weights
     )

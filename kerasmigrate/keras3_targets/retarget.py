@@ -15,7 +15,8 @@ what it cannot express.
   config as it is; `oldest_target(config)` -> the oldest release whose file
   loads there and in every newer release;
 * `repair_archive(path, target, output, dry_run)` rewrites config.json (and
-  metadata.json) of a `.keras` file; model.weights.h5 is copied byte for byte.
+  metadata.json) of a `.keras` file; model.weights.h5 is copied byte for byte. It is
+  committed like every repair (kerasmigrate/core/rewrite.py: `overwrite`, `backup`).
 
 Nothing here imports Keras.
 """
@@ -33,14 +34,13 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
-from kerasmigrate.core.atomic import atomic_output
 from kerasmigrate.core.graph import LayoutError
 from kerasmigrate.core.reader import read_keras_archive, sniff
+from kerasmigrate.core.rewrite import commit, destination
 from kerasmigrate.errors import (
     KerasMigrateError,
     MalformedConfigError,
     NotAModelFileError,
-    OutputWriteError,
     UnsupportedError,
 )
 from kerasmigrate.passes.keras3_releases import Change, Finding, run_release_passes
@@ -262,30 +262,27 @@ def _named(func):
         try:
             return func(path, *args, **kwargs)
         except KerasMigrateError as exc:
-            if exc.path is None:
-                exc.path = str(path)
-            raise
+            raise exc.located(path) from None
 
     return wrapper
 
 
 @_named
-def repair_archive(path, target: str | None, output=None, dry_run: bool = False) -> dict:
+def repair_archive(
+    path, target: str | None, output=None, dry_run: bool = False, *, backup: bool = True, overwrite: bool = False
+) -> dict:
     """Rewrite a `.keras` file's config.json for `target` (None: the oldest release that can
     express it). Every other member (model.weights.h5, assets) is copied byte for byte.
 
-    `output` None rewrites `path` in place after copying it to `<path>.bak`. The output is
-    written atomically; a file that needs no change is left alone (idempotent).
+    `output` None rewrites `path` in place, keeping the original as `<path>.bak` unless
+    `backup` is False; an existing `output` is replaced only with `overwrite`. The output is
+    written atomically; in place, a file that needs no change is left alone (idempotent).
     Returns a report with the changes, the releases that will load the result and, with
     `dry_run`, the config diff (nothing is written then).
     """
     path = Path(path)
     config, metadata = _read_archive(path)
-    try:
-        new_config, record = apply_target(config, target, path=path)
-    except TargetError as exc:
-        exc.path = str(path)
-        raise
+    new_config, record = apply_target(config, target, path=path)
     changed = new_config != config
     report = {
         "input": str(path),
@@ -300,38 +297,39 @@ def repair_archive(path, target: str | None, output=None, dry_run: bool = False)
     if dry_run:
         report["diff"] = config_diff(config, new_config)
         return report
-    if not changed and output is None:
-        return report
+    where = destination(path, output, overwrite=overwrite, backup=backup)
+    new_metadata = _retargeted_metadata(metadata, record)
+    done = commit(where, lambda tmp: _write_archive(path, tmp, new_config, new_metadata), changed=changed)
+    if done.backup:
+        report["backup"] = done.backup
+    return report
+
+
+def _retargeted_metadata(metadata: dict, record: dict) -> dict:
+    """metadata.json of the rewritten file: the release it is written for, and where from."""
     new_metadata = dict(metadata)
     new_metadata["keras_version"] = record["release"]
     km = dict(new_metadata.get("kerasmigrate") or {})
     km["target"] = {k: record[k] for k in ("release", "requested", "loads_in")}
     km.setdefault("retargeted_from", metadata.get("keras_version"))
     new_metadata["kerasmigrate"] = km
-    destination = Path(output) if output is not None else path
-    if output is None:
-        backup = path.with_name(path.name + ".bak")
-        if backup.exists():
-            raise KerasMigrateError(backup, "a backup already exists; move it away or use -o")
-        shutil.copy2(path, backup)
-        report["backup"] = str(backup)
-    try:
-        with atomic_output(destination) as tmp, zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
-            for info in src.infolist():
-                if info.filename in (CONFIG, METADATA):
-                    data = json.dumps(new_config if info.filename == CONFIG else new_metadata)
-                    dst.writestr(_copy_info(info), data)
-                    continue
-                with (
-                    src.open(info) as fin,
-                    dst.open(_copy_info(info), "w", force_zip64=info.file_size > zipfile.ZIP64_LIMIT) as fout,
-                ):
-                    shutil.copyfileobj(fin, fout, 16 << 20)
-            if METADATA not in src.namelist():
-                dst.writestr(METADATA, json.dumps(new_metadata))
-    except OSError as exc:
-        raise OutputWriteError(destination, f"cannot write the output: {exc}") from None
-    return report
+    return new_metadata
+
+
+def _write_archive(source: Path, tmp: Path, config: dict, metadata: dict) -> None:
+    """`source` with a new config.json and metadata.json; every other member copied as stored."""
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(tmp, "w") as dst:
+        for info in src.infolist():
+            if info.filename in (CONFIG, METADATA):
+                dst.writestr(_copy_info(info), json.dumps(config if info.filename == CONFIG else metadata))
+                continue
+            with (
+                src.open(info) as fin,
+                dst.open(_copy_info(info), "w", force_zip64=info.file_size > zipfile.ZIP64_LIMIT) as fout,
+            ):
+                shutil.copyfileobj(fin, fout, 16 << 20)
+        if METADATA not in src.namelist():
+            dst.writestr(METADATA, json.dumps(metadata))
 
 
 def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:

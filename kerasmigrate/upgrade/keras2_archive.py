@@ -27,7 +27,6 @@ left out.
 from __future__ import annotations
 
 import io
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -49,9 +48,9 @@ from kerasmigrate.core.layout import (
     unique_name,
 )
 from kerasmigrate.core.reader import WeightRef, expect_keras_archive, read_keras_archive
-from kerasmigrate.core.rewrite import RepairReport, commit_rewrite, json_diff
+from kerasmigrate.core.rewrite import RepairReport, commit, destination, json_diff
 from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
-from kerasmigrate.errors import MalformedConfigError, NotAModelFileError, UnsupportedError, WeightMismatchError
+from kerasmigrate.errors import NotAModelFileError, UnsupportedError, WeightMismatchError, config_structure
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import Source, pass_counts, run_passes
@@ -206,45 +205,21 @@ def upgrade_archive(path: Path, output: Path) -> dict:
         raise UnsupportedError(path, f"was written by Keras {metadata.get('keras_version')}, not by tf.keras 2.12-2.15")
     source = Source(metadata.get("keras_version"), "tensorflow")
     try:
-        config, applied = run_passes(_strip_envelopes(original), UPGRADE, source)
+        with config_structure(path, "config.json"):
+            config, applied = run_passes(_strip_envelopes(original), UPGRADE, source)
     except Refusal as exc:
         raise UnsupportedError(path, str(exc)) from None
-    except (KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise MalformedConfigError(
-            path, f"config.json has an unexpected structure ({type(exc).__name__}: {exc})"
-        ) from None
     validate(path, config)
     for _, entry in _functional_models(config):
         check_merge_masks(entry)
-    dropped, training = [], []
     with h5py.File(io.BytesIO(weights), "r") as h5:
         try:
             plan = _plan(config, h5)
         except WeightMismatchError as exc:
-            raise WeightMismatchError(path, exc.message) from None
+            raise exc.located(path) from None
         folded = fold_scales(plan)  # hard_sigmoid folded into weights (passes/upgrade/hard_sigmoid_fold.py)
         config = _without_scale_keys(config)
-        compile_config = original.get("compile_config")
-        if compile_config:
-            try:
-                legacy = {
-                    "optimizer_config": compile_config.get("optimizer"),
-                    **{k: compile_config.get(k) for k in ("loss", "metrics", "loss_weights", "weighted_metrics")},
-                }
-                config["compile_config"] = convert_compile_config(legacy)
-                training.append(f"compile_config ({config['compile_config']['optimizer']['class_name']})")
-                try:
-                    if folded:  # why: upgrade/convert.py `_training_state`
-                        raise NotConverted(
-                            f"hard_sigmoid was folded into the weights of {', '.join(sorted(folded))} "
-                            "(scaled by 1.2), where no optimizer state continues the same training"
-                        )
-                    plan.groups.append(_optimizer_group(h5, config["compile_config"], plan))
-                    training.append("optimizer state")
-                except NotConverted as exc:
-                    dropped.append(f"optimizer state: {exc}")
-            except NotConverted as exc:
-                dropped.append(f"compile_config: {exc}")
+        training, dropped = _carry_training(original.get("compile_config"), config, h5, plan, folded)
         if "metrics" in h5:
             dropped.append("metric state (Keras 3 does not restore it)")
         meta = {
@@ -267,6 +242,38 @@ def upgrade_archive(path: Path, output: Path) -> dict:
         "training": training,
         "dropped": dropped,
     }
+
+
+def _carry_training(
+    compile_config: dict | None, config: dict, h5: h5py.File, plan: WeightPlan, folded
+) -> tuple[list[str], list[str]]:
+    """The compile config (into `config`) and the optimizer state (into `plan`) Keras 3 can take:
+    (what was carried over, what was dropped and why)."""
+    training: list[str] = []
+    dropped: list[str] = []
+    if not compile_config:
+        return training, dropped
+    try:
+        legacy = {
+            "optimizer_config": compile_config.get("optimizer"),
+            **{k: compile_config.get(k) for k in ("loss", "metrics", "loss_weights", "weighted_metrics")},
+        }
+        config["compile_config"] = convert_compile_config(legacy)
+    except NotConverted as exc:
+        dropped.append(f"compile_config: {exc}")
+        return training, dropped
+    training.append(f"compile_config ({config['compile_config']['optimizer']['class_name']})")
+    try:
+        if folded:  # why: upgrade/convert.py `_training_state`
+            raise NotConverted(
+                f"hard_sigmoid was folded into the weights of {', '.join(sorted(folded))} "
+                "(scaled by 1.2), where no optimizer state continues the same training"
+            )
+        plan.groups.append(_optimizer_group(h5, config["compile_config"], plan))
+        training.append("optimizer state")
+    except NotConverted as exc:
+        dropped.append(f"optimizer state: {exc}")
+    return training, dropped
 
 
 def _read(h5: h5py.File, ref):
@@ -314,10 +321,9 @@ def repair_keras2_archive(
         report.diff = json_diff("config.json", result["original"], result["config"])
 
     if dry_run:
-        scratch = Path(tempfile.mkdtemp(prefix="kerasmigrate-"))
-        try:
-            rewrite(scratch / "dry-run.keras")
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+        with tempfile.TemporaryDirectory(prefix="kerasmigrate-") as scratch:
+            rewrite(Path(scratch) / "dry-run.keras")
         return report
-    return commit_rewrite(path, out, report, rewrite, backup=backup, overwrite=overwrite)
+    done = commit(destination(path, output, overwrite=overwrite, backup=backup), rewrite)
+    report.written, report.backup = done.written, done.backup
+    return report
