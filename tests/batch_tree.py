@@ -3,19 +3,15 @@ a test may damage its tree, never sample_models.
 
     build_tree(tmp_path)       -> Path   all of sample_models plus variants: >= 300 entries
     build_small_tree(tmp_path) -> Path   a few of each kind: to upload to an object store
-    big_model(path)            -> Path   one legacy model that takes a moment to convert
+    sabotage_workers(...)      -> str    a PYTHONPATH whose workers kill themselves, hang or bloat on one file
 
-Both are deterministic: the same files, the same bytes, on every call.
+The trees are deterministic: the same files, the same bytes, on every call.
 """
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
-
-import numpy as np
-
-from tests.hostile.make_corpus import functional, write_h5
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_models"
 
@@ -87,30 +83,6 @@ def build_small_tree(tmp_path: Path) -> Path:
 def _parent(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def big_model(path: Path, inputs: int = 4096, units: int = 8192) -> Path:
-    """A legacy model with a 128 MiB kernel: converting it takes a moment."""
-    layers = [
-        {
-            "class_name": "InputLayer",
-            "name": "x",
-            "config": {"name": "x", "batch_input_shape": [None, inputs], "dtype": "float32", "sparse": False},
-            "inbound_nodes": [],
-        },
-        {
-            "class_name": "Dense",
-            "name": "dense",
-            "config": {"name": "dense", "units": units, "activation": "linear", "use_bias": True, "dtype": "float32"},
-            "inbound_nodes": [[["x", 0, 0, {}]]],
-        },
-    ]
-    kernel = np.random.default_rng(0).standard_normal((inputs, units), dtype="float32")
-    return write_h5(
-        path,
-        functional(layers),
-        {"dense": {"dense/kernel:0": kernel, "dense/bias:0": np.zeros(units, "float32")}},
-    )
 
 
 def sabotage_workers(site_dir: Path, rel: str, action: str, pid_file: Path | None = None) -> str:

@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import zipfile
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import pytest
 import kerasmigrate
 from kerasmigrate.batch.ledger import Ledger
 from kerasmigrate.errors import KerasMigrateError
-from tests.batch_tree import big_model, sabotage_workers
+from tests.batch_tree import sabotage_workers
 from tests.hostile.make_corpus import functional
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,64 +178,63 @@ def test_leftovers_of_a_killed_run_are_removed(tmp_path):
     assert not partial.exists() and mine.exists()
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
+def _kill_when_it_starts(pid_file: Path, killed: list[int], done: threading.Event) -> None:
+    """SIGKILL (what the out-of-memory killer sends) the worker once it has written its pid,
+    that is once it is inside its file."""
+    while not done.is_set():
+        text = pid_file.read_text() if pid_file.exists() else ""
+        if text:
+            os.kill(int(text), signal.SIGKILL)
+            killed.append(int(text))
+            return
+        done.wait(0.02)  # a polling interval, not a bound: the test's timeout bounds the wait
 
 
-def test_a_worker_killed_mid_file_fails_that_file_only(tmp_path):
+@pytest.mark.timeout(300)
+def test_a_worker_killed_mid_file_fails_that_file_only(tmp_path, monkeypatch):
     tree = tmp_path / "tree"
     tree.mkdir()
-    big_model(tree / "big.h5")
-    shutil.copyfile(SAMPLES / "tf2.15/dense_family.h5", tree / "small.h5")
-    killed = []
-
-    def kill_the_worker():  # what the out-of-memory killer does: SIGKILL
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not killed:
-            for child in _children(os.getpid()):
-                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-                if b"kerasmigrate.batch.child" in cmdline:
-                    time.sleep(0.3)  # inside the big file (the largest goes first)
-                    os.kill(child, signal.SIGKILL)
-                    killed.append(child)
-                    break
-            time.sleep(0.02)
-
-    killer = threading.Thread(target=kill_the_worker)
-    killer.start()
-    result = kerasmigrate.convert_tree([str(tree)], str(tmp_path / "out"), jobs=1)
-    killer.join()
-    rec = _by_path(result)
+    for name in ("doomed.h5", "small.h5"):
+        shutil.copyfile(SAMPLES / "tf2.15/dense_family.h5", tree / name)
+    out = tmp_path / "out"
+    pid_file = tmp_path / "doomed.pid"
+    killed: list[int] = []
+    done = threading.Event()
+    killer = threading.Thread(target=_kill_when_it_starts, args=(pid_file, killed, done), daemon=True)
+    with monkeypatch.context() as patch:
+        patch.setenv("PYTHONPATH", sabotage_workers(tmp_path / "site", "doomed.h5", "hang", pid_file))
+        killer.start()
+        try:
+            rec = _by_path(kerasmigrate.convert_tree([str(tree)], str(out), jobs=1))
+        finally:
+            done.set()
+            killer.join()
     assert killed
-    assert rec["big.h5"].status == "failed"
-    assert "SIGKILL" in rec["big.h5"].reason
+    assert rec["doomed.h5"].status == "failed"
+    assert "SIGKILL" in rec["doomed.h5"].reason
     assert rec["small.h5"].status == "converted"  # a new worker took over
-    assert not list((tmp_path / "out").rglob("*.part")) or True  # cleaned at the next run (below)
-    again = _by_path(kerasmigrate.convert_tree([str(tree)], str(tmp_path / "out"), jobs=1))
-    assert again["big.h5"].status == "converted" and not again["big.h5"].reused  # failures are retried
+    assert not (out / "doomed.keras").exists()
+    assert not list(out.rglob("*.part"))
+    again = _by_path(kerasmigrate.convert_tree([str(tree)], str(out), jobs=1))  # workers as they are
+    assert again["doomed.h5"].status == "converted" and not again["doomed.h5"].reused  # failures are retried
     assert again["small.h5"].reused
-    assert not list((tmp_path / "out").rglob("*.part"))
+    assert not list(out.rglob("*.part"))
 
 
-def test_a_file_past_the_timeout_fails_and_the_batch_goes_on(tmp_path):
+@pytest.mark.timeout(300)
+def test_a_file_past_the_timeout_fails_and_the_batch_goes_on(tmp_path, monkeypatch):
+    """The hung file's worker sleeps for an hour: it cannot finish in any --timeout. The small
+    file only has to convert within the same --timeout in a started worker."""
     tree = tmp_path / "tree"
     tree.mkdir()
-    big_model(tree / "big.h5")
-    shutil.copyfile(SAMPLES / "tf2.15/dense_family.h5", tree / "small.h5")
-    result = _by_path(kerasmigrate.convert_tree([str(tree)], str(tmp_path / "out"), jobs=1, timeout=0.3))
-    assert result["big.h5"].status == "failed"
-    assert result["big.h5"].reason.startswith("timed out after 0.3 s")
+    for name in ("hung.h5", "small.h5"):
+        shutil.copyfile(SAMPLES / "tf2.15/dense_family.h5", tree / name)
+    monkeypatch.setenv("PYTHONPATH", sabotage_workers(tmp_path / "site", "hung.h5", "hang"))
+    result = _by_path(kerasmigrate.convert_tree([str(tree)], str(tmp_path / "out"), jobs=1, timeout=5))
+    assert result["hung.h5"].status == "failed"
+    assert result["hung.h5"].reason == "timed out after 5 s (--timeout); its worker was stopped"
     assert result["small.h5"].status == "converted"
-    assert not (tmp_path / "out" / "big.keras").exists()
+    assert not (tmp_path / "out" / "hung.keras").exists()
 
 
 def test_memory_limit_fails_the_file_not_the_batch(tmp_path, monkeypatch):
@@ -288,7 +286,8 @@ def test_a_full_output_disk_fails_files_with_the_reason(tmp_path):
                 assert "No space left on device" in r.reason, r.reason
             else:
                 assert r.status == "converted"
-                zipfile.ZipFile(out / r.output).testzip()
+                with zipfile.ZipFile(out / r.output) as zf:
+                    assert zf.testzip() is None, r.output
         assert not list(out.rglob("*.part"))
         assert _digest_tree(tree) == before
         # The report names every failed file, in OUTDIR or, when even that is full, where the summary says.
@@ -549,10 +548,14 @@ def test_a_tree_of_hostile_files_is_refused_file_by_file(tmp_path):
     out = tmp_path / "out"
     result = kerasmigrate.convert_tree([str(tree)], str(out), jobs=2, timeout=60)
     records = _by_path(result)
-    for case in cases:
-        rec = records[case.path.relative_to(tree).as_posix()]
-        assert rec.status in ("refused", "skipped"), (case.name, rec)
-        assert rec.reason and not rec.reason.startswith("internal error"), (case.name, rec)
+    wrong = [
+        (case.name, rec)
+        for case in cases
+        if (rec := records[case.path.relative_to(tree).as_posix()]).status not in ("refused", "skipped")
+        or not rec.reason
+        or rec.reason.startswith("internal error")
+    ]
+    assert not wrong, wrong  # every case that went wrong, not only the first
     assert not any(r.status == "failed" for r in result.records), [r for r in result.records if r.status == "failed"]
     assert _digest_tree(tmp_path, skip=out) == before
 

@@ -2,7 +2,9 @@
 
 The CLI runs as a subprocess over a tree of some 1,300 entries (sample_models twice); it is
 killed (SIGKILL, no chance to clean up) five times at random moments while it works, then
-run to the end. Checked after each kill: every output file
+run to the end. A moment is an observable event, whatever the machine's speed: a random number
+of models reported finished, then at once (between files) or as soon as an output is being
+written (a temporary `.part` exists). Checked after each kill: every output file
 present is a complete archive, the ledger passes SQLite's integrity check and each of its
 rows points at an output that exists. At the end: every model converted exactly as an
 uninterrupted run converts it, no temporary file anywhere, and the files the ledger held
@@ -17,6 +19,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -63,26 +66,78 @@ def _tree(tmp_path: Path) -> Path:
     return tree
 
 
+class _Run:
+    """The CLI in a subprocess, its JSON Lines read as they come (the pipe never fills)."""
+
+    def __init__(self, command: list[str]):
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.finished = 0
+        self.changed = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            with self.changed:
+                self.finished += orjson.loads(line).get("kind") is not None
+                self.changed.notify_all()
+        with self.changed:
+            self.changed.notify_all()  # the end of the output: the run is over
+
+    def wait_for_models(self, count: int) -> None:
+        with self.changed:
+            self.changed.wait_for(lambda: self.finished >= count or not self.reader.is_alive())
+
+    def kill(self) -> None:
+        """SIGKILL the batch, then wait until its workers are gone (they die with it: PR_SET_PDEATHSIG)."""
+        workers = _workers(self.proc.pid)
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.reader.join()
+        self.proc.stdout.close()
+        while any(_alive(pid) for pid in workers):
+            time.sleep(0.01)  # a polling interval, not a bound: the test's timeout bounds the wait
+
+
+def _workers(pid: int) -> list[int]:
+    """The batch worker processes whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
+            if stat and int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                if b"kerasmigrate.batch.child" in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+        except OSError:  # gone meanwhile
+            continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
+    except OSError:  # gone
+        return False
+
+
+def _wait_for_a_write(run: _Run, out: Path) -> None:
+    while run.proc.poll() is None and not any(out.rglob("*.part")):
+        time.sleep(0.005)  # a polling interval, not a bound
+
+
+@pytest.mark.timeout(2400)
 def test_killed_at_random_moments_then_rerun(tmp_path):
     tree = _tree(tmp_path)
     out = tmp_path / "out"
     rng = random.Random(18)
     command = [sys.executable, "-m", "kerasmigrate.cli", "convert", str(tree), "-o", str(out), "-j", "2", "--json"]
     for _ in range(KILLS):
-        # A random moment while it works: after a random number of models finished, plus a
-        # random fraction of a second (mid-file, mid-write, mid-ledger), whatever the machine's speed.
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        finished, wanted = 0, rng.randint(1, 40)
-        for line in proc.stdout:
-            finished += orjson.loads(line).get("kind") is not None
-            if finished >= wanted:
-                break
-        time.sleep(rng.uniform(0.0, 0.5))
-        assert proc.poll() is None, "the run ended before it could be killed"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        proc.stdout.close()
-        time.sleep(0.2)  # the workers die with the batch (PR_SET_PDEATHSIG)
+        run = _Run(command)
+        run.wait_for_models(rng.randint(1, 40))
+        if rng.random() < 0.5:
+            _wait_for_a_write(run, out)  # mid-file: an output half written
+        assert run.proc.poll() is None, "the run ended before it could be killed"
+        run.kill()
         _check_consistent(out)
 
     held = _ledger_rows(out)

@@ -59,15 +59,14 @@ def endpoint(tmp_path_factory):
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
+        while True:  # a server that never answers fails through the test's timeout (pytest-timeout)
             try:
                 urllib.request.urlopen(url + "/moto-api/", timeout=2).close()
                 break
             except (urllib.error.URLError, OSError):
-                if server.poll() is not None or time.monotonic() > deadline:
+                if server.poll() is not None:
                     raise RuntimeError(f"the moto server did not start: {log.read_text()[-2000:]}") from None
-                time.sleep(0.2)
+                time.sleep(0.2)  # a polling interval, not a bound
         yield url
     finally:
         server.terminate()
@@ -287,6 +286,7 @@ def test_check_tree_on_s3(s3, small_tree):
     assert _objects(client, bucket, "models") == before, "check wrote into the tree"
 
 
+@pytest.mark.timeout(300)  # a hang fails here; the moto server's start is in the budget
 def test_unreachable_endpoint_is_an_error_not_a_hang(s3):
     _, bucket, options = s3
     dead = {
@@ -294,10 +294,8 @@ def test_unreachable_endpoint_is_an_error_not_a_hang(s3):
         "endpoint_url": f"http://127.0.0.1:{_free_port()}",
         "config_kwargs": {"retries": {"max_attempts": 1}},
     }
-    started = time.monotonic()
     with pytest.raises(KerasMigrateError, match="cannot read the store"):
         convert_tree([f"s3://{bucket}/models"], f"s3://{bucket}/out", storage_options=dead, jobs=1)
-    assert time.monotonic() - started < 120
 
 
 def test_local_copy_streams_only_its_file(s3, small_tree, monkeypatch):

@@ -11,14 +11,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _private_imports(path: Path) -> list[str]:
+def _private_imports(path: Path, root: Path = ROOT) -> list[str]:
     tree = ast.parse(path.read_text(), str(path))
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kerasmigrate"):
             for alias in node.names:
                 if alias.name.startswith("_") and not alias.name.startswith("__"):
-                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: from {node.module} import {alias.name}")
+                    found.append(f"{path.relative_to(root)}:{node.lineno}: from {node.module} import {alias.name}")
     return found
 
 
@@ -30,11 +30,9 @@ def test_no_private_names_imported_across_modules():
 
 
 def test_the_check_sees_a_private_import(tmp_path):
-    sample = ROOT / "tests" / "_private_import_sample.py"
+    sample = tmp_path / "tests" / "_private_import_sample.py"
+    sample.parent.mkdir()
     sample.write_text("from kerasmigrate.core.layout import (\n    WeightPlan,\n    _hidden,\n)\n")
-    try:
-        assert _private_imports(sample) == [
-            "tests/_private_import_sample.py:1: from kerasmigrate.core.layout import _hidden"
-        ]
-    finally:
-        sample.unlink()
+    assert _private_imports(sample, root=tmp_path) == [
+        "tests/_private_import_sample.py:1: from kerasmigrate.core.layout import _hidden"
+    ]
