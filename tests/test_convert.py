@@ -10,11 +10,14 @@ import pytest
 
 from kerasmigrate import api
 from kerasmigrate.errors import (
+    MalformedConfigError,
     OutputExistsError,
     UnknownClassError,
     UnsupportedError,
     WeightMismatchError,
 )
+from kerasmigrate.keras3_targets import TargetError
+from kerasmigrate.passes.target_registry import Finding
 
 from .conftest import SAMPLES
 
@@ -115,6 +118,10 @@ def test_unknown_classes_are_all_listed(tmp_path):
     assert "FancyDense (layers: outer_model/pre_dense, outer_model/head)" in message
     assert "Lambda (layers: outer_model/concat)" in message
     assert "never executes" in message
+    assert message.endswith(
+        "; write a mapping: kerasmigrate map init FILE -o mapping.toml, fill it in, then "
+        "kerasmigrate convert FILE --mapping mapping.toml"
+    )
     assert not (tmp_path / "m.keras").exists()
 
 
@@ -185,3 +192,34 @@ def test_an_initializer_argument_keras3_cannot_take_is_refused(tmp_path):
 
     with pytest.raises(UnsupportedError, match="pre_dense.*kernel_initializer: Zeros takes no arguments.*value=2.0"):
         api.convert(_edited(tmp_path, edit), tmp_path / "m.keras")
+
+
+def _raise_key_error(*args):
+    raise KeyError("config")
+
+
+def test_a_config_of_unexpected_shape_is_malformed_input(tmp_path, monkeypatch):
+    """A pass that indexes into a config the validator let through: bad input, named with its file."""
+    monkeypatch.setattr("kerasmigrate.upgrade.convert.run_passes", _raise_key_error)
+    with pytest.raises(MalformedConfigError) as info:
+        api.convert(NESTED, tmp_path / "m.keras")
+    assert str(info.value) == f"{NESTED}: model_config has an unexpected structure (KeyError: 'config')"
+    monkeypatch.setattr("kerasmigrate.upgrade.inspect.run_passes", _raise_key_error)
+    info = api.inspect_file(NESTED)
+    assert (info["passes"], info["refused"]) == ({}, "model_config has an unexpected structure (KeyError: 'config')")
+
+
+def test_a_target_refusal_names_the_input(tmp_path, monkeypatch):
+    finding = Finding("outer_model/head", "sparkle", 3, "no such argument", None, "refuse")
+
+    def refuse(config, target, path=None):
+        raise TargetError(None, "3.15.1", [finding])
+
+    monkeypatch.setattr("kerasmigrate.upgrade.convert.apply_target", refuse)
+    with pytest.raises(TargetError) as info:
+        api.convert(NESTED, tmp_path / "m.keras")
+    assert info.value.path == str(NESTED) and str(info.value).startswith(
+        f"{NESTED}: cannot be written for Keras 3.15.1"
+    )
+    assert info.value.findings == [finding]
+    assert not (tmp_path / "m.keras").exists()
