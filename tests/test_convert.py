@@ -11,6 +11,7 @@ import pytest
 from kerasmigrate import api
 from kerasmigrate.errors import (
     MalformedConfigError,
+    MappingError,
     OutputExistsError,
     UnknownClassError,
     UnsupportedError,
@@ -222,4 +223,25 @@ def test_a_target_refusal_names_the_input(tmp_path, monkeypatch):
         f"{NESTED}: cannot be written for Keras 3.15.1"
     )
     assert info.value.findings == [finding]
+    assert not (tmp_path / "m.keras").exists()
+
+
+@pytest.mark.keras
+def test_a_class_matched_by_name_that_keras3_cannot_build_asks_for_a_rule(tmp_path):
+    module = tmp_path / "scale_by_name.py"
+    module.write_text(
+        "import keras\n\n\n"
+        '@keras.saving.register_keras_serializable(package="ByName")\n'
+        "class ScaleLayer(keras.layers.Layer):  # takes no `offset`, which the file records\n"
+        "    pass\n"
+    )
+    path = SAMPLES / "custom_tf2.15" / "custom_layer.h5"
+    with pytest.raises(MappingError) as info:
+        api.convert(path, tmp_path / "m.keras", custom_module=str(module))
+    message = str(info.value)
+    assert message.startswith(f"{path} (with --custom-module): Keras 3 cannot build the converted model")
+    assert message.endswith(
+        "; ScaleLayer matched the module's class of the same name without a rule: if its arguments or "
+        f"weights differ, write one (kerasmigrate map init {path} -o mapping.toml)"
+    )
     assert not (tmp_path / "m.keras").exists()
