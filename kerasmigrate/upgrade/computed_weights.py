@@ -3,7 +3,8 @@ applied lazily when the weights file is written.
 
 A `Computed` records the stored datasets it reads and the steps applied to them, so a plain
 copy stays a plain copy and each conversion can be described in the report
-(upgrade/legacy_weights.py decides which layers need which steps).
+(upgrade/legacy_weights.py decides which layers need which steps). `saving.py` below is
+keras-team/keras 2.3.1 keras/engine/saving.py, whose loader these steps reproduce.
 """
 
 from __future__ import annotations

@@ -40,7 +40,8 @@ from kerasmigrate.passes.upgrade.hard_sigmoid_fold import hard_sigmoid_fold
 from kerasmigrate.passes.upgrade.hard_sigmoid_layers import hard_sigmoid_layers
 from kerasmigrate.upgrade import mapping as user_mapping
 from kerasmigrate.upgrade.checks import validate
-from kerasmigrate.upgrade.legacy_weights import Computed, WeightTransformError, Writer, adapt_layer, fold_scales
+from kerasmigrate.upgrade.computed_weights import Computed, WeightTransformError
+from kerasmigrate.upgrade.legacy_weights import Writer, adapt_layer, fold_scales
 from kerasmigrate.upgrade.mapped_classes import MappedClasses, map_user_classes, without_bookkeeping
 from kerasmigrate.upgrade.report import ConversionReport, function_notes
 from kerasmigrate.upgrade.training import NotConverted, convert_compile_config, optimizer_state
