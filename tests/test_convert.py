@@ -10,11 +10,15 @@ import pytest
 
 from kerasmigrate import api
 from kerasmigrate.errors import (
+    MalformedConfigError,
+    MappingError,
     OutputExistsError,
     UnknownClassError,
     UnsupportedError,
     WeightMismatchError,
 )
+from kerasmigrate.keras3_targets import TargetError
+from kerasmigrate.passes.target_registry import Finding
 
 from .conftest import SAMPLES
 
@@ -115,6 +119,10 @@ def test_unknown_classes_are_all_listed(tmp_path):
     assert "FancyDense (layers: outer_model/pre_dense, outer_model/head)" in message
     assert "Lambda (layers: outer_model/concat)" in message
     assert "never executes" in message
+    assert message.endswith(
+        "; write a mapping: kerasmigrate map init FILE -o mapping.toml, fill it in, then "
+        "kerasmigrate convert FILE --mapping mapping.toml"
+    )
     assert not (tmp_path / "m.keras").exists()
 
 
@@ -185,3 +193,55 @@ def test_an_initializer_argument_keras3_cannot_take_is_refused(tmp_path):
 
     with pytest.raises(UnsupportedError, match="pre_dense.*kernel_initializer: Zeros takes no arguments.*value=2.0"):
         api.convert(_edited(tmp_path, edit), tmp_path / "m.keras")
+
+
+def _raise_key_error(*args):
+    raise KeyError("config")
+
+
+def test_a_config_of_unexpected_shape_is_malformed_input(tmp_path, monkeypatch):
+    """A pass that indexes into a config the validator let through: bad input, named with its file."""
+    monkeypatch.setattr("kerasmigrate.upgrade.convert.run_passes", _raise_key_error)
+    with pytest.raises(MalformedConfigError) as info:
+        api.convert(NESTED, tmp_path / "m.keras")
+    assert str(info.value) == f"{NESTED}: model_config has an unexpected structure (KeyError: 'config')"
+    monkeypatch.setattr("kerasmigrate.upgrade.inspect.run_passes", _raise_key_error)
+    info = api.inspect_file(NESTED)
+    assert (info["passes"], info["refused"]) == ({}, "model_config has an unexpected structure (KeyError: 'config')")
+
+
+def test_a_target_refusal_names_the_input(tmp_path, monkeypatch):
+    finding = Finding("outer_model/head", "sparkle", 3, "no such argument", None, "refuse")
+
+    def refuse(config, target, path=None):
+        raise TargetError(None, "3.15.1", [finding])
+
+    monkeypatch.setattr("kerasmigrate.upgrade.convert.apply_target", refuse)
+    with pytest.raises(TargetError) as info:
+        api.convert(NESTED, tmp_path / "m.keras")
+    assert info.value.path == str(NESTED) and str(info.value).startswith(
+        f"{NESTED}: cannot be written for Keras 3.15.1"
+    )
+    assert info.value.findings == [finding]
+    assert not (tmp_path / "m.keras").exists()
+
+
+@pytest.mark.keras
+def test_a_class_matched_by_name_that_keras3_cannot_build_asks_for_a_rule(tmp_path):
+    module = tmp_path / "scale_by_name.py"
+    module.write_text(
+        "import keras\n\n\n"
+        '@keras.saving.register_keras_serializable(package="ByName")\n'
+        "class ScaleLayer(keras.layers.Layer):  # takes no `offset`, which the file records\n"
+        "    pass\n"
+    )
+    path = SAMPLES / "custom_tf2.15" / "custom_layer.h5"
+    with pytest.raises(MappingError) as info:
+        api.convert(path, tmp_path / "m.keras", custom_module=str(module))
+    message = str(info.value)
+    assert message.startswith(f"{path} (with --custom-module): Keras 3 cannot build the converted model")
+    assert message.endswith(
+        "; ScaleLayer matched the module's class of the same name without a rule: if its arguments or "
+        f"weights differ, write one (kerasmigrate map init {path} -o mapping.toml)"
+    )
+    assert not (tmp_path / "m.keras").exists()

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from kerasmigrate.core.reader import WeightRef, infer_backend
-from kerasmigrate.upgrade.legacy_weights import Computed, WeightTransformError, Writer, adapt_layer
+from kerasmigrate.upgrade.computed_weights import Computed, WeightTransformError
+from kerasmigrate.upgrade.legacy_weights import Writer, adapt_layer
 
 THEANO_K1 = Writer("1.2.2", "theano")
 TF_K1 = Writer("1.2.2", "tensorflow")

@@ -62,12 +62,9 @@ def validate(path: Path, config: dict, registered_functions=()) -> None:
     """Everything the target Keras cannot take, reported all at once."""
     unknown = unknown_classes(config)
     if unknown:
-        err = UnknownClassError(path, unknown)
         hints = [f"{cls}: {CLASS_HINTS[cls]}" for cls in sorted(unknown) if cls in CLASS_HINTS]
-        if hints:
-            err.message += " (" + "; ".join(hints) + ")"
-        err.message += "; " + MAP_INIT_HINT
-        raise err
+        why = " (" + "; ".join(hints) + ")" if hints else ""
+        raise UnknownClassError(path, unknown).extended(why + "; " + MAP_INIT_HINT)
     functions = unknown_functions(config, registered_functions)
     if functions:
         raise UnknownClassError(

@@ -7,7 +7,7 @@ from pathlib import Path
 from kerasmigrate.core.configs import class_counts, iter_layers, nested_models
 from kerasmigrate.core.reader import read_keras_archive_config, read_weights_only_info, sniff
 from kerasmigrate.core.source import LegacyModel, open_model
-from kerasmigrate.errors import KerasMigrateError
+from kerasmigrate.errors import KerasMigrateError, MalformedConfigError, config_structure
 from kerasmigrate.keras3_targets import loadable_releases
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
@@ -68,13 +68,16 @@ def _describe_model(model: LegacyModel) -> dict:
     unknown = unknown_classes(config)
     lambdas = [p for p, e in iter_layers(config) if e.get("class_name") == "Lambda"]
     try:
-        _, applied = run_passes(config, UPGRADE, Source(model.keras_version, model.backend, tuple(model.layer_names)))
+        with config_structure(None):
+            _, applied = run_passes(
+                config, UPGRADE, Source(model.keras_version, model.backend, tuple(model.layer_names))
+            )
         passes = pass_counts(applied)
         refusal = None
     except Refusal as exc:
         passes, refusal = {}, str(exc)
-    except (KeyError, TypeError, AttributeError, IndexError) as exc:
-        passes, refusal = {}, f"model_config has an unexpected structure ({type(exc).__name__}: {exc})"
+    except MalformedConfigError as exc:
+        passes, refusal = {}, exc.message
     return {
         "keras_version": model.keras_version,
         "backend": model.backend,

@@ -264,7 +264,7 @@ def _carry_training(
         return training, dropped
     training.append(f"compile_config ({config['compile_config']['optimizer']['class_name']})")
     try:
-        if folded:  # why: upgrade/convert.py `_training_state`
+        if folded:  # why: upgrade/convert.py `_optimizer_state_left_out`
             raise NotConverted(
                 f"hard_sigmoid was folded into the weights of {', '.join(sorted(folded))} "
                 "(scaled by 1.2), where no optimizer state continues the same training"

@@ -111,43 +111,53 @@ class _Reader:
         code = self.byte()
         flag = bool(code & FLAG_REF)
         kind = chr(code & ~FLAG_REF)
+        if kind in "Rr":
+            return self._reference(kind)
+        if kind in "()[<>{c":
+            return self._container(kind, flag)
+        return self._keep(flag, self._scalar(kind))
+
+    def _scalar(self, kind: str):
         if kind in "0NFTS.":
-            return self._keep(flag, {"N": None, "F": False, "T": True}.get(kind))
+            return {"N": None, "F": False, "T": True}.get(kind)
         if kind == "i":
-            return self._keep(flag, self.int32())
+            return self.int32()
         if kind == "I":
-            return self._keep(flag, struct.unpack("<q", self.take(8))[0])
+            return struct.unpack("<q", self.take(8))[0]
         if kind == "l":
             n = self.int32()
             digits = self.take(2 * abs(n))
             value = sum(struct.unpack("<H", digits[2 * i : 2 * i + 2])[0] << (15 * i) for i in range(abs(n)))
-            return self._keep(flag, -value if n < 0 else value)
+            return -value if n < 0 else value
         if kind == "g":
-            return self._keep(flag, struct.unpack("<d", self.take(8))[0])
+            return struct.unpack("<d", self.take(8))[0]
         if kind == "f":
-            return self._keep(flag, float(self.take(self.byte()).decode("ascii")))
+            return float(self.take(self.byte()).decode("ascii"))
         if kind == "y":
             self.take(16)
-            return self._keep(flag, None)
+            return None
         if kind == "x":
             self.take(self.byte())
             self.take(self.byte())
-            return self._keep(flag, None)
+            return None
         if kind in "st":
             raw = self.take(self.int32())
-            return self._keep(flag, raw if kind == "s" and self.layout[0] != "2.7" else _text(raw))
+            return raw if kind == "s" and self.layout[0] != "2.7" else _text(raw)
         if kind in "uaA":
-            return self._keep(flag, _text(self.take(self.int32())))
+            return _text(self.take(self.int32()))
         if kind in "zZ":
-            return self._keep(flag, _text(self.take(self.byte())))
+            return _text(self.take(self.byte()))
+        raise NotBytecode(f"unknown marshal type {kind!r}")
+
+    def _reference(self, kind: str):
+        index = self.int32()
         if kind == "R":  # Python 2 interned-string reference
-            index = self.int32()
             return self.refs[index] if 0 <= index < len(self.refs) else None
-        if kind == "r":
-            index = self.int32()
-            if not 0 <= index < len(self.refs):
-                raise NotBytecode("bad reference")
-            return self.refs[index]
+        if not 0 <= index < len(self.refs):
+            raise NotBytecode("bad reference")
+        return self.refs[index]
+
+    def _container(self, kind: str, flag: bool):
         if kind in "()[<>":
             n = self.byte() if kind == ")" else self.int32()
             if n < 0:
@@ -165,10 +175,8 @@ class _Reader:
                 key = self.obj()
                 items[repr(key)] = self.obj()
             return self._keep(flag, items, index)
-        if kind == "c":
-            index = self._reserve(flag)
-            return self._keep(flag, self.code(), index)
-        raise NotBytecode(f"unknown marshal type {kind!r}")
+        index = self._reserve(flag)  # "c": a code object
+        return self._keep(flag, self.code(), index)
 
     def code(self) -> dict:
         _, ints, fields = self.layout

@@ -271,25 +271,7 @@ def optimizer_state(
         or (not iterations and not _iterations_unused(class_name, optimizer["config"]))
     ):
         raise NotConverted(f"the optimizer weights are not a {class_name} state kerasmigrate recognises")
-    by_variable: dict[tuple[int, str], WeightRef] = {}
-    if slots and all(path is not None for _, _, path in slots):
-        index = {s.ref.name.split(":")[0]: i for i, s in enumerate(k3_trainable) if s.ref is not None}
-        for ref, kind, path in slots:
-            if path not in index:
-                raise NotConverted(f"optimizer slot {ref.name!r} names no trainable variable")
-            by_variable[(index[path], kind)] = ref
-    else:  # anonymous: one run per slot kind, in the legacy model.trainable_weights order
-        position = {id(s): i for i, s in enumerate(k3_trainable)}
-        n = len(legacy_trainable)
-        if len(slots) % n if n else slots:
-            raise NotConverted(f"{len(slots)} optimizer slots for {n} trainable weights")
-        runs = [slots[i : i + n] for i in range(0, len(slots), n)]
-        legacy_kinds = (
-            [k for k in ("momentum", "velocity", "velocity_hat")] if class_name in ("Adam", "AdamW") else wanted[:1]
-        )
-        for run, kind in zip(runs, legacy_kinds):
-            for (ref, _, _), slot in zip(run, legacy_trainable):
-                by_variable[(position[id(slot)], kind)] = ref
+    by_variable = _slots_by_variable(class_name, slots, k3_trainable, legacy_trainable, wanted)
     # Keras 3 names an unnamed optimizer after its class, snake_cased ("rm_sprop").
     out = VarsGroup("optimizer/vars", optimizer["config"].get("name") or to_snake_case(class_name))
     count = np.asarray(model.read(iterations[0]))[()] if iterations else 0
@@ -305,6 +287,31 @@ def optimizer_state(
                     raise NotConverted(f"no {kind} slot of the right shape for {variable.ref.name}")
                 out.slots.append(Slot(out.path, kind, variable.owner, "optimizer", False, ref=ref))
     return out
+
+
+def _slots_by_variable(
+    class_name: str, slots: list, k3_trainable: list[Slot], legacy_trainable: list[Slot], keras3_kinds: list[str]
+) -> dict[tuple[int, str], WeightRef]:
+    """Each legacy slot, keyed by (index of its Keras 3 trainable variable, slot kind): by the
+    variable path in its name, else by position in the legacy trainable_weights order."""
+    by_variable: dict[tuple[int, str], WeightRef] = {}
+    if slots and all(path is not None for _, _, path in slots):
+        index = {s.ref.name.split(":")[0]: i for i, s in enumerate(k3_trainable) if s.ref is not None}
+        for ref, kind, path in slots:
+            if path not in index:
+                raise NotConverted(f"optimizer slot {ref.name!r} names no trainable variable")
+            by_variable[(index[path], kind)] = ref
+    else:  # anonymous: one run per slot kind, in the legacy model.trainable_weights order
+        position = {id(s): i for i, s in enumerate(k3_trainable)}
+        n = len(legacy_trainable)
+        if len(slots) % n if n else slots:
+            raise NotConverted(f"{len(slots)} optimizer slots for {n} trainable weights")
+        runs = [slots[i : i + n] for i in range(0, len(slots), n)]
+        legacy_kinds = ["momentum", "velocity", "velocity_hat"] if class_name in ("Adam", "AdamW") else keras3_kinds[:1]
+        for run, kind in zip(runs, legacy_kinds):
+            for (ref, _, _), slot in zip(run, legacy_trainable):
+                by_variable[(position[id(slot)], kind)] = ref
+    return by_variable
 
 
 def _iterations_unused(class_name: str, config: dict) -> bool:
