@@ -18,7 +18,7 @@ from kerasmigrate.errors import (
     WeightMismatchError,
 )
 from kerasmigrate.keras3_targets import TargetError
-from kerasmigrate.passes.target_registry import Finding
+from kerasmigrate.passes.keras3_releases import Finding
 
 from .conftest import SAMPLES
 

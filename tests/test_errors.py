@@ -10,7 +10,7 @@ import pytest
 import kerasmigrate.cli  # noqa: F401  (imports every module that defines an error class)
 from kerasmigrate.errors import KerasMigrateError, MappingError, UnknownClassError
 from kerasmigrate.keras3_targets import TargetError
-from kerasmigrate.passes.target_registry import Finding
+from kerasmigrate.passes.keras3_releases import Finding
 
 FINDING = Finding("model/dense", "sparkle", 3, "no such argument", "3.6.0", "refuse")
 
