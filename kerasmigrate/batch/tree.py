@@ -21,7 +21,7 @@ import orjson
 
 from kerasmigrate import __version__, api
 from kerasmigrate.batch import discover, executors, report, staging, storage
-from kerasmigrate.batch.ledger import LEDGER, open_ledger
+from kerasmigrate.batch.ledger import LEDGER, Ledger, open_ledger
 from kerasmigrate.batch.locations import Located, open_stores, remote_call, walk
 from kerasmigrate.batch.records import (
     CHECK_FAILURES,
@@ -188,7 +188,15 @@ def _run(
 class _Batch:
     """One run's files: the records found so far, the tasks still to do, the ledger's part."""
 
-    def __init__(self, mode, options, out, ledger, run, on_record) -> None:
+    def __init__(
+        self,
+        mode: str,
+        options: dict,
+        out: Store | None,
+        ledger: Ledger | None,
+        run: RunOptions,
+        on_record: OnRecord | None,
+    ) -> None:
         self.mode, self.options, self.out, self.ledger, self.run = mode, options, out, ledger, run
         self.on_record = on_record
         self.digest = _options_digest(mode, options)
@@ -301,7 +309,16 @@ class _Batch:
         return sorted(self.records.values(), key=lambda r: r.path)
 
 
-def _summary(mode, sources, out, options, records, started_wall, started) -> Summary:
+def _summary(
+    mode: str,
+    sources: list[Store],
+    out: Store | None,
+    options: dict,
+    records: list[FileRecord],
+    started_wall: datetime,
+    started: float,
+) -> Summary:
+    """The run's summary; `started_wall` and `started` (perf_counter) are when it began."""
     summary = Summary(
         mode=mode,
         tool=f"kerasmigrate {__version__}",
