@@ -48,6 +48,7 @@ Where each thing comes from (sources):
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,10 +63,9 @@ from kerasmigrate.errors import TruncatedFileError
 
 
 def is_savedmodel_dir(path: str | Path) -> bool:
-    """A SavedModel directory, by content: a directory holding `saved_model.pb` (one whose
-    `variables/` is missing is still one, and `open_savedmodel` says what is missing)."""
-    path = Path(path)
-    return path.is_dir() and (path / SAVED_MODEL_PB).is_file()
+    """A SavedModel directory, by content: a directory holding `saved_model.pb`. What cannot be
+    read (permissions) is not one (os.path, unlike pathlib, says False instead of raising)."""
+    return os.path.isdir(path) and os.path.isfile(os.path.join(path, SAVED_MODEL_PB))
 
 
 @dataclass
