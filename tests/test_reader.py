@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from kerasmigrate.core.reader import decode_text, open_legacy_model, read_name_list, sniff
+from kerasmigrate.core.savedmodel import is_savedmodel_dir
 from kerasmigrate.errors import (
     MalformedConfigError,
     NotAModelFileError,
@@ -52,6 +53,28 @@ def test_sniff_finds_signature_after_a_user_block(tmp_path):
         f.attrs["x"] = 1
     assert path.read_bytes()[:8] != b"\x89HDF\r\n\x1a\n"
     assert sniff(path) == "hdf5"
+
+
+@pytest.mark.parametrize(
+    ("files", "kind"),
+    [
+        pytest.param({"saved_model.pb": b"x", "variables/variables.index": b""}, "savedmodel", id="savedmodel"),
+        pytest.param({"saved_model.pb": b"x"}, "savedmodel", id="savedmodel without variables"),
+        pytest.param({"model.h5": b"x"}, "directory", id="plain directory"),
+        pytest.param({"saved_model.pb/inner": b"x"}, "directory", id="saved_model.pb is a directory"),
+    ],
+)
+def test_sniff_directories_as_savedmodel_dir_says(tmp_path, files, kind):
+    for rel, data in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(data)
+    assert sniff(tmp_path) == kind
+    assert is_savedmodel_dir(tmp_path) == (kind == "savedmodel")
+
+
+def test_sniff_missing(tmp_path):
+    assert sniff(tmp_path / "nothing") == "missing"
+    assert not is_savedmodel_dir(tmp_path / "nothing")
 
 
 @pytest.mark.parametrize("value", [b"abc", np.bytes_(b"abc"), "abc", np.array(b"abc"), np.array("abc", dtype=object)])

@@ -4,7 +4,8 @@
 
 (not `-m`: the package imports this module before runpy would run it). Started by `executors` (a plain subprocess, not multiprocessing: a Dask worker is a daemonic
 process, which multiprocessing forbids to have children). FD is its end of a socketpair,
-spoken through multiprocessing.connection (the tasks and records of our own processes).
+spoken through multiprocessing.connection (the tasks and records of our own processes):
+`task.Task` in, the worker's result dict out.
 Its memory is watched from outside (`executors`, --max-memory). It dies with the thread that started it (PR_SET_PDEATHSIG),
 so a batch or Dask worker that is killed leaves no worker writing behind it.
 """
@@ -42,7 +43,7 @@ def serve(conn: Connection) -> None:
             return
         if task is None:
             return
-        conn.send(process_one(task))
+        conn.send(process_one(task.to_dict()))
 
 
 def main(argv: list[str]) -> None:

@@ -29,9 +29,10 @@ from pathlib import Path
 
 from kerasmigrate.batch.child import READY
 from kerasmigrate.batch.records import FAILED, FileRecord
+from kerasmigrate.batch.task import Task
 from kerasmigrate.errors import KerasMigrateError
 
-OnResult = Callable[[dict, dict], None]
+OnResult = Callable[[Task, dict], None]
 DASK_CONNECT_TIMEOUT = "30s"
 # A worker that cannot even start (its imports) within this many seconds is reported with the file.
 START_TIMEOUT = 120.0
@@ -42,9 +43,9 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 
-def failure(task: dict, reason: str) -> dict:
+def failure(task: Task, reason: str) -> dict:
     """The result of a file whose worker gave no answer."""
-    rec = FileRecord(path=task["rel"], input=task["input_display"], status=FAILED, kind=task["kind"], reason=reason)
+    rec = FileRecord(path=task.rel, input=task.input_display, status=FAILED, kind=task.kind, reason=reason)
     return {"key": None, "record": rec.to_dict()}
 
 
@@ -81,7 +82,7 @@ class _Worker:
         self.max_memory_mib = max_memory_mib
         self.ready = False
         self.born = time.monotonic()
-        self.task: dict | None = None
+        self.task: Task | None = None
         self.started = 0.0
 
     def over_memory(self) -> str | None:
@@ -97,7 +98,7 @@ class _Worker:
             return None
         return f"used {resident:.0f} MiB, more than --max-memory {self.max_memory_mib} MiB; its worker was stopped"
 
-    def give(self, task: dict) -> None:
+    def give(self, task: Task) -> None:
         self.task, self.started = task, time.monotonic()
         try:
             self.conn.send(task)
@@ -140,77 +141,100 @@ def _stderr_fd() -> int:
 
 
 def run_local(
-    tasks: Iterable[dict],
+    tasks: Iterable[Task],
     on_result: OnResult,
     *,
     jobs: int,
     timeout: float | None,
     max_memory_mib: int | None = None,
-    prepare: Callable[[dict], dict] | None = None,
+    prepare: Callable[[Task], Task] | None = None,
 ) -> None:
     """`prepare(task)`, when given, makes each task ready just before a worker takes it (and
     what it returns is what `on_result` gets); what it raises fails that file alone."""
-    pending = deque(tasks)
-    workers: list[_Worker] = []
+    pool = _LocalPool(deque(tasks), on_result, jobs, timeout, max_memory_mib, prepare)
+    try:
+        while pool.pending or pool.busy():
+            pool.start_workers()
+            pool.hand_out()
+            ready = wait([w.conn for w in pool.workers], timeout=pool.wait_time())
+            for w in list(pool.workers):
+                pool.look_at(w, answered=w.conn in ready)
+    finally:
+        for w in pool.workers:
+            w.stop(kill=w.task is not None)
 
-    def lost(w: _Worker, reason: str) -> None:
+
+class _LocalPool:
+    """The workers of `run_local` and the files still to give them."""
+
+    def __init__(self, pending, on_result, jobs, timeout, max_memory_mib, prepare):
+        self.pending: deque[Task] = pending
+        self.on_result, self.jobs, self.timeout = on_result, jobs, timeout
+        self.max_memory_mib, self.prepare = max_memory_mib, prepare
+        self.workers: list[_Worker] = []
+
+    def busy(self) -> int:
+        return sum(1 for w in self.workers if w.task)
+
+    def start_workers(self) -> None:
+        while len(self.workers) < min(self.jobs, len(self.pending) + self.busy()):
+            self.workers.append(_Worker(self.max_memory_mib))
+
+    def hand_out(self) -> None:
+        for w in self.workers:
+            while w.ready and w.task is None and self.pending:
+                task = self.pending.popleft()
+                if self.prepare is not None:
+                    try:
+                        task = self.prepare(task)
+                    except Exception as exc:  # noqa: BLE001 - this file's failure; the batch goes on
+                        self.on_result(task, failure(task, f"cannot prepare it: {type(exc).__name__}: {exc}"))
+                        continue
+                w.give(task)
+
+    def wait_time(self) -> float:
+        """Until the nearest deadline (a file's timeout, a worker's start), at most a second."""
+        now = time.monotonic()
+        deadlines = [w.started + self.timeout for w in self.workers if w.task and self.timeout]
+        deadlines += [w.born + START_TIMEOUT for w in self.workers if not w.ready]
+        wait_for = max(0.0, min(deadlines, default=now + 1.0) - now)
+        return min(wait_for, MEMORY_POLL) if self.max_memory_mib else wait_for
+
+    def look_at(self, w: _Worker, answered: bool) -> None:
+        """Take a worker's answer, or stop it when it died, hung, grew too big or never started."""
+        if answered:
+            message = w.receive()
+            if message is None:
+                self.lose(w, death_reason(w.process.returncode, started=w.task is not None))
+            elif message == READY:
+                w.ready = True
+            else:
+                task, w.task = w.task, None
+                self.on_result(task, message)
+                if w.over_memory():  # still holding that file's memory: the next starts afresh
+                    w.stop()
+                    self.workers.remove(w)
+        elif w.task and self.timeout and time.monotonic() - w.started > self.timeout:
+            self.lose(w, timeout_reason(self.timeout))
+        elif w.task and (too_much := w.over_memory()):
+            self.lose(w, too_much)
+        elif not w.ready and time.monotonic() - w.born > START_TIMEOUT:
+            self.lose(w, f"the worker did not start within {START_TIMEOUT:g} s")
+
+    def lose(self, w: _Worker, reason: str) -> None:
         """A worker that died or hung: its file (or, before it ever started, the next) fails."""
         w.stop(kill=True)
-        workers.remove(w)
-        task = w.task or (pending.popleft() if pending else None)
+        self.workers.remove(w)
+        task = w.task or (self.pending.popleft() if self.pending else None)
         w.task = None
         if task is not None:
-            on_result(task, failure(task, reason))
-
-    try:
-        while pending or any(w.task for w in workers):
-            while len(workers) < min(jobs, len(pending) + sum(1 for w in workers if w.task)):
-                workers.append(_Worker(max_memory_mib))
-            for w in workers:
-                while w.ready and w.task is None and pending:
-                    task = pending.popleft()
-                    if prepare is not None:
-                        try:
-                            task = prepare(task)
-                        except Exception as exc:  # noqa: BLE001 - this file's failure; the batch goes on
-                            on_result(task, failure(task, f"cannot prepare it: {type(exc).__name__}: {exc}"))
-                            continue
-                    w.give(task)
-            now = time.monotonic()
-            deadlines = [w.started + timeout for w in workers if w.task and timeout]
-            deadlines += [w.born + START_TIMEOUT for w in workers if not w.ready]
-            wait_for = max(0.0, min(deadlines, default=now + 1.0) - now)
-            if max_memory_mib:
-                wait_for = min(wait_for, MEMORY_POLL)
-            ready = wait([w.conn for w in workers], timeout=wait_for)
-            for w in list(workers):
-                if w.conn in ready:
-                    message = w.receive()
-                    if message is None:
-                        lost(w, death_reason(w.process.returncode, started=w.task is not None))
-                    elif message == READY:
-                        w.ready = True
-                    else:
-                        task, w.task = w.task, None
-                        on_result(task, message)
-                        if w.over_memory():  # still holding that file's memory: the next starts afresh
-                            w.stop()
-                            workers.remove(w)
-                elif w.task and timeout and time.monotonic() - w.started > timeout:
-                    lost(w, timeout_reason(timeout))
-                elif w.task and (too_much := w.over_memory()):
-                    lost(w, too_much)
-                elif not w.ready and time.monotonic() - w.born > START_TIMEOUT:
-                    lost(w, f"the worker did not start within {START_TIMEOUT:g} s")
-    finally:
-        for w in workers:
-            w.stop(kill=w.task is not None)
+            self.on_result(task, failure(task, reason))
 
 
 _thread_worker = threading.local()
 
 
-def process_in_child(task: dict, timeout: float | None = None, max_memory_mib: int | None = None) -> dict:
+def process_in_child(task: Task, timeout: float | None = None, max_memory_mib: int | None = None) -> dict:
     """`process_one(task)` in the worker process kept by this thread (a Dask task): started on
     first use, stopped and replaced when it hangs past `timeout` or dies."""
     w: _Worker | None = getattr(_thread_worker, "worker", None)
@@ -246,14 +270,14 @@ def process_in_child(task: dict, timeout: float | None = None, max_memory_mib: i
     return message
 
 
-def _lose(w: _Worker, task: dict, reason: str) -> dict:
+def _lose(w: _Worker, task: Task, reason: str) -> dict:
     w.stop(kill=True)
     _thread_worker.worker = None
     return failure(task, reason)
 
 
 def run_dask(
-    tasks: Iterable[dict],
+    tasks: Iterable[Task],
     on_result: OnResult,
     *,
     scheduler: str | None = None,
@@ -310,7 +334,7 @@ def _wait_any(futures) -> None:
         pass
 
 
-def _result(future, task: dict) -> dict:
+def _result(future, task: Task) -> dict:
     try:
         return future.result()
     except Exception as exc:  # noqa: BLE001 - each is this file's failure, the batch goes on

@@ -12,13 +12,21 @@ Failures (crash, timeout, killed worker) are not recorded: the next run tries ag
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
+import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import orjson
 
 from kerasmigrate.batch.records import FileRecord
+from kerasmigrate.batch.storage import Store
+from kerasmigrate.errors import KerasMigrateError
+
+LEDGER = ".kerasmigrate/ledger.sqlite"
+LEDGER_ID = ".kerasmigrate/ledger.id"  # a remote OUTDIR's identity: see open_ledger
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -102,3 +110,66 @@ class Ledger:
     def check(self) -> str:
         """SQLite's own integrity check: 'ok' when the database is consistent."""
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def open_ledger(out: Store) -> tuple[Ledger, Path | None]:
+    """The ledger of OUTDIR, and for a remote OUTDIR the local copy to upload after the run.
+
+    SQLite needs a local file: the ledger of a remote OUTDIR lives in the user's cache and a
+    copy is uploaded to OUTDIR after each run; fetched back when the cache has none, or an
+    older one than OUTDIR's (another machine ran since).
+    """
+    if not out.remote:
+        try:
+            return Ledger(out.local_root / LEDGER), None
+        except (sqlite3.Error, OSError) as exc:
+            raise KerasMigrateError(out.url, f"cannot open the ledger {LEDGER} there: {exc}") from None
+    local = _cache_path(out)
+    fs, root = out.filesystem()
+    _claim_cache(fs, root.rstrip("/") + "/" + LEDGER_ID, local)
+    _fetch_if_newer(fs, root.rstrip("/") + "/" + LEDGER, local)
+    local.parent.mkdir(parents=True, exist_ok=True)
+    return Ledger(local), local
+
+
+def _cache_path(out: Store) -> Path:
+    """Where the ledger of a remote OUTDIR is cached. The endpoint is part of the name: one
+    bucket name on two servers is two places."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "kerasmigrate" / "ledgers"
+    endpoint = out.options.get("endpoint_url") or (out.options.get("client_kwargs") or {}).get("endpoint_url") or ""
+    return cache / (hashlib.sha256(f"{out.url}\n{endpoint}".encode()).hexdigest()[:24] + ".sqlite")
+
+
+def _claim_cache(fs, remote_id: str, local: Path) -> None:
+    """The cache is this OUTDIR's only while OUTDIR holds the id written beside the first run's
+    ledger: an OUTDIR emptied or made anew under the same name (another process's memory://,
+    a bucket cleared) has none, and a stale cache would claim its files were ours."""
+    local_id = local.with_suffix(".id")
+    owner = fs.cat_file(remote_id).decode("ascii", "replace") if fs.exists(remote_id) else None
+    if owner is None or not local_id.exists() or local_id.read_text() != owner:
+        for stale in (local, Path(f"{local}-wal"), Path(f"{local}-shm")):
+            stale.unlink(missing_ok=True)
+    if owner is None:
+        owner = uuid.uuid4().hex
+        fs.pipe_file(remote_id, owner.encode("ascii"))
+    local.parent.mkdir(parents=True, exist_ok=True)
+    local_id.write_text(owner)
+
+
+def _fetch_if_newer(fs, remote: str, local: Path) -> None:
+    """OUTDIR's ledger into the cache when the cache has none or an older one."""
+    if not fs.exists(remote):
+        return
+    newer = not local.exists()
+    if not newer:
+        try:
+            newer = fs.modified(remote).timestamp() > local.stat().st_mtime
+        except (NotImplementedError, OSError, AttributeError):
+            newer = False
+    if newer:
+        local.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=local.parent, delete=False) as tmp:
+            fs.get_file(remote, tmp.name)
+        os.replace(tmp.name, local)
+        for suffix in ("-wal", "-shm"):  # the old copy's journal belongs to the old copy
+            Path(f"{local}{suffix}").unlink(missing_ok=True)

@@ -15,18 +15,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
+import re
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from kerasmigrate import api
 from kerasmigrate.errors import KerasMigrateError
 
 CHUNK = 4 * 1024 * 1024
 LOCAL_PROTOCOLS = ("file", "local")
 # fsspec filesystems that live inside one process: the batch's workers would each see their own.
 PROCESS_LOCAL_PROTOCOLS = ("memory",)
+# What atomic writes leave behind when killed mid-write: `.NAME.XXXXXXXX.part` (api.atomic_output).
+PARTIAL = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.part$")
 
 
 def is_url(location: str) -> bool:
@@ -151,34 +154,13 @@ def output_exists(store: Store, rel: str) -> bool:
     return fs.exists(root.rstrip("/") + "/" + rel)
 
 
-@contextmanager
-def _atomic_local(path: Path):
-    """A temporary file beside `path`, made durable and renamed onto it only on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
-        yield tmp
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_bytes(store: Store, rel: str, data: bytes) -> None:
     """Write a small file (a report) whole: temporary file + rename locally, one put remotely."""
     if store.remote:
         fs, root = store.filesystem()
         fs.pipe_file(root.rstrip("/") + "/" + rel, data)
         return
-    with _atomic_local(Path(store.join(rel))) as tmp, open(tmp, "wb") as f:
-        f.write(data)
+    api.write_bytes_atomic(store.join(rel), data)
 
 
 def copy_file(source: Path, store: Store, rel: str) -> None:
@@ -187,5 +169,17 @@ def copy_file(source: Path, store: Store, rel: str) -> None:
         fs, root = store.filesystem()
         fs.put_file(str(source), root.rstrip("/") + "/" + rel)
         return
-    with _atomic_local(Path(store.join(rel))) as tmp:
-        shutil.copyfile(source, tmp)
+    api.copy_file_atomic(source, store.join(rel))
+
+
+def remove_partial_outputs(root: Path) -> None:
+    """Temporary files a killed run left in a local output tree (never complete outputs)."""
+    if not root.is_dir():
+        return
+    for directory, _, files in os.walk(root):
+        for name in files:
+            if PARTIAL.match(name):
+                try:
+                    os.unlink(os.path.join(directory, name))
+                except FileNotFoundError:
+                    pass

@@ -99,10 +99,6 @@ def user_classes(specs: dict[str, ClassSpec]):
         _USER_CLASSES.reset(token)
 
 
-def is_user_class(name: str) -> bool:
-    return name in _USER_CLASSES.get()
-
-
 @dataclass(frozen=True)
 class ObjectSpec:
     """An initializer, regularizer, constraint or schedule class: `cls(**config)` takes `args`

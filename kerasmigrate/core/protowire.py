@@ -121,17 +121,3 @@ def integer(msg: Message, number: int, default: int = 0, signed: bool = True) ->
     if signed and value >= 1 << 63:  # int32/int64 negatives are 10-byte two's complement varints
         value -= 1 << 64
     return value
-
-
-def packed_ints(msg: Message, number: int) -> list[int]:
-    """A repeated integer field, packed (one bytes value) or not."""
-    out: list[int] = []
-    for value in msg.get(number, []):
-        if isinstance(value, bytes):
-            pos = 0
-            while pos < len(value):
-                item, pos = read_varint(value, pos)
-                out.append(item - (1 << 64) if item >= 1 << 63 else item)
-        else:
-            out.append(value - (1 << 64) if value >= 1 << 63 else value)
-    return out

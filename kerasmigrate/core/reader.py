@@ -5,8 +5,8 @@ caller asks for one (`LegacyModelFile.read`), so inspecting a 500 MB file
 costs the size of its attributes.
 
 Facts relied on (see docs/legacy-keras-formats.md in the shared docs):
-* HDF5 is recognised by its signature, which may sit at offset 0, 512, 1024,
-  2048, … (HDF5 user block); Keras ≥ 2.13 / Keras 3 `.keras` files are zips.
+* What a file is comes from its content (core/sniff.py); `.keras` zips are
+  read by core/archive.py.
 * Attributes come back as `str`, `bytes`, `numpy.bytes_` or arrays of these,
   depending on the h5py that wrote and the one that reads them; Keras's own
   readers decode with `x.decode('utf8') if hasattr(x, 'decode')`
@@ -22,101 +22,34 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import h5py
 import numpy as np
 
+# Re-exported: what callers have always imported from here.
+from kerasmigrate.core.archive import read_keras_archive as read_keras_archive
+from kerasmigrate.core.archive import read_keras_archive_config as read_keras_archive_config
+from kerasmigrate.core.sniff import describe_start, sniff
+from kerasmigrate.core.sniff import expect_keras_archive as expect_keras_archive
+from kerasmigrate.core.sniff import sniff_stream as sniff_stream
 from kerasmigrate.core.validate import (
     MAX_CONFIG_BYTES,
     check_dataset,
-    check_h5_tree,
     check_json_value,
     check_model_config,
     check_training_config,
-    check_zip_members,
     resolve_hard,
 )
+from kerasmigrate.core.weight_ref import WeightRef as WeightRef
 from kerasmigrate.errors import (
     MalformedConfigError,
     NotAModelFileError,
     TruncatedFileError,
     WeightsOnlyFileError,
 )
-
-HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-ZIP_SIGNATURE = b"PK\x03\x04"
-
-
-def sniff(path: str | Path) -> str:
-    """Kind of file by content: 'hdf5', 'zip', 'json', 'savedmodel' (a directory holding
-    `saved_model.pb`), 'directory', 'empty', 'missing' or 'unknown'."""
-    path = Path(path)
-    if not path.exists():
-        return "missing"
-    if path.is_dir():
-        return "savedmodel" if (path / "saved_model.pb").is_file() else "directory"
-    with open(path, "rb") as f:
-        return sniff_stream(f, path.stat().st_size)
-
-
-def sniff_stream(f: BinaryIO, size: int) -> str:
-    """`sniff` for an open binary file of `size` bytes (local or remote: reads at most a few
-    8-byte windows): 'hdf5', 'zip', 'json', 'empty' or 'unknown'."""
-    if size == 0:
-        return "empty"
-    head = f.read(8)
-    if head == HDF5_SIGNATURE:
-        return "hdf5"
-    if head[:4] == ZIP_SIGNATURE:
-        return "zip"
-    # HDF5 allows a user block before the superblock: 512 bytes, then powers of two.
-    offset = 512
-    while offset + 8 <= size:
-        f.seek(offset)
-        if f.read(8) == HDF5_SIGNATURE:
-            return "hdf5"
-        offset *= 2
-    if head.lstrip()[:1] in (b"{", b"["):
-        return "json"
-    return "unknown"
-
-
-def expect_keras_archive(path: Path, target: str) -> None:
-    """Refuse anything but a zip for a target that rewrites `.keras` archives; an HDF5 model
-    named `.keras` (tf.keras 2.12 wrote those) is sent to `convert`."""
-    kind = sniff(path)
-    if kind == "hdf5":
-        raise NotAModelFileError(
-            path,
-            f"is an HDF5 model file (whatever its name); for Keras 3 convert "
-            f"it: kerasmigrate convert {path} -o {path.stem}.converted.keras",
-        )
-    if kind != "zip":
-        raise NotAModelFileError(path, f"target {target} repairs .keras archives; this file is {kind}")
-
-
-def describe_start(path: str | Path) -> str:
-    """A short human description of what a non-model file starts with."""
-    with open(path, "rb") as f:
-        head = f.read(16)
-    if head[:4] == ZIP_SIGNATURE:
-        return "a zip archive"
-    if head.lstrip()[:1] in (b"{", b"["):
-        return "JSON text"
-    if head[:2] == b"\x80\x04" or head[:2] == b"\x80\x03" or head[:2] == b"\x80\x02":
-        return "a Python pickle"
-    if head.startswith(b"\x93NUMPY"):
-        return "a NumPy .npy array"
-    try:
-        head.decode("ascii")
-        return "text"
-    except UnicodeDecodeError:
-        return f"bytes {head[:8]!r}"
 
 
 def decode_text(value: Any) -> str:
@@ -163,30 +96,6 @@ def read_text_attr(attrs: h5py.AttributeManager, name: str) -> str | None:
     if name not in attrs:
         return None
     return decode_text(attrs[name])
-
-
-@dataclass(frozen=True)
-class WeightRef:
-    """One stored weight: its legacy name and where its dataset lives."""
-
-    name: str
-    dataset_path: str
-    shape: tuple[int, ...]
-    dtype: str
-
-    @property
-    def basename(self) -> str:
-        """`dense_1/kernel:0` -> `kernel`."""
-        last = self.name.split("/")[-1]
-        return last.split(":")[0]
-
-    @property
-    def components(self) -> list[str]:
-        return [c.split(":")[0] for c in self.name.split("/")]
-
-    @property
-    def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
 
 
 @dataclass
@@ -412,65 +321,3 @@ def read_weights_only_info(path: str | Path) -> dict | None:
             "keras_version": read_text_attr(f.attrs, "keras_version"),
             "backend": read_text_attr(f.attrs, "backend"),
         }
-
-
-def read_keras_archive_config(path: str | Path) -> dict:
-    """config.json and metadata.json of a `.keras` zip, for `inspect`."""
-    archive = read_keras_archive(path)
-    return {"config": archive["config"], "metadata": archive["metadata"], "members": archive["members"]}
-
-
-def read_keras_archive(path: str | Path, weights: bool = False) -> dict:
-    """A `.keras` zip, checked: its members (validate.check_zip_members), config.json and
-    metadata.json (bounded JSON, the config's structure), and the HDF5 tree of
-    model.weights.h5 (validate.check_h5_tree); with `weights`, also that member's bytes."""
-    path = Path(path)
-    try:
-        with zipfile.ZipFile(path) as zf:
-            check_zip_members(path, zf)
-            names = zf.namelist()
-            if "config.json" not in names:
-                raise NotAModelFileError(path, "is a zip archive without config.json: not a .keras file")
-            config = read_json_member(path, zf, "config.json")
-            check_model_config(path, config, "config.json")
-            metadata = read_json_member(path, zf, "metadata.json") if "metadata.json" in names else {}
-            data = None
-            if "model.weights.h5" in names:
-                with zf.open("model.weights.h5") as member:
-                    _check_h5_member(path, member, zf.getinfo("model.weights.h5").file_size)
-                if weights:
-                    data = zf.read("model.weights.h5")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, zlib.error) as exc:
-        raise TruncatedFileError(path, f"the zip archive is damaged: {exc}") from None
-    except OSError as exc:
-        raise TruncatedFileError(path, f"the zip archive cannot be read: {exc}") from None
-    return {"config": config, "metadata": metadata, "members": names, "weights": data}
-
-
-def _check_h5_member(path: Path, member, size: int) -> None:
-    try:
-        h5 = h5py.File(member, "r")
-    except OSError as exc:
-        raise TruncatedFileError(path, f"model.weights.h5 is not a readable HDF5 file ({exc})") from None
-    with h5:
-        check_h5_tree(path, h5, "model.weights.h5:", size)
-
-
-def read_json_member(path, zf: zipfile.ZipFile, name: str) -> Any:
-    """A JSON member of a checked archive (check_zip_members), bounded and parsed."""
-    if zf.getinfo(name).file_size > MAX_CONFIG_BYTES:
-        raise MalformedConfigError(path, f"{name} is over the limit of {MAX_CONFIG_BYTES:,} bytes")
-    try:
-        value = json.loads(zf.read(name))
-    except ValueError as exc:
-        raise MalformedConfigError(path, f"{name} is not valid JSON ({exc})") from None
-    except RecursionError:
-        raise MalformedConfigError(path, f"{name} is nested too deeply") from None
-    check_json_value(path, value, name)
-    if not isinstance(value, dict):
-        raise MalformedConfigError(path, f"{name} is not a JSON object")
-    return value
-
-
-def file_size(path: str | Path) -> int:
-    return os.stat(path).st_size

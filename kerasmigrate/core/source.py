@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kerasmigrate.core.reader import LegacyModelFile, open_legacy_model, sniff
-from kerasmigrate.core.savedmodel import SavedModelFile, open_savedmodel
+from kerasmigrate.core.reader import LegacyModelFile, open_legacy_model
+from kerasmigrate.core.savedmodel import SavedModelFile, is_savedmodel_dir, open_savedmodel
 
 LegacyModel = LegacyModelFile | SavedModelFile
 
 
 def open_model(path: str | Path) -> LegacyModel:
     """A legacy model, whichever of the two formats `path` holds; a clear error otherwise."""
-    if sniff(path) == "savedmodel":
+    if is_savedmodel_dir(path):
         return open_savedmodel(path)
     return open_legacy_model(path)
