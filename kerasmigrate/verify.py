@@ -12,8 +12,6 @@ Keras and TensorFlow are imported here only, and only when `verify` runs.
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -22,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from kerasmigrate.core.configs import iter_layers
+from kerasmigrate.core.quiet_runtime import native_stderr_quiet, quiet_tensorflow
 from kerasmigrate.core.source import open_model
 from kerasmigrate.errors import KerasMigrateError, VerifyError
 from kerasmigrate.upgrade.custom_module import CustomModule
@@ -222,36 +221,6 @@ def _computes_in_half_precision(model) -> bool:
     return any(
         getattr(layer, "compute_dtype", "float32") in ("float16", "bfloat16") for layer in model._flatten_layers()
     )
-
-
-def quiet_tensorflow() -> None:
-    """Set before TensorFlow is imported: no C++ log lines, no Python warnings about retracing
-    (verify calls each model a few times on new shapes; that is expected, not a problem).
-    oneDNN is left as TensorFlow sets it for the CPU: channels_first models run compiled by XLA
-    (`_xla_call`), which needs no oneDNN."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-
-
-@contextmanager
-def native_stderr_quiet():
-    """While TensorFlow loads, its C++ runtime writes info lines straight to file descriptor 2,
-    before TF_CPP_MIN_LOG_LEVEL applies ("oneDNN custom operations are on", "Could not find
-    cuda drivers"): they go to /dev/null, unless the user asked for TensorFlow's logs
-    (TF_CPP_MIN_LOG_LEVEL=0). Python exceptions are unaffected."""
-    if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") == "0":
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def verify(

@@ -245,3 +245,36 @@ def test_a_class_matched_by_name_that_keras3_cannot_build_asks_for_a_rule(tmp_pa
         f"weights differ, write one (kerasmigrate map init {path} -o mapping.toml)"
     )
     assert not (tmp_path / "m.keras").exists()
+
+
+@pytest.mark.keras
+def test_convert_with_a_custom_module_prints_no_tensorflow_log_lines(tmp_path):
+    """Importing the user's module imports Keras and TensorFlow, whose C++ runtime writes info lines
+    ("Could not find cuda drivers …") straight to file descriptor 2: the CLI prints only its own lines."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kerasmigrate",
+            "convert",
+            str(SAMPLES / "custom_tf2.15" / "custom_layer.h5"),
+            "-o",
+            str(tmp_path / "out.keras"),
+            "--mapping",
+            str(SAMPLES / "custom_mapping" / "mapping.toml"),
+            "--custom-module",
+            str(SAMPLES / "custom_mapping" / "keras3_layers.py"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = (done.stdout + done.stderr).splitlines()
+    assert lines and lines[0].startswith("converted "), lines
+    assert all(line.startswith(("converted ", "  ")) for line in lines), lines

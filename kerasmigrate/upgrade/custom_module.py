@@ -29,6 +29,7 @@ import os
 import sys
 from pathlib import Path
 
+from kerasmigrate.core.quiet_runtime import native_stderr_quiet, quiet_tensorflow
 from kerasmigrate.errors import MappingError
 from kerasmigrate.upgrade.mapping import ClassRule, Mapping, ResolvedClass
 
@@ -38,12 +39,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 class CustomModule:
     def __init__(self, reference: str, where: str | None, line: int | None = None):
         """`reference`: a .py path or an importable module name; `where`: what named it (for errors)."""
-        import keras
+        quiet_tensorflow()
+        with native_stderr_quiet():  # the user's module imports Keras, and Keras TensorFlow
+            import keras
 
-        self.keras = keras
-        self.reference = reference
-        self.where, self.line = where, line
-        self.module = self._import(reference)
+            self.keras = keras
+            self.reference = reference
+            self.where, self.line = where, line
+            self.module = self._import(reference)
 
     def _fail(self, message: str, line: int | None = None) -> MappingError:
         return MappingError(self.where, message, line if line is not None else self.line)
