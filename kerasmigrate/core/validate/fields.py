@@ -2,7 +2,8 @@
 
 One rule per field, legacy and Keras 3 spellings alike (None where a writer may leave it unset).
 `trainable` is a bool: every writer of the samples and of ../shared/realworld wrote one (2,474
-layers, none 0/1), Keras 3 stores it as given, and the layout orders weights by it.
+layers, none 0/1), and core/layout.py orders a nested model's weights by `trainable is not False`,
+which a 0 would pass as true.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def is_optional_number(value) -> bool:
 
 
 def is_optional_flag(value) -> bool:
-    """true/false, or 0/1 as Keras 1 configs written from Python ints hold them, or unset."""
+    """true/false, or 0/1 (the old loaders only test these fields for truth), or unset."""
     return value is None or isinstance(value, bool) or (is_integer(value) and value in (0, 1))
 
 
