@@ -59,6 +59,13 @@ ORDER_KEY = "_km_weights_by_order"
 # while writing: {Keras 3 variable name: [factor, parts, [indices of the scaled parts]]},
 # the parts being equal slices of the variable's last axis (passes/upgrade/hard_sigmoid_fold.py).
 SCALE_KEY = "_km_scale"
+# Bookkeeping keys of `--channels-last` (passes/channels_last/): on a Dense whose kernel rows
+# are to be reordered from C·S to S·C while writing, the channel count C; on a Permute the
+# pass inserted, True (the top-model pass may take such Permutes out at inputs and outputs);
+# on a layer made channels_last, True (its stored weights are read as channels_first ones).
+ROWS_CHANNELS_FIRST_KEY = "_km_rows_channels_first"
+INSERTED_PERMUTE_KEY = "_km_inserted_permute"
+STORED_CHANNELS_FIRST_KEY = "_km_stored_channels_first"
 
 # Lookup layers in "tf_idf" mode store their IDF weights by name, outside the
 # tracked variables; TextVectorization stores them twice, for itself and for its

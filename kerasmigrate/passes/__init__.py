@@ -9,6 +9,8 @@ after every class rename (it asks which layers are nested models).
 
 from __future__ import annotations
 
+from kerasmigrate.passes.channels_last.io_layouts import io_layouts
+from kerasmigrate.passes.channels_last.rewrite_layouts import rewrite_layouts
 from kerasmigrate.passes.downgrade.attention_score_mode import attention_score_mode
 from kerasmigrate.passes.downgrade.batch_norm_axis import batch_norm_axis as downgrade_batch_norm_axis
 from kerasmigrate.passes.downgrade.conv_groups import conv_groups as downgrade_conv_groups
@@ -109,6 +111,11 @@ UPGRADE = (  # applied in this order
     bidirectional_backward_layer,  # after every pass that rewrites the wrapped layer: copies it
     layer_modules,
 )
+
+# `convert --channels-last`, after UPGRADE: channels_first models rewritten channels_last,
+# inputs and outputs kept; with `--channels-last=io`, CHANNELS_LAST_IO after it.
+CHANNELS_LAST = (rewrite_layouts,)
+CHANNELS_LAST_IO = (io_layouts,)
 
 # Repairs for old loaders (`kerasmigrate repair --target keras-2.3|tf-2.2|tf-2.4`), in this
 # order; each pass says which loaders need it (kerasmigrate/passes/old_loaders.py).

@@ -7,7 +7,9 @@ stores a `Pass` as `func.km_pass`, with what it applies to:
 * old loaders (`repair --target keras-2.3|tf-2.2|tf-2.4`, `old_loader_pass`, run by
   kerasmigrate/passes/old_loaders.py) for the loaders it was measured to be needed for;
 * Keras 3 releases (`--target keras-3.X`, `release_pass`, run by
-  kerasmigrate/passes/keras3_releases.py).
+  kerasmigrate/passes/keras3_releases.py);
+* channels_last (`convert --channels-last`, `layout_pass`, run here by `run_passes` after
+  the upgrade table): a "model" one on every model, a "top-model" one on the top model only.
 
 A *layer pass* sees one layer entry (`{"class_name", "config", ...}`) and
 returns it unchanged or a new dict; `walk_layers` visits every layer, inside
@@ -41,6 +43,7 @@ from kerasmigrate.core.configs import (  # noqa: F401
 UPGRADE_DIRECTION = "upgrade"
 OLD_LOADERS_DIRECTION = "old-loaders"
 KERAS3_RELEASES_DIRECTION = "keras3-releases"
+CHANNELS_LAST_DIRECTION = "channels-last"
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,11 @@ def model_pass(name: str, *, since: str):
     return register(UPGRADE_DIRECTION, "model", name, boundary=since)
 
 
+def layout_pass(name: str, *, since: str, top_only: bool = False):
+    """A `--channels-last` pass over every model entry (or, `top_only`, the top one), with the `Source`."""
+    return register(CHANNELS_LAST_DIRECTION, "top-model" if top_only else "model", name, boundary=since)
+
+
 def walk_layers(entry: dict, visit: Callable, path: str = "", context: str = "top", *, models_only=False) -> dict:
     """`visit(entry, where, context)` applied to every layer entry, innermost first.
 
@@ -209,6 +217,11 @@ def run_passes(model_config: dict, passes, source: Source) -> tuple[dict, list[A
         p: Pass = func.km_pass
         if p.kind == "model":
             config = _apply_model_pass(p, config, applied, source)
+        elif p.kind == "top-model":
+            result = p.func(config, source)
+            if result is not config:
+                applied.append(Applied(p.name, "<model>"))
+            config = result
         else:
             config = apply_layer_pass(p, config, applied)
     return config, applied

@@ -39,6 +39,7 @@ from kerasmigrate.passes.registry import Source, pass_counts, run_passes
 from kerasmigrate.passes.upgrade.hard_sigmoid_fold import hard_sigmoid_fold
 from kerasmigrate.passes.upgrade.hard_sigmoid_layers import hard_sigmoid_layers
 from kerasmigrate.upgrade import mapping as user_mapping
+from kerasmigrate.upgrade.channels_last import as_stored, channels_last_passes, channels_last_summary, reordered_rows
 from kerasmigrate.upgrade.checks import validate
 from kerasmigrate.upgrade.computed_weights import Computed, WeightTransformError
 from kerasmigrate.upgrade.legacy_weights import Writer, adapt_layer, fold_scales
@@ -56,6 +57,7 @@ class _Request:
     target: str | None
     keep_functions: bool
     started: float
+    channels_last: str | None = None
 
 
 @dataclass
@@ -72,6 +74,7 @@ class _Converted:
     notes: list[str]
     target: dict  # apply_target's record
     mapped: user_mapping.MappingReport
+    channels_last: dict | None = None  # channels_last_summary, with --channels-last
 
 
 def convert(
@@ -83,6 +86,7 @@ def convert(
     custom_module: str | None = None,
     target: str | None = None,
     keep_functions: bool = False,
+    channels_last: str | None = None,
 ) -> ConversionReport:
     """Convert a legacy `.h5` model to a Keras 3 `.keras` file; raise KerasMigrateError on failure.
 
@@ -96,31 +100,41 @@ def convert(
     `keep_functions`: keep Keras 2's `hard_sigmoid` as the registered function
     `kerasmigrate>hard_sigmoid_keras2` and the weights as stored (loading then needs
     `import kerasmigrate.keras_objects`), instead of folding it into the weights.
+
+    `channels_last` ("inner" or "io"): rewrite a channels_first model to compute the same
+    function channels_last (upgrade/channels_last.py); "inner" keeps the inputs and outputs in
+    the model's layout (Permutes at them), "io" makes them channels_last too.
     """
-    request = _Request(Path(input_path), Path(output_path), target, keep_functions, time.perf_counter())
+    channels_last_passes(channels_last)  # a bad mode fails before anything is read
+    request = _Request(Path(input_path), Path(output_path), target, keep_functions, time.perf_counter(), channels_last)
     if request.output_path.exists() and request.output_path.resolve() == request.input_path.resolve():
         raise OutputExistsError(request.output_path, "the output would overwrite the input")
     if request.output_path.exists() and not overwrite:
         raise OutputExistsError(request.output_path, "already exists (use --force to replace it)")
     with open_model(request.input_path) as model:
-        config, applied = _upgraded(request, model)
+        config, applied, layouts = _upgraded(request, model)
         mapped = map_user_classes(request.input_path, config, mapping, custom_module)
         with keras3_user_classes(mapped.specs):
-            return _convert_mapped(request, model, config, applied, mapped)
+            return _convert_mapped(request, model, config, applied, mapped, layouts)
 
 
-def _upgraded(request: _Request, model: LegacyModel) -> tuple[dict, list]:
-    """The model config after the UPGRADE passes, and the passes that applied."""
+def _upgraded(request: _Request, model: LegacyModel) -> tuple[dict, list, dict | None]:
+    """The model config after the UPGRADE passes (and CHANNELS_LAST ones), the passes that
+    applied, and what the channels_last rewrite changed."""
     source = Source(model.keras_version, model.backend, tuple(model.layer_names))
     try:
         with config_structure(request.input_path):
-            return run_passes(model.model_config, upgrade_passes(request.keep_functions), source)
+            config, applied = run_passes(model.model_config, upgrade_passes(request.keep_functions), source)
+            if request.channels_last is None:
+                return config, applied, None
+            rewritten, more = run_passes(config, channels_last_passes(request.channels_last), source)
+            return rewritten, applied + more, channels_last_summary(request.channels_last, config, rewritten)
     except Refusal as exc:
         raise UnsupportedError(request.input_path, str(exc)) from None
 
 
 def _convert_mapped(
-    request: _Request, model: LegacyModel, config: dict, applied: list, mapped: MappedClasses
+    request: _Request, model: LegacyModel, config: dict, applied: list, mapped: MappedClasses, layouts: dict | None
 ) -> ConversionReport:
     """The conversion after the passes (and the mapping): validate, lay out weights, write."""
     plan, folded = _weight_plan(request.input_path, model, config, mapped.report)
@@ -134,7 +148,7 @@ def _convert_mapped(
     except TargetError as exc:
         raise exc.located(request.input_path) from None
     done = _Converted(
-        model, written, plan, pass_counts(applied), renames, training, dropped, notes, target, mapped.report
+        model, written, plan, pass_counts(applied), renames, training, dropped, notes, target, mapped.report, layouts
     )
     metadata = _metadata(request, done)
     try:
@@ -152,7 +166,11 @@ def _weight_plan(input_path: Path, model: LegacyModel, config: dict, mapped: use
     try:
         _check_models(config, check_merge_masks)
         writer = Writer(model.keras_version, model.backend)
-        plan = build_plan(config, model.weights, lambda entry, refs: adapt_layer(entry, refs, writer))
+        plan = build_plan(
+            config,
+            model.weights,
+            lambda entry, refs: reordered_rows(entry, adapt_layer(as_stored(entry), refs, writer)),
+        )
         folded = fold_scales(plan)
     except (MaskSemanticsError, WeightTransformError) as exc:
         raise UnsupportedError(input_path, str(exc)) from None
@@ -194,6 +212,7 @@ def _metadata(request: _Request, done: _Converted) -> dict:
             "dropped": done.dropped,
             "notes": done.notes,
             "target": {k: target[k] for k in ("release", "requested", "loads_in")},
+            **({"channels_last": done.channels_last} if done.channels_last else {}),
         },
     }
 
@@ -225,6 +244,7 @@ def _report(request: _Request, done: _Converted) -> ConversionReport:
         older_targets=target["older_targets"],
         target_changes=sum(len(c["findings"]) for c in target["changes"]),
         notes=done.notes,
+        channels_last=done.channels_last,
         seconds=round(time.perf_counter() - request.started, 4),
     )
 

@@ -15,14 +15,29 @@ from typing import TYPE_CHECKING
 from kerasmigrate.core.graph import keras3_model_layers
 from kerasmigrate.core.keras3 import ClassSpec, to_snake_case
 from kerasmigrate.core.keras3 import user_classes as keras3_user_classes
-from kerasmigrate.core.layout import LAYOUT_KEY, ORDER_KEY, SCALE_KEY
+from kerasmigrate.core.layout import (
+    INSERTED_PERMUTE_KEY,
+    LAYOUT_KEY,
+    ORDER_KEY,
+    ROWS_CHANNELS_FIRST_KEY,
+    SCALE_KEY,
+    STORED_CHANNELS_FIRST_KEY,
+)
 from kerasmigrate.errors import MappingError, UnsupportedError
 from kerasmigrate.upgrade import mapping as user_mapping
 
 if TYPE_CHECKING:
     from kerasmigrate.upgrade.custom_module import CustomModule
 
-BOOKKEEPING_KEYS = {"_legacy_name", LAYOUT_KEY, ORDER_KEY, SCALE_KEY}
+BOOKKEEPING_KEYS = {
+    "_legacy_name",
+    LAYOUT_KEY,
+    ORDER_KEY,
+    SCALE_KEY,
+    ROWS_CHANNELS_FIRST_KEY,
+    INSERTED_PERMUTE_KEY,
+    STORED_CHANNELS_FIRST_KEY,
+}
 
 
 def without_bookkeeping(value):

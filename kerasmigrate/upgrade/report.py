@@ -34,6 +34,8 @@ class ConversionReport:
     older_targets: dict = field(default_factory=dict)  # {release: loads_in} of pinnable older ones
     target_changes: int = 0
     notes: list[str] = field(default_factory=list)
+    # `--channels-last`: {"mode", "rewritten" layers, inserted "permutes", new "input_shapes"}
+    channels_last: dict | None = None
     seconds: float = 0.0
 
     def to_dict(self) -> dict:

@@ -1,0 +1,84 @@
+"""`convert --channels-last`: the passes to run, the Dense kernels they reorder, what the report says.
+
+The config is rewritten by the CHANNELS_LAST table (kerasmigrate/passes/channels_last/);
+here are the two things it leaves to the conversion: the weights of a Dense that read a
+flattened channels_first map, whose kernel rows go from C·S to S·C order (a computed
+weight: reshape to (C, S, units), swap the first two axes, reshape back), and the summary
+the report and metadata.json carry.
+"""
+
+from __future__ import annotations
+
+from kerasmigrate.core.configs import is_model_entry, iter_layers
+from kerasmigrate.core.layout import INSERTED_PERMUTE_KEY, ROWS_CHANNELS_FIRST_KEY, STORED_CHANNELS_FIRST_KEY
+from kerasmigrate.passes import CHANNELS_LAST, CHANNELS_LAST_IO
+from kerasmigrate.upgrade.computed_weights import WeightTransformError, with_steps
+
+# The model's inputs and outputs keep their layout ("inner") or become channels_last too ("io").
+CHANNELS_LAST_MODES = ("inner", "io")
+
+
+def channels_last_passes(mode: str | None) -> tuple:
+    if mode is None:
+        return ()
+    if mode not in CHANNELS_LAST_MODES:
+        raise ValueError(f"channels_last must be one of {', '.join(CHANNELS_LAST_MODES)} or None, not {mode!r}")
+    return CHANNELS_LAST + (CHANNELS_LAST_IO if mode == "io" else ())
+
+
+def as_stored(entry: dict) -> dict:
+    """The layer as its weights were stored: a layer the rewrite made channels_last reads them as
+    the channels_first one it was (Keras 1 'th' kernels are transposed: upgrade/legacy_weights.py)."""
+    if not entry.get(STORED_CHANNELS_FIRST_KEY):
+        return entry
+    return {**entry, "config": {**entry["config"], "data_format": "channels_first"}}
+
+
+def reordered_rows(entry: dict, refs: list, nested: bool = False) -> list:
+    """A top-level layer's weights (as upgrade/legacy_weights.py adapted them), a Dense's kernel
+    rows in S·C order where the pass asked for it."""
+    if is_model_entry(entry):
+        _refuse_nested_reordering(entry)
+        return refs
+    channels = entry.get(ROWS_CHANNELS_FIRST_KEY)
+    if channels is None:
+        return refs
+    name = entry["config"].get("name", "?")
+    if nested:
+        raise WeightTransformError(
+            f"layer {name!r}: reordering the kernel rows of a Dense inside a nested model is not supported "
+            "yet; convert without --channels-last"
+        )
+    kernel, *rest = refs
+    rows, units = tuple(kernel.shape)
+    if rows % channels:
+        raise WeightTransformError(f"layer {name!r}: a kernel of {rows} rows does not split into {channels} channels")
+    steps = (("reshape", (channels, rows // channels, units)), ("transpose", (1, 0, 2)), ("reshape", (rows, units)))
+    return [with_steps(kernel, f"{name}/kernel", *steps), *rest]
+
+
+def _refuse_nested_reordering(entry: dict) -> None:
+    """Refuse a nested model holding a Dense whose rows would need reordering."""
+    for _, layer in iter_layers(entry):
+        if layer is not entry and layer.get(ROWS_CHANNELS_FIRST_KEY) is not None:
+            reordered_rows(layer, [], nested=True)
+
+
+def channels_last_summary(mode: str, before: dict, after: dict) -> dict:
+    """What the rewrite changed: the layers rewritten, the Permutes inserted, the new input shapes."""
+    old = {where: entry for where, entry in iter_layers(before)}
+    rewritten, inserted, shapes = [], [], {}
+    for where, entry in iter_layers(after):
+        if entry.get(INSERTED_PERMUTE_KEY):
+            inserted.append(where)
+        elif where in old and entry is not old[where] and _differs(old[where], entry):
+            if entry["class_name"] == "InputLayer":
+                shapes[where] = entry["config"].get("batch_shape")
+            elif "layers" not in (entry.get("config") or {}):
+                rewritten.append(where)
+    return {"mode": mode, "rewritten": rewritten, "permutes": inserted, "input_shapes": shapes}
+
+
+def _differs(old: dict, new: dict) -> bool:
+    strip = ("inbound_nodes",)
+    return {k: v for k, v in old.items() if k not in strip} != {k: v for k, v in new.items() if k not in strip}
