@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kerasmigrate.core.archive import read_keras_archive_config
 from kerasmigrate.core.configs import iter_layers
 from kerasmigrate.core.quiet_runtime import native_stderr_quiet, quiet_tensorflow
 from kerasmigrate.core.source import open_model
@@ -153,6 +154,21 @@ def _predict(model, inputs, *, xla: bool = False):
     return _flatten(model.predict(feed, verbose=0, batch_size=len(inputs[0])))
 
 
+def io_axes(converted: Path) -> tuple[list, list]:
+    """Per input and output of a `--channels-last=io` conversion, the axes `a` its tensor is
+    `transpose(original's, a)` by (metadata.json, upgrade/channels_last.py); else empty lists."""
+    layouts = read_keras_archive_config(converted)["metadata"].get("kerasmigrate", {}).get("channels_last") or {}
+    return layouts.get("input_axes") or [], layouts.get("output_axes") or []
+
+
+def _transposed(arrays: list, axes: list, *, back: bool) -> list:
+    """Each array transposed by its axes (or back, by their inverse); None leaves it."""
+    return [
+        x if a is None else np.transpose(x, np.argsort(a) if back else a)
+        for x, a in zip(arrays, axes + [None] * len(arrays))
+    ]
+
+
 def _refuse_stored_code(original: Path) -> None:
     """Running the original in tf_keras would run the bytecode its Lambda layers store."""
     try:
@@ -265,11 +281,14 @@ def verify(
             converted,
             f"Keras {keras.__version__} cannot load the converted file ({type(exc).__name__}: {str(exc)[:300]})",
         ) from None
+    in_axes, out_axes = io_axes(converted) if converted.is_file() else ([], [])
+    if in_axes or out_axes:
+        notes.append("inputs and outputs channels_last (--channels-last=io): transposed for the comparison")
     if refs is not None:
         inputs, expected = load_references(refs)
         source = f"references file {refs}"
     else:
-        inputs = seeded_inputs(model, seed, batch)
+        inputs = _transposed(seeded_inputs(model, seed, batch), in_axes, back=True)
         expected, source = _original_outputs(original, inputs)
     xla = keras.backend.backend() == "tensorflow" and bool(channels_first_layers(model))
     if xla:
@@ -279,7 +298,7 @@ def verify(
             "without XLA this model may not run on your CPU with Keras 3's TensorFlow backend"
         )
     try:
-        actual = _predict(model, inputs, xla=xla)
+        actual = _transposed(_predict(model, _transposed(inputs, in_axes, back=False), xla=xla), out_axes, back=True)
     except Exception as exc:
         raise VerifyError(
             converted, f"the converted model fails on the inputs ({type(exc).__name__}: {str(exc)[:300]})"

@@ -66,6 +66,9 @@ SCALE_KEY = "_km_scale"
 ROWS_CHANNELS_FIRST_KEY = "_km_rows_channels_first"
 INSERTED_PERMUTE_KEY = "_km_inserted_permute"
 STORED_CHANNELS_FIRST_KEY = "_km_stored_channels_first"
+# On the top model with `--channels-last=io`: {"inputs": [...], "outputs": [...]}, per model
+# input and output the axes `a` such that it is now transpose(original, a) (None: unchanged).
+IO_AXES_KEY = "_km_io_axes"
 
 # Lookup layers in "tf_idf" mode store their IDF weights by name, outside the
 # tracked variables; TextVectorization stores them twice, for itself and for its

@@ -10,7 +10,12 @@ the report and metadata.json carry.
 from __future__ import annotations
 
 from kerasmigrate.core.configs import is_model_entry, iter_layers
-from kerasmigrate.core.layout import INSERTED_PERMUTE_KEY, ROWS_CHANNELS_FIRST_KEY, STORED_CHANNELS_FIRST_KEY
+from kerasmigrate.core.layout import (
+    INSERTED_PERMUTE_KEY,
+    IO_AXES_KEY,
+    ROWS_CHANNELS_FIRST_KEY,
+    STORED_CHANNELS_FIRST_KEY,
+)
 from kerasmigrate.passes import CHANNELS_LAST, CHANNELS_LAST_IO
 from kerasmigrate.upgrade.computed_weights import WeightTransformError, with_steps
 
@@ -65,7 +70,8 @@ def _refuse_nested_reordering(entry: dict) -> None:
 
 
 def channels_last_summary(mode: str, before: dict, after: dict) -> dict:
-    """What the rewrite changed: the layers rewritten, the Permutes inserted, the new input shapes."""
+    """What the rewrite changed: the layers rewritten, the Permutes inserted, the new input shapes
+    and, with "io", per model input and output the axes it is now transposed by."""
     old = {where: entry for where, entry in iter_layers(before)}
     rewritten, inserted, shapes = [], [], {}
     for where, entry in iter_layers(after):
@@ -76,7 +82,12 @@ def channels_last_summary(mode: str, before: dict, after: dict) -> dict:
                 shapes[where] = entry["config"].get("batch_shape")
             elif "layers" not in (entry.get("config") or {}):
                 rewritten.append(where)
-    return {"mode": mode, "rewritten": rewritten, "permutes": inserted, "input_shapes": shapes}
+    summary = {"mode": mode, "rewritten": rewritten, "permutes": inserted, "input_shapes": shapes}
+    if IO_AXES_KEY in after:
+        # verify feeds and reads the converted model through these (kerasmigrate/verify.py)
+        summary["input_axes"] = after[IO_AXES_KEY]["inputs"]
+        summary["output_axes"] = after[IO_AXES_KEY]["outputs"]
+    return summary
 
 
 def _differs(old: dict, new: dict) -> bool:

@@ -17,6 +17,7 @@ from kerasmigrate.core.keras3 import ClassSpec, to_snake_case
 from kerasmigrate.core.keras3 import user_classes as keras3_user_classes
 from kerasmigrate.core.layout import (
     INSERTED_PERMUTE_KEY,
+    IO_AXES_KEY,
     LAYOUT_KEY,
     ORDER_KEY,
     ROWS_CHANNELS_FIRST_KEY,
@@ -37,6 +38,7 @@ BOOKKEEPING_KEYS = {
     ROWS_CHANNELS_FIRST_KEY,
     INSERTED_PERMUTE_KEY,
     STORED_CHANNELS_FIRST_KEY,
+    IO_AXES_KEY,
 }
 
 

@@ -12,7 +12,8 @@ keras-team/keras keras/src/layers/reshaping/permute.py for the axes.
 from __future__ import annotations
 
 from kerasmigrate.core.graph import io_refs, tensor_refs
-from kerasmigrate.core.layout import INSERTED_PERMUTE_KEY
+from kerasmigrate.core.layout import INSERTED_PERMUTE_KEY, IO_AXES_KEY
+from kerasmigrate.passes.channels_last._layouts import inverse
 from kerasmigrate.passes.channels_last._permutes import with_refs
 from kerasmigrate.passes.registry import Source, layer_name, layout_pass, model_layers, with_layers
 
@@ -35,15 +36,29 @@ def _permuted_shape(input_layer: dict, permute: dict) -> dict:
     return {**input_layer, "config": {**config, "batch_shape": new_shape}}
 
 
+def _axes(permute: dict) -> list[int]:
+    return [0, *permute["config"]["dims"]]
+
+
+def _with_io_axes(model: dict, inputs: list, outputs: list) -> dict:
+    return {**model, IO_AXES_KEY: {"inputs": inputs, "outputs": outputs}}
+
+
 def _sequential(model: dict) -> dict:
     layers = list(model_layers(model))
+    inputs, outputs = [None], [None]
     if len(layers) > 1 and layers[-1].get(INSERTED_PERMUTE_KEY):
-        layers.pop()
-    if len(layers) > 1 and layers[0]["class_name"] == "InputLayer" and layers[1].get(INSERTED_PERMUTE_KEY):
-        layers[0] = _permuted_shape(layers[0], layers.pop(1))
-    elif layers and layers[0].get(INSERTED_PERMUTE_KEY):
-        layers.pop(0)
-    return model if layers == model_layers(model) else with_layers(model, layers)
+        outputs = [list(inverse(tuple(_axes(layers.pop()))))]
+    starts_with_input = layers and layers[0]["class_name"] == "InputLayer"
+    if starts_with_input and len(layers) > 1 and layers[1].get(INSERTED_PERMUTE_KEY):
+        permute = layers.pop(1)
+        layers[0] = _permuted_shape(layers[0], permute)
+        inputs = [_axes(permute)]
+    elif not starts_with_input and layers and layers[0].get(INSERTED_PERMUTE_KEY):
+        inputs = [_axes(layers.pop(0))]
+    if layers == model_layers(model):
+        return model
+    return _with_io_axes(with_layers(model, layers), inputs, outputs)
 
 
 def _functional(model: dict) -> dict:
@@ -56,18 +71,23 @@ def _functional(model: dict) -> dict:
                 consumers.setdefault(ref, []).append(layer)
     outputs = io_refs(config.get("output_layers") or [])
     removed, mapping, reshaped = set(), {}, {}
+    input_axes, output_axes = [], []
     for ref in io_refs(config.get("input_layers") or []):
         users = consumers.get(ref, [])
-        if len(users) == 1 and users[0].get(INSERTED_PERMUTE_KEY) and ref not in outputs:
+        moved = len(users) == 1 and users[0].get(INSERTED_PERMUTE_KEY) and ref not in outputs
+        if moved:
             removed.add(layer_name(users[0]))
             mapping[(layer_name(users[0]), 0, 0)] = ref
             reshaped[ref[0]] = users[0]
+        input_axes.append(_axes(users[0]) if moved else None)
     by_name = {layer_name(layer): layer for layer in layers}
     for ref in outputs:
         permute = by_name.get(ref[0])
-        if permute is not None and permute.get(INSERTED_PERMUTE_KEY) and not consumers.get(ref):
+        moved = permute is not None and permute.get(INSERTED_PERMUTE_KEY) and not consumers.get(ref)
+        if moved:
             removed.add(ref[0])
             mapping[ref] = tuple(tensor_refs(permute["inbound_nodes"][0], [])[0])
+        output_axes.append(list(inverse(tuple(_axes(permute)))) if moved else None)
     if not removed:
         return model
     new_layers = [
@@ -78,4 +98,5 @@ def _functional(model: dict) -> dict:
         if layer_name(layer) not in removed
     ]
     new = with_layers(model, new_layers)
-    return {**new, "config": {**new["config"], "output_layers": with_refs(config.get("output_layers"), mapping)}}
+    new = {**new, "config": {**new["config"], "output_layers": with_refs(config.get("output_layers"), mapping)}}
+    return _with_io_axes(new, input_axes, output_axes)
