@@ -34,7 +34,7 @@ from kerasmigrate.errors import KerasMigrateError
 from kerasmigrate.keras3_targets import RELEASES, resolve_target
 from kerasmigrate.keras3_targets import diagnose_archive as diagnose_for_release
 from kerasmigrate.keras3_targets import repair_archive as repair_for_release
-from kerasmigrate.passes import DOWNGRADE, UPGRADE
+from kerasmigrate.passes import CHANNELS_LAST, CHANNELS_LAST_IO, DOWNGRADE, UPGRADE
 from kerasmigrate.passes.target import TARGET
 from kerasmigrate.upgrade.convert import ConversionReport, convert
 from kerasmigrate.upgrade.inspect import inspect_file
@@ -106,9 +106,15 @@ def repair(
 
 
 def pass_tables() -> list[dict]:
-    """Every pass of the three tables (upgrade, downgrade, Keras 3 targets), in the order they run."""
+    """Every pass of the tables (upgrade, channels-last, downgrade, Keras 3 targets), in the order they run."""
     rows = []
-    for table, passes in (("upgrade", UPGRADE), ("downgrade", DOWNGRADE), ("keras3-target", TARGET)):
+    tables = (
+        ("upgrade", UPGRADE),
+        ("channels-last", CHANNELS_LAST + CHANNELS_LAST_IO),  # only with convert --channels-last
+        ("downgrade", DOWNGRADE),
+        ("keras3-target", TARGET),
+    )
+    for table, passes in tables:
         for func in passes:
             p = func.km_pass
             row = {"table": table, "name": p.name, "kind": p.kind, "since": p.boundary}

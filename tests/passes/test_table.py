@@ -1,4 +1,4 @@
-"""The three pass tables (upgrade, old loaders, Keras 3 releases): every pass module is in its
+"""The pass tables (upgrade, old loaders, Keras 3 releases, channels-last): every pass module is in its
 table once, is registered for that direction, and has a name, a boundary, a sourced docstring
 with a summary line, and a test module of before/after cases that imports it."""
 
@@ -8,23 +8,31 @@ from pathlib import Path
 
 import pytest
 
+import kerasmigrate.passes.channels_last as channels_last_package
 import kerasmigrate.passes.downgrade as old_loader_package
 import kerasmigrate.passes.target as release_package
 import kerasmigrate.passes.upgrade as upgrade_package
 from kerasmigrate.downgrade.targets import legacy_targets
-from kerasmigrate.passes import DOWNGRADE, UPGRADE
-from kerasmigrate.passes.registry import KERAS3_RELEASES_DIRECTION, OLD_LOADERS_DIRECTION, UPGRADE_DIRECTION
+from kerasmigrate.passes import CHANNELS_LAST, CHANNELS_LAST_IO, DOWNGRADE, UPGRADE
+from kerasmigrate.passes.registry import (
+    CHANNELS_LAST_DIRECTION,
+    KERAS3_RELEASES_DIRECTION,
+    OLD_LOADERS_DIRECTION,
+    UPGRADE_DIRECTION,
+)
 from kerasmigrate.passes.target import TARGET
 
 TABLES = {
     UPGRADE_DIRECTION: (UPGRADE, upgrade_package),
     OLD_LOADERS_DIRECTION: (DOWNGRADE, old_loader_package),
     KERAS3_RELEASES_DIRECTION: (TARGET, release_package),
+    CHANNELS_LAST_DIRECTION: (CHANNELS_LAST + CHANNELS_LAST_IO, channels_last_package),
 }
 KINDS = {
     UPGRADE_DIRECTION: {"layer", "model"},
     OLD_LOADERS_DIRECTION: {"layer", "training", "optimizer-weights"},
     KERAS3_RELEASES_DIRECTION: {"layer", "model"},
+    CHANNELS_LAST_DIRECTION: {"model", "top-model"},
 }
 # Test modules named differently where an upgrade pass has the same module name.
 TEST_NAMES = {
@@ -92,6 +100,6 @@ def test_every_old_loader_pass_names_known_loaders_and_a_symptom(func):
     assert p.symptom, "say what the loader reports without it"
 
 
-@pytest.mark.parametrize("func", [*UPGRADE, *TARGET], ids=lambda f: f.km_pass.name)
+@pytest.mark.parametrize("func", [*UPGRADE, *TARGET, *CHANNELS_LAST, *CHANNELS_LAST_IO], ids=lambda f: f.km_pass.name)
 def test_only_old_loader_passes_name_loaders(func):
     assert not func.km_pass.loaders and not func.km_pass.symptom
