@@ -61,6 +61,8 @@ class ConversionReport:
     target_keras: str
     backend_source: str | None = None
     weight_transforms: dict[str, list[str]] = field(default_factory=dict)
+    layout_converted: list[str] = field(default_factory=list)  # layers whose weights were laid out for Keras 3
+    folded: list[str] = field(default_factory=list)  # layers whose weights hard_sigmoid was folded into (x1.2)
     dropped: list[str] = field(default_factory=list)
     renamed_layers: dict[str, str] = field(default_factory=dict)
     training: list[str] = field(default_factory=list)
@@ -456,6 +458,7 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         _check_models(config, check_merge_masks)
         writer = Writer(model.keras_version, model.backend)
         plan = build_plan(config, model.weights, lambda entry, refs: adapt_layer(entry, refs, writer))
+        layout_converted = sorted(plan.transforms)  # before the folds add theirs
         folded = fold_scales(plan)
     except (MaskSemanticsError, WeightTransformError) as exc:
         raise UnsupportedError(input_path, str(exc)) from None
@@ -526,6 +529,8 @@ def _convert_mapped(input_path, output_path, model, source, config, applied, use
         target_keras=TABLE.keras_version,
         backend_source=model.backend_source,
         weight_transforms=plan.transforms,
+        layout_converted=layout_converted,
+        folded=sorted(folded),
         dropped=dropped,
         renamed_layers=renames,
         training=training,
