@@ -49,6 +49,7 @@ Where each thing comes from (sources):
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,9 +73,9 @@ GRAPH_CLASSES = {"Sequential", "Functional", "Model"}
 
 
 def is_savedmodel_dir(path: str | Path) -> bool:
-    """A SavedModel directory, by content: `saved_model.pb` beside `variables/`."""
-    path = Path(path)
-    return path.is_dir() and (path / SAVED_MODEL_PB).is_file()
+    """A SavedModel directory, by content: a directory holding `saved_model.pb`. What cannot be
+    read (permissions) is not one (os.path, unlike pathlib, says False instead of raising)."""
+    return os.path.isdir(path) and os.path.isfile(os.path.join(path, SAVED_MODEL_PB))
 
 
 @dataclass
