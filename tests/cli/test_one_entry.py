@@ -85,6 +85,21 @@ def test_what_convert_did(archives, tmp_path, name, target, actions):
         assert api.resolve_release(target) in result.loads_in
 
 
+def test_convert_file_says_what_it_did_to_an_archive(archives, tmp_path):
+    result = run(
+        "convert",
+        archives / "keras3_functional_in_sequential.keras",
+        "-o",
+        tmp_path / "o.keras",
+        "--target",
+        "keras-3.3",
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("retargeted ") and "(written by Keras 3.6" in lines[0]
+    assert lines[1].startswith("  loads in Keras 3.3")
+
+
 def test_a_legacy_result_reads_as_its_report(tmp_path):
     result = api.convert(KERAS3_SOURCES["mlp_sequential"], tmp_path / "m.keras")
     assert result.actions == ("converted",) and result.kind == "hdf5"
