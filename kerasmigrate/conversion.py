@@ -24,7 +24,7 @@ from pathlib import Path
 from kerasmigrate.core.atomic import copy_file_atomic
 from kerasmigrate.core.reader import sniff
 from kerasmigrate.diagnose import diagnose
-from kerasmigrate.errors import OutputExistsError
+from kerasmigrate.errors import KerasMigrateError, OutputExistsError
 from kerasmigrate.keras3_targets import RELEASES as KERAS3_RELEASES
 from kerasmigrate.keras3_targets import TargetError, diagnose_archive, repair_archive, resolve_target
 from kerasmigrate.passes.target_registry import Finding
@@ -82,6 +82,7 @@ class Verdict:
     loads: bool  # loads in `release` as it is
     action: str | None  # convert | repair | retarget: what makes it load; None when it loads
     repairable: bool = True  # False: that action cannot make it load
+    refusal: KerasMigrateError | None = None  # what convert raises for this file and target, if it refuses it
     problems: tuple[str, ...] = ()  # why it does not load as it is, one line each
     layers: tuple[str, ...] = ()  # the layers the problems name
     loads_in: list[str] = field(default_factory=list)
@@ -167,8 +168,8 @@ def _convert_archive(input_path: Path, output_path: Path, target: str | None, ov
         if target and resolve_target(target) not in loads_in:
             retargeted = Path(tmp) / "target.keras"
             result = repair_archive(current, target, retargeted)
-            for change in result["changes"]:
-                passes[change["pass"]] = passes.get(change["pass"], 0) + 1
+            for name in dict.fromkeys(change["pass"] for change in result["changes"]):  # once per pass that ran
+                passes[name] = passes.get(name, 0) + 1
             if retargeted.exists():
                 current = retargeted
                 actions.append(RETARGETED)
@@ -198,8 +199,8 @@ def verdict(
 
     A legacy `.h5` or SavedModel never loads as it is (kerasmigrate does not vouch for Keras 3's
     legacy loader): it is converted into a scratch file, so what `convert` refuses raises here
-    the same KerasMigrateError; a Keras 3 archive that no rewrite makes load in `target` raises
-    the TargetError `convert --target` would.
+    the same KerasMigrateError. A Keras 3 archive that no rewrite makes load in `target` is not
+    repairable, and `refusal` is the TargetError `convert --target` raises for it.
     """
     path = Path(path)
     release = resolve_target(target or KERAS3_RELEASES[-1])
@@ -230,15 +231,15 @@ def _keras3_verdict(path: Path, release: str, keras_version: str | None) -> Verd
     if release in loads_in:
         return Verdict(ARCHIVE, release, keras_version, True, None, loads_in=loads_in)
     findings = found["findings"].get(release) or []
-    refusals = [f for f in findings if f["action"] == "refuse"]
-    if refusals:
-        raise TargetError(path, release, [Finding(**f) for f in refusals])
+    refusals = [Finding(**f) for f in findings if f["action"] == "refuse"]
     return Verdict(
         ARCHIVE,
         release,
         keras_version,
         False,
         RETARGET,
+        repairable=not refusals,
+        refusal=TargetError(path, release, refusals) if refusals else None,
         problems=tuple(f"{f.get('layer')}: {f.get('argument')}: {f.get('why')}" for f in findings),
         layers=tuple(sorted({str(f["layer"]) for f in findings if f.get("layer")})),
         loads_in=loads_in,

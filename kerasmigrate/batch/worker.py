@@ -113,6 +113,9 @@ def _convert(local: Path, rec: FileRecord, task: dict) -> None:
             raise OutputExistsError(target.join(output_rel), EXISTS)
         name = PurePosixPath(output_rel)
         slot_rel = str(name.with_name(f".{name.name}.{secrets.token_hex(4)}.part"))
+    if rec.kind == "keras-archive":  # its writer is known, and reported, even if it is refused
+        rec.keras_version = api.inspect_file(local).get("keras_version")
+        rec.writer = f"Keras {rec.keras_version or '?'}"
     with output_slot(target, slot_rel) as out_path:
         result = _convert_model(local, out_path, rec, task)
         rec.keras_version, rec.writer, rec.loads_in = result.keras_version, result.writer, list(result.loads_in)
@@ -232,19 +235,17 @@ def _verify(local: Path, out_path: Path, rec: FileRecord, task: dict) -> None:
 def _check(local: Path, rec: FileRecord, task: dict) -> None:
     """Does it load in the target Keras 3 as it is? If not, what makes it load."""
     options = task["options"]
-    try:
-        verdict = api.verdict(
-            local,
-            options.get("target"),
-            mapping=options.get("mapping"),
-            custom_module=options.get("custom_module"),
-            keep_functions=options.get("keep_functions", False),
-        )
-    except api.TargetError as exc:  # no rewrite makes it load there: refused, naming the layers
-        rec.layers = sorted({f.layer for f in exc.findings})
-        raise
+    verdict = api.verdict(
+        local,
+        options.get("target"),
+        mapping=options.get("mapping"),
+        custom_module=options.get("custom_module"),
+        keep_functions=options.get("keep_functions", False),
+    )
     rec.keras_version, rec.writer = verdict.keras_version, verdict.writer
     rec.passes, rec.loads_in, rec.layers = dict(verdict.passes), list(verdict.loads_in), list(verdict.layers)
+    if verdict.refusal is not None:  # refused as convert refuses it, the record naming what it found
+        raise verdict.refusal
     if verdict.loads:
         rec.status = LOADS
         return

@@ -126,7 +126,7 @@ def test_an_archive_is_not_written_over(archives, tmp_path):
 )
 def test_verdict_of_an_archive(archives, name, target, loads, action):
     verdict = api.verdict(archives / name, target)
-    assert (verdict.loads, verdict.action, verdict.repairable) == (loads, action, True)
+    assert (verdict.loads, verdict.action, verdict.repairable, verdict.refusal) == (loads, action, True, None)
     assert verdict.release == api.resolve_release(target or api.keras3_releases()[-1])
 
 
@@ -138,11 +138,12 @@ def test_verdict_of_a_legacy_file_is_to_convert_it():
 
 def test_verdict_refuses_what_no_rewrite_makes_load(archives, tmp_path):
     path = archives / "keras3_masked_merge_same_mask.keras"
-    with pytest.raises(api.TargetError) as refused:
-        api.verdict(path, "keras-3.3")
+    verdict = api.verdict(path, "keras-3.3")
+    assert (verdict.loads, verdict.action, verdict.repairable) == (False, "retarget", False)
     with pytest.raises(api.TargetError) as converting:
         api.convert(path, tmp_path / "out.keras", target="keras-3.3")
-    assert refused.value.message == converting.value.message
+    assert str(verdict.refusal) == str(converting.value)
+    assert "masked_merge_same_mask/join" in verdict.layers
 
 
 def test_check_names_the_fix_for_each_kind(archives, tmp_path):
