@@ -157,6 +157,12 @@ def test_check_names_the_fix_for_each_kind(archives, tmp_path):
     fixes = [records[p.name].fix for p in paths]
     assert fixes[0] == f"kerasmigrate convert {legacy} -o legacy.keras --target keras-3.3"
     assert " --target keras-3 -o " in fixes[1] and " --target keras-3.3 -o " in fixes[2]
+    refused = kerasmigrate.check_tree([str(archives / "keras3_masked_merge_same_mask.keras")], target="keras-3.3")
+    (record,) = refused.records
+    assert (record.status, record.fix, record.writer) == ("refused", None, "Keras 3.12.4")
+    assert (
+        record.reason.startswith("cannot be written for Keras 3.3") and "masked_merge_same_mask/join" in record.layers
+    )
     for fix in fixes:
         words = shlex.split(fix)
         assert words[0] == "kerasmigrate"
