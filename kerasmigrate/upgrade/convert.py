@@ -72,6 +72,8 @@ class _Converted:
     notes: list[str]
     target: dict  # apply_target's record
     mapped: user_mapping.MappingReport
+    layout_converted: list[str]  # layers whose weights were laid out for Keras 3
+    folded: list[str]  # layers whose weights hard_sigmoid was folded into
 
 
 def convert(
@@ -123,7 +125,7 @@ def _convert_mapped(
     request: _Request, model: LegacyModel, config: dict, applied: list, mapped: MappedClasses
 ) -> ConversionReport:
     """The conversion after the passes (and the mapping): validate, lay out weights, write."""
-    plan, folded = _weight_plan(request.input_path, model, config, mapped.report)
+    plan, layout_converted, folded = _weight_plan(request.input_path, model, config, mapped.report)
     dropped, training = _training_state(model, config, plan, mapped, folded)
     notes = function_notes(config, request.keep_functions)
     renames = {
@@ -134,7 +136,18 @@ def _convert_mapped(
     except TargetError as exc:
         raise exc.located(request.input_path) from None
     done = _Converted(
-        model, written, plan, pass_counts(applied), renames, training, dropped, notes, target, mapped.report
+        model,
+        written,
+        plan,
+        pass_counts(applied),
+        renames,
+        training,
+        dropped,
+        notes,
+        target,
+        mapped.report,
+        layout_converted,
+        sorted(folded),
     )
     metadata = _metadata(request, done)
     try:
@@ -146,13 +159,15 @@ def _convert_mapped(
 
 def _weight_plan(input_path: Path, model: LegacyModel, config: dict, mapped: user_mapping.MappingReport):
     """Check the converted config, and place every stored weight (computed where the layout
-    changed); returns the plan and the layers hard_sigmoid was folded into."""
+    changed); returns the plan, the layers whose weights were laid out for Keras 3 and those
+    hard_sigmoid was folded into."""
     validate(input_path, config, mapped.checked_functions)
     check_layer_names(input_path, model.layer_names, (legacy_name(layer) for layer in model_layers(config)))
     try:
         _check_models(config, check_merge_masks)
         writer = Writer(model.keras_version, model.backend)
         plan = build_plan(config, model.weights, lambda entry, refs: adapt_layer(entry, refs, writer))
+        layout_converted = sorted(plan.transforms)  # before the folds add theirs
         folded = fold_scales(plan)
     except (MaskSemanticsError, WeightTransformError) as exc:
         raise UnsupportedError(input_path, str(exc)) from None
@@ -170,7 +185,7 @@ def _weight_plan(input_path: Path, model: LegacyModel, config: dict, mapped: use
         raise WeightMismatchError(
             input_path, f"{len(left)} stored weights belong to no layer of the model: {', '.join(left[:10])}"
         )
-    return plan, folded
+    return plan, layout_converted, folded
 
 
 def _metadata(request: _Request, done: _Converted) -> dict:
@@ -216,6 +231,8 @@ def _report(request: _Request, done: _Converted) -> ConversionReport:
         target_keras=TABLE.keras_version,
         backend_source=model.backend_source,
         weight_transforms=done.plan.transforms,
+        layout_converted=done.layout_converted,
+        folded=done.folded,
         dropped=done.dropped,
         renamed_layers=done.renames,
         training=done.training,
