@@ -1,7 +1,10 @@
 """The public API: one function per command. The CLI (and any program) calls these.
 
     inspect_file(path)                      what a file is, what converting it involves
-    convert(input, output, ...)             legacy .h5 -> Keras 3 .keras      (kerasmigrate/upgrade/)
+    convert(input, output, ...)             any model it reads -> Keras 3 .keras (kerasmigrate/conversion.py:
+                                            legacy .h5 and SavedModel converted, .keras archives
+                                            repaired, retargeted or copied), a Conversion
+    verdict(path, target, ...)              does it load in a Keras 3 release as it is; what convert would do
     repair(path, target, output, ...)       a file for an older loader        (kerasmigrate/downgrade/,
                                             keras-3: kerasmigrate/upgrade/keras2_archive.py)
     repair_for_release(path, target, ...)   a .keras file for an older Keras 3 (kerasmigrate/keras3_targets/)
@@ -11,6 +14,9 @@
     write_mapping_skeleton(paths, output)   mapping.toml to fill in for custom code
     pass_tables()                           the pass tables, in the order they run
     sniff(path), sniff_stream(f, size)      what a file is by its content
+    is_savedmodel_dir(path), SAVED_MODEL_PB a SavedModel directory, by content
+    convert_command(...), repair_command, map_init_command, join_command, release_target
+                                            the fix commands messages name
     keras3_releases(), resolve_release(t)   the Keras 3 releases kerasmigrate knows
     atomic_output(path), write_bytes_atomic, copy_file_atomic   outputs written whole or not at all
 
@@ -23,45 +29,65 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kerasmigrate.conversion import Conversion, Verdict, convert, verdict
 from kerasmigrate.core.atomic import atomic_output, copy_file_atomic, write_bytes_atomic
 from kerasmigrate.core.configs import iter_layers
+from kerasmigrate.core.fix_commands import (
+    convert_command,
+    join_command,
+    map_init_command,
+    release_target,
+    repair_command,
+)
 from kerasmigrate.core.reader import sniff, sniff_stream
 from kerasmigrate.core.rewrite import RepairReport
+from kerasmigrate.core.savedmodel import SAVED_MODEL_PB, is_savedmodel_dir
 from kerasmigrate.diagnose import diagnose
 from kerasmigrate.downgrade import repair as downgrade_repair
 from kerasmigrate.downgrade.join import JoinReport, join
 from kerasmigrate.errors import KerasMigrateError
-from kerasmigrate.keras3_targets import RELEASES, resolve_target
+from kerasmigrate.keras3_targets import RELEASES, TargetError, resolve_target
 from kerasmigrate.keras3_targets import diagnose_archive as diagnose_for_release
 from kerasmigrate.keras3_targets import repair_archive as repair_for_release
 from kerasmigrate.passes import CHANNELS_LAST, CHANNELS_LAST_IO, DOWNGRADE, UPGRADE
 from kerasmigrate.passes.target import TARGET
-from kerasmigrate.upgrade.convert import ConversionReport, convert
+from kerasmigrate.upgrade.convert import ConversionReport
 from kerasmigrate.upgrade.inspect import inspect_file
 from kerasmigrate.upgrade.keras2_archive import KERAS3_TARGET, repair_keras2_archive
 from kerasmigrate.upgrade.mapping import write_skeleton as write_mapping_skeleton
 
 __all__ = [
+    "SAVED_MODEL_PB",
     "atomic_output",
     "copy_file_atomic",
     "write_bytes_atomic",
+    "Conversion",
     "ConversionReport",
     "JoinReport",
     "RepairReport",
+    "TargetError",
+    "Verdict",
     "convert",
+    "convert_command",
     "diagnose",
     "diagnose_for_release",
     "inspect_file",
+    "is_savedmodel_dir",
     "iter_layers",
     "join",
+    "join_command",
+    "map_init_command",
     "pass_tables",
+    "release_target",
     "repair",
+    "repair_command",
     "repair_for_release",
     "repair_targets",
     "keras3_releases",
     "resolve_release",
     "sniff",
     "sniff_stream",
+    "verdict",
     "write_mapping_skeleton",
 ]
 

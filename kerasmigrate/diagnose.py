@@ -20,6 +20,7 @@ from pathlib import Path
 
 import h5py
 
+from kerasmigrate.core.fix_commands import convert_command, map_init_command, repair_command
 from kerasmigrate.core.reader import open_legacy_model, read_keras_archive_config, read_weights_only_info, sniff
 from kerasmigrate.core.source import open_model
 from kerasmigrate.downgrade.repair import TARGETS, RepairRefused, plan_h5
@@ -132,7 +133,7 @@ def _legacy_verdict(path: Path, name: str, quoted: str) -> Verdict:
             )
         )
     findings += [_finding("training state not loadable", item, repairable=False) for item in report.dropped]
-    fix = f"kerasmigrate repair {quoted} --target {name} -o {Path(quoted).stem}.{name}.h5"
+    fix = repair_command(quoted, name, f"{Path(quoted).stem}.{name}.h5")
     return _verdict(
         name,
         target.description,
@@ -241,9 +242,9 @@ def _keras3_verdict(info: dict, quoted: str) -> Verdict:
         findings.append(_finding("refused by kerasmigrate convert", refused, repairable=False))
     convertible = not refused and not unknown and not lambdas
     if convertible:
-        fix = f"kerasmigrate convert {quoted} -o {Path(quoted).stem}.keras"
+        fix = convert_command(quoted, f"{Path(quoted).stem}.keras")
     elif unknown or lambdas:
-        fix = f"kerasmigrate map init {quoted} -o mapping.toml  (then convert with the mapping)"
+        fix = f"{map_init_command(quoted)}  (then convert with the mapping)"
     else:
         fix = None
     # No finding is no proof: Keras 3's legacy loader fails or computes other outputs on files
@@ -294,7 +295,7 @@ def _archive_keras3_verdict(archive: dict, quoted: str) -> Verdict:
             )
         )
     repairable = all(f.repairable for f in findings)
-    fix = f"kerasmigrate repair {quoted} --target keras-3 -o {Path(quoted).stem}.keras3.keras"
+    fix = repair_command(quoted, "keras-3", f"{Path(quoted).stem}.keras3.keras")
     return _verdict(
         KERAS3, "Keras 3", findings, loads=False if findings else None, fix=fix if old_writer and repairable else None
     )

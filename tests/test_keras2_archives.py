@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from kerasmigrate.api import diagnose, repair
+from kerasmigrate.api import convert, diagnose, repair
 
 from .conftest import SAMPLES
 
@@ -128,3 +128,12 @@ def test_hard_sigmoid_is_folded_in_archives_too(tmp_path):
         assert json.loads(zf.read("metadata.json"))["kerasmigrate"]["weight_transforms"]
     got = keras.saving.load_model(target, compile=False).predict(inputs, verbose=0)
     assert np.max(np.abs(got - expected)) <= 1e-5
+
+
+@pytest.mark.parametrize("entry", PARAMS)
+def test_convert_writes_what_repair_writes(entry, tmp_path):
+    """`convert x.keras` takes a tf.keras archive too: the repair for Keras 3, byte for byte."""
+    repaired, converted = tmp_path / "repaired.keras", tmp_path / "converted.keras"
+    repair(ARCHIVES / entry["file"], "keras-3", repaired)
+    result = convert(ARCHIVES / entry["file"], converted)
+    assert result.actions == ("repaired",) and converted.read_bytes() == repaired.read_bytes()

@@ -50,7 +50,7 @@ def walk(store: Store, exclude: str | None = None) -> list[Entry]:
 def _walk_local(root: Path, exclude: str | None) -> list[Entry]:
     if root.is_file():
         return [_local_file(root, root.name)]
-    if os.path.isfile(root / "saved_model.pb"):
+    if api.is_savedmodel_dir(root):
         return [Entry(root.name, "savedmodel", _tree_size(root))]
     excluded = os.path.realpath(exclude) if exclude and not _is_url(exclude) else None
     entries: list[Entry] = []
@@ -93,7 +93,7 @@ def _local_child(path: Path, rel: str, stack: list) -> list[Entry]:
             return [Entry(rel, None, reason="a symbolic link loop")]
         return [Entry(rel, None, reason=f"cannot read: {exc.strerror}", unreadable=True)]
     if stat.S_ISDIR(info.st_mode):
-        if os.path.isfile(path / "saved_model.pb"):
+        if api.is_savedmodel_dir(path):
             return [Entry(rel, "savedmodel", _tree_size(path))]
         stack.append((path, rel))
         return []
@@ -176,8 +176,9 @@ def _walk_remote(store: Store, exclude: str | None) -> list[Entry]:
 
 
 def _saved_model_dirs(files: dict[str, int], root: str) -> set[str]:
-    """Directories holding `saved_model.pb`, but not those inside another (a SavedModel is not descended into)."""
-    found = {p.rsplit("/", 1)[0] for p in files if p.endswith("/saved_model.pb")}
+    """Directories holding `saved_model.pb`, but not those inside another (a SavedModel is not descended into).
+    An object store lists files, not directories: the test of `api.is_savedmodel_dir` on names."""
+    found = {p.rsplit("/", 1)[0] for p in files if p.endswith("/" + api.SAVED_MODEL_PB)}
     return {d for d in found if _owner(d, found, root, strict=True) is None}
 
 

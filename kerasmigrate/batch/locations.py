@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from kerasmigrate import api
 from kerasmigrate.batch import discover
 from kerasmigrate.batch.storage import Store
 from kerasmigrate.errors import KerasMigrateError
@@ -113,9 +114,9 @@ def _same_location(a: Store, b: Store) -> bool:
 def _is_leaf(source: Store) -> bool:
     if source.remote:
         fs, root = source.filesystem()
-        return fs.isfile(root) or fs.isfile(root.rstrip("/") + "/saved_model.pb")
+        return fs.isfile(root) or fs.isfile(root.rstrip("/") + "/" + api.SAVED_MODEL_PB)
     root = str(source.local_root)
-    return os.path.isfile(root) or os.path.isfile(os.path.join(root, "saved_model.pb"))
+    return os.path.isfile(root) or api.is_savedmodel_dir(root)
 
 
 def _parent(source: Store) -> Store:

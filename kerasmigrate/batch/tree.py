@@ -69,6 +69,7 @@ def convert_tree(
     custom_module: str | None = None,
     target: str | None = None,
     keep_functions: bool = False,
+    channels_last: str | None = None,
     force: bool = False,
     executor: str = "local",
     scheduler: str | None = None,
@@ -90,6 +91,8 @@ def convert_tree(
         "custom_module": custom_module,
         "target": target,
         "keep_functions": keep_functions,
+        # only when asked: the options digest (the ledger's key) of every other run stays as it was
+        **({"channels_last": channels_last} if channels_last else {}),
         "verify": verify,
         "refs_dir": refs_dir,
         "atol": atol,

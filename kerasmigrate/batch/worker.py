@@ -11,7 +11,6 @@ from __future__ import annotations
 import filecmp
 import resource
 import secrets
-import shutil
 import tempfile
 import time
 from pathlib import Path, PurePosixPath
@@ -30,7 +29,7 @@ from kerasmigrate.batch.records import (
     VERIFIED,
     FileRecord,
 )
-from kerasmigrate.batch.storage import Store, content_hash, copy_file, local_copy, output_exists, output_slot
+from kerasmigrate.batch.storage import Store, content_hash, local_copy, output_exists, output_slot
 from kerasmigrate.errors import (
     KerasMigrateError,
     NotAModelFileError,
@@ -92,9 +91,9 @@ def process_one(task: dict) -> dict:
 
 def _fix_for_refusal(exc: KerasMigrateError, shown: str) -> str | None:
     if isinstance(exc, UnknownClassError):
-        return f"kerasmigrate map init {shown} -o mapping.toml; fill in the classes, then convert with --mapping mapping.toml"
+        return f"{api.map_init_command(shown)}; fill in the classes, then convert with --mapping mapping.toml"
     if isinstance(exc, WeightsOnlyFileError):
-        return f"kerasmigrate join {shown} ARCHITECTURE.json -o FULL.h5; then convert FULL.h5"
+        return f"{api.join_command(shown)}; then convert FULL.h5"
     return None
 
 
@@ -114,20 +113,19 @@ def _convert(local: Path, rec: FileRecord, task: dict) -> None:
             raise OutputExistsError(target.join(output_rel), EXISTS)
         name = PurePosixPath(output_rel)
         slot_rel = str(name.with_name(f".{name.name}.{secrets.token_hex(4)}.part"))
+    if rec.kind == "keras-archive":  # its writer is known, and reported, even if it is refused
+        rec.keras_version = api.inspect_file(local).get("keras_version")
+        rec.writer = f"Keras {rec.keras_version or '?'}"
     with output_slot(target, slot_rel) as out_path:
-        if rec.kind == "keras-archive":
-            _convert_archive(local, out_path, rec, options)
-        else:
-            report = _convert_model(local, out_path, rec, task)
-            rec.keras_version = report.keras_version
-            rec.writer = f"Keras {report.keras_version or '?'}" + (f" ({report.backend})" if report.backend else "")
-            rec.passes = dict(report.passes)
+        result = _convert_model(local, out_path, rec, task)
+        rec.keras_version, rec.writer, rec.loads_in = result.keras_version, result.writer, list(result.loads_in)
+        rec.passes = dict(result.passes)
+        if result.report is not None:
             rec.mapped = [
                 f"{where}: {what}"
                 for section in ("classes", "lambdas", "functions")
-                for where, what in (report.mapped.get(section) or {}).items()
+                for where, what in (result.report.mapped.get(section) or {}).items()
             ]
-            rec.loads_in = list(report.loads_in)
         rec.status, rec.output = CONVERTED, output_rel
         if options.get("verify"):
             _verify(local, out_path, rec, task)
@@ -153,7 +151,7 @@ ARCHITECTURE_NAMES = (
 )
 
 
-def _convert_model(local: Path, out_path: Path, rec: FileRecord, task: dict):
+def _convert_model(local: Path, out_path: Path, rec: FileRecord, task: dict) -> api.Conversion:
     """api.convert; a weights-only file with its JSON architecture beside it is joined first."""
     options = task["options"]
 
@@ -166,6 +164,7 @@ def _convert_model(local: Path, out_path: Path, rec: FileRecord, task: dict):
             custom_module=options.get("custom_module"),
             target=options.get("target"),
             keep_functions=options.get("keep_functions", False),
+            channels_last=options.get("channels_last"),
         )
 
     try:
@@ -197,35 +196,6 @@ def architecture_candidates(rel: str) -> list[str]:
 
 def _architecture_beside(source: Store, rel: str) -> str | None:
     return next((c for c in architecture_candidates(rel) if output_exists(source, c)), None)
-
-
-def _convert_archive(local: Path, out_path: Path, rec: FileRecord, options: dict) -> None:
-    """A `.keras` archive: tf.keras 2.12-2.15's is repaired for Keras 3; Keras 3's is rewritten
-    for `--target` when it does not load there, else copied as it is."""
-    info = api.inspect_file(local)
-    rec.keras_version = info.get("keras_version")
-    rec.writer = f"Keras {rec.keras_version or '?'}"
-    with tempfile.TemporaryDirectory(prefix="kerasmigrate-archive-") as tmp:
-        current = local
-        if not str(rec.keras_version or "").startswith("3."):
-            repaired = Path(tmp) / "keras3.keras"
-            report = api.repair(local, "keras-3", repaired, backup=False, overwrite=True)
-            rec.passes = {name: len(where) for name, where in report.passes.items()}
-            current = repaired if repaired.exists() else local
-        loads_in = api.inspect_file(current).get("loads_in") or []
-        if options.get("target"):
-            release = api.resolve_release(options["target"])
-            if release not in loads_in:
-                retargeted = Path(tmp) / "target.keras"
-                result = api.repair_for_release(current, options["target"], retargeted)
-                rec.passes.update({c["pass"]: rec.passes.get(c["pass"], 0) + 1 for c in result["changes"]})
-                current = retargeted if retargeted.exists() else current
-                loads_in = list(result["loads_in"])
-        rec.loads_in = list(loads_in)
-        if current == local:
-            shutil.copyfile(local, Path(tmp) / "copy.keras")
-            current = Path(tmp) / "copy.keras"
-        copy_file(current, Store(str(out_path.parent)), out_path.name)
 
 
 def _refs_for(task: dict) -> Path | None:
@@ -266,55 +236,34 @@ def _verify(local: Path, out_path: Path, rec: FileRecord, task: dict) -> None:
 def _check(local: Path, rec: FileRecord, task: dict) -> None:
     """Does it load in the target Keras 3 as it is? If not, what makes it load."""
     options = task["options"]
-    release = api.resolve_release(options.get("target") or api.keras3_releases()[-1])
-    pin = "keras-" + ".".join(release.split(".")[:2])
-    stem = PurePosixPath(task["rel"]).name.rsplit(".", 1)[0]
-    if rec.kind == "keras-archive":
-        info = api.inspect_file(local)
-        rec.keras_version = info.get("keras_version")
-        rec.writer = f"Keras {rec.keras_version or '?'}"
-        if not str(rec.keras_version or "").startswith("3."):
-            verdict = api.diagnose(local, "keras-3").targets[0]
-            if verdict.loads:
-                rec.status, rec.loads_in = LOADS, list(info.get("loads_in") or [])
-                return
-            rec.status = NEEDS_REPAIR if verdict.repairable else REFUSED
-            rec.reason = "; ".join(f.symptom for f in verdict.findings)[:500]
-            rec.fix = f"kerasmigrate repair {rec.input} --target keras-3 -o {stem}.keras3.keras"
-            return
-        result = api.diagnose_for_release(local, pin)
-        rec.loads_in = list(result["loads_in"])
-        if release in rec.loads_in:
-            rec.status = LOADS
-            return
-        findings = result["findings"].get(release) or []
-        rec.layers = sorted({str(f.get("layer")) for f in findings if f.get("layer")})
-        rec.reason = "; ".join(f"{f.get('layer')}: {f.get('argument')}: {f.get('why')}" for f in findings)[:500]
-        api.repair_for_release(local, pin, None, dry_run=True)  # raises when no rewrite can make it load
-        rec.status = NEEDS_REPAIR
-        rec.fix = f"kerasmigrate repair {rec.input} --target {pin} -o {stem}.{pin}.keras"
+    verdict = api.verdict(
+        local,
+        options.get("target"),
+        mapping=options.get("mapping"),
+        custom_module=options.get("custom_module"),
+        keep_functions=options.get("keep_functions", False),
+    )
+    rec.keras_version, rec.writer = verdict.keras_version, verdict.writer
+    rec.passes, rec.loads_in, rec.layers = dict(verdict.passes), list(verdict.loads_in), list(verdict.layers)
+    if verdict.refusal is not None:  # refused as convert refuses it, the record naming what it found
+        raise verdict.refusal
+    if verdict.loads:
+        rec.status = LOADS
         return
-    # A legacy .h5 or SavedModel: Keras 3 loads neither reliably; converting it must succeed.
-    with tempfile.TemporaryDirectory(prefix="kerasmigrate-check-") as tmp:
-        report = api.convert(
-            local,
-            Path(tmp) / "check.keras",
-            mapping=options.get("mapping"),
-            custom_module=options.get("custom_module"),
-            target=pin,
-            keep_functions=options.get("keep_functions", False),
-        )
-    rec.keras_version = report.keras_version
-    rec.writer = f"Keras {report.keras_version or '?'}" + (f" ({report.backend})" if report.backend else "")
-    rec.passes = dict(report.passes)
-    rec.loads_in = list(report.loads_in)
-    rec.status = NEEDS_CONVERT
-    rec.reason = (
-        f"a {'SavedModel directory' if rec.kind == 'savedmodel' else 'legacy .h5 file'}: Keras 3 needs it converted"
+    rec.reason = "; ".join(verdict.problems)[:500]
+    if not verdict.repairable:
+        rec.status = REFUSED
+    else:
+        rec.status = NEEDS_CONVERT if verdict.action == "convert" else NEEDS_REPAIR
+    rec.fix = _fix_for_check(verdict, rec.input, PurePosixPath(task["rel"]).name.rsplit(".", 1)[0], options)
+
+
+def _fix_for_check(verdict: api.Verdict, shown: str, stem: str, options: dict) -> str:
+    pin = api.release_target(verdict.release)
+    if verdict.action == "repair":
+        return api.repair_command(shown, "keras-3", f"{stem}.keras3.keras")
+    if verdict.action == "retarget":
+        return api.repair_command(shown, pin, f"{stem}.{pin}.keras")
+    return api.convert_command(
+        shown, f"{stem}.keras", target=pin, mapping=options.get("mapping"), custom_module=options.get("custom_module")
     )
-    options_text = "".join(
-        f" --{flag} {options[name]}"
-        for name, flag in (("mapping", "mapping"), ("custom_module", "custom-module"))
-        if options.get(name)
-    )
-    rec.fix = f"kerasmigrate convert {rec.input} -o {stem}.keras --target {pin}{options_text}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
+from kerasmigrate.core.fix_commands import convert_command
 from kerasmigrate.core.savedmodel import is_savedmodel_dir
 from kerasmigrate.errors import NotAModelFileError
 
@@ -58,7 +59,7 @@ def expect_keras_archive(path: Path, target: str) -> None:
         raise NotAModelFileError(
             path,
             f"is an HDF5 model file (whatever its name); for Keras 3 convert "
-            f"it: kerasmigrate convert {path} -o {path.stem}.converted.keras",
+            f"it: {convert_command(str(path), f'{path.stem}.converted.keras')}",
         )
     if kind != "zip":
         raise NotAModelFileError(path, f"target {target} repairs .keras archives; this file is {kind}")

@@ -9,6 +9,8 @@ the report and metadata.json carry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from kerasmigrate.core.configs import is_model_entry, iter_layers
 from kerasmigrate.core.layout import (
     INSERTED_PERMUTE_KEY,
@@ -17,6 +19,7 @@ from kerasmigrate.core.layout import (
     STORED_CHANNELS_FIRST_KEY,
 )
 from kerasmigrate.passes import CHANNELS_LAST, CHANNELS_LAST_IO
+from kerasmigrate.passes.registry import Source, run_passes
 from kerasmigrate.upgrade.computed_weights import WeightTransformError, with_steps
 
 # The model's inputs and outputs keep their layout ("inner") or become channels_last too ("io").
@@ -29,6 +32,24 @@ def channels_last_passes(mode: str | None) -> tuple:
     if mode not in CHANNELS_LAST_MODES:
         raise ValueError(f"channels_last must be one of {', '.join(CHANNELS_LAST_MODES)} or None, not {mode!r}")
     return CHANNELS_LAST + (CHANNELS_LAST_IO if mode == "io" else ())
+
+
+def channels_last_rewrite(
+    config: dict, applied: list, mode: str | None, source: Source
+) -> tuple[dict, list, dict | None]:
+    """The upgraded config (and the passes that fired) after the CHANNELS_LAST table of `mode`
+    ("inner": the model's inputs and outputs kept, "io": channels_last too; None: nothing to do),
+    and the summary of what changed (None without a mode)."""
+    if mode is None:
+        return config, applied, None
+    rewritten, more = run_passes(config, channels_last_passes(mode), source)
+    return rewritten, applied + more, channels_last_summary(mode, config, rewritten)
+
+
+def channels_last_weights(adapt: Callable) -> Callable:
+    """The weight adapter of build_plan, for layers the rewrite changed: their stored weights read
+    as the channels_first layer's, the Dense kernels reordered."""
+    return lambda entry, refs: reordered_rows(entry, adapt(as_stored(entry), refs))
 
 
 def as_stored(entry: dict) -> dict:

@@ -39,7 +39,7 @@ from kerasmigrate.passes.registry import Source, pass_counts, run_passes
 from kerasmigrate.passes.upgrade.hard_sigmoid_fold import hard_sigmoid_fold
 from kerasmigrate.passes.upgrade.hard_sigmoid_layers import hard_sigmoid_layers
 from kerasmigrate.upgrade import mapping as user_mapping
-from kerasmigrate.upgrade.channels_last import as_stored, channels_last_passes, channels_last_summary, reordered_rows
+from kerasmigrate.upgrade.channels_last import channels_last_rewrite, channels_last_weights
 from kerasmigrate.upgrade.checks import validate
 from kerasmigrate.upgrade.computed_weights import Computed, WeightTransformError
 from kerasmigrate.upgrade.legacy_weights import Writer, adapt_layer, fold_scales
@@ -57,7 +57,6 @@ class _Request:
     target: str | None
     keep_functions: bool
     started: float
-    channels_last: str | None = None
 
 
 @dataclass
@@ -74,7 +73,8 @@ class _Converted:
     notes: list[str]
     target: dict  # apply_target's record
     mapped: user_mapping.MappingReport
-    channels_last: dict | None = None  # channels_last_summary, with --channels-last
+    layout_converted: list[str]  # layers whose weights were laid out for Keras 3
+    folded: list[str]  # layers whose weights hard_sigmoid was folded into
 
 
 def convert(
@@ -100,35 +100,26 @@ def convert(
     `keep_functions`: keep Keras 2's `hard_sigmoid` as the registered function
     `kerasmigrate>hard_sigmoid_keras2` and the weights as stored (loading then needs
     `import kerasmigrate.keras_objects`), instead of folding it into the weights.
-
-    `channels_last` ("inner" or "io"): rewrite a channels_first model to compute the same
-    function channels_last (upgrade/channels_last.py); "inner" keeps the inputs and outputs in
-    the model's layout (Permutes at them), "io" makes them channels_last too.
     """
-    channels_last_passes(channels_last)  # a bad mode fails before anything is read
-    request = _Request(Path(input_path), Path(output_path), target, keep_functions, time.perf_counter(), channels_last)
+    request = _Request(Path(input_path), Path(output_path), target, keep_functions, time.perf_counter())
     if request.output_path.exists() and request.output_path.resolve() == request.input_path.resolve():
         raise OutputExistsError(request.output_path, "the output would overwrite the input")
     if request.output_path.exists() and not overwrite:
         raise OutputExistsError(request.output_path, "already exists (use --force to replace it)")
     with open_model(request.input_path) as model:
-        config, applied, layouts = _upgraded(request, model)
+        config, applied, layouts = _upgraded(request, model, channels_last)
         mapped = map_user_classes(request.input_path, config, mapping, custom_module)
         with keras3_user_classes(mapped.specs):
             return _convert_mapped(request, model, config, applied, mapped, layouts)
 
 
-def _upgraded(request: _Request, model: LegacyModel) -> tuple[dict, list, dict | None]:
-    """The model config after the UPGRADE passes (and CHANNELS_LAST ones), the passes that
-    applied, and what the channels_last rewrite changed."""
+def _upgraded(request: _Request, model: LegacyModel, layout: str | None) -> tuple[dict, list, dict | None]:
+    """The config after the UPGRADE (and CHANNELS_LAST) passes, those that applied, the layout summary."""
     source = Source(model.keras_version, model.backend, tuple(model.layer_names))
     try:
         with config_structure(request.input_path):
-            config, applied = run_passes(model.model_config, upgrade_passes(request.keep_functions), source)
-            if request.channels_last is None:
-                return config, applied, None
-            rewritten, more = run_passes(config, channels_last_passes(request.channels_last), source)
-            return rewritten, applied + more, channels_last_summary(request.channels_last, config, rewritten)
+            upgraded = run_passes(model.model_config, upgrade_passes(request.keep_functions), source)
+            return channels_last_rewrite(*upgraded, layout, source)
     except Refusal as exc:
         raise UnsupportedError(request.input_path, str(exc)) from None
 
@@ -137,7 +128,7 @@ def _convert_mapped(
     request: _Request, model: LegacyModel, config: dict, applied: list, mapped: MappedClasses, layouts: dict | None
 ) -> ConversionReport:
     """The conversion after the passes (and the mapping): validate, lay out weights, write."""
-    plan, folded = _weight_plan(request.input_path, model, config, mapped.report)
+    plan, layout_converted, folded = _weight_plan(request.input_path, model, config, mapped.report)
     dropped, training = _training_state(model, config, plan, mapped, folded)
     notes = function_notes(config, request.keep_functions)
     renames = {
@@ -148,29 +139,38 @@ def _convert_mapped(
     except TargetError as exc:
         raise exc.located(request.input_path) from None
     done = _Converted(
-        model, written, plan, pass_counts(applied), renames, training, dropped, notes, target, mapped.report, layouts
+        model,
+        written,
+        plan,
+        pass_counts(applied),
+        renames,
+        training,
+        dropped,
+        notes,
+        target,
+        mapped.report,
+        layout_converted,
+        sorted(folded),
     )
-    metadata = _metadata(request, done)
+    metadata = _metadata(request, done, layouts)
     try:
         write_keras_archive(request.output_path, written, metadata, plan, _opener(model))
     except OSError as exc:
         raise OutputWriteError(request.output_path, f"cannot write the output: {exc}") from None
-    return _report(request, done)
+    return _report(request, done, layouts)
 
 
 def _weight_plan(input_path: Path, model: LegacyModel, config: dict, mapped: user_mapping.MappingReport):
     """Check the converted config, and place every stored weight (computed where the layout
-    changed); returns the plan and the layers hard_sigmoid was folded into."""
+    changed); returns the plan, the layers whose weights were laid out for Keras 3 and those
+    hard_sigmoid was folded into."""
     validate(input_path, config, mapped.checked_functions)
     check_layer_names(input_path, model.layer_names, (legacy_name(layer) for layer in model_layers(config)))
     try:
         _check_models(config, check_merge_masks)
         writer = Writer(model.keras_version, model.backend)
-        plan = build_plan(
-            config,
-            model.weights,
-            lambda entry, refs: reordered_rows(entry, adapt_layer(as_stored(entry), refs, writer)),
-        )
+        plan = build_plan(config, model.weights, channels_last_weights(lambda e, refs: adapt_layer(e, refs, writer)))
+        layout_converted = sorted(plan.transforms)  # before the folds add theirs
         folded = fold_scales(plan)
     except (MaskSemanticsError, WeightTransformError) as exc:
         raise UnsupportedError(input_path, str(exc)) from None
@@ -188,10 +188,10 @@ def _weight_plan(input_path: Path, model: LegacyModel, config: dict, mapped: use
         raise WeightMismatchError(
             input_path, f"{len(left)} stored weights belong to no layer of the model: {', '.join(left[:10])}"
         )
-    return plan, folded
+    return plan, layout_converted, folded
 
 
-def _metadata(request: _Request, done: _Converted) -> dict:
+def _metadata(request: _Request, done: _Converted, layouts: dict | None) -> dict:
     model, target = done.model, done.target
     return {
         # The release whose format the file is written in (Keras does not check it).
@@ -212,12 +212,12 @@ def _metadata(request: _Request, done: _Converted) -> dict:
             "dropped": done.dropped,
             "notes": done.notes,
             "target": {k: target[k] for k in ("release", "requested", "loads_in")},
-            **({"channels_last": done.channels_last} if done.channels_last else {}),
+            **({"channels_last": layouts} if layouts else {}),  # --channels-last: upgrade/channels_last.py
         },
     }
 
 
-def _report(request: _Request, done: _Converted) -> ConversionReport:
+def _report(request: _Request, done: _Converted, layouts: dict | None) -> ConversionReport:
     model, config, target = done.model, done.config, done.target
     weights = done.plan.stored_refs()
     return ConversionReport(
@@ -235,6 +235,8 @@ def _report(request: _Request, done: _Converted) -> ConversionReport:
         target_keras=TABLE.keras_version,
         backend_source=model.backend_source,
         weight_transforms=done.plan.transforms,
+        layout_converted=done.layout_converted,
+        folded=done.folded,
         dropped=done.dropped,
         renamed_layers=done.renames,
         training=done.training,
@@ -244,7 +246,7 @@ def _report(request: _Request, done: _Converted) -> ConversionReport:
         older_targets=target["older_targets"],
         target_changes=sum(len(c["findings"]) for c in target["changes"]),
         notes=done.notes,
-        channels_last=done.channels_last,
+        channels_last=layouts,
         seconds=round(time.perf_counter() - request.started, 4),
     )
 

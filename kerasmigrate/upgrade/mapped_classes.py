@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kerasmigrate.core.fix_commands import map_init_command
 from kerasmigrate.core.graph import keras3_model_layers
 from kerasmigrate.core.keras3 import ClassSpec, to_snake_case
 from kerasmigrate.core.keras3 import user_classes as keras3_user_classes
@@ -145,8 +146,7 @@ def _built_model(input_path, config, mapping, module, report):
             raise
         raise exc.extended(
             f"; {', '.join(by_name)} matched the module's class of the same name without a rule: "
-            f"if its arguments or weights differ, write one (kerasmigrate map init {input_path} "
-            "-o mapping.toml)"
+            f"if its arguments or weights differ, write one ({map_init_command(str(input_path))})"
         ) from exc
 
 

@@ -25,6 +25,8 @@ class ConversionReport:
     target_keras: str
     backend_source: str | None = None
     weight_transforms: dict[str, list[str]] = field(default_factory=dict)
+    layout_converted: list[str] = field(default_factory=list)  # layers whose weights were laid out for Keras 3
+    folded: list[str] = field(default_factory=list)  # layers whose weights hard_sigmoid was folded into (x1.2)
     dropped: list[str] = field(default_factory=list)
     renamed_layers: dict[str, str] = field(default_factory=dict)
     training: list[str] = field(default_factory=list)

@@ -37,6 +37,18 @@ def test_keep_functions(tmp_path):
     assert not report["weight_transforms"] and "kerasmigrate.keras_objects" in report["notes"][0]
 
 
+@pytest.mark.parametrize(
+    "sample, layout, folded",
+    [("keras1/conv1d.h5", True, False), ("keras1/rnn.h5", True, True), ("keras2.1/rnn_lstm_gru.h5", False, True)],
+)
+def test_weights_line_says_what_was_done_to_them(tmp_path, sample, layout, folded):
+    """From the report's data: layers laid out for Keras 3 and layers hard_sigmoid was folded into."""
+    result = run("convert", SAMPLES / sample, "-o", tmp_path / "m.keras")
+    assert result.exit_code == 0, result.output
+    assert ("converted to the Keras 3 layout" in result.stderr) == layout
+    assert ("scaled by 1.2 to fold Keras 2's hard_sigmoid" in result.stderr) == folded
+
+
 def test_default_output_name(tmp_path):
     src = tmp_path / "legacy.h5"
     src.write_bytes(NESTED.read_bytes())

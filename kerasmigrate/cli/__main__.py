@@ -1,0 +1,3 @@
+from kerasmigrate.cli import main
+
+main(prog_name="kerasmigrate")
