@@ -5,7 +5,7 @@
 
 `snapshot` converts every model under the ROOTs twice, as a user would: the batch command
 (`kerasmigrate convert ROOT -o DIR`) and the single-file command (`kerasmigrate convert FILE -o
-OUT.keras --json`, once per model file the batch found), and records for each input its status,
+OUT.keras`, once per model file the batch found), and records for each input its status,
 its message (paths made relative) and the sha256 of each output file. `compare` prints every
 difference and exits 1 if there is one: a refactoring that changes no behaviour leaves none.
 """
@@ -61,14 +61,14 @@ def _single(root: Path, paths: list[str], extra: list[str], work: Path) -> dict:
         output = work / "single" / (rel.replace("/", "__") + ".keras")
         output.parent.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
-            [*KERASMIGRATE, "convert", str(root / rel), "-o", str(output), "--json", *extra],
+            [*KERASMIGRATE, "convert", str(root / rel), "-o", str(output), *extra],
             capture_output=True,
             text=True,
         )
-        message = done.stdout.strip().splitlines()[-1] if done.returncode and done.stdout.strip() else done.stderr
+        errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
         entries[rel] = {
             "exit": done.returncode,
-            "error": _scrub(message.strip(), root, work) if done.returncode else None,
+            "error": _scrub(errors[-1] if errors else done.stderr.strip(), root, work) if done.returncode else None,
             "output": _sha256(output) if output.is_file() else None,
         }
     return entries

@@ -139,14 +139,6 @@ class WeightPlan:
     def total_bytes(self) -> int:
         return sum(s.ref.nbytes for g in self.groups for s in g.slots if s.ref is not None and s.copy_of is None)
 
-    def assigned(self) -> int:
-        return sum(
-            1
-            for g in self.groups
-            for s in g.slots
-            if s.ref is not None and s.copy_of is None and not g.path.startswith("optimizer/")
-        )
-
     def stored_refs(self) -> list:
         """The stored weights the model's variables are made of (computed ones count their inputs)."""
         refs = []

@@ -150,9 +150,6 @@ class LegacyModelFile:
         """The dataset behind a weight (h5py reads it lazily, slice by slice)."""
         return self.h5[ref.dataset_path]
 
-    def total_weight_bytes(self) -> int:
-        return sum(ref.nbytes for name in self.layer_names for ref in self.weights(name))
-
     format = "hdf5"
 
     @property

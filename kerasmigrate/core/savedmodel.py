@@ -106,9 +106,6 @@ class SavedModelFile:
         (`Adam/iter`, `Adam/<variable>/m` for OptimizerV2; the Keras ≥ 2.11 optimizers' own names)."""
         return list(self._optimizer)
 
-    def total_weight_bytes(self) -> int:
-        return sum(ref.nbytes for name in self.layer_names for ref in self.weights(name))
-
     def close(self) -> None:
         pass
 

@@ -52,11 +52,6 @@ class LegacyTarget:
         return args is None or key in args
 
     @property
-    def python_minor(self) -> tuple[int, int]:
-        major, minor = self.python.split(".")[:2]
-        return int(major), int(minor)
-
-    @property
     def description(self) -> str:
         if self.api == "keras":
             return f"Keras {self.keras_version} (TensorFlow {self.tf_version}, Python {self.python})"

@@ -56,10 +56,6 @@ def is_bool(value) -> bool:
     return isinstance(value, bool)
 
 
-def is_optional_text(value) -> bool:
-    return value is None or isinstance(value, str)
-
-
 def is_name_or_code(value) -> bool:
     """A mode by name, or by number as Keras 1 wrote some (BatchNormalization `mode=0`)."""
     return value is None or isinstance(value, (str, int))
