@@ -161,6 +161,14 @@ def io_axes(converted: Path) -> tuple[list, list]:
     return layouts.get("input_axes") or [], layouts.get("output_axes") or []
 
 
+def _io_axes_noted(converted: Path, notes: list) -> tuple[list, list]:
+    """io_axes of a converted file (a SavedModel directory has none), and a note when there are some."""
+    in_axes, out_axes = io_axes(converted) if converted.is_file() else ([], [])
+    if in_axes or out_axes:
+        notes.append("inputs and outputs channels_last (--channels-last=io): transposed for the comparison")
+    return in_axes, out_axes
+
+
 def _transposed(arrays: list, axes: list, *, back: bool) -> list:
     """Each array transposed by its axes (or back, by their inverse); None leaves it."""
     return [
@@ -239,6 +247,26 @@ def _computes_in_half_precision(model) -> bool:
     )
 
 
+def _load_converted(keras, converted: Path, notes: list):
+    """The converted model, loaded as a user would (safe mode); a note when it needs a deeper recursion."""
+    try:
+        try:
+            model = keras.saving.load_model(converted, compile=False, safe_mode=True)
+        except RecursionError:
+            with _recursion_limit(DEEP_GRAPH_RECURSION_LIMIT):
+                model = keras.saving.load_model(converted, compile=False, safe_mode=True)
+            notes.append(
+                f"Keras {keras.__version__} walks the layer graph recursively: this model "
+                f"loads only after sys.setrecursionlimit({DEEP_GRAPH_RECURSION_LIMIT})"
+            )
+    except Exception as exc:
+        raise VerifyError(
+            converted,
+            f"Keras {keras.__version__} cannot load the converted file ({type(exc).__name__}: {str(exc)[:300]})",
+        ) from None
+    return model
+
+
 def verify(
     original: str | Path,
     converted: str | Path,
@@ -266,24 +294,8 @@ def verify(
 
     original, converted = Path(original), Path(converted)
     notes = []
-    try:
-        try:
-            model = keras.saving.load_model(converted, compile=False, safe_mode=True)
-        except RecursionError:
-            with _recursion_limit(DEEP_GRAPH_RECURSION_LIMIT):
-                model = keras.saving.load_model(converted, compile=False, safe_mode=True)
-            notes.append(
-                f"Keras {keras.__version__} walks the layer graph recursively: this model "
-                f"loads only after sys.setrecursionlimit({DEEP_GRAPH_RECURSION_LIMIT})"
-            )
-    except Exception as exc:
-        raise VerifyError(
-            converted,
-            f"Keras {keras.__version__} cannot load the converted file ({type(exc).__name__}: {str(exc)[:300]})",
-        ) from None
-    in_axes, out_axes = io_axes(converted) if converted.is_file() else ([], [])
-    if in_axes or out_axes:
-        notes.append("inputs and outputs channels_last (--channels-last=io): transposed for the comparison")
+    model = _load_converted(keras, converted, notes)
+    in_axes, out_axes = _io_axes_noted(converted, notes)
     if refs is not None:
         inputs, expected = load_references(refs)
         source = f"references file {refs}"
