@@ -39,6 +39,25 @@ def conv_channels_first(rs):
         "Conv2D, BatchNormalization(axis=1), pooling, padding, upsampling with data_format='channels_first'")
 
 
+def conv_channels_first_dense(rs):
+    x = L.Input((3, 8, 8), name="image")
+    a = L.SeparableConv2D(4, (3, 3), padding="same", data_format="channels_first", name="sep")(x)
+    b = L.Conv2DTranspose(2, (2, 2), padding="same", data_format="channels_first", name="deconv")(x)
+    h = L.Concatenate(axis=1, name="cat")([a, b])
+    h = L.BatchNormalization(axis=1, name="bn")(h)
+    h = L.Activation("relu", name="relu")(h)
+    h = L.Cropping2D(((1, 0), (0, 1)), data_format="channels_first", name="crop")(h)
+    h = L.AveragePooling2D((2, 2), data_format="channels_first", name="avg")(h)
+    # Flatten's default data_format is the stack's image_data_format (channels_last): C*H*W order
+    flat = L.Dropout(0.5, name="drop")(L.Flatten(name="flat")(h))
+    flat_cf = L.Flatten(data_format="channels_first", name="flat_cf")(h)  # H*W*C order
+    out = L.Dense(3, name="logits")(flat)
+    out_cf = L.Dense(2, name="logits_cf")(flat_cf)
+    return Model(x, [out, out_cf], "conv_channels_first_dense"), floats(rs, (3, 8, 8)), (
+        "channels_first SeparableConv2D, Conv2DTranspose, Concatenate(axis=1), BatchNormalization(axis=1), "
+        "cropping, pooling; Flatten -> Dense and Flatten(data_format='channels_first') -> Dense")
+
+
 def legacy_merge(rs):
     a = L.Input((4,), name="a")
     b = L.Input((4,), name="b")
@@ -126,6 +145,7 @@ EXTRA = [
     ("legacy_merge", legacy_merge),
     ("legacy_sequential_merge", legacy_sequential_merge),
     ("cudnn_rnn", cudnn_rnn),
+    ("conv_channels_first_dense", conv_channels_first_dense),
 ]
 
 # Keras 2.1's Sequential needs an input shape on its first layer (no deferred build).
