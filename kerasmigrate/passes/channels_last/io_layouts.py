@@ -18,7 +18,7 @@ from kerasmigrate.passes.channels_last._permutes import with_refs
 from kerasmigrate.passes.registry import Source, layer_name, layout_pass, model_layers, with_layers
 
 
-@layout_pass("channels-last-io", since="--channels-last=io", top_only=True)
+@layout_pass("channels-last-io", since="opt-in", top_only=True)
 def io_layouts(model: dict, source: Source) -> dict:
     if model.get("class_name") == "Sequential":
         return _sequential(model)

@@ -24,7 +24,7 @@ from kerasmigrate.passes.channels_last._permutes import Names, permute_entry, wi
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import Source, layer_name, layout_pass, model_layers, with_layers
 
-SINCE = "--channels-last"
+SINCE = "opt-in"  # run only with convert --channels-last
 
 
 @layout_pass("channels-last-layers", since=SINCE)
