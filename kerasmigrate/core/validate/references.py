@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from kerasmigrate.core.configs import CHILD_KEYS
 from kerasmigrate.core.keras3 import TABLE
 from kerasmigrate.core.validate.kinds import depth_first
 from kerasmigrate.errors import ForeignCodeError
@@ -32,6 +33,9 @@ KERAS_PACKAGES = frozenset({"keras", "tf_keras", "keras_hub", "keras_cv", "keras
 FUNCTION_MODULE = "builtins"  # Keras 3's module for a function found by name (serialize_keras_object)
 OWN_PACKAGE = "kerasmigrate"  # kerasmigrate>hard_sigmoid_keras2 (kerasmigrate/keras_objects.py)
 ACTIVATION_KEYS = ("activation", "recurrent_activation")
+# Where a config holds layer entries, as core/configs.py walks them (None: the model itself;
+# "config": the list of layers an old Sequential stores).
+LAYER_KEYS = frozenset({None, "layers", "config", *CHILD_KEYS})
 KERAS_FUNCTIONS = TABLE.activations | TABLE.losses | TABLE.metrics
 SHOWN = 5  # references named in one refusal
 
@@ -91,30 +95,33 @@ def _activation_problems(item: dict, user: UserNames) -> Iterator[str]:
             yield f"{key} {name!r}"
 
 
-def _own_name(value: dict) -> tuple[str, ...]:
+def _own_name(value: dict, key: str | None) -> tuple[str, ...]:
+    """The name a layer entry adds to the path (a policy's or an optimizer's name is no layer's)."""
     config = value.get("config")
-    return (config["name"],) if isinstance(config, dict) and isinstance(config.get("name"), str) else ()
+    if key not in LAYER_KEYS or not isinstance(config, dict) or not isinstance(config.get("name"), str):
+        return ()
+    return (config["name"],)
 
 
 def _children(item: tuple) -> list[tuple]:
-    """(value, names of the layers holding it) for the values inside one."""
-    value, names = item
+    """(value, names of the layers holding it, the key it is under) for the values inside one."""
+    value, names, key = item
     if isinstance(value, list):
-        return [(v, names) for v in value]
+        return [(v, names, key) for v in value]
     if not isinstance(value, dict):
         return []
-    names = (*names, *_own_name(value)) if "class_name" in value else names
-    return [(v, names) for v in value.values()]
+    names = (*names, *_own_name(value, key)) if "class_name" in value else names
+    return [(v, names, k) for k, v in value.items()]
 
 
 def foreign_references(config, user: UserNames = NO_USER_NAMES, modules_only: bool = False) -> list[str]:
     """Every reference in `config` that resolves to no known code, each with the layer (path of
     names) holding it; with `modules_only`, only the modules named."""
     found = []
-    for value, names in depth_first((config, ()), _children):
+    for value, names, key in depth_first((config, (), None), _children):
         if not (isinstance(value, dict) and isinstance(value.get("class_name"), str)):
             continue
-        where = "/".join((*names, *_own_name(value))) or "the model"
+        where = "/".join((*names, *_own_name(value, key))) or "the model"
         problem = _object_problem(value, user, modules_only)
         if problem:
             found.append(f"{where}: {problem}")
