@@ -13,7 +13,7 @@ The rule, for configs from every door (legacy `.h5`, SavedModel metadata, `.kera
 what a mapping makes): a module is one of Keras's packages (or tf_keras, the legacy writers'
 own), or the user's (a mapping's or `--custom-module`'s); a function or activation named without
 a Keras module is one of Keras's built-ins (kerasmigrate/data/keras3.json), kerasmigrate's own
-(`kerasmigrate>...`) or the user's; a registered `Package>Name` is kerasmigrate's or the user's.
+(`kerasmigrate>hard_sigmoid_keras2`) or the user's; a registered `Package>Name` is kerasmigrate's or the user's.
 Anything else is refused, naming the layer and the reference.
 """
 
@@ -31,7 +31,7 @@ from kerasmigrate.errors import ForeignCodeError
 # whose `.h5` and `.keras` files name `tf_keras.src...` modules.
 KERAS_PACKAGES = frozenset({"keras", "tf_keras", "keras_hub", "keras_cv", "keras_nlp"})
 FUNCTION_MODULE = "builtins"  # Keras 3's module for a function found by name (serialize_keras_object)
-OWN_PACKAGE = "kerasmigrate"  # kerasmigrate>hard_sigmoid_keras2 (kerasmigrate/keras_objects.py)
+OWN_FUNCTIONS = frozenset({"kerasmigrate>hard_sigmoid_keras2"})  # kerasmigrate/keras_objects.py registers them
 ACTIVATION_KEYS = ("activation", "recurrent_activation")
 # Where a config holds layer entries, as core/configs.py walks them (None: the model itself;
 # "config": the list of layers an old Sequential stores).
@@ -61,9 +61,7 @@ def _is_keras_module(module: str) -> bool:
 
 def _is_known_name(name: str, user: UserNames) -> bool:
     """A function or registered name Keras, kerasmigrate or the user resolves."""
-    if ">" in name:
-        return name.split(">", 1)[0] == OWN_PACKAGE or name in user.registered
-    return name in KERAS_FUNCTIONS or name in user.registered
+    return name in KERAS_FUNCTIONS or name in OWN_FUNCTIONS or name in user.registered
 
 
 def _object_problem(item: dict, user: UserNames, modules_only: bool) -> str | None:
