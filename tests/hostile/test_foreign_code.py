@@ -13,7 +13,9 @@ from click.testing import CliRunner
 
 from kerasmigrate import api
 from kerasmigrate.cli import main
+from kerasmigrate.core import savedmodel_keras
 from kerasmigrate.errors import ForeignCodeError
+from tests.conftest import SAMPLES
 from tests.hostile.make_corpus import EXEC, POPEN, SYSTEM, dense_of, functional, keras3_zip, write_h5
 
 HOSTILE = {
@@ -142,4 +144,23 @@ def test_a_mapping_resolves_only_to_the_users_module(own, tmp_path):
     with pytest.raises(ForeignCodeError) as info:
         api.convert(source, out, mapping=mapping)
     assert "model/scale: class 'Scale' of module 'vendor_layers'" in info.value.message
+    assert not out.exists()
+
+
+def test_savedmodel_metadata_naming_a_module_outside_keras_is_refused(monkeypatch, tmp_path):
+    """The SavedModel door: its Keras metadata read as written, then one layer's module changed
+    (writing the protocol buffer anew is beside the point here)."""
+    read = savedmodel_keras.metadata_json
+
+    def hostile(path, text, what):
+        value = read(path, text, what)
+        if what == "the model":
+            value["config"]["layers"][-1]["module"] = "subprocess"
+        return value
+
+    monkeypatch.setattr(savedmodel_keras, "metadata_json", hostile)
+    out = tmp_path / "out.keras"
+    with pytest.raises(ForeignCodeError, match="of module 'subprocess'") as info:
+        api.convert(SAMPLES / "savedmodel" / "tf2.15" / "sequential", out)
+    assert info.value.message.startswith("model_config names code outside Keras")
     assert not out.exists()
