@@ -107,7 +107,9 @@ def convert(
     with open_model(request.input_path) as model:
         config, applied = _upgraded(request, model)
         mapped = map_user_classes(request.input_path, config, mapping, custom_module)
-        check_modules(request.input_path, model.model_config, "model_config", mapped.source_names(model.model_config))
+        names = mapped.source_names(model.model_config)
+        check_modules(request.input_path, model.model_config, "model_config", names)
+        check_modules(request.input_path, model.training_config, "training_config", names)
         with keras3_user_classes(mapped.specs):
             return _convert_mapped(request, model, config, applied, mapped)
 

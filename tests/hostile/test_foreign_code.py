@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import h5py
 import pytest
 from click.testing import CliRunner
 
@@ -163,4 +164,15 @@ def test_savedmodel_metadata_naming_a_module_outside_keras_is_refused(monkeypatc
     with pytest.raises(ForeignCodeError, match="of module 'subprocess'") as info:
         api.convert(SAMPLES / "savedmodel" / "tf2.15" / "sequential", out)
     assert info.value.message.startswith("model_config names code outside Keras")
+    assert not out.exists()
+
+
+def test_a_training_config_naming_a_module_outside_keras_is_refused(tmp_path):
+    source = write_h5(tmp_path / "trained.h5")
+    optimizer = {"module": "subprocess", "class_name": "Adam", "config": {"learning_rate": 0.001}}
+    with h5py.File(source, "a") as f:
+        f.attrs["training_config"] = json.dumps({"loss": "mse", "optimizer_config": optimizer}).encode()
+    out = tmp_path / "out.keras"
+    with pytest.raises(ForeignCodeError, match="training_config names code outside Keras: .*'subprocess'"):
+        api.convert(source, out)
     assert not out.exists()
