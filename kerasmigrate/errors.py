@@ -110,6 +110,13 @@ class UnsupportedError(KerasMigrateError):
     kind = "unsupported"
 
 
+class ForeignCodeError(KerasMigrateError):
+    """A config names code outside Keras and outside what the user's mapping or module names
+    (core/validate/references.py)."""
+
+    kind = "foreign-code"
+
+
 class WeightMismatchError(KerasMigrateError):
     kind = "weight-mismatch"
 

@@ -29,7 +29,7 @@ from kerasmigrate.core.validate import (
     resolve_hard,
     storage,
 )
-from kerasmigrate.errors import MalformedConfigError, NotAModelFileError, WeightMismatchError
+from kerasmigrate.errors import ForeignCodeError, MalformedConfigError, NotAModelFileError, WeightMismatchError
 
 PACKAGE = Path(validate.__file__).parent
 
@@ -676,6 +676,104 @@ def _raise_sites() -> int:
 
 
 def test_every_raise_site_has_a_case():
-    tables = (CONFIG_CASES, TRAINING_CASES, LAYER_NAMES_CASES, H5_TREE_CASES, RESOLVE_CASES, ZIP_CASES, SIZE_CASES)
+    tables = (
+        CONFIG_CASES,
+        TRAINING_CASES,
+        LAYER_NAMES_CASES,
+        H5_TREE_CASES,
+        RESOLVE_CASES,
+        ZIP_CASES,
+        SIZE_CASES,
+        REFERENCE_CASES,
+    )
     cases = sum(map(len, tables)) + len(PLAN_CASES) + 1  # test_check_dataset_alone
     assert cases >= _raise_sites()
+
+
+# --- references to code: Keras's own, kerasmigrate's or the user's ------------------------------
+
+
+def _layer(**entry) -> dict:
+    return {"class_name": "Functional", "config": {"name": "m", "layers": [{"config": {"name": "d"}, **entry}]}}
+
+
+def _activation(value) -> dict:
+    return _layer(class_name="Dense", module="keras.layers", config={"name": "d", "activation": value})
+
+
+# Every spelling of Keras's own namespace the writers of the samples and real-world files use.
+ACCEPTED_REFERENCES = {
+    "keras": _layer(class_name="Sequential", module="keras"),
+    "keras.layers": _layer(class_name="Dense", module="keras.layers"),
+    "keras.src path": _layer(class_name="Functional", module="keras.src.models.functional"),
+    "tf.keras 2.13+ engine": _layer(class_name="Functional", module="keras.src.engine.functional"),
+    "tf_keras": _layer(class_name="Dense", module="tf_keras.src.layers.core.dense"),
+    "keras_hub": _layer(class_name="Backbone", module="keras_hub.src.models.backbone"),
+    "no module (legacy)": _layer(class_name="Dense"),
+    "activation string": _activation("relu"),
+    "Keras function by name": _activation({"module": "builtins", "class_name": "function", "config": "gelu"}),
+    "Keras function in its module": _activation(
+        {"module": "keras.activations", "class_name": "function", "config": "relu"}
+    ),
+    "kerasmigrate's function": _activation(
+        {"module": "builtins", "class_name": "function", "config": "kerasmigrate>hard_sigmoid_keras2"}
+    ),
+    "registered name of the class": _layer(class_name="Functional", module="keras", registered_name="Functional"),
+}
+
+USER = validate.UserNames(frozenset({"my_layers"}), frozenset({"Mine>Scale", "Mine>swish2"}))
+ACCEPTED_USER_REFERENCES = {
+    "user's module": _layer(class_name="Scale", module="my_layers", registered_name="Mine>Scale"),
+    "user's submodule": _layer(class_name="Scale", module="my_layers.blocks", registered_name="Mine>Scale"),
+    "user's function": _activation({"module": "builtins", "class_name": "function", "config": "Mine>swish2"}),
+}
+
+REFERENCE_CASES = {
+    "layer from subprocess": (
+        _layer(class_name="Popen", module="subprocess"),
+        "m/d: class 'Popen' of module 'subprocess'",
+    ),
+    "builtins exec": (
+        _activation({"module": "builtins", "class_name": "function", "config": "exec"}),
+        "m/d: function 'exec' of module 'builtins'",
+    ),
+    "os.system": (
+        _activation({"module": "os", "class_name": "function", "config": "system"}),
+        "m/d: function 'system' of module 'os'",
+    ),
+    "a class under builtins": (_layer(class_name="eval", module="builtins"), "class 'eval' of module 'builtins'"),
+    "someone's registered name": (
+        _layer(class_name="Dense", module="keras.layers", registered_name="Evil>Dense"),
+        "registered name 'Evil>Dense'",
+    ),
+    "unknown activation string": (_activation("os.system"), "m/d: activation 'os.system'"),
+    "a module named like Keras": (_layer(class_name="Dense", module="kerasx.layers"), "module 'kerasx.layers'"),
+}
+
+
+@pytest.mark.parametrize("config_", list(ACCEPTED_REFERENCES.values()), ids=list(ACCEPTED_REFERENCES))
+def test_references_to_keras_are_accepted(config_):
+    validate.check_references("m.keras", config_)
+
+
+@pytest.mark.parametrize("config_", list(ACCEPTED_USER_REFERENCES.values()), ids=list(ACCEPTED_USER_REFERENCES))
+def test_references_to_what_the_user_names_are_accepted_only_with_the_user(config_):
+    validate.check_references("m.keras", config_, user=USER)
+    with pytest.raises(ForeignCodeError):
+        validate.check_references("m.keras", config_)
+
+
+@pytest.mark.parametrize("config_, fragment", list(REFERENCE_CASES.values()), ids=list(REFERENCE_CASES))
+def test_a_reference_outside_keras_is_refused(config_, fragment):
+    with pytest.raises(ForeignCodeError) as info:
+        validate.check_references("m.keras", config_, "config.json", user=USER)
+    assert fragment in info.value.message
+    assert info.value.message.startswith("config.json names code outside Keras")
+    assert info.value.path == "m.keras"
+
+
+def test_check_modules_leaves_functions_to_the_mapping():
+    """A legacy file's custom activation is the mapping's business; its module is not."""
+    validate.check_modules("m.h5", _activation({"module": "builtins", "class_name": "function", "config": "Pkg>f"}))
+    with pytest.raises(ForeignCodeError, match="module 'os'"):
+        validate.check_modules("m.h5", _activation({"module": "os", "class_name": "function", "config": "system"}))

@@ -16,6 +16,7 @@ from kerasmigrate.core.validate import (
     check_h5_tree,
     check_json_value,
     check_model_config,
+    check_references,
     check_zip_members,
 )
 from kerasmigrate.errors import MalformedConfigError, NotAModelFileError, TruncatedFileError
@@ -40,6 +41,7 @@ def read_keras_archive(path: str | Path, weights: bool = False) -> dict:
                 raise NotAModelFileError(path, "is a zip archive without config.json: not a .keras file")
             config = read_json_member(path, zf, "config.json")
             check_model_config(path, config, "config.json")
+            check_references(path, config, "config.json")
             metadata = read_json_member(path, zf, "metadata.json") if "metadata.json" in names else {}
             data = None
             if "model.weights.h5" in names:

@@ -23,7 +23,7 @@ from kerasmigrate.core.keras3 import TABLE
 from kerasmigrate.core.keras3 import user_classes as keras3_user_classes
 from kerasmigrate.core.layout import LayoutError, WeightPlan, build_plan, legacy_name
 from kerasmigrate.core.source import LegacyModel, open_model
-from kerasmigrate.core.validate import check_layer_names, check_plan
+from kerasmigrate.core.validate import check_layer_names, check_modules, check_plan, check_references
 from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
 from kerasmigrate.errors import (
     OutputExistsError,
@@ -109,6 +109,9 @@ def convert(
     with open_model(request.input_path) as model:
         config, applied, layouts = _upgraded(request, model, channels_last)
         mapped = map_user_classes(request.input_path, config, mapping, custom_module)
+        names = mapped.source_names(model.model_config)
+        check_modules(request.input_path, model.model_config, "model_config", names)
+        check_modules(request.input_path, model.training_config, "training_config", names)
         with keras3_user_classes(mapped.specs):
             return _convert_mapped(request, model, config, applied, mapped, layouts)
 
@@ -138,6 +141,7 @@ def _convert_mapped(
         written, target = apply_target(without_bookkeeping(config), request.target, path=request.input_path)
     except TargetError as exc:
         raise exc.located(request.input_path) from None
+    check_references(request.input_path, written, "the converted config", mapped.user_names())
     done = _Converted(
         model,
         written,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kerasmigrate.core.configs import iter_layers
 from kerasmigrate.core.fix_commands import map_init_command
 from kerasmigrate.core.graph import keras3_model_layers
 from kerasmigrate.core.keras3 import ClassSpec, to_snake_case
@@ -25,6 +26,7 @@ from kerasmigrate.core.layout import (
     SCALE_KEY,
     STORED_CHANNELS_FIRST_KEY,
 )
+from kerasmigrate.core.validate import UserNames
 from kerasmigrate.errors import MappingError, UnsupportedError
 from kerasmigrate.upgrade import mapping as user_mapping
 
@@ -60,6 +62,32 @@ class MappedClasses:
     report: user_mapping.MappingReport = field(default_factory=user_mapping.MappingReport)
     mapping: user_mapping.Mapping | None = None
     module: CustomModule | None = None
+
+    def user_names(self) -> UserNames:
+        """The modules and registered names the mapping and the custom module name: the module
+        itself (not where its classes were imported from), modules a class target names by its
+        dotted path, the registered names of the user's classes and the functions the mapping names."""
+        modules = {self.module.module.__name__} if self.module is not None else set()
+        registered = {spec.registered_name for spec in self.specs.values() if spec.registered_name}
+        registered.update(self.report.checked_functions)
+        if self.mapping is not None:
+            for rule in self.mapping.classes.values():
+                if "." in rule.target or ":" in rule.target:
+                    modules.add(rule.target.replace(":", ".").rpartition(".")[0])
+            registered.update(rule.target for rule in self.mapping.functions.values())
+            registered.update(rule.function for rule in self.mapping.lambdas.values() if rule.function)
+        return UserNames(frozenset(modules), frozenset(registered))
+
+    def source_names(self, source_config: dict) -> UserNames:
+        """`user_names`, and the modules the legacy file records for the classes a rule of the
+        mapping matches: the user's old code, which the rule replaces."""
+        names = self.user_names()
+        recorded = {
+            entry["module"]
+            for _, entry in iter_layers(source_config)
+            if isinstance(entry.get("module"), str) and user_mapping.class_rule_for(self.mapping, entry) is not None
+        }
+        return dataclasses.replace(names, modules=names.modules | recorded)
 
 
 def map_user_classes(

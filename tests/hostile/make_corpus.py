@@ -20,7 +20,14 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from kerasmigrate.errors import MalformedConfigError, NotAModelFileError, TruncatedFileError, WeightMismatchError
+from kerasmigrate import api
+from kerasmigrate.errors import (
+    ForeignCodeError,
+    MalformedConfigError,
+    NotAModelFileError,
+    TruncatedFileError,
+    WeightMismatchError,
+)
 
 
 @dataclass
@@ -111,6 +118,63 @@ def _keras_zip(path: Path, extra=None, config: dict | None = None) -> Path:
         if extra:
             extra(zf)
     return path
+
+
+def keras3_zip(path: Path, valid_h5: Path, edit) -> Path:
+    """A Keras 3 archive (the valid legacy file converted), its config.json changed by `edit`."""
+    converted = path.with_name(path.name + ".base")
+    api.convert(valid_h5, converted)
+    with zipfile.ZipFile(converted) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    converted.unlink()
+    config = json.loads(members["config.json"])
+    edit(config)
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, json.dumps(config) if name == "config.json" else data)
+    return path
+
+
+def dense_of(config: dict) -> dict:
+    return config["config"]["layers"][1]
+
+
+# CVE-2025-1550's shapes: Keras before 3.9 imports the module a config names, even in safe mode.
+POPEN = {"module": "subprocess", "class_name": "Popen", "config": {"name": "dense", "args": ["touch", "pwned"]}}
+EXEC = {"module": "builtins", "class_name": "function", "config": "exec", "registered_name": "function"}
+SYSTEM = {"module": "os", "class_name": "function", "config": "system", "registered_name": "function"}
+
+
+def foreign_code_cases(d: Path, valid: Path) -> list[Case]:
+    """Configs naming code outside Keras, one per door that reads them."""
+    keras3_zip(d / "popen.keras", valid, lambda c: dense_of(c).update(POPEN))
+    keras3_zip(d / "exec.keras", valid, lambda c: dense_of(c)["config"].update(activation=EXEC))
+    keras3_zip(d / "system.keras", valid, lambda c: dense_of(c)["config"].update(activation=SYSTEM))
+    keras2 = functional()
+    dense_of(keras2).update(module="subprocess")
+    _keras_zip(d / "keras2_subprocess.keras", config=keras2)
+    legacy = functional()
+    dense_of(legacy)["config"]["kernel_initializer"] = {"module": "antigravity", "class_name": "GlorotUniform"}
+    write_h5(d / "module_outside.h5", legacy)
+    return [
+        Case("keras 3 layer of subprocess.Popen", d / "popen.keras", "convert", ForeignCodeError, "'subprocess'"),
+        Case("keras 3 activation builtins.exec", d / "exec.keras", "repair-release", ForeignCodeError, "'exec'"),
+        Case("keras 3 activation os.system", d / "system.keras", "inspect", ForeignCodeError, "of module 'os'"),
+        Case(
+            "tf.keras archive layer of subprocess",
+            d / "keras2_subprocess.keras",
+            "repair-keras3",
+            ForeignCodeError,
+            "class 'Dense' of module 'subprocess'",
+        ),
+        Case(
+            "h5 initializer of a module outside Keras",
+            d / "module_outside.h5",
+            "convert",
+            ForeignCodeError,
+            "'antigravity'",
+        ),
+    ]
 
 
 def make_corpus(directory: Path) -> list[Case]:
@@ -247,7 +311,7 @@ def make_corpus(directory: Path) -> list[Case]:
 
     _keras_zip(d / "bomb.keras", bomb)
     case("zip bomb ratio", d / "bomb.keras", NotAModelFileError, "zip bomb", "repair-keras3")
-    return cases
+    return cases + foreign_code_cases(d, valid)
 
 
 if __name__ == "__main__":

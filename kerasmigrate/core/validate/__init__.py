@@ -14,6 +14,8 @@ the layer and the field, what is not. One module per job, each a table of small 
 * `training`: `check_training_config`, the compile settings.
 * `storage`: `resolve_hard`, `check_dataset`, `check_h5_tree`: HDF5 links and storage.
 * `archive`: `check_zip_members`, the members of a `.keras` zip.
+* `references`: `check_references` (`check_modules`), every module, class, function and registered name a config
+  names resolves to Keras or to what the user named (`UserNames`); CVE-2025-1550.
 * `shapes`: `expected_shape`, `shape_problem`, `check_plan`: weights against their layer's config.
 
 Keras 3's own loader makes the same refusals for `.keras` files
@@ -36,6 +38,7 @@ from kerasmigrate.core.validate.limits import (
     MAX_ZIP_MEMBERS,
     MAX_ZIP_RATIO,
 )
+from kerasmigrate.core.validate.references import NO_USER_NAMES, UserNames, check_modules, check_references
 from kerasmigrate.core.validate.shapes import check_plan, expected_shape, shape_problem
 from kerasmigrate.core.validate.storage import check_dataset, check_h5_tree, resolve_hard
 from kerasmigrate.core.validate.training import check_training_config
@@ -52,12 +55,16 @@ __all__ = [
     "MAX_ZIP_MEMBERS",
     "MAX_ZIP_MEMBER_BYTES",
     "MAX_ZIP_RATIO",
+    "NO_USER_NAMES",
+    "UserNames",
     "check_dataset",
     "check_h5_tree",
     "check_json_value",
     "check_layer_names",
+    "check_modules",
     "check_model_config",
     "check_plan",
+    "check_references",
     "check_training_config",
     "check_zip_members",
     "expected_shape",
