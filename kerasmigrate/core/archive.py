@@ -11,6 +11,7 @@ from typing import Any
 
 import h5py
 
+from kerasmigrate.core.safe_open import open_regular
 from kerasmigrate.core.validate import (
     MAX_CONFIG_BYTES,
     check_h5_tree,
@@ -33,7 +34,7 @@ def read_keras_archive(path: str | Path, weights: bool = False) -> dict:
     model.weights.h5 (validate.check_h5_tree); with `weights`, also that member's bytes."""
     path = Path(path)
     try:
-        with zipfile.ZipFile(path) as zf:
+        with open_regular(path) as f, zipfile.ZipFile(f) as zf:
             check_zip_members(path, zf)
             names = zf.namelist()
             if "config.json" not in names:
