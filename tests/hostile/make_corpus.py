@@ -17,7 +17,6 @@ import shutil
 import socket
 import stat
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -281,13 +280,15 @@ def _savedmodel(d: Path, name: str, replace_shard=None) -> Path:
     return target
 
 
-def _socket_at(path: Path) -> None:
-    # A socket's path is limited to ~100 bytes: bound at a short one, then moved into place.
-    with tempfile.TemporaryDirectory(dir="/tmp") as short:
-        bound = os.path.join(short, "s")
+def socket_at(path: Path) -> None:
+    """A Unix socket file at `path` (its path is limited to ~100 bytes: bound relative to its directory)."""
+    cwd = os.getcwd()
+    os.chdir(path.parent)
+    try:
         with socket.socket(socket.AF_UNIX) as sock:
-            sock.bind(bound)
-        os.rename(bound, path)
+            sock.bind(path.name)
+    finally:
+        os.chdir(cwd)
 
 
 def _keras_zip_members(path: Path, members) -> Path:
@@ -329,7 +330,7 @@ def door_cases(d: Path) -> list[Case]:
     case("SavedModel shard linked outside it", d / "sm_link_out", UnsafeInputError, "is a link leaving")
     _savedmodel(d, "sm_zero", lambda shard: os.symlink("/dev/zero", shard))
     case("SavedModel shard linked to /dev/zero", d / "sm_zero", UnsafeInputError, "is a link leaving")
-    _savedmodel(d, "sm_socket", _socket_at)
+    _savedmodel(d, "sm_socket", socket_at)
     case("SavedModel shard that is a socket", d / "sm_socket", UnsafeInputError, "is a socket")
     shutil.copytree(SAVEDMODEL_SAMPLE / "variables", d / "variables_outside")
     linked = _savedmodel(d, "sm_variables_out")
