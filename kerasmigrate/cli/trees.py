@@ -117,7 +117,7 @@ def run_tree(mode: str, as_json: bool, call, allow_empty: bool = False) -> None:
     finally:
         display.close()
     display.finish(result.summary, result.report_files)
-    if not result.found_models and not allow_empty:
+    if result.ok and not result.found_models and not allow_empty:  # a failure says more: exit 1
         inputs = ", ".join(result.summary.inputs)
         click.echo(f"error: no model found in {inputs}; --allow-empty accepts a tree without models", err=True)
         sys.exit(EXIT_ERROR)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from kerasmigrate.core.fix_commands import convert_command
-from kerasmigrate.core.safe_open import open_regular
+from kerasmigrate.core.safe_open import open_regular, refuse_special
 from kerasmigrate.core.savedmodel import is_savedmodel_dir
 from kerasmigrate.errors import NotAModelFileError, UnsafeInputError
 
@@ -62,6 +62,8 @@ def expect_keras_archive(path: Path, target: str) -> None:
     """Refuse anything but a zip for a target that rewrites `.keras` archives; an HDF5 model
     named `.keras` (tf.keras 2.12 wrote those) is sent to `convert`."""
     kind = sniff(path)
+    if kind == "special":
+        refuse_special(path, os.stat(path).st_mode)
     if kind == "hdf5":
         raise NotAModelFileError(
             path,
