@@ -107,7 +107,7 @@ def is_tree(paths: tuple[str, ...]) -> bool:
     return api.sniff(paths[0]) == "directory" and Path(paths[0]).suffix.lower() not in MODEL_FILE_SUFFIXES
 
 
-def run_tree(mode: str, as_json: bool, call, allow_empty: bool = False) -> None:
+def run_tree(mode: str, as_json: bool, call, allow_empty: bool) -> None:
     from kerasmigrate import batch
     from kerasmigrate.progress import make_display
 
