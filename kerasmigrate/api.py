@@ -15,6 +15,7 @@
     pass_tables()                           the pass tables, in the order they run
     sniff(path), sniff_stream(f, size)      what a file is by its content
     is_savedmodel_dir(path), SAVED_MODEL_PB a SavedModel directory, by content
+    check_regular_tree(directory)           only regular files inside it (no FIFO, device, link out)
     convert_command(...), repair_command, map_init_command, join_command, release_target
                                             the fix commands messages name
     keras3_releases(), resolve_release(t)   the Keras 3 releases kerasmigrate knows
@@ -41,6 +42,7 @@ from kerasmigrate.core.fix_commands import (
 )
 from kerasmigrate.core.reader import sniff, sniff_stream
 from kerasmigrate.core.rewrite import RepairReport
+from kerasmigrate.core.safe_open import check_regular_tree
 from kerasmigrate.core.savedmodel import SAVED_MODEL_PB, is_savedmodel_dir
 from kerasmigrate.diagnose import diagnose
 from kerasmigrate.downgrade import repair as downgrade_repair
@@ -59,6 +61,7 @@ from kerasmigrate.upgrade.mapping import write_skeleton as write_mapping_skeleto
 __all__ = [
     "SAVED_MODEL_PB",
     "atomic_output",
+    "check_regular_tree",
     "copy_file_atomic",
     "write_bytes_atomic",
     "Conversion",

@@ -80,6 +80,14 @@ class NotAModelFileError(KerasMigrateError):
     kind = "not-a-model-file"
 
 
+class UnsafeInputError(KerasMigrateError):
+    """A model by its content that is refused unread: archive members leaving the archive, a zip
+    bomb, links leaving the input, FIFOs, sockets or devices where files belong. Not a
+    NotAModelFileError: a batch reports it refused, never skipped."""
+
+    kind = "unsafe"
+
+
 class TruncatedFileError(KerasMigrateError):
     kind = "truncated"
 

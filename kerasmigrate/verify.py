@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kerasmigrate.core.archive import read_keras_archive_config
+from kerasmigrate.core.archive import read_keras_archive_metadata
 from kerasmigrate.core.configs import iter_layers
 from kerasmigrate.core.quiet_runtime import native_stderr_quiet, quiet_tensorflow
 from kerasmigrate.core.source import open_model
@@ -157,7 +157,7 @@ def _predict(model, inputs, *, xla: bool = False):
 def io_axes(converted: Path) -> tuple[list, list]:
     """Per input and output of a `--channels-last=io` conversion, the axes `a` its tensor is
     `transpose(original's, a)` by (metadata.json, upgrade/channels_last.py); else empty lists."""
-    layouts = read_keras_archive_config(converted)["metadata"].get("kerasmigrate", {}).get("channels_last") or {}
+    layouts = read_keras_archive_metadata(converted).get("kerasmigrate", {}).get("channels_last") or {}
     return layouts.get("input_axes") or [], layouts.get("output_axes") or []
 
 

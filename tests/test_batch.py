@@ -347,6 +347,21 @@ def test_cli_check_exit_codes_and_json_lines(tmp_path):
     assert _cli("check", str(tree), "--target", "keras-9.9").returncode == 2
 
 
+@pytest.mark.parametrize("command", ["convert", "check"])
+def test_a_tree_holding_no_model_exits_2_unless_allowed(command, tmp_path):
+    tree = tmp_path / "tree"
+    (tree / "docs").mkdir(parents=True)
+    (tree / "docs" / "notes.txt").write_text("x")
+    output = ["-o", str(tmp_path / "out")] if command == "convert" else []
+    empty = _cli(command, str(tree), *output)
+    assert empty.returncode == 2, empty.stdout + empty.stderr
+    (line,) = [line for line in empty.stderr.splitlines() if line.startswith("error:")]
+    assert "no model found" in line and str(tree) in line and "--allow-empty" in line
+    allowed = _cli(command, str(tree), *output, "--allow-empty")
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert "error:" not in allowed.stderr
+
+
 def test_a_reader_that_leaves_stops_the_batch_quietly(tmp_path):
     """`kerasmigrate convert DIR -o OUT --json | head -1`: exit 141 as on SIGPIPE, no error
     message, and what was done is kept (the next run reuses it)."""

@@ -1,19 +1,23 @@
 """Reader: sniffing by content, attribute decoding, chunked names, lazy weights, clear errors."""
 
 import json
+import os
 
 import h5py
 import numpy as np
 import pytest
 
 from kerasmigrate.core.reader import decode_text, open_legacy_model, read_name_list, sniff
+from kerasmigrate.core.safe_open import check_regular_tree, open_regular, read_regular
 from kerasmigrate.core.savedmodel import is_savedmodel_dir
 from kerasmigrate.errors import (
     MalformedConfigError,
     NotAModelFileError,
     TruncatedFileError,
+    UnsafeInputError,
     WeightsOnlyFileError,
 )
+from tests.hostile.make_corpus import socket_at
 
 from .conftest import SAMPLES
 
@@ -70,6 +74,43 @@ def test_sniff_directories_as_savedmodel_dir_says(tmp_path, files, kind):
         (tmp_path / rel).write_bytes(data)
     assert sniff(tmp_path) == kind
     assert is_savedmodel_dir(tmp_path) == (kind == "savedmodel")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        pytest.param(os.mkfifo, "is a FIFO", id="fifo"),
+        pytest.param(lambda p: os.symlink("/dev/zero", p), "is a character device", id="link-to-dev-zero"),
+        pytest.param(socket_at, "is a socket", id="socket"),
+    ],
+)
+def test_special_files_are_never_opened(tmp_path, make, what):
+    path = tmp_path / "model.h5"
+    make(path)
+    assert sniff(path) == "special"
+    with pytest.raises(UnsafeInputError, match=what) as info:
+        open_legacy_model(path)
+    assert str(path) in str(info.value)
+    with pytest.raises(UnsafeInputError, match=what):
+        open_regular(path)
+
+
+def test_a_link_to_a_model_is_read_and_a_link_leaving_a_directory_is_not(tmp_path):
+    model = tmp_path / "v3.h5"
+    model.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 8)
+    (tmp_path / "latest.h5").symlink_to(model)
+    assert sniff(tmp_path / "latest.h5") == "hdf5"  # the input itself may be a link
+    inside = tmp_path / "inside"
+    inside.mkdir()
+    (inside / "here.bin").symlink_to(model)
+    (inside / "real.bin").write_bytes(b"abc")
+    (inside / "there.bin").symlink_to("real.bin")
+    assert read_regular(inside / "there.bin", within=inside) == b"abc"
+    with pytest.raises(UnsafeInputError, match="is a link leaving"):
+        read_regular(inside / "here.bin", within=inside)
+    with pytest.raises(UnsafeInputError, match="here.bin"):
+        check_regular_tree(inside)
 
 
 def test_sniff_missing(tmp_path):

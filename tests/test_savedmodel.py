@@ -7,10 +7,12 @@ Real files: ../shared/realworld/savedmodel (full tier), checked by property, nam
 
 import csv
 import json
+import os
 import shutil
 import struct
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from kerasmigrate.core import protowire
 from kerasmigrate.core.savedmodel import open_savedmodel
 from kerasmigrate.core.source import open_model
 from kerasmigrate.core.tensor_bundle import TensorBundle, crc32c
-from kerasmigrate.errors import KerasMigrateError, UnsupportedError
+from kerasmigrate.errors import KerasMigrateError, UnsafeInputError, UnsupportedError
 
 from .conftest import ROOT
 
@@ -214,6 +216,41 @@ def test_a_flipped_byte_in_the_index_fails_its_checksum(copy, tmp_path):
     index.write_bytes(bytes(data))
     with pytest.raises(KerasMigrateError, match="CRC32C|garbled|damaged"):
         open_savedmodel(copy)
+
+
+SHARD = "variables/variables.data-00000-of-00001"
+
+
+def test_a_shard_linked_inside_the_savedmodel_converts_as_the_file_itself(copy, tmp_path):
+    api.convert(_a_sample(), tmp_path / "plain.keras")
+    (copy / "real.data").write_bytes((copy / SHARD).read_bytes())
+    (copy / SHARD).unlink()
+    (copy / SHARD).symlink_to("../real.data")
+    api.convert(copy, tmp_path / "linked.keras")
+    with zipfile.ZipFile(tmp_path / "plain.keras") as plain, zipfile.ZipFile(tmp_path / "linked.keras") as linked:
+        for name in ("config.json", "model.weights.h5"):  # metadata.json names the input and its hash
+            assert linked.read(name) == plain.read(name)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "name", ["saved_model.pb", "keras_metadata.pb", "variables/variables.index", SHARD, "assets/vocab.txt"]
+)
+def test_every_file_of_a_savedmodel_must_be_a_regular_file_inside_it(copy, name, tmp_path):
+    """A FIFO anywhere (a reader's open would wait for a writer forever) and a link leaving it: refused by rule."""
+    target = copy / name
+    target.parent.mkdir(exist_ok=True)
+    target.unlink(missing_ok=True)
+    os.mkfifo(target)
+    with pytest.raises(UnsafeInputError, match="is a FIFO") as info:
+        api.convert(copy, tmp_path / "out.keras")
+    assert name in str(info.value)
+    target.unlink()
+    (tmp_path / "elsewhere").write_bytes(b"x")
+    target.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UnsafeInputError, match="is a link leaving"):
+        api.convert(copy, tmp_path / "out.keras")
+    assert not (tmp_path / "out.keras").exists()
 
 
 def test_a_directory_without_saved_model_pb_is_not_a_model(tmp_path):

@@ -29,7 +29,12 @@ from kerasmigrate.core.validate import (
     resolve_hard,
     storage,
 )
-from kerasmigrate.errors import ForeignCodeError, MalformedConfigError, NotAModelFileError, WeightMismatchError
+from kerasmigrate.errors import (
+    ForeignCodeError,
+    MalformedConfigError,
+    UnsafeInputError,
+    WeightMismatchError,
+)
 
 PACKAGE = Path(validate.__file__).parent
 
@@ -553,7 +558,7 @@ ZIP_CASES = {
 @pytest.mark.parametrize("members, fragment", list(ZIP_CASES.values()), ids=list(ZIP_CASES))
 def test_an_unsafe_archive_is_refused(members, fragment, monkeypatch):
     monkeypatch.setattr(archive, "MAX_ZIP_MEMBERS", 2)
-    with pytest.raises(NotAModelFileError) as info:
+    with pytest.raises(UnsafeInputError) as info:  # a model refused, not a file that is no model
         check_zip_members("m.keras", SimpleNamespace(infolist=lambda: members))
     assert fragment in info.value.message
 

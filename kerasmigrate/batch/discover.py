@@ -48,8 +48,8 @@ def walk(store: Store, exclude: str | None = None) -> list[Entry]:
 
 
 def _walk_local(root: Path, exclude: str | None) -> list[Entry]:
-    if root.is_file():
-        return [_local_file(root, root.name)]
+    if not root.is_dir():  # one file: what _local_child says of it (a FIFO is never opened)
+        return _local_child(root, root.name, [])
     if api.is_savedmodel_dir(root):
         return [Entry(root.name, "savedmodel", _tree_size(root))]
     excluded = os.path.realpath(exclude) if exclude and not _is_url(exclude) else None

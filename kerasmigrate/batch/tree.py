@@ -51,6 +51,11 @@ class TreeResult:
         bad = CHECK_FAILURES if self.summary.mode == "check" else (REFUSED, FAILED, MISMATCH)
         return not any(r.status in bad for r in self.records)
 
+    @property
+    def found_models(self) -> bool:
+        """Whether the walk found any model (a tree of text files or a wrong path finds none)."""
+        return any(r.kind for r in self.records)
+
     def to_dict(self) -> dict:
         return {"summary": self.summary.to_dict(), "files": [r.to_dict() for r in self.records]}
 

@@ -49,6 +49,8 @@ def process_one(task: dict) -> dict:
     key = None
     try:
         with local_copy(source, rel, kind == "savedmodel") as local:
+            if kind == "savedmodel":  # before its files are hashed: only regular files inside it
+                api.check_regular_tree(local)
             try:
                 rec.sha256 = content_hash(local)
             except FileNotFoundError:

@@ -97,6 +97,7 @@ def convert_command(
     executor: str,
     scheduler: str | None,
     storage_options: str | None,
+    allow_empty: bool,
     as_json: bool,
 ) -> None:
     """Convert a legacy .h5 model, a Keras SavedModel directory or a .keras archive (tf.keras
@@ -105,7 +106,8 @@ def convert_command(
     resumable (a ledger in OUTDIR), with report.json and report.html there.
 
     Batch exit codes: 0 every model converted (and verified), 1 some refused, failed or
-    mismatched (the report lists them), 2 bad usage or an unreadable input path."""
+    mismatched (the report lists them), 2 bad usage, an unreadable input path, or no model
+    found (unless --allow-empty)."""
     conversion = {
         "mapping": mapping,
         "custom_module": custom_module,
@@ -130,6 +132,7 @@ def convert_command(
                 **options,
                 **display,
             ),
+            allow_empty,
         )
         return
     (input_path,) = input_paths

@@ -7,12 +7,13 @@ in worker processes (kerasmigrate/batch/).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 import orjson
 
 from kerasmigrate import api
-from kerasmigrate.cli.app import EXIT_MISMATCH, EXIT_OK, handle_errors, main
+from kerasmigrate.cli.app import EXIT_ERROR, EXIT_MISMATCH, EXIT_OK, handle_errors, main
 
 
 def batch_options(func):
@@ -46,6 +47,12 @@ def batch_options(func):
             "storage_options",
             metavar="JSON",
             help='fsspec options for URL paths, e.g. \'{"endpoint_url": "http://localhost:9000"}\'.',
+        ),
+        click.option(
+            "--allow-empty",
+            "allow_empty",
+            is_flag=True,
+            help="Exit 0 when the paths hold no model at all (else exit 2: a wrong path, most likely).",
         ),
     ]
     for option in reversed(options):
@@ -86,14 +93,21 @@ def tree_options(
     }
 
 
+# A directory named like a model file is a wrong path given as one model, not a tree to walk.
+MODEL_FILE_SUFFIXES = (".h5", ".hdf5", ".keras")
+
+
 def is_tree(paths: tuple[str, ...]) -> bool:
-    """Several paths, a URL, or a directory that is not itself a SavedModel: a batch."""
+    """Several paths, a URL, or a directory that is not itself a SavedModel (nor named like a
+    model file: `convert FILE` says what it is): a batch."""
     if len(paths) != 1:
         return True
-    return "://" in paths[0] or api.sniff(paths[0]) == "directory"
+    if "://" in paths[0]:
+        return True
+    return api.sniff(paths[0]) == "directory" and Path(paths[0]).suffix.lower() not in MODEL_FILE_SUFFIXES
 
 
-def run_tree(mode: str, as_json: bool, call) -> None:
+def run_tree(mode: str, as_json: bool, call, allow_empty: bool) -> None:
     from kerasmigrate import batch
     from kerasmigrate.progress import make_display
 
@@ -103,6 +117,10 @@ def run_tree(mode: str, as_json: bool, call) -> None:
     finally:
         display.close()
     display.finish(result.summary, result.report_files)
+    if result.ok and not result.found_models and not allow_empty:  # a failure says more: exit 1
+        inputs = ", ".join(result.summary.inputs)
+        click.echo(f"error: no model found in {inputs}; --allow-empty accepts a tree without models", err=True)
+        sys.exit(EXIT_ERROR)
     sys.exit(EXIT_OK if result.ok else EXIT_MISMATCH)
 
 
@@ -130,13 +148,14 @@ def run_tree(mode: str, as_json: bool, call) -> None:
 @handle_errors
 def check_command(
     paths, target, mapping, custom_module, output_dir, jobs, timeout, max_memory, executor, scheduler,
-    storage_options, as_json,
+    storage_options, allow_empty, as_json,
 ) -> None:  # fmt: skip
     """Exit 1 when any model under PATH... will not load in the target Keras 3 as it is, or
     cannot be converted; lists each with the command that fixes it. Converts nothing.
 
     Exit codes: 0 every model loads; 1 some need `convert` or `repair`, were refused or failed;
-    2 bad usage or an unreadable path. Non-model files are listed as skipped, never an error."""
+    2 bad usage, an unreadable path, or no model found (unless --allow-empty). Non-model files
+    are listed as skipped, never an error."""
     options = tree_options(jobs, timeout, max_memory, executor, scheduler, storage_options)
     run_tree(
         "check",
@@ -150,4 +169,5 @@ def check_command(
             **options,
             **display,
         ),
+        allow_empty,
     )

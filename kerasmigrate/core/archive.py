@@ -11,6 +11,7 @@ from typing import Any
 
 import h5py
 
+from kerasmigrate.core.safe_open import open_regular
 from kerasmigrate.core.validate import (
     MAX_CONFIG_BYTES,
     check_h5_tree,
@@ -28,13 +29,27 @@ def read_keras_archive_config(path: str | Path) -> dict:
     return {"config": archive["config"], "metadata": archive["metadata"], "members": archive["members"]}
 
 
+def read_keras_archive_metadata(path: str | Path) -> dict:
+    """metadata.json of a `.keras` zip (members checked, bounded JSON); config.json is not read:
+    for `verify`, which loads the file in Keras (safe mode) with the user's module imported."""
+    path = Path(path)
+    try:
+        with open_regular(path) as f, zipfile.ZipFile(f) as zf:
+            check_zip_members(path, zf)
+            return read_json_member(path, zf, "metadata.json") if "metadata.json" in zf.namelist() else {}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, zlib.error) as exc:
+        raise TruncatedFileError(path, f"the zip archive is damaged: {exc}") from None
+    except OSError as exc:
+        raise TruncatedFileError(path, f"the zip archive cannot be read: {exc}") from None
+
+
 def read_keras_archive(path: str | Path, weights: bool = False) -> dict:
     """A `.keras` zip, checked: its members (validate.check_zip_members), config.json and
     metadata.json (bounded JSON, the config's structure), and the HDF5 tree of
     model.weights.h5 (validate.check_h5_tree); with `weights`, also that member's bytes."""
     path = Path(path)
     try:
-        with zipfile.ZipFile(path) as zf:
+        with open_regular(path) as f, zipfile.ZipFile(f) as zf:
             check_zip_members(path, zf)
             names = zf.namelist()
             if "config.json" not in names:

@@ -32,6 +32,7 @@ import numpy as np
 # Re-exported: what callers have always imported from here.
 from kerasmigrate.core.archive import read_keras_archive as read_keras_archive
 from kerasmigrate.core.archive import read_keras_archive_config as read_keras_archive_config
+from kerasmigrate.core.safe_open import refuse_special
 from kerasmigrate.core.sniff import describe_start, sniff
 from kerasmigrate.core.sniff import expect_keras_archive as expect_keras_archive
 from kerasmigrate.core.sniff import sniff_stream as sniff_stream
@@ -209,6 +210,8 @@ def open_legacy_model(path: str | Path) -> LegacyModelFile:
         raise NotAModelFileError(path, "is a directory, not a model file (nor a SavedModel: no saved_model.pb)")
     if kind == "savedmodel":
         raise NotAModelFileError(path, "is a SavedModel directory, not a legacy HDF5 model")
+    if kind == "special":
+        refuse_special(path, os.stat(path).st_mode)
     if kind == "empty":
         raise TruncatedFileError(path, "the file is empty (0 bytes)")
     if kind == "zip":

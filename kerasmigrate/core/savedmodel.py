@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kerasmigrate.core.safe_open import check_regular_tree
 from kerasmigrate.core.savedmodel_graph import SAVED_MODEL_PB, pair_graphs, read_checkpoint_graph, read_object_graph
 from kerasmigrate.core.savedmodel_keras import read_metadata, read_model_metadata
 from kerasmigrate.core.savedmodel_weights import Graphs, layer_weights, optimizer_weights
@@ -63,9 +64,12 @@ from kerasmigrate.errors import TruncatedFileError
 
 
 def is_savedmodel_dir(path: str | Path) -> bool:
-    """A SavedModel directory, by content: a directory holding `saved_model.pb`. What cannot be
-    read (permissions) is not one (os.path, unlike pathlib, says False instead of raising)."""
-    return os.path.isdir(path) and os.path.isfile(os.path.join(path, SAVED_MODEL_PB))
+    """A SavedModel directory, by content: a directory holding `saved_model.pb` that is not a
+    directory (a FIFO or a link out there is refused when it is read, not walked into as a plain
+    directory). What cannot be read (permissions) is not one (os.path, unlike pathlib, says False
+    instead of raising)."""
+    pb = os.path.join(path, SAVED_MODEL_PB)
+    return os.path.isdir(path) and os.path.lexists(pb) and not os.path.isdir(pb)
 
 
 @dataclass
@@ -117,8 +121,13 @@ class SavedModelFile:
 
 
 def open_savedmodel(path: str | Path) -> SavedModelFile:
-    """Open a Keras SavedModel directory, or raise a clear error naming it."""
+    """Open a Keras SavedModel directory, or raise a clear error naming it. Every file in it must
+    be a regular file inside it (check_regular_tree): what is read later, by name, is one."""
     path = Path(path)
+    try:
+        check_regular_tree(path)
+    except OSError as exc:
+        raise TruncatedFileError(path, f"cannot be read: {exc}") from None
     tf_version, saved_nodes = read_object_graph(path)
     config_source, metadata = read_metadata(path, saved_nodes)
     root, model_config, training_config = read_model_metadata(path, metadata, saved_nodes)

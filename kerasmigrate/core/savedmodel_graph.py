@@ -11,8 +11,9 @@ from pathlib import Path
 
 from kerasmigrate.core import protowire
 from kerasmigrate.core.protowire import ProtoError
+from kerasmigrate.core.safe_open import read_regular
 from kerasmigrate.core.tensor_bundle import BundleError, TensorBundle
-from kerasmigrate.errors import MalformedConfigError, NotAModelFileError, TruncatedFileError, UnsupportedError
+from kerasmigrate.errors import MalformedConfigError, TruncatedFileError, UnsupportedError
 
 SAVED_MODEL_PB = "saved_model.pb"
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
@@ -38,10 +39,11 @@ class Node:
 
 
 def parse_file(path: Path, what: str) -> protowire.Message:
+    """A protocol buffer file of a SavedModel directory (its parent), read if it is a regular file there."""
     try:
-        data = path.read_bytes()
+        data = read_regular(path, within=path.parent)
     except OSError as exc:
-        raise NotAModelFileError(path, f"cannot be read: {exc}") from None
+        raise TruncatedFileError(path, f"cannot be read: {exc}") from None
     if not data:
         raise TruncatedFileError(path, "is empty (0 bytes)")
     try:
@@ -117,7 +119,7 @@ def read_object_graph(path: Path) -> tuple[str | None, list[Node]]:
     try:
         meta_graphs = protowire.messages(saved_model, 2)
         if not meta_graphs:
-            raise NotAModelFileError(pb_path, "holds no MetaGraph: not a SavedModel")
+            raise MalformedConfigError(pb_path, "holds no MetaGraph: not a SavedModel")
         meta = meta_graphs[0]
         info = protowire.message(meta, 1)
         tf_version = protowire.text(info, 5) or None
@@ -139,13 +141,13 @@ def read_checkpoint_graph(path: Path) -> tuple[TensorBundle, list[Node]]:
     """The checkpoint of `path/variables/` and its object graph's nodes."""
     bundle_prefix = path / "variables" / "variables"
     try:
-        bundle = TensorBundle(bundle_prefix)
+        bundle = TensorBundle(bundle_prefix, within=path)
         if OBJECT_GRAPH_KEY not in bundle.entries:
             raise BundleError(bundle.index_path, "has no object graph (_CHECKPOINTABLE_OBJECT_GRAPH)")
         return bundle, checkpoint_nodes(protowire.parse(bundle.read(OBJECT_GRAPH_KEY).item()))
     except BundleError as exc:
         if not (path / "variables").is_dir():
-            raise NotAModelFileError(
+            raise TruncatedFileError(
                 path, "has saved_model.pb but no variables/ directory: the copy is incomplete"
             ) from None
         raise TruncatedFileError(exc.path, exc.message) from None

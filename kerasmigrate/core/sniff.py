@@ -6,12 +6,14 @@ user block); Keras ≥ 2.13 / Keras 3 `.keras` files are zips.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import BinaryIO
 
 from kerasmigrate.core.fix_commands import convert_command
+from kerasmigrate.core.safe_open import open_regular, refuse_special
 from kerasmigrate.core.savedmodel import is_savedmodel_dir
-from kerasmigrate.errors import NotAModelFileError
+from kerasmigrate.errors import NotAModelFileError, UnsafeInputError
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 ZIP_SIGNATURE = b"PK\x03\x04"
@@ -19,14 +21,19 @@ ZIP_SIGNATURE = b"PK\x03\x04"
 
 def sniff(path: str | Path) -> str:
     """Kind of file by content: 'hdf5', 'zip', 'json', 'savedmodel' (a directory holding
-    `saved_model.pb`), 'directory', 'empty', 'missing' or 'unknown'."""
+    `saved_model.pb`), 'directory', 'empty', 'missing', 'special' (a FIFO, socket or device:
+    never opened) or 'unknown'."""
     path = Path(path)
     if not path.exists():
         return "missing"
     if path.is_dir():
         return "savedmodel" if is_savedmodel_dir(path) else "directory"
-    with open(path, "rb") as f:
-        return sniff_stream(f, path.stat().st_size)
+    try:
+        f = open_regular(path)
+    except UnsafeInputError:
+        return "special"
+    with f:
+        return sniff_stream(f, os.fstat(f.fileno()).st_size)
 
 
 def sniff_stream(f: BinaryIO, size: int) -> str:
@@ -55,6 +62,8 @@ def expect_keras_archive(path: Path, target: str) -> None:
     """Refuse anything but a zip for a target that rewrites `.keras` archives; an HDF5 model
     named `.keras` (tf.keras 2.12 wrote those) is sent to `convert`."""
     kind = sniff(path)
+    if kind == "special":
+        refuse_special(path, os.stat(path).st_mode)
     if kind == "hdf5":
         raise NotAModelFileError(
             path,

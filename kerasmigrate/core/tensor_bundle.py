@@ -35,6 +35,7 @@ import numpy as np
 
 from kerasmigrate.core import protowire
 from kerasmigrate.core.protowire import ProtoError
+from kerasmigrate.core.safe_open import open_regular, read_regular
 
 TABLE_MAGIC = 0xDB4775248B80FB57
 FOOTER_LENGTH = 48
@@ -150,10 +151,11 @@ def _block_entries(path: Path, block: bytes) -> list[tuple[bytes, bytes]]:
     return entries
 
 
-def read_table(path: Path) -> dict[bytes, bytes]:
-    """Every key and value of an SSTable file (the whole index of a bundle: it is small)."""
+def read_table(path: Path, within: Path | None = None) -> dict[bytes, bytes]:
+    """Every key and value of an SSTable file (the whole index of a bundle: it is small), a regular
+    file (inside `within`, if given)."""
     try:
-        data = path.read_bytes()
+        data = read_regular(path, within)
     except OSError as exc:
         raise BundleError(path, f"cannot be read: {exc}") from None
     if len(data) < FOOTER_LENGTH:
@@ -211,14 +213,16 @@ def _shape(msg: protowire.Message) -> tuple[int, ...]:
 
 
 class TensorBundle:
-    """A checkpoint `<prefix>.index` with its data shards; tensors are read on demand."""
+    """A checkpoint `<prefix>.index` with its data shards; tensors are read on demand. Each is
+    opened only if it is a regular file (inside `within`, if given: the SavedModel directory)."""
 
-    def __init__(self, prefix: str | Path):
+    def __init__(self, prefix: str | Path, within: Path | None = None):
         self.prefix = Path(prefix)
+        self.within = within
         self.index_path = Path(f"{prefix}.index")
         if not self.index_path.exists():
             raise BundleError(self.index_path, "is missing: the checkpoint has no index")
-        table = read_table(self.index_path)
+        table = read_table(self.index_path, within)
         if b"" not in table:
             raise BundleError(self.index_path, "has no bundle header (key ''): not a TensorFlow checkpoint index")
         try:
@@ -253,7 +257,7 @@ class TensorBundle:
             raise BundleError(self.index_path, f"{entry.key} is a partitioned variable (slices); not supported")
         path = self.shard_path(entry.shard_id)
         try:
-            with open(path, "rb") as f:
+            with open_regular(path, self.within) as f:
                 f.seek(entry.offset)
                 raw = f.read(entry.size)
         except OSError as exc:

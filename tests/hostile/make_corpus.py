@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
+import socket
+import stat
 import sys
 import zipfile
 from dataclasses import dataclass
@@ -26,6 +30,7 @@ from kerasmigrate.errors import (
     MalformedConfigError,
     NotAModelFileError,
     TruncatedFileError,
+    UnsafeInputError,
     WeightMismatchError,
 )
 
@@ -37,6 +42,7 @@ class Case:
     command: str  # "convert", "repair-keras3", "inspect", "repair-release"
     error: type
     message: str
+    batch: str = "refused"  # its status in a batch or check: skipped only for what is not a model
 
 
 def _dense(name: str, inbound: list, units: int = 3) -> dict:
@@ -195,9 +201,9 @@ def make_corpus(directory: Path) -> list[Case]:
     (d / "truncated.h5").write_bytes(data[: len(data) // 2])
     case("truncated file", d / "truncated.h5", TruncatedFileError, "truncated")
     (d / "not_hdf5.h5").write_bytes(b"this is not a model\n" * 10)
-    case("not HDF5", d / "not_hdf5.h5", NotAModelFileError, "not an HDF5 file")
+    cases.append(Case("not HDF5", d / "not_hdf5.h5", "convert", NotAModelFileError, "not an HDF5 file", "skipped"))
     (d / "empty.h5").write_bytes(b"")
-    case("empty file", d / "empty.h5", TruncatedFileError, "empty")
+    cases.append(Case("empty file", d / "empty.h5", "convert", TruncatedFileError, "empty", "skipped"))
     write_h5(d / "bad_json.h5", config='{"class_name": "Functional", "config": {')
     case("malformed JSON config", d / "bad_json.h5", MalformedConfigError, "not valid JSON")
     deep = "[" * 100_000 + "]" * 100_000
@@ -285,7 +291,7 @@ def make_corpus(directory: Path) -> list[Case]:
     case("layer_names naming a layer the config lacks", d / "unknown_layer_names.h5", MalformedConfigError, "'ghost'")
 
     _keras_zip(d / "traversal.keras", lambda zf: zf.writestr("../../evil.txt", b"x"))
-    case("zip member with a traversal name", d / "traversal.keras", NotAModelFileError, "unsafe name", "inspect")
+    case("zip member with a traversal name", d / "traversal.keras", UnsafeInputError, "unsafe name", "inspect")
 
     def duplicate(zf):
         import warnings
@@ -295,7 +301,7 @@ def make_corpus(directory: Path) -> list[Case]:
             zf.writestr("config.json", json.dumps(functional()))
 
     _keras_zip(d / "duplicate.keras", duplicate)
-    case("zip member stored twice", d / "duplicate.keras", NotAModelFileError, "stored twice", "repair-keras3")
+    case("zip member stored twice", d / "duplicate.keras", UnsafeInputError, "stored twice", "repair-keras3")
 
     def symlink(zf):
         info = zipfile.ZipInfo("assets/link")
@@ -304,14 +310,100 @@ def make_corpus(directory: Path) -> list[Case]:
         zf.writestr(info, "/etc/passwd")
 
     _keras_zip(d / "symlink.keras", symlink)
-    case("zip symlink member", d / "symlink.keras", NotAModelFileError, "symbolic link", "repair-release")
+    case("zip symlink member", d / "symlink.keras", UnsafeInputError, "symbolic link", "repair-release")
 
     def bomb(zf):
         zf.writestr(zipfile.ZipInfo("assets/bomb.bin"), b"\0" * (50 << 20), compress_type=zipfile.ZIP_DEFLATED)
 
     _keras_zip(d / "bomb.keras", bomb)
-    case("zip bomb ratio", d / "bomb.keras", NotAModelFileError, "zip bomb", "repair-keras3")
+    case("zip bomb ratio", d / "bomb.keras", UnsafeInputError, "zip bomb", "repair-keras3")
+    cases.extend(door_cases(d))
     return cases + foreign_code_cases(d, valid)
+
+
+# --- the other doors: hostile archives, special files and links where a reader opens files ----
+
+SAVEDMODEL_SAMPLE = Path(__file__).resolve().parents[2] / "sample_models" / "savedmodel" / "tf2.15" / "compiled_trained"
+SHARD = "variables/variables.data-00000-of-00001"
+CAN_MAKE_DEVICES = hasattr(os, "geteuid") and os.geteuid() == 0  # mknod of a character device needs root
+
+
+def _savedmodel(d: Path, name: str, replace_shard=None) -> Path:
+    """A copy of a real tf 2.15 SavedModel whose data shard `replace_shard(path)` makes anew."""
+    target = d / name
+    shutil.copytree(SAVEDMODEL_SAMPLE, target)
+    if replace_shard:
+        shard = target / SHARD
+        shard.unlink()
+        replace_shard(shard)
+    return target
+
+
+def socket_at(path: Path) -> None:
+    """A Unix socket file at `path` (its path is limited to ~100 bytes: bound relative to its directory)."""
+    cwd = os.getcwd()
+    os.chdir(path.parent)
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.bind(path.name)
+    finally:
+        os.chdir(cwd)
+
+
+def _keras_zip_members(path: Path, members) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("metadata.json", json.dumps({"keras_version": "3.9.2"}))
+        members(zf)
+    return path
+
+
+def _config_bomb(zf: zipfile.ZipFile) -> None:
+    info = zipfile.ZipInfo("config.json")
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with zf.open(info, "w", force_zip64=True) as member:
+        for _ in range(300):  # 300 MB of spaces: valid JSON whitespace, inflated from ~300 kB
+            member.write(b" " * (1 << 20))
+
+
+def door_cases(d: Path) -> list[Case]:
+    cases: list[Case] = []
+
+    def case(name, path, error, message, command="convert", batch="refused"):
+        cases.append(Case(name, path, command, error, message, batch))
+
+    _keras_zip(d / "absolute.keras", lambda zf: zf.writestr("/tmp/evil.txt", b"x"))
+    case("zip member with an absolute name", d / "absolute.keras", UnsafeInputError, "unsafe name")
+    _keras_zip_members(d / "config_bomb.keras", _config_bomb)
+    case("config.json inflating 300 MB", d / "config_bomb.keras", UnsafeInputError, "zip bomb", "inspect")
+    _keras_zip(d / "many.keras", lambda zf: [zf.writestr(f"assets/{i}", b"") for i in range(100_000)])
+    case("zip with 100,000 members", d / "many.keras", UnsafeInputError, "100003 members", "repair-release")
+    os.mkfifo(d / "fifo.h5")
+    # Never opened by the walk, so not known to be a model: skipped as what it is.
+    case("FIFO named like a model", d / "fifo.h5", UnsafeInputError, "is a FIFO", batch="skipped")
+    os.symlink("/dev/zero", d / "zero.h5")
+    case("link to /dev/zero named like a model", d / "zero.h5", UnsafeInputError, "character device", batch="skipped")
+    (d / "outside.data").write_bytes((SAVEDMODEL_SAMPLE / SHARD).read_bytes())
+    _savedmodel(d, "sm_fifo", os.mkfifo)
+    case("SavedModel shard that is a FIFO", d / "sm_fifo", UnsafeInputError, "is a FIFO")
+    _savedmodel(d, "sm_link_out", lambda shard: os.symlink(d / "outside.data", shard))
+    case("SavedModel shard linked outside it", d / "sm_link_out", UnsafeInputError, "is a link leaving")
+    _savedmodel(d, "sm_zero", lambda shard: os.symlink("/dev/zero", shard))
+    case("SavedModel shard linked to /dev/zero", d / "sm_zero", UnsafeInputError, "is a link leaving")
+    _savedmodel(d, "sm_socket", socket_at)
+    case("SavedModel shard that is a socket", d / "sm_socket", UnsafeInputError, "is a socket")
+    shutil.copytree(SAVEDMODEL_SAMPLE / "variables", d / "variables_outside")
+    linked = _savedmodel(d, "sm_variables_out")
+    shutil.rmtree(linked / "variables")
+    os.symlink(d / "variables_outside", linked / "variables")
+    case("SavedModel variables directory linked outside it", linked, UnsafeInputError, "is a link leaving")
+    _savedmodel(d, "sm_keras_metadata_fifo")
+    (d / "sm_keras_metadata_fifo" / "keras_metadata.pb").unlink()
+    os.mkfifo(d / "sm_keras_metadata_fifo" / "keras_metadata.pb")
+    case("SavedModel keras_metadata.pb that is a FIFO", d / "sm_keras_metadata_fifo", UnsafeInputError, "is a FIFO")
+    if CAN_MAKE_DEVICES:
+        _savedmodel(d, "sm_device", lambda shard: os.mknod(shard, stat.S_IFCHR | 0o600, os.makedev(1, 5)))
+        case("SavedModel shard that is a character device", d / "sm_device", UnsafeInputError, "character device")
+    return cases
 
 
 if __name__ == "__main__":

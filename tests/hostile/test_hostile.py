@@ -6,6 +6,9 @@ on the clock.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ from click.testing import CliRunner
 from kerasmigrate import api
 from kerasmigrate.cli import main
 from kerasmigrate.errors import KerasMigrateError
-from tests.hostile.make_corpus import make_corpus, write_h5
+from tests.hostile.make_corpus import CAN_MAKE_DEVICES, make_corpus, write_h5
 
 # The corpus's case names, known before it is written so that each case is a test of its own;
 # test_the_list_names_every_case_of_the_corpus keeps this list and make_corpus together.
@@ -45,6 +48,19 @@ CASE_NAMES = [
     "keras 3 activation os.system",
     "tf.keras archive layer of subprocess",
     "h5 initializer of a module outside Keras",
+    # the other doors: archives, special files and links where a reader opens a file
+    "zip member with an absolute name",
+    "config.json inflating 300 MB",
+    "zip with 100,000 members",
+    "FIFO named like a model",
+    "link to /dev/zero named like a model",
+    "SavedModel shard that is a FIFO",
+    "SavedModel shard linked outside it",
+    "SavedModel shard linked to /dev/zero",
+    "SavedModel shard that is a socket",
+    "SavedModel variables directory linked outside it",
+    "SavedModel keras_metadata.pb that is a FIFO",
+    *(["SavedModel shard that is a character device"] if CAN_MAKE_DEVICES else []),
 ]
 each_case = pytest.mark.parametrize("name", CASE_NAMES, ids=[n.replace(" ", "-") for n in CASE_NAMES])
 
@@ -114,3 +130,58 @@ def test_repair_and_join_refuse_data_outside_the_file(corpus, name, tmp_path):
     with pytest.raises(KerasMigrateError, match="external|virtual"):
         api.repair(corpus[name].path, "tf-2.2", tmp_path / "out.h5")
     assert not (tmp_path / "out.h5").exists()
+
+
+# --- the same corpus through a batch and `check`: refused with the reason, never skipped -------------
+
+
+def _tree_run(command: list[str]) -> dict:
+    """`kerasmigrate convert DIR -o OUT` or `check DIR` over the whole corpus, JSON Lines: its records by path."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kerasmigrate", *command, "-j", "1", "--timeout", "60", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return {
+        "exit": done.returncode,
+        "records": {line["path"]: line for line in lines if "path" in line},
+        "stderr": done.stderr,
+    }
+
+
+@pytest.fixture(scope="module")
+def tree_runs(corpus, tmp_path_factory):
+    root = next(iter(corpus.values())).path.parent
+    out = tmp_path_factory.mktemp("batch-out")
+    return {
+        "convert": _tree_run(["convert", str(root), "-o", str(out)]),
+        "check": _tree_run(["check", str(root)]),
+    }
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("mode", ["convert", "check"])
+@each_case
+def test_a_batch_and_check_refuse_the_hostile_file(corpus, tree_runs, mode, name):
+    case = corpus[name]
+    run = tree_runs[mode]
+    assert run["exit"] == 1, run["stderr"]  # the tree holds refused models: never a success
+    record = run["records"][case.path.name]
+    assert record["status"] == case.batch, record
+    if case.batch == "refused":
+        assert case.message in record["reason"], record
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("command", ["convert", "check"])
+def test_a_directory_named_like_a_model_file_is_an_error(command, tmp_path):
+    (tmp_path / "model.h5").mkdir()
+    args = [command, str(tmp_path / "model.h5")] + (
+        ["-o", str(tmp_path / "model.keras")] if command == "convert" else []
+    )
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "model.h5" in result.output and ("is a directory" in result.output or "no model" in result.output)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.h5"]

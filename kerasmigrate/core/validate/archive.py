@@ -6,7 +6,7 @@ import stat
 import zipfile
 
 from kerasmigrate.core.validate.limits import MAX_ZIP_MEMBER_BYTES, MAX_ZIP_MEMBERS, MAX_ZIP_RATIO
-from kerasmigrate.errors import NotAModelFileError
+from kerasmigrate.errors import UnsafeInputError
 
 UNIX = 3  # ZipInfo.create_system of an archive made on Unix: external_attr holds a st_mode
 ENCRYPTED = 0x1  # general purpose bit flag 0 (APPNOTE.TXT 4.4.4)
@@ -55,11 +55,11 @@ def check_zip_members(path, zf: zipfile.ZipFile) -> None:
     """Every member passes MEMBER_CHECKS; the archive has no more members than a .keras file could."""
     infos = zf.infolist()
     if len(infos) > MAX_ZIP_MEMBERS:
-        raise NotAModelFileError(path, f"the archive has {len(infos)} members, more than any .keras file")
+        raise UnsafeInputError(path, f"the archive has {len(infos)} members, more than any .keras file")
     seen: set[str] = set()
     for info in infos:
         for check in MEMBER_CHECKS:
             problem = check(info, seen)
             if problem:
-                raise NotAModelFileError(path, problem)
+                raise UnsafeInputError(path, problem)
         seen.add(info.filename)
