@@ -22,6 +22,7 @@ import numpy as np
 from kerasmigrate.core.archive import read_keras_archive_metadata
 from kerasmigrate.core.configs import iter_layers
 from kerasmigrate.core.quiet_runtime import native_stderr_quiet, quiet_tensorflow
+from kerasmigrate.core.sniff import sniff
 from kerasmigrate.core.source import open_model
 from kerasmigrate.errors import KerasMigrateError, VerifyError
 from kerasmigrate.upgrade.custom_module import CustomModule
@@ -152,6 +153,12 @@ def _predict(model, inputs, *, xla: bool = False):
     if xla:
         return _flatten(_xla_call(model, feed))
     return _flatten(model.predict(feed, verbose=0, batch_size=len(inputs[0])))
+
+
+def _refuse_special_file(path: Path) -> None:
+    """tf_keras, Keras and numpy open what they are given: a FIFO would block them forever."""
+    if sniff(path) == "special":
+        raise VerifyError(path, "is not a regular file (a FIFO, socket or device): not opened")
 
 
 def io_axes(converted: Path) -> tuple[list, list]:
@@ -293,6 +300,8 @@ def verify(
         CustomModule(custom_module, "--custom-module")
 
     original, converted = Path(original), Path(converted)
+    for path in (original, converted, *([Path(refs)] if refs is not None else [])):
+        _refuse_special_file(path)
     notes = []
     model = _load_converted(keras, converted, notes)
     in_axes, out_axes = _io_axes_noted(converted, notes)

@@ -173,3 +173,22 @@ def test_repair_and_diagnose_for_an_older_keras3_release(tmp_path):
     assert run("diagnose", older, "--target", "keras-3.6").exit_code == 0
     again = run("repair", older, "--target", "keras-3.6", "--json")
     assert again.exit_code == 0 and json.loads(again.stdout)["changed"] is False
+
+
+@pytest.mark.keras
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("which", ["original", "converted", "refs"])
+def test_verify_refuses_a_fifo_instead_of_blocking_on_it(which, tmp_path):
+    import os
+
+    paths = {
+        "original": SAMPLES / "keras2.3" / "mlp_sequential.h5",
+        "converted": tmp_path / "mlp.keras",
+        "refs": SAMPLES / "keras2.3" / "mlp_sequential.refs.npz",
+    }
+    assert run("convert", paths["original"], "-o", paths["converted"]).exit_code == 0
+    paths[which] = tmp_path / f"{which}.fifo"
+    os.mkfifo(paths[which])
+    result = run("verify", paths["original"], paths["converted"], "--refs", paths["refs"])
+    assert result.exit_code == 2
+    assert f"{which}.fifo: is not a regular file" in result.output
