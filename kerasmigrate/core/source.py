@@ -8,6 +8,7 @@ verify, diagnose and the passes take either.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from kerasmigrate.core.reader import LegacyModelFile, open_legacy_model
@@ -21,3 +22,16 @@ def open_model(path: str | Path) -> LegacyModel:
     if is_savedmodel_dir(path):
         return open_savedmodel(path)
     return open_legacy_model(path)
+
+
+def content_sha256(path: Path) -> str:
+    """Of the file; of a SavedModel directory, of each file's relative path and bytes, sorted."""
+    h = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            h.update(file.relative_to(path).as_posix().encode() + b"\0")
+        with open(file, "rb") as f:
+            for block in iter(lambda f=f: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()

@@ -9,7 +9,6 @@ TensorFlow or Keras, except the user's custom module when one is named
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from kerasmigrate.core.graph import MaskSemanticsError, check_merge_masks
 from kerasmigrate.core.keras3 import TABLE
 from kerasmigrate.core.keras3 import user_classes as keras3_user_classes
 from kerasmigrate.core.layout import LayoutError, WeightPlan, build_plan, legacy_name
-from kerasmigrate.core.source import LegacyModel, open_model
+from kerasmigrate.core.source import LegacyModel, content_sha256, open_model
 from kerasmigrate.core.validate import check_layer_names, check_modules, check_plan, check_references
 from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
 from kerasmigrate.errors import (
@@ -207,7 +206,7 @@ def _metadata(request: _Request, done: _Converted, layouts: dict | None) -> dict
                 "keras_version": model.keras_version,
                 "backend": model.backend,
                 "backend_source": model.backend_source,
-                "sha256": _sha256(request.input_path),
+                "sha256": content_sha256(request.input_path),
             },
             "weight_transforms": done.plan.transforms,
             "passes": sorted(done.passes),
@@ -341,19 +340,6 @@ def _check_models(config: dict, check) -> None:
     for _, entry in iter_layers(config):
         if entry.get("class_name") == "Functional":
             check(entry)
-
-
-def _sha256(path: Path) -> str:
-    """Of the file; of a SavedModel directory, of each file's relative path and bytes, sorted."""
-    h = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        if path.is_dir():
-            h.update(file.relative_to(path).as_posix().encode() + b"\0")
-        with open(file, "rb") as f:
-            for block in iter(lambda f=f: f.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()
 
 
 def _normalization_input_sizes(input_path: Path, config: dict, plan) -> None:
