@@ -22,6 +22,8 @@ H5_ERRORS = (KeyError, ValueError, RuntimeError, OSError)  # what h5py raises on
 def resolve_hard(path, group: h5py.Group, name: str, what: str):
     """`group[name]` through hard links only, checking every step of a `/`-separated name."""
     current = group
+    if not isinstance(name, str):  # h5py gives a name that is not UTF-8 as bytes
+        raise MalformedConfigError(path, f"{what}: the name {name!r} is not UTF-8 text")
     parts = [p for p in name.split("/") if p]
     if not parts:
         raise MalformedConfigError(path, f"{what}: empty name")
@@ -166,7 +168,11 @@ def check_h5_tree(path, h5: h5py.File, where: str = "", file_size: int | None = 
     seen: set = set()
     while stack:
         group = stack.pop()
-        for name in list(group.keys()):
+        try:
+            names = list(group.keys())
+        except H5_ERRORS as exc:
+            raise MalformedConfigError(path, f"{where}{group.name}: cannot be listed ({exc})") from None
+        for name in names:
             what = f"{where}{group.name.rstrip('/')}/{name}"
             obj = resolve_hard(path, group, name, what)
             if obj is None:
