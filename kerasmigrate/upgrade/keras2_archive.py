@@ -35,7 +35,7 @@ import numpy as np
 
 from kerasmigrate import __version__
 from kerasmigrate.core.configs import iter_layers, model_layers
-from kerasmigrate.core.graph import check_merge_masks, keras3_model_layers
+from kerasmigrate.core.graph import LayoutError, check_merge_masks, keras3_model_layers
 from kerasmigrate.core.keras3 import TABLE
 from kerasmigrate.core.layout import (
     MODEL_SNAKE,
@@ -217,6 +217,8 @@ def upgrade_archive(path: Path, output: Path) -> dict:
             plan = _plan(config, h5)
         except WeightMismatchError as exc:
             raise exc.located(path) from None
+        except LayoutError as exc:  # a graph Keras 3 could not lay out either (as convert says it)
+            raise WeightMismatchError(path, str(exc)) from None
         folded = fold_scales(plan)  # hard_sigmoid folded into weights (passes/upgrade/hard_sigmoid_fold.py)
         config = _without_scale_keys(config)
         training, dropped = _carry_training(original.get("compile_config"), config, h5, plan, folded)
