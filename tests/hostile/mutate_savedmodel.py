@@ -99,7 +99,7 @@ def _mutate_json_text(value: bytes, rnd: random.Random) -> tuple[bytes, str] | N
 def _mutate_field(field: Field, rnd: random.Random) -> tuple[list[Field], str]:
     """One field changed: what replaces it (none, one or two fields) and what was done."""
     number, wire, value = field
-    if wire == 2 and (changed := _mutate_json_text(value, rnd)):
+    if wire == 2 and rnd.random() < 0.8 and (changed := _mutate_json_text(value, rnd)):
         return [(number, wire, changed[0])], changed[1]
     op = rnd.choice(["flip", "insert", "drop-bytes", "wire", "huge", "cut", "drop", "repeat"])
     if op == "drop":
@@ -126,18 +126,22 @@ def _mutate_field(field: Field, rnd: random.Random) -> tuple[list[Field], str]:
     return [(number, 2, bytes(data))], f"field {number}: {op} bytes"
 
 
-def mutate_message(buf: bytes, rnd: random.Random, path: str = "") -> tuple[bytes, str]:
-    """`buf` with one field, somewhere down a random path of nested messages, changed."""
+def mutate_message(buf: bytes, rnd: random.Random, path: str = "", to_keras: bool | None = None) -> tuple[bytes, str]:
+    """`buf` with one field, somewhere down a random path of nested messages, changed.
+
+    Half of the paths (`to_keras`) lead to the Keras config: JSON strings deep inside
+    (keras_metadata.pb; saved_model.pb's object graph before TF 2.5)."""
     fields = _fields(buf)
     if not fields:
         return buf[: rnd.randrange(len(buf) + 1)], f"{path or 'message'} cut short"
-    texts = [i for i, (_, wire, value) in enumerate(fields) if wire == 2 and value.startswith(b"{")]
-    # keras_metadata.pb holds the Keras config as JSON strings: reach it often
-    index = rnd.choice(texts) if texts and rnd.random() < 0.5 else rnd.randrange(len(fields))
+    to_keras = rnd.random() < 0.5 if to_keras is None else to_keras
+    keras = [i for i, (_, wire, value) in enumerate(fields) if wire == 2 and b'"class_name"' in value]
+    toward = to_keras and bool(keras)
+    index = rnd.choice(keras) if toward else rnd.randrange(len(fields))
     number, wire, value = fields[index]
-    nested = _fields(value) if wire == 2 and value and rnd.random() < 0.7 else None
+    nested = _fields(value) if wire == 2 and value and (toward or rnd.random() < 0.7) else None
     if nested:
-        inner, done = mutate_message(value, rnd, f"{path}/{number}")
+        inner, done = mutate_message(value, rnd, f"{path}/{number}", to_keras)
         return _encode(fields[:index] + [(number, 2, inner)] + fields[index + 1 :]), done
     replacement, done = _mutate_field(fields[index], rnd)
     return _encode(fields[:index] + replacement + fields[index + 1 :]), f"{path}/{number}[{index}] {done}"
