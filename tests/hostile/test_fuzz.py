@@ -1,4 +1,5 @@
-"""Property-based fuzzing (hypothesis): mutated samples and generated models get a result or a
+"""Property-based fuzzing (hypothesis): mutated samples of each input kind (legacy `.h5`, `.keras`
+archives, SavedModel directories: tests/hostile/cases.py) and generated models get a result or a
 KerasMigrateError, never another exception; deep and wide legitimate models still convert.
 
 The budget is bounded and the runs derandomized, so the quick suite stays quick and
