@@ -60,6 +60,8 @@ def read_model_metadata(path: Path, metadata: Metadata, saved_nodes: list[Node])
         raise MalformedConfigError(path, "the model's Keras metadata is not a JSON object")
     class_name = root.get("class_name")
     config = root.get("config")
+    if not isinstance(class_name, str):
+        raise MalformedConfigError(path, "the model's Keras metadata has no class_name")
     if class_name not in GRAPH_CLASSES or root.get("is_graph_network") is False and class_name != "Sequential":
         _refuse_subclassed(path, class_name, config)
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
