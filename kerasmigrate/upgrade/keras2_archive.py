@@ -49,6 +49,7 @@ from kerasmigrate.core.layout import (
 )
 from kerasmigrate.core.reader import WeightRef, expect_keras_archive, read_keras_archive
 from kerasmigrate.core.rewrite import RepairReport, commit, destination, json_diff
+from kerasmigrate.core.validate.kinds import is_number
 from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
 from kerasmigrate.errors import NotAModelFileError, UnsupportedError, WeightMismatchError, config_structure
 from kerasmigrate.passes import UPGRADE
@@ -155,7 +156,10 @@ def _optimizer_group(h5: h5py.File, compile_config: dict, plan: WeightPlan) -> V
     position = {id(s): i for i, s in enumerate(legacy)}
     group = VarsGroup("optimizer/vars", config.get("name") or cls.lower())
     group.slots.append(_slot_from(stored, "0", "iterations"))
-    if not isinstance(config.get("learning_rate"), dict):
+    learning_rate = config.get("learning_rate", 0.001)
+    if not isinstance(learning_rate, dict):  # a schedule keeps no learning_rate variable
+        if not is_number(learning_rate):
+            raise NotConverted(f"the learning rate {learning_rate!r} is not a number")
         group.slots.append(
             Slot(
                 "optimizer/vars",
@@ -163,7 +167,7 @@ def _optimizer_group(h5: h5py.File, compile_config: dict, plan: WeightPlan) -> V
                 "optimizer",
                 "optimizer",
                 False,
-                ref=np.asarray(config.get("learning_rate", 0.001), dtype=np.float32),
+                ref=np.asarray(learning_rate, dtype=np.float32),
             )
         )
     for variable in k3:
