@@ -154,7 +154,10 @@ def _optimizer_group(h5: h5py.File, compile_config: dict, plan: WeightPlan) -> V
     if len(stored) != 1 + per_var * n:
         raise NotConverted(f"{len(stored)} optimizer variables for {n} trainable variables")
     position = {id(s): i for i, s in enumerate(legacy)}
-    group = VarsGroup("optimizer/vars", config.get("name") or cls.lower())
+    name = config.get("name") or cls.lower()
+    if not isinstance(name, str):  # written as an HDF5 attribute
+        raise NotConverted(f"the optimizer's name {name!r} is not text"[:200])
+    group = VarsGroup("optimizer/vars", name)
     group.slots.append(_slot_from(stored, "0", "iterations"))
     learning_rate = config.get("learning_rate", 0.001)
     if not isinstance(learning_rate, dict):  # a schedule keeps no learning_rate variable
