@@ -35,7 +35,7 @@ import numpy as np
 
 from kerasmigrate import __version__
 from kerasmigrate.core.configs import iter_layers, model_layers
-from kerasmigrate.core.graph import LayoutError, check_merge_masks, keras3_model_layers
+from kerasmigrate.core.graph import LayoutError, MaskSemanticsError, check_merge_masks, keras3_model_layers
 from kerasmigrate.core.keras3 import TABLE
 from kerasmigrate.core.layout import (
     MODEL_SNAKE,
@@ -217,14 +217,16 @@ def upgrade_archive(path: Path, output: Path) -> dict:
     except Refusal as exc:
         raise UnsupportedError(path, str(exc)) from None
     validate(path, config)
-    for _, entry in _functional_models(config):
-        check_merge_masks(entry)
     with h5py.File(io.BytesIO(weights), "r") as h5:
         try:
+            for _, entry in _functional_models(config):
+                check_merge_masks(entry)
             plan = _plan(config, h5)
         except WeightMismatchError as exc:
             raise exc.located(path) from None
-        except LayoutError as exc:  # a graph Keras 3 could not lay out either (as convert says it)
+        except MaskSemanticsError as exc:  # as convert reports them
+            raise UnsupportedError(path, str(exc)) from None
+        except LayoutError as exc:  # a graph Keras 3 could not lay out either
             raise WeightMismatchError(path, str(exc)) from None
         folded = fold_scales(plan)  # hard_sigmoid folded into weights (passes/upgrade/hard_sigmoid_fold.py)
         config = _without_scale_keys(config)
@@ -261,6 +263,9 @@ def _carry_training(
     training: list[str] = []
     dropped: list[str] = []
     if not compile_config:
+        return training, dropped
+    if not isinstance(compile_config, dict):
+        dropped.append(f"compile_config: {compile_config!r} is not a JSON object"[:200])
         return training, dropped
     try:
         legacy = {

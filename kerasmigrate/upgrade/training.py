@@ -96,6 +96,8 @@ def _object(module: str, value):
 
 
 def convert_optimizer(optimizer_config: dict) -> dict:
+    if not isinstance(optimizer_config, dict):  # an archive's compile_config is not checked before
+        raise NotConverted(f"the optimizer {optimizer_config!r} is not a config object"[:200])
     class_name = str(optimizer_config.get("class_name", "")).split(">")[-1]
     if class_name not in OPTIMIZERS:
         raise NotConverted(f"optimizer {optimizer_config.get('class_name')!r} has no Keras 3 equivalent")
