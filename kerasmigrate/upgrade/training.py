@@ -275,7 +275,10 @@ def optimizer_state(
         raise NotConverted(f"the optimizer weights are not a {class_name} state kerasmigrate recognises")
     by_variable = _slots_by_variable(class_name, slots, k3_trainable, legacy_trainable, wanted)
     # Keras 3 names an unnamed optimizer after its class, snake_cased ("rm_sprop").
-    out = VarsGroup("optimizer/vars", optimizer["config"].get("name") or to_snake_case(class_name))
+    name = optimizer["config"].get("name") or to_snake_case(class_name)
+    if not isinstance(name, str):  # written as an HDF5 attribute
+        raise NotConverted(f"the optimizer's name {name!r} is not text"[:200])
+    out = VarsGroup("optimizer/vars", name)
     count = np.asarray(model.read(iterations[0]))[()] if iterations else 0
     out.slots.append(_const("iterations", np.asarray(count, dtype=np.int64)))
     if not isinstance(optimizer["config"].get("learning_rate"), dict):
