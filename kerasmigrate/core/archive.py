@@ -58,6 +58,7 @@ def read_keras_archive(path: str | Path, weights: bool = False) -> dict:
             check_model_config(path, config, "config.json")
             check_references(path, config, "config.json")
             metadata = read_json_member(path, zf, "metadata.json") if "metadata.json" in names else {}
+            _check_own_record(path, metadata)
             data = None
             if "model.weights.h5" in names:
                 with zf.open("model.weights.h5") as member:
@@ -69,6 +70,13 @@ def read_keras_archive(path: str | Path, weights: bool = False) -> dict:
     except OSError as exc:
         raise TruncatedFileError(path, f"the zip archive cannot be read: {exc}") from None
     return {"config": config, "metadata": metadata, "members": names, "weights": data}
+
+
+def _check_own_record(path: Path, metadata: dict) -> None:
+    """kerasmigrate's record in metadata.json (written by convert and repair) is read as objects."""
+    record = metadata.get("kerasmigrate", {})
+    if not isinstance(record, dict) or not isinstance(record.get("target", {}), dict):
+        raise MalformedConfigError(path, "metadata.json: 'kerasmigrate' and its 'target' must be JSON objects")
 
 
 def _check_h5_member(path: Path, member, size: int) -> None:

@@ -86,6 +86,15 @@ def checkpoint_nodes(msg: protowire.Message) -> list[Node]:
     return nodes
 
 
+def check_references(path, nodes: list[Node], what: str) -> None:
+    """Every node id a graph's children and slot variables name is a node of that graph:
+    the readers index the graph with them."""
+    for i, node in enumerate(nodes):
+        named = [c for _, c in node.children] + [n for s in node.slot_variables for n in (s[0], s[2])]
+        if outside := [n for n in named if not 0 <= n < len(nodes)]:
+            raise MalformedConfigError(path, f"{what}: object {i} refers to object {outside[0]} of {len(nodes)}")
+
+
 def pair_graphs(saved: list[Node], checkpoint: list[Node]) -> dict[int, int]:
     """SavedObjectGraph node id -> checkpoint node id, walking both from the root by child name."""
     pairs = {0: 0}
@@ -134,6 +143,7 @@ def read_object_graph(path: Path) -> tuple[str | None, list[Node]]:
         raise TruncatedFileError(pb_path, f"is garbled ({exc})") from None
     if not saved_nodes:
         raise MalformedConfigError(pb_path, "has an empty object graph")
+    check_references(pb_path, saved_nodes, "the object graph")
     return tf_version, saved_nodes
 
 
@@ -144,7 +154,9 @@ def read_checkpoint_graph(path: Path) -> tuple[TensorBundle, list[Node]]:
         bundle = TensorBundle(bundle_prefix, within=path)
         if OBJECT_GRAPH_KEY not in bundle.entries:
             raise BundleError(bundle.index_path, "has no object graph (_CHECKPOINTABLE_OBJECT_GRAPH)")
-        return bundle, checkpoint_nodes(protowire.parse(bundle.read(OBJECT_GRAPH_KEY).item()))
+        nodes = checkpoint_nodes(protowire.parse(bundle.read(OBJECT_GRAPH_KEY).item()))
+        if not nodes:
+            raise BundleError(bundle.index_path, "has an empty object graph (_CHECKPOINTABLE_OBJECT_GRAPH)")
     except BundleError as exc:
         if not (path / "variables").is_dir():
             raise TruncatedFileError(
@@ -155,3 +167,5 @@ def read_checkpoint_graph(path: Path) -> tuple[TensorBundle, list[Node]]:
         raise TruncatedFileError(
             f"{bundle_prefix}.index", f"the checkpoint's object graph is garbled ({exc})"
         ) from None
+    check_references(f"{bundle_prefix}.index", nodes, "the checkpoint's object graph")
+    return bundle, nodes

@@ -13,7 +13,7 @@ from typing import Any
 from kerasmigrate.core import protowire
 from kerasmigrate.core.protowire import ProtoError
 from kerasmigrate.core.savedmodel_graph import SAVED_MODEL_PB, Node, parse_file
-from kerasmigrate.core.validate import check_model_config, check_training_config
+from kerasmigrate.core.validate import check_json_value, check_model_config, check_training_config
 from kerasmigrate.errors import MalformedConfigError, TruncatedFileError, UnsupportedError
 
 KERAS_METADATA_PB = "keras_metadata.pb"
@@ -60,6 +60,8 @@ def read_model_metadata(path: Path, metadata: Metadata, saved_nodes: list[Node])
         raise MalformedConfigError(path, "the model's Keras metadata is not a JSON object")
     class_name = root.get("class_name")
     config = root.get("config")
+    if not isinstance(class_name, str):
+        raise MalformedConfigError(path, "the model's Keras metadata has no class_name")
     if class_name not in GRAPH_CLASSES or root.get("is_graph_network") is False and class_name != "Sequential":
         _refuse_subclassed(path, class_name, config)
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
@@ -89,9 +91,13 @@ def _refuse_subclassed(path: Path, class_name: Any, config: Any) -> None:
 
 def metadata_json(path: Path, text: str, what: str) -> Any:
     try:
-        return _as_h5_json(json.loads(text))
+        value = json.loads(text)
     except ValueError as exc:
         raise MalformedConfigError(path, f"the Keras metadata of {what} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise MalformedConfigError(path, f"the Keras metadata of {what} is nested too deeply") from None
+    check_json_value(path, value, f"the Keras metadata of {what}")  # bounds _as_h5_json's recursion
+    return _as_h5_json(value)
 
 
 def _as_h5_json(value: Any) -> Any:
@@ -108,9 +114,10 @@ def _as_h5_json(value: Any) -> Any:
         return [_as_h5_json(v) for v in value]
     if not isinstance(value, dict):
         return value
+    items = value.get("items")
     if value.get("class_name") in ("__tuple__", "TensorShape") and set(value) == {"class_name", "items"}:
-        items = value["items"]
-        return None if items is None else [_as_h5_json(v) for v in items]
+        if items is None or isinstance(items, list):  # other items are left to the config's checks
+            return None if items is None else [_as_h5_json(v) for v in items]
     return {k: _as_h5_json(v) for k, v in value.items() if k != "shared_object_id"}
 
 

@@ -63,7 +63,10 @@ def layer_weights(graphs: Graphs, metadata: Metadata) -> tuple[list[str], dict[s
         identifier, text = metadata.get(node_id, ("", ""))
         if not text:
             raise MalformedConfigError(graphs.path, f"layer object {node_id} has no Keras metadata")
-        name = metadata_json(graphs.path, text, f"layer object {node_id}").get("name")
+        layer = metadata_json(graphs.path, text, f"layer object {node_id}")
+        name = layer.get("name") if isinstance(layer, dict) else None
+        if not isinstance(name, str):
+            raise MalformedConfigError(graphs.path, f"layer object {node_id}: its Keras metadata names no layer")
         names.append(name)
         trainable, non_trainable = _layer_variables(saved, saved[node_id])
         weights[name] = [_weight_ref(graphs, v, name) for v in trainable + non_trainable]

@@ -27,6 +27,7 @@ tensors' bytes one after the other. Sources followed
 
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -234,7 +235,7 @@ class TensorBundle:
             for raw_key, value in table.items():
                 key = raw_key.decode("utf-8")
                 msg = protowire.parse(value)
-                crc = protowire.first(msg, 6)
+                crc = protowire.integer(msg, 6, signed=False) if 6 in msg else None
                 self.entries[key] = BundleEntry(
                     key,
                     protowire.integer(msg, 1),
@@ -247,7 +248,6 @@ class TensorBundle:
                 )
         except (ProtoError, UnicodeDecodeError) as exc:
             raise BundleError(self.index_path, f"an index entry is garbled ({exc})") from None
-        self._shard_sizes: dict[int, int] = {}
 
     def shard_path(self, shard_id: int) -> Path:
         return Path(f"{self.prefix}.data-{shard_id:05d}-of-{self.num_shards:05d}")
@@ -258,11 +258,13 @@ class TensorBundle:
         path = self.shard_path(entry.shard_id)
         try:
             with open_regular(path, self.within) as f:
+                # the index's size is checked against the file before anything is allocated for it
+                fits = 0 <= entry.offset and 0 <= entry.size <= os.fstat(f.fileno()).st_size - entry.offset
                 f.seek(entry.offset)
-                raw = f.read(entry.size)
+                raw = f.read(entry.size) if fits else b""
         except OSError as exc:
             raise BundleError(path, f"cannot be read ({exc}); the checkpoint is incomplete") from None
-        if len(raw) != entry.size:
+        if not fits or len(raw) != entry.size:
             raise BundleError(
                 path, f"ends before {entry.key} ({entry.size} bytes at offset {entry.offset}): the file is truncated"
             )

@@ -42,6 +42,7 @@ from kerasmigrate.errors import (
     MalformedConfigError,
     NotAModelFileError,
     UnsupportedError,
+    config_structure,
 )
 from kerasmigrate.passes.keras3_releases import Change, Finding, run_release_passes
 from kerasmigrate.passes.target import TARGET
@@ -138,7 +139,8 @@ def _run(config: dict, version: str) -> tuple[dict, list[Change], list[Finding]]
     if not isinstance(config, dict) or "class_name" not in config:
         raise MalformedConfigError(None, "not a Keras model config (no class_name)")
     try:
-        return run_release_passes(config, TARGET, Release(version))
+        with config_structure(None, "config.json"):  # located by _named
+            return run_release_passes(config, TARGET, Release(version))
     except LayoutError as exc:  # a graph the Keras 3 layout cannot follow (hostile or not Keras 3's)
         raise MalformedConfigError(None, str(exc)) from None
 

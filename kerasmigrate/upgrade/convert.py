@@ -355,7 +355,7 @@ def _normalization_input_sizes(input_path: Path, config: dict, plan) -> None:
     for _, entry in iter_layers(config):
         if entry.get("class_name") != "Sequential":
             continue
-        layers = entry["config"]["layers"]
+        layers = model_layers(entry)  # an empty Sequential has no `layers`; Keras <= 2.2 a bare list
         for index, layer in enumerate(layers):
             if layer["class_name"] != "Normalization" or layer["config"].get("mean") is not None:
                 continue

@@ -35,7 +35,7 @@ import numpy as np
 
 from kerasmigrate import __version__
 from kerasmigrate.core.configs import iter_layers, model_layers
-from kerasmigrate.core.graph import check_merge_masks, keras3_model_layers
+from kerasmigrate.core.graph import LayoutError, MaskSemanticsError, check_merge_masks, keras3_model_layers
 from kerasmigrate.core.keras3 import TABLE
 from kerasmigrate.core.layout import (
     MODEL_SNAKE,
@@ -49,6 +49,7 @@ from kerasmigrate.core.layout import (
 )
 from kerasmigrate.core.reader import WeightRef, expect_keras_archive, read_keras_archive
 from kerasmigrate.core.rewrite import RepairReport, commit, destination, json_diff
+from kerasmigrate.core.validate.kinds import is_number
 from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
 from kerasmigrate.errors import NotAModelFileError, UnsupportedError, WeightMismatchError, config_structure
 from kerasmigrate.passes import UPGRADE
@@ -153,9 +154,15 @@ def _optimizer_group(h5: h5py.File, compile_config: dict, plan: WeightPlan) -> V
     if len(stored) != 1 + per_var * n:
         raise NotConverted(f"{len(stored)} optimizer variables for {n} trainable variables")
     position = {id(s): i for i, s in enumerate(legacy)}
-    group = VarsGroup("optimizer/vars", config.get("name") or cls.lower())
+    name = config.get("name") or cls.lower()
+    if not isinstance(name, str):  # written as an HDF5 attribute
+        raise NotConverted(f"the optimizer's name {name!r} is not text"[:200])
+    group = VarsGroup("optimizer/vars", name)
     group.slots.append(_slot_from(stored, "0", "iterations"))
-    if not isinstance(config.get("learning_rate"), dict):
+    learning_rate = config.get("learning_rate", 0.001)
+    if not isinstance(learning_rate, dict):  # a schedule keeps no learning_rate variable
+        if not is_number(learning_rate):
+            raise NotConverted(f"the learning rate {learning_rate!r} is not a number")
         group.slots.append(
             Slot(
                 "optimizer/vars",
@@ -163,7 +170,7 @@ def _optimizer_group(h5: h5py.File, compile_config: dict, plan: WeightPlan) -> V
                 "optimizer",
                 "optimizer",
                 False,
-                ref=np.asarray(config.get("learning_rate", 0.001), dtype=np.float32),
+                ref=np.asarray(learning_rate, dtype=np.float32),
             )
         )
     for variable in k3:
@@ -210,13 +217,17 @@ def upgrade_archive(path: Path, output: Path) -> dict:
     except Refusal as exc:
         raise UnsupportedError(path, str(exc)) from None
     validate(path, config)
-    for _, entry in _functional_models(config):
-        check_merge_masks(entry)
     with h5py.File(io.BytesIO(weights), "r") as h5:
         try:
+            for _, entry in _functional_models(config):
+                check_merge_masks(entry)
             plan = _plan(config, h5)
         except WeightMismatchError as exc:
             raise exc.located(path) from None
+        except MaskSemanticsError as exc:  # as convert reports them
+            raise UnsupportedError(path, str(exc)) from None
+        except LayoutError as exc:  # a graph Keras 3 could not lay out either
+            raise WeightMismatchError(path, str(exc)) from None
         folded = fold_scales(plan)  # hard_sigmoid folded into weights (passes/upgrade/hard_sigmoid_fold.py)
         config = _without_scale_keys(config)
         training, dropped = _carry_training(original.get("compile_config"), config, h5, plan, folded)
@@ -252,6 +263,9 @@ def _carry_training(
     training: list[str] = []
     dropped: list[str] = []
     if not compile_config:
+        return training, dropped
+    if not isinstance(compile_config, dict):
+        dropped.append(f"compile_config: {compile_config!r} is not a JSON object"[:200])
         return training, dropped
     try:
         legacy = {

@@ -96,6 +96,8 @@ def _object(module: str, value):
 
 
 def convert_optimizer(optimizer_config: dict) -> dict:
+    if not isinstance(optimizer_config, dict):  # an archive's compile_config is not checked before
+        raise NotConverted(f"the optimizer {optimizer_config!r} is not a config object"[:200])
     class_name = str(optimizer_config.get("class_name", "")).split(">")[-1]
     if class_name not in OPTIMIZERS:
         raise NotConverted(f"optimizer {optimizer_config.get('class_name')!r} has no Keras 3 equivalent")
@@ -273,7 +275,10 @@ def optimizer_state(
         raise NotConverted(f"the optimizer weights are not a {class_name} state kerasmigrate recognises")
     by_variable = _slots_by_variable(class_name, slots, k3_trainable, legacy_trainable, wanted)
     # Keras 3 names an unnamed optimizer after its class, snake_cased ("rm_sprop").
-    out = VarsGroup("optimizer/vars", optimizer["config"].get("name") or to_snake_case(class_name))
+    name = optimizer["config"].get("name") or to_snake_case(class_name)
+    if not isinstance(name, str):  # written as an HDF5 attribute
+        raise NotConverted(f"the optimizer's name {name!r} is not text"[:200])
+    out = VarsGroup("optimizer/vars", name)
     count = np.asarray(model.read(iterations[0]))[()] if iterations else 0
     out.slots.append(_const("iterations", np.asarray(count, dtype=np.int64)))
     if not isinstance(optimizer["config"].get("learning_rate"), dict):

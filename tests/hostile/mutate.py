@@ -4,9 +4,10 @@ and the long-running fuzzer (scripts/fuzz.py).
 
 A mutation edits a copy of a valid sample: its model_config JSON (keys dropped, values
 of the wrong type, odd strings, subtrees aliased or swapped, node references redirected,
-lists cut or repeated), its training_config, the names it lists (layer_names,
-weight_names), or its weight datasets (resized, retyped, emptied, removed). Each returns
-a short description, so that a crash can be reproduced and read.
+lists cut or repeated, deep nesting, module and class names of code outside Keras), its
+training_config, the names it lists (layer_names, weight_names), or its weight datasets (resized, retyped, emptied, removed). Each returns
+a short description, so that a crash can be reproduced and read. `.keras` archives and
+SavedModel directories: mutate_archive.py, mutate_savedmodel.py (cases.py picks by kind).
 """
 
 from __future__ import annotations
@@ -47,6 +48,27 @@ ODD_STRINGS = [
     "float16",
     "mixed_float16",
 ]
+# What a config names as code: the module / class_name / registered_name strings Keras resolves.
+ODD_REFERENCES = [
+    "subprocess",
+    "Popen",
+    "os",
+    "system",
+    "builtins.exec",
+    "builtins",
+    "function",
+    "keras.src.ops.numpy",
+    "keras.layers",
+    "keras.src.models.functional",
+    "keras.src.engine.functional",
+    "tf_keras",
+    "kerasmigrate>hard_sigmoid_keras2",
+    "Custom>Thing",
+    "__main__",
+    ".",
+    "keras..layers",
+]
+REFERENCE_KEYS = ["module", "class_name", "registered_name", "name"]
 ODD_VALUES = [None, 0, -1, 1, 2, 3, 1.5, float("1e300"), True, False, [], {}, [[]], [None], {"a": 1}, 2**63, -(2**40)]
 
 
@@ -84,7 +106,7 @@ def mutate_json(tree, rnd: random.Random) -> str:
         return "nothing to mutate"
     path, container, key = rnd.choice(positions)
     where = "/".join(map(str, path))
-    kind = rnd.choice(["drop", "type", "type", "alias", "swap-name", "list", "string", "number"])
+    kind = rnd.choice(["drop", "type", "type", "alias", "swap-name", "list", "string", "number", "nest", "reference"])
     if kind == "drop":
         if isinstance(container, dict):
             del container[key]
@@ -120,14 +142,28 @@ def mutate_json(tree, rnd: random.Random) -> str:
             return f"{op} list {where}"
         container[key] = [value]
         return f"wrap {where} in a list"
+    if kind == "nest":
+        depth = rnd.choice([40, 300, 900])  # json.dumps recurses: 1000 is its limit
+        value = container[key]
+        for _ in range(depth):
+            value = [value] if rnd.random() < 0.5 else {"config": value}
+        container[key] = value
+        return f"nest {where} {depth} levels deep"
+    if kind == "reference":
+        target = container[key] if isinstance(container[key], dict) else container
+        if not isinstance(target, dict):
+            return "no object to name code in"
+        field = rnd.choice(REFERENCE_KEYS)
+        target[field] = rnd.choice(ODD_REFERENCES + ODD_STRINGS)
+        return f"set {field} near {where} = {target[field]!r}"[:200]
     if kind == "string":
         container[key] = rnd.choice(ODD_STRINGS)
         return f"set {where} = {container[key]!r}"[:200]
     value = container[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        container[key] = rnd.choice([0, -1, 10**9, 2**31])
+        container[key] = rnd.choice([0, -1, 10**9, 2**31, 10**40])
     else:
-        container[key] = rnd.choice([0, -value, value * 1000 + 1, -1, 10**9])
+        container[key] = rnd.choice([0, -value, value * 1000 + 1, -1, 10**9, 10**40])
     return f"set number {where} = {container[key]!r}"
 
 
@@ -140,6 +176,8 @@ def _datasets(h5: h5py.File) -> list[str]:
 
     if "model_weights" in h5:
         h5["model_weights"].visititems(lambda n, o: visit("model_weights/" + n, o))
+    elif "model_config" not in h5.attrs:  # a Keras 3 model.weights.h5: datasets anywhere
+        h5.visititems(visit)
     return out
 
 
@@ -151,7 +189,8 @@ def _set_attr(attrs, name: str, value) -> None:
 
 
 def mutate_weights(h5: h5py.File, rnd: random.Random) -> str:
-    """Mutate the weights side of an open (r+) legacy file; returns what was done."""
+    """Mutate the weights side of an open (r+) legacy file, or of a `.keras` archive's
+    model.weights.h5; returns what was done."""
     datasets = _datasets(h5)
     group = h5.get("model_weights")
     kind = rnd.choice(["resize", "resize", "dtype", "drop", "layer_names", "weight_names", "scalar"])

@@ -1,4 +1,5 @@
-"""Property-based fuzzing (hypothesis): mutated samples and generated models get a result or a
+"""Property-based fuzzing (hypothesis): mutated samples of each input kind (legacy `.h5`, `.keras`
+archives, SavedModel directories: tests/hostile/cases.py) and generated models get a result or a
 KerasMigrateError, never another exception; deep and wide legitimate models still convert.
 
 The budget is bounded and the runs derandomized, so the quick suite stays quick and
@@ -8,7 +9,6 @@ repeatable; scripts/fuzz.py runs the same mutations for minutes.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -19,17 +19,11 @@ from hypothesis import strategies as st
 from kerasmigrate import api
 from kerasmigrate.core.validate import check_model_config
 from kerasmigrate.errors import KerasMigrateError
+from tests.hostile.cases import COMMANDS, KINDS, SUFFIX, mutate, run_command, samples
 from tests.hostile.make_corpus import write_h5
-from tests.hostile.mutate import mutate_file, mutate_json
+from tests.hostile.mutate import mutate_json
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted(
-    manifest.parent / e["file"]
-    for manifest in (ROOT / "sample_models").glob("*/manifest.json")
-    for e in json.loads(manifest.read_text())["samples"]
-    if e["kind"] in ("model", "refused") and e["file"].endswith(".h5")
-)
-CRASHES = sorted((ROOT / "tests" / "hostile" / "crashes").glob("*.json"))
+SAMPLES = samples("h5")
 
 EXAMPLES = 40
 FUZZ = settings(
@@ -45,16 +39,6 @@ MIN_EXAMPLES = EXAMPLES
 MIN_EXERCISED = EXAMPLES // 2
 
 
-def _command(command: str, path: Path, work: Path):
-    if command == "convert":
-        return api.convert(path, work / "out.keras", overwrite=True)
-    if command == "repair":
-        return api.repair(path, "tf-2.2", work / "out.h5", overwrite=True)
-    if command == "diagnose":
-        return api.diagnose(path)
-    return api.inspect_file(path)
-
-
 def _report(record_property, ran: int, exercised: int) -> None:
     record_property("examples_ran", ran)
     record_property("examples_exercised", exercised)
@@ -63,27 +47,33 @@ def _report(record_property, ran: int, exercised: int) -> None:
     assert exercised >= MIN_EXERCISED, f"only {exercised} examples reached kerasmigrate (at least {MIN_EXERCISED})"
 
 
-def test_a_mutated_sample_is_converted_or_refused(tmp_path_factory, record_property):
+@pytest.fixture(scope="module")
+def keras3_archives(tmp_path_factory):
+    return tmp_path_factory.mktemp("keras3")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_mutated_sample_is_converted_or_refused(kind, keras3_archives, tmp_path_factory, record_property):
     ran, exercised = 0, 0
 
     @FUZZ
     @given(
-        sample=st.sampled_from(SAMPLES),
+        sample=st.sampled_from(samples(kind, keras3_archives)),
         rnd=st.randoms(use_true_random=False),
-        command=st.sampled_from(["convert", "convert", "repair", "diagnose", "inspect"]),
+        command=st.sampled_from(COMMANDS[kind]),
     )
     def mutate_and_run(sample, rnd, command):
         nonlocal ran, exercised
         ran += 1
         work = tmp_path_factory.mktemp("fuzz")
-        case = work / "case.h5"
+        case = work / f"case{SUFFIX[kind]}"
         try:
-            mutate_file(sample, case, rnd)
-        except (OSError, ValueError, TypeError, KeyError, RuntimeError):
-            return  # a mutation h5py cannot write
+            mutate(kind, sample, case, rnd)
+        except (OSError, ValueError, TypeError, KeyError, RuntimeError, RecursionError):
+            return  # a mutation h5py or zipfile cannot write
         exercised += 1
         try:
-            _command(command, case, work)
+            run_command(command, case, work)
         except KerasMigrateError:
             pass
 
@@ -123,15 +113,6 @@ def test_check_model_config_refuses_cleanly_or_accepts(record_property):
 
     validate()
     _report(record_property, ran, ran)
-
-
-@pytest.mark.parametrize("record", CRASHES, ids=[p.stem for p in CRASHES])
-def test_a_crash_the_fuzzer_found_is_now_refused_or_converted(record, tmp_path):
-    info = json.loads(record.read_text())
-    try:
-        _command(info["command"], record.with_suffix(".h5"), tmp_path)
-    except KerasMigrateError:
-        pass
 
 
 def _deep_models(n: int):

@@ -126,6 +126,8 @@ class ConfigWalk:
                 raise Refusal(f"{label}: 'layers' must be a list, found {type(layers).__name__}")
         elif not (cls == "Sequential" and isinstance(config, list)):
             raise Refusal(f"{label}: 'config' must be an object, found {type(config).__name__}")
+        elif "name" in entry:  # Keras <= 2.2 kept a Sequential's name beside its list of layers
+            check_name(entry["name"], label)
         inner = stack + (declared_name(entry) or cls,)
         seen: set[str] = set()
         for layer in model_layers(entry):

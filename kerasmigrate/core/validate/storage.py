@@ -22,6 +22,8 @@ H5_ERRORS = (KeyError, ValueError, RuntimeError, OSError)  # what h5py raises on
 def resolve_hard(path, group: h5py.Group, name: str, what: str):
     """`group[name]` through hard links only, checking every step of a `/`-separated name."""
     current = group
+    if not isinstance(name, str):  # h5py gives a name that is not UTF-8 as bytes
+        raise MalformedConfigError(path, f"{what}: the name {name!r} is not UTF-8 text")
     parts = [p for p in name.split("/") if p]
     if not parts:
         raise MalformedConfigError(path, f"{what}: empty name")
@@ -159,6 +161,14 @@ def check_dataset(path, ds: h5py.Dataset, what: str, file_size: int | None = Non
             raise error(path, message)
 
 
+def _small_strings(path, ds: h5py.Dataset, what: str) -> bool:
+    """Small string datasets (vocabularies) are data, not weights."""
+    try:
+        return ds.dtype.kind in "SUO" and ds.shape is not None and ds.size <= 1 << 20
+    except H5_ERRORS as exc:  # a damaged datatype message
+        raise MalformedConfigError(path, f"dataset {what!r}: its type cannot be read ({exc})") from None
+
+
 def check_h5_tree(path, h5: h5py.File, where: str = "", file_size: int | None = None) -> int:
     """Every object of an HDF5 file: hard links only, safe datasets; returns the declared bytes."""
     total = 0
@@ -166,7 +176,11 @@ def check_h5_tree(path, h5: h5py.File, where: str = "", file_size: int | None = 
     seen: set = set()
     while stack:
         group = stack.pop()
-        for name in list(group.keys()):
+        try:
+            names = list(group.keys())
+        except H5_ERRORS as exc:
+            raise MalformedConfigError(path, f"{where}{group.name}: cannot be listed ({exc})") from None
+        for name in names:
             what = f"{where}{group.name.rstrip('/')}/{name}"
             obj = resolve_hard(path, group, name, what)
             if obj is None:
@@ -177,8 +191,8 @@ def check_h5_tree(path, h5: h5py.File, where: str = "", file_size: int | None = 
                     seen.add(key)
                     stack.append(obj)
             elif isinstance(obj, h5py.Dataset):
-                if obj.dtype.kind in "SUO" and obj.shape is not None and obj.size <= 1 << 20:
-                    continue  # small string datasets (vocabularies) are data, not weights
+                if _small_strings(path, obj, what):
+                    continue
                 check_dataset(path, obj, f"dataset {what!r}", file_size)
                 total += int(np.prod(obj.shape, dtype=np.float64)) * obj.dtype.itemsize
             if total > MAX_TOTAL_WEIGHT_BYTES:
