@@ -115,7 +115,9 @@ def _plan(model: dict, h5: h5py.File) -> WeightPlan:
                 f"({', '.join(s.var_name for s in group.slots)})",
             )
         for i, slot in enumerate(group.slots):
-            ds = stored[str(i)]
+            ds = stored.get(str(i))
+            if not isinstance(ds, h5py.Dataset):  # a damaged file can hold a group or a datatype there
+                raise WeightMismatchError(None, f"{source}/{i}: the archive stores no variable there")
             slot.ref = WeightRef(f"{source}/{i}", ds.name, tuple(ds.shape), ds.dtype.str)
         used_paths.add(source)
     left = []
@@ -124,7 +126,10 @@ def _plan(model: dict, h5: h5py.File) -> WeightPlan:
         if isinstance(obj, h5py.Dataset) and name.startswith("layers/") and name.rsplit("/", 1)[0] not in used_paths:
             left.append(name)
 
-    h5.visititems(visit)
+    try:
+        h5.visititems(visit)
+    except RuntimeError as exc:  # h5py walking a damaged symbol table
+        raise WeightMismatchError(None, f"model.weights.h5 cannot be walked ({exc})") from None
     if left:
         raise WeightMismatchError(
             None, f"{len(left)} stored variables belong to no layer of the model: " + ", ".join(left[:10])
