@@ -782,3 +782,14 @@ def test_check_modules_leaves_functions_to_the_mapping():
     validate.check_modules("m.h5", _activation({"module": "builtins", "class_name": "function", "config": "Pkg>f"}))
     with pytest.raises(ForeignCodeError, match="module 'os'"):
         validate.check_modules("m.h5", _activation({"module": "os", "class_name": "function", "config": "system"}))
+
+
+def test_a_legacy_file_may_name_tensorflows_own_classes_an_archive_may_not():
+    """tf.keras 2.x wrote TensorFlow's initializer classes with their module (keras.applications'
+    EfficientNetV2 heads: `Constant` of `tensorflow.python.ops.init_ops_v2`): a legacy file's modules
+    are only read, and what is written is held to the whole rule."""
+    constant = {"module": "tensorflow.python.ops.init_ops_v2", "class_name": "Constant", "config": {"value": 0}}
+    config_ = _layer(class_name="Dense", module="keras.layers", config={"name": "d", "bias_initializer": constant})
+    validate.check_modules("m.h5", config_)
+    with pytest.raises(ForeignCodeError, match="tensorflow.python.ops.init_ops_v2"):
+        validate.check_references("m.keras", config_)

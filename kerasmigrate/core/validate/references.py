@@ -30,6 +30,10 @@ from kerasmigrate.errors import ForeignCodeError
 # The packages Keras 3 itself imports from (serialization_lib `_retrieve_class_or_fn`), and tf_keras,
 # whose `.h5` and `.keras` files name `tf_keras.src...` modules.
 KERAS_PACKAGES = frozenset({"keras", "tf_keras", "keras_hub", "keras_cv", "keras_nlp"})
+# A legacy file's modules are only read, never imported (its config is rewritten, and the result held
+# to the whole rule before it is written): tf.keras 2.x recorded TensorFlow's own classes there too
+# (initializers as `tensorflow.python.ops.init_ops_v2`, layers as `tensorflow.python.keras...`).
+LEGACY_WRITER_PACKAGES = KERAS_PACKAGES | {"tensorflow"}
 FUNCTION_MODULE = "builtins"  # Keras 3's module for a function found by name (serialize_keras_object)
 OWN_FUNCTIONS = frozenset({"kerasmigrate>hard_sigmoid_keras2"})  # kerasmigrate/keras_objects.py registers them
 ACTIVATION_KEYS = ("activation", "recurrent_activation")
@@ -55,8 +59,8 @@ class UserNames:
 NO_USER_NAMES = UserNames()
 
 
-def _is_keras_module(module: str) -> bool:
-    return module.split(".", 1)[0] in KERAS_PACKAGES
+def _is_keras_module(module: str, legacy: bool = False) -> bool:
+    return module.split(".", 1)[0] in (LEGACY_WRITER_PACKAGES if legacy else KERAS_PACKAGES)
 
 
 def _is_known_name(name: str, user: UserNames) -> bool:
@@ -67,7 +71,7 @@ def _is_known_name(name: str, user: UserNames) -> bool:
 def _object_problem(item: dict, user: UserNames, modules_only: bool) -> str | None:
     """What in one serialized object resolves to no known code, or None."""
     cls, module, registered = item["class_name"], item.get("module"), item.get("registered_name")
-    in_keras = isinstance(module, str) and _is_keras_module(module)
+    in_keras = isinstance(module, str) and _is_keras_module(module, legacy=modules_only)
     if cls == "function" and isinstance(item.get("config"), str):
         name = item["config"]
         if module in (None, FUNCTION_MODULE) and not modules_only and not _is_known_name(name, user):
