@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +31,26 @@ def read_keras_archive_config(path: str | Path) -> dict:
     return {"config": archive["config"], "metadata": archive["metadata"], "members": archive["members"]}
 
 
-def read_keras_archive_metadata(path: str | Path) -> dict:
-    """metadata.json of a `.keras` zip (members checked, bounded JSON); config.json is not read:
-    for `verify`, which loads the file in Keras (safe mode) with the user's module imported."""
-    path = Path(path)
+@contextmanager
+def _checked_zip(path: Path) -> Iterator[zipfile.ZipFile]:
+    """The archive opened as a regular file, its members checked (validate.check_zip_members);
+    a damaged or unreadable zip is a TruncatedFileError naming `path`."""
     try:
         with open_regular(path) as f, zipfile.ZipFile(f) as zf:
             check_zip_members(path, zf)
-            return read_json_member(path, zf, "metadata.json") if "metadata.json" in zf.namelist() else {}
+            yield zf
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, zlib.error) as exc:
         raise TruncatedFileError(path, f"the zip archive is damaged: {exc}") from None
     except OSError as exc:
         raise TruncatedFileError(path, f"the zip archive cannot be read: {exc}") from None
+
+
+def read_keras_archive_metadata(path: str | Path) -> dict:
+    """metadata.json of a `.keras` zip (members checked, bounded JSON); config.json is not read:
+    for `verify`, which loads the file in Keras (safe mode) with the user's module imported."""
+    path = Path(path)
+    with _checked_zip(path) as zf:
+        return read_json_member(path, zf, "metadata.json") if "metadata.json" in zf.namelist() else {}
 
 
 def read_keras_archive(path: str | Path, weights: bool = False) -> dict:
@@ -48,27 +58,21 @@ def read_keras_archive(path: str | Path, weights: bool = False) -> dict:
     metadata.json (bounded JSON, the config's structure), and the HDF5 tree of
     model.weights.h5 (validate.check_h5_tree); with `weights`, also that member's bytes."""
     path = Path(path)
-    try:
-        with open_regular(path) as f, zipfile.ZipFile(f) as zf:
-            check_zip_members(path, zf)
-            names = zf.namelist()
-            if "config.json" not in names:
-                raise NotAModelFileError(path, "is a zip archive without config.json: not a .keras file")
-            config = read_json_member(path, zf, "config.json")
-            check_model_config(path, config, "config.json")
-            check_references(path, config, "config.json")
-            metadata = read_json_member(path, zf, "metadata.json") if "metadata.json" in names else {}
-            _check_own_record(path, metadata)
-            data = None
-            if "model.weights.h5" in names:
-                with zf.open("model.weights.h5") as member:
-                    _check_h5_member(path, member, zf.getinfo("model.weights.h5").file_size)
-                if weights:
-                    data = zf.read("model.weights.h5")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, zlib.error) as exc:
-        raise TruncatedFileError(path, f"the zip archive is damaged: {exc}") from None
-    except OSError as exc:
-        raise TruncatedFileError(path, f"the zip archive cannot be read: {exc}") from None
+    with _checked_zip(path) as zf:
+        names = zf.namelist()
+        if "config.json" not in names:
+            raise NotAModelFileError(path, "is a zip archive without config.json: not a .keras file")
+        config = read_json_member(path, zf, "config.json")
+        check_model_config(path, config, "config.json")
+        check_references(path, config, "config.json")
+        metadata = read_json_member(path, zf, "metadata.json") if "metadata.json" in names else {}
+        _check_own_record(path, metadata)
+        data = None
+        if "model.weights.h5" in names:
+            with zf.open("model.weights.h5") as member:
+                _check_h5_member(path, member, zf.getinfo("model.weights.h5").file_size)
+            if weights:
+                data = zf.read("model.weights.h5")
     return {"config": config, "metadata": metadata, "members": names, "weights": data}
 
 
