@@ -560,6 +560,61 @@ def mixed_precision(rs):
     return Model(x, out, "mixed_precision"), floats(rs, (6,)), "mixed_float16 dtype policy on a layer"
 
 
+CF = "channels_first"
+
+
+def channels_first_2d(rs):
+    x = L.Input((3, 10, 10), name="image")
+    h = L.ZeroPadding2D(((1, 0), (0, 1)), data_format=CF, name="pad")(x)
+    h = L.Conv2D(6, 3, strides=2, activation="relu", data_format=CF, name="strided")(h)
+    h = L.DepthwiseConv2D(3, depth_multiplier=2, padding="same", data_format=CF, name="depthwise")(h)
+    h = L.BatchNormalization(axis=1, name="bn")(h)
+    s = L.SeparableConv2D(4, 3, padding="same", data_format=CF, name="separable")(h)
+    t = L.Conv2DTranspose(2, 3, padding="same", data_format=CF, name="transpose")(h)
+    h = L.Softmax(axis=1, name="channel_softmax")(L.Concatenate(axis=1, name="cat")([s, t]))
+    # not UpSampling2D: TensorFlow 2.2-2.4's XLA has no nearest-neighbour resize (the references need XLA)
+    h = L.Conv2DTranspose(6, 2, strides=2, data_format=CF, name="up")(h)
+    h = L.Cropping2D(((1, 1), (2, 0)), data_format=CF, name="crop")(h)
+    h = L.MaxPooling2D(2, data_format=CF, name="pool")(h)
+    g = L.GlobalAveragePooling2D(data_format=CF, name="gap")(h)
+    f = L.Dense(3, name="logits")(L.Flatten(name="flat")(h))  # Flatten of a C, H, W map: C*H*W rows
+    out = L.Concatenate(name="out")([g, f])
+    return Model(x, out, "channels_first_2d"), floats(rs, (3, 10, 10)), (
+        "data_format='channels_first' Conv2D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose, "
+        "BatchNormalization(axis=1), Concatenate(axis=1), Softmax(axis=1), padding, strided transpose, "
+        "cropping, pooling, Flatten -> Dense")
+
+
+def channels_first_1d_3d(rs):
+    seq = L.Input((3, 12), name="seq")
+    a = L.Conv1D(4, 3, padding="same", activation="relu", data_format=CF, name="conv1d")(seq)
+    a = L.MaxPooling1D(2, data_format=CF, name="pool1d")(a)
+    a = L.GlobalAveragePooling1D(data_format=CF, name="gap1d")(a)
+    volume = L.Input((2, 6, 6, 6), name="volume")
+    b = L.Conv3D(3, 2, padding="same", data_format=CF, name="conv3d")(volume)
+    b = L.BatchNormalization(axis=1, name="bn3d")(b)
+    b = L.MaxPooling3D(2, data_format=CF, name="pool3d")(b)
+    b = L.UpSampling3D(2, data_format=CF, name="up3d")(b)
+    b = L.AveragePooling3D(2, data_format=CF, name="avg3d")(b)
+    b = L.GlobalMaxPooling3D(data_format=CF, name="gmax3d")(b)
+    out = L.Concatenate(name="cat")([a, b])
+    return Model([seq, volume], out, "channels_first_1d_3d"), floats(rs, (3, 12), (2, 6, 6, 6)), (
+        "data_format='channels_first' Conv1D, 1D pooling, Conv3D, BatchNormalization(axis=1), 3D pooling "
+        "and upsampling")
+
+
+def channels_first_conv_lstm(rs):
+    x = L.Input((3, 2, 6, 6), name="frames")
+    h = L.ConvLSTM2D(3, 3, padding="same", return_sequences=True, data_format=CF, name="convlstm_seq")(x)
+    h = L.BatchNormalization(axis=2, name="bn")(h)
+    h = L.ConvLSTM2D(2, 3, data_format=CF, name="convlstm")(h)
+    out = L.Dense(2, name="logits")(L.Flatten(name="flat")(h))
+    return Model(x, out, "channels_first_conv_lstm"), floats(rs, (3, 2, 6, 6)), (
+        "data_format='channels_first' ConvLSTM2D (sequences) -> BatchNormalization(axis=2) -> ConvLSTM2D "
+        "-> Flatten -> Dense")
+
+
+
 # Samples kerasmigrate must refuse, with a word the refusal must contain.
 EXPECTED_REFUSALS = {"masked_merges": "masks"}
 
@@ -600,12 +655,29 @@ SAMPLES = [
     ("tf_ops", tf_ops),
     ("lookups", lookups),
     ("text_vectorization", text_vectorization),
+    ("channels_first_2d", channels_first_2d),
+    ("channels_first_1d_3d", channels_first_1d_3d),
+    ("channels_first_conv_lstm", channels_first_conv_lstm),
 ]
 
 
 def predict(model, inputs):
+    if API == "tf.keras" and model.name.startswith("channels_first_"):
+        return predict_compiled(model, inputs)
     out = model.predict(inputs if len(inputs) > 1 else inputs[0], batch_size=BATCH, verbose=0)
     return out if isinstance(out, list) else [out]
+
+
+def predict_compiled(model, inputs):
+    """tf.keras runs channels_first convolutions on the CPU only compiled by XLA (TensorFlow's own CPU
+    kernels are NHWC only); multi-backend Keras transposes them itself."""
+    tf = _tf_module()
+    try:
+        run = tf.function(model, jit_compile=True)
+    except TypeError:  # TensorFlow before 2.5
+        run = tf.function(model, experimental_compile=True)
+    out = run([tf.constant(i) for i in inputs] if len(inputs) > 1 else tf.constant(inputs[0]))
+    return [np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else [np.asarray(out)]
 
 
 def optimizer_of(class_name, lr, **kwargs):
