@@ -52,6 +52,7 @@ def test_channels_first_sample_runs_channels_last_without_xla(stack_dir, entry, 
     assert report.channels_last["rewritten"]
     assert metadata["kerasmigrate"]["channels_last"] == report.channels_last
     assert report.passes["channels-last-layers"] >= 1
+    assert not [note for note in report.notes if "compute channels_first" in note]
     result = verify(stack_dir / entry["file"], out, refs=stack_dir / entry["refs"])
     assert result.ok, result.to_dict()
     assert not result.xla
@@ -103,6 +104,8 @@ def test_without_the_option_nothing_changes(tmp_path):
     report = api.convert(stack_dir / entry["file"], tmp_path / "m.keras")
     config, metadata = _config(tmp_path / "m.keras")
     assert report.channels_last is None and "channels_last" not in metadata["kerasmigrate"]
+    pointers = [note for note in report.notes if "--channels-last" in note and "AVX-512" in note]
+    assert len(pointers) == 1 and pointers == [n for n in metadata["kerasmigrate"]["notes"] if n in pointers]
     assert "channels_first" in {layer["config"].get("data_format") for layer in _layers(config)}
 
 

@@ -24,6 +24,7 @@ from kerasmigrate.upgrade.computed_weights import WeightTransformError, with_ste
 
 # The model's inputs and outputs keep their layout ("inner") or become channels_last too ("io").
 CHANNELS_LAST_MODES = ("inner", "io")
+NAMED_LAYERS = 5  # channels_first layers named in the note
 
 
 def channels_last_passes(mode: str | None) -> tuple:
@@ -44,6 +45,30 @@ def channels_last_rewrite(
         return config, applied, None
     rewritten, more = run_passes(config, channels_last_passes(mode), source)
     return rewritten, applied + more, channels_last_summary(mode, config, rewritten)
+
+
+def channels_first_notes(config: dict) -> list[str]:
+    """The note a converted model that still computes channels_first gets: where Keras 3 can run it.
+
+    TensorFlow's own CPU kernels are NHWC only; it runs NCHW convolutions on a CPU through oneDNN,
+    which it turns on by itself only on CPUs with AVX-512 (elsewhere "Conv2D op currently only
+    supports the NHWC tensor format on the CPU"). XLA, JAX and PyTorch run them on any CPU.
+    """
+    layers = [
+        where or entry["config"].get("name", "?")
+        for where, entry in iter_layers(config)
+        if isinstance(entry.get("config"), dict) and entry["config"].get("data_format") == "channels_first"
+    ]
+    if not layers:
+        return []
+    named = ", ".join(layers[:NAMED_LAYERS]) + (
+        f" and {len(layers) - NAMED_LAYERS} more" if len(layers) > NAMED_LAYERS else ""
+    )
+    return [
+        f"{len(layers)} layers compute channels_first ({named}): Keras 3's TensorFlow backend runs them on a CPU "
+        "only where TensorFlow uses oneDNN (CPUs with AVX-512) or compiled by XLA (jit_compile=True); JAX and "
+        "PyTorch run them anywhere; `convert --channels-last` rewrites the model to run on every CPU"
+    ]
 
 
 def channels_last_weights(adapt: Callable) -> Callable:

@@ -38,7 +38,7 @@ from kerasmigrate.passes.registry import Source, pass_counts, run_passes
 from kerasmigrate.passes.upgrade.hard_sigmoid_fold import hard_sigmoid_fold
 from kerasmigrate.passes.upgrade.hard_sigmoid_layers import hard_sigmoid_layers
 from kerasmigrate.upgrade import mapping as user_mapping
-from kerasmigrate.upgrade.channels_last import channels_last_rewrite, channels_last_weights
+from kerasmigrate.upgrade.channels_last import channels_first_notes, channels_last_rewrite, channels_last_weights
 from kerasmigrate.upgrade.checks import validate
 from kerasmigrate.upgrade.computed_weights import Computed, WeightTransformError
 from kerasmigrate.upgrade.legacy_weights import Writer, adapt_layer, fold_scales
@@ -132,7 +132,7 @@ def _convert_mapped(
     """The conversion after the passes (and the mapping): validate, lay out weights, write."""
     plan, layout_converted, folded = _weight_plan(request.input_path, model, config, mapped.report)
     dropped, training = _training_state(model, config, plan, mapped, folded)
-    notes = function_notes(config, request.keep_functions)
+    notes = function_notes(config, request.keep_functions) + channels_first_notes(config)
     renames = {
         entry["_legacy_name"]: entry["config"]["name"] for _, entry in iter_layers(config) if "_legacy_name" in entry
     }
