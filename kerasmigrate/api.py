@@ -13,6 +13,8 @@
     join(weights, architecture, output)     weights-only .h5 + JSON -> full-model .h5
     write_mapping_skeleton(paths, output)   mapping.toml to fill in for custom code
     pass_tables()                           the pass tables, in the order they run
+    user_names_of(mapping, custom_module)   what they vouch for: the `user` inspect_file, diagnose,
+                                            repair and repair_for_release accept besides Keras's code
     sniff(path), sniff_stream(f, size)      what a file is by its content
     is_savedmodel_dir(path), SAVED_MODEL_PB a SavedModel directory, by content
     check_regular_tree(directory)           only regular files inside it (no FIFO, device, link out)
@@ -44,6 +46,7 @@ from kerasmigrate.core.reader import sniff, sniff_stream
 from kerasmigrate.core.rewrite import RepairReport
 from kerasmigrate.core.safe_open import check_regular_tree
 from kerasmigrate.core.savedmodel import SAVED_MODEL_PB, is_savedmodel_dir
+from kerasmigrate.core.validate import NO_USER_NAMES, UserNames
 from kerasmigrate.diagnose import diagnose
 from kerasmigrate.downgrade import repair as downgrade_repair
 from kerasmigrate.downgrade.join import JoinReport, join
@@ -56,6 +59,7 @@ from kerasmigrate.passes.target import TARGET
 from kerasmigrate.upgrade.convert import ConversionReport
 from kerasmigrate.upgrade.inspect import inspect_file
 from kerasmigrate.upgrade.keras2_archive import KERAS3_TARGET, repair_keras2_archive
+from kerasmigrate.upgrade.mapped_classes import user_names_of
 from kerasmigrate.upgrade.mapping import write_skeleton as write_mapping_skeleton
 
 __all__ = [
@@ -90,6 +94,7 @@ __all__ = [
     "resolve_release",
     "sniff",
     "sniff_stream",
+    "user_names_of",
     "verdict",
     "write_mapping_skeleton",
 ]
@@ -119,18 +124,27 @@ def repair(
     backup: bool = True,
     overwrite: bool = False,
     allow_lambda: bool = False,
+    user: UserNames = NO_USER_NAMES,
 ) -> RepairReport:
     """Rewrite `path` for the loader `target` into `output` (or in place, keeping `path.bak`).
 
     keras-2.3, tf-2.2, tf-2.4: a legacy `.h5` for that loader (attributes only);
-    keras-3: a `.keras` archive of tf.keras 2.12-2.15 for Keras 3.
+    keras-3: a `.keras` archive of tf.keras 2.12-2.15 for Keras 3. The file names only Keras's
+    code and `user`'s (`user_names_of`).
     """
     if target == KERAS3_TARGET:
-        return repair_keras2_archive(path, output, dry_run=dry_run, backup=backup, overwrite=overwrite)
+        return repair_keras2_archive(path, output, dry_run=dry_run, backup=backup, overwrite=overwrite, user=user)
     if target not in downgrade_repair.TARGETS:
         raise KerasMigrateError(None, f"unknown target {target!r} (known: {', '.join(repair_targets())})")
     return downgrade_repair.repair(
-        path, target, output, dry_run=dry_run, backup=backup, overwrite=overwrite, allow_lambda=allow_lambda
+        path,
+        target,
+        output,
+        dry_run=dry_run,
+        backup=backup,
+        overwrite=overwrite,
+        allow_lambda=allow_lambda,
+        user=user,
     )
 
 

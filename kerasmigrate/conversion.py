@@ -23,6 +23,7 @@ from pathlib import Path
 
 from kerasmigrate.core.atomic import copy_file_atomic
 from kerasmigrate.core.reader import sniff
+from kerasmigrate.core.validate import UserNames
 from kerasmigrate.diagnose import diagnose
 from kerasmigrate.errors import KerasMigrateError, OutputExistsError, UnsupportedError
 from kerasmigrate.keras3_targets import RELEASES as KERAS3_RELEASES
@@ -31,6 +32,7 @@ from kerasmigrate.passes.keras3_releases import Finding
 from kerasmigrate.upgrade import convert as legacy
 from kerasmigrate.upgrade.inspect import inspect_file
 from kerasmigrate.upgrade.keras2_archive import KERAS3_TARGET, repair_keras2_archive
+from kerasmigrate.upgrade.mapped_classes import user_names_of
 
 ARCHIVE = "zip"  # what sniff calls a .keras archive
 
@@ -118,7 +120,8 @@ def convert(
             raise UnsupportedError(
                 input_path, "--channels-last rewrites legacy .h5 files and SavedModels, not .keras archives"
             )
-        return _convert_archive(Path(input_path), Path(output_path), target, overwrite)
+        user = user_names_of(mapping, custom_module)
+        return _convert_archive(Path(input_path), Path(output_path), target, overwrite, user)
     # Everything else takes the legacy path, which also says what a non-model is.
     report = legacy.convert(
         input_path,
@@ -155,26 +158,29 @@ def _refuse_existing(input_path: Path, output_path: Path, overwrite: bool) -> No
         raise OutputExistsError(output_path, "already exists (use --force to replace it)")
 
 
-def _convert_archive(input_path: Path, output_path: Path, target: str | None, overwrite: bool) -> Conversion:
+def _convert_archive(
+    input_path: Path, output_path: Path, target: str | None, overwrite: bool, user: UserNames
+) -> Conversion:
     """tf.keras 2.12-2.15's archive is repaired for Keras 3; a Keras 3 archive is rewritten for
-    `target` when it does not load there; what needs neither is copied as it is."""
+    `target` when it does not load there; what needs neither is copied as it is. Its config
+    names only Keras's code and what the user's mapping or custom module names (`user`)."""
     _refuse_existing(input_path, output_path, overwrite)
-    keras_version = inspect_file(input_path).get("keras_version")
+    keras_version = inspect_file(input_path, user).get("keras_version")
     actions: list[str] = []
     passes: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="kerasmigrate-archive-") as tmp:
         current = input_path
         if not _is_keras3(keras_version):
             repaired = Path(tmp) / "keras3.keras"
-            report = repair_keras2_archive(input_path, repaired, backup=False, overwrite=True)
+            report = repair_keras2_archive(input_path, repaired, backup=False, overwrite=True, user=user)
             passes = {name: len(where) for name, where in report.passes.items()}
             if repaired.exists():
                 current = repaired
                 actions.append(REPAIRED)
-        loads_in = inspect_file(current).get("loads_in") or []
+        loads_in = inspect_file(current, user).get("loads_in") or []
         if target and resolve_target(target) not in loads_in:
             retargeted = Path(tmp) / "target.keras"
-            result = repair_archive(current, target, retargeted)
+            result = repair_archive(current, target, retargeted, user=user)
             for name in dict.fromkeys(change["pass"] for change in result["changes"]):  # once per pass that ran
                 passes[name] = passes.get(name, 0) + 1
             if retargeted.exists():
@@ -214,11 +220,12 @@ def verdict(
     kind = sniff(path)
     if kind != ARCHIVE:
         return _legacy_verdict(path, kind, release, mapping, custom_module, keep_functions)
-    info = inspect_file(path)
+    user = user_names_of(mapping, custom_module)
+    info = inspect_file(path, user)
     keras_version = info.get("keras_version")
     if _is_keras3(keras_version):
-        return _keras3_verdict(path, release, keras_version)
-    found = diagnose(path, KERAS3_TARGET).targets[0]
+        return _keras3_verdict(path, release, keras_version, user)
+    found = diagnose(path, KERAS3_TARGET, user=user).targets[0]
     if found.loads:
         return Verdict(ARCHIVE, release, keras_version, True, None, loads_in=list(info.get("loads_in") or []))
     return Verdict(
@@ -232,8 +239,8 @@ def verdict(
     )
 
 
-def _keras3_verdict(path: Path, release: str, keras_version: str | None) -> Verdict:
-    found = diagnose_archive(path, release)
+def _keras3_verdict(path: Path, release: str, keras_version: str | None, user: UserNames) -> Verdict:
+    found = diagnose_archive(path, release, user=user)
     loads_in = list(found["loads_in"])
     if release in loads_in:
         return Verdict(ARCHIVE, release, keras_version, True, None, loads_in=loads_in)

@@ -23,6 +23,7 @@ import h5py
 from kerasmigrate.core.fix_commands import convert_command, map_init_command, repair_command
 from kerasmigrate.core.reader import open_legacy_model, read_keras_archive_config, read_weights_only_info, sniff
 from kerasmigrate.core.source import open_model
+from kerasmigrate.core.validate import NO_USER_NAMES, UserNames
 from kerasmigrate.downgrade.repair import TARGETS, RepairRefused, plan_h5
 from kerasmigrate.errors import KerasMigrateError
 from kerasmigrate.passes import DOWNGRADE
@@ -113,10 +114,10 @@ def _verdict(
     return Verdict(target, loader, loads, repairable, tuple(findings), fix)
 
 
-def _legacy_verdict(path: Path, name: str, quoted: str) -> Verdict:
+def _legacy_verdict(path: Path, name: str, quoted: str, user: UserNames) -> Verdict:
     target = TARGETS[name]
     try:
-        plan = plan_h5(path, target)
+        plan = plan_h5(path, target, user=user)
     except RepairRefused as exc:
         lines = exc.message.splitlines()[1:]
         findings = [_finding(_refusal_symptom(line), line.strip(), repairable=False) for line in lines]
@@ -301,8 +302,8 @@ def _archive_keras3_verdict(archive: dict, quoted: str) -> Verdict:
     )
 
 
-def _diagnose_archive(path: Path, wanted: list[str]) -> Diagnosis:
-    archive = read_keras_archive_config(path)
+def _diagnose_archive(path: Path, wanted: list[str], user: UserNames) -> Diagnosis:
+    archive = read_keras_archive_config(path, user)
     facts = {"format": "keras-archive", "keras_version": archive["metadata"].get("keras_version")}
     verdicts = [
         _archive_keras3_verdict(archive, str(path))
@@ -341,9 +342,9 @@ def _weights_only(path: Path) -> Diagnosis | None:
     return None
 
 
-def _diagnose_savedmodel(path: Path, target: str | None) -> Diagnosis:
-    open_model(path).close()  # a clear error for SavedModels without a Keras config
-    info = inspect_file(path)
+def _diagnose_savedmodel(path: Path, target: str | None, user: UserNames) -> Diagnosis:
+    open_model(path, user).close()  # a clear error for SavedModels without a Keras config (or naming foreign code)
+    info = inspect_file(path, user)
     facts = {
         "format": "savedmodel",
         "keras_version": info.get("keras_version"),
@@ -363,9 +364,9 @@ def _diagnose_savedmodel(path: Path, target: str | None) -> Diagnosis:
     return Diagnosis(str(path), tuple(verdicts), facts)
 
 
-def _diagnose_h5(path: Path, wanted: list[str]) -> Diagnosis:
-    open_legacy_model(path).close()  # raises a clear error for files that are not legacy models
-    info = inspect_file(path)
+def _diagnose_h5(path: Path, wanted: list[str], user: UserNames) -> Diagnosis:
+    open_legacy_model(path, user).close()  # a clear error for files that are not legacy models (or name foreign code)
+    info = inspect_file(path, user)
     facts = {
         "format": "keras-h5",
         "keras_version": info.get("keras_version"),
@@ -375,25 +376,25 @@ def _diagnose_h5(path: Path, wanted: list[str]) -> Diagnosis:
         "string_attributes": _string_attr_encodings(path),
     }
     verdicts = [
-        _keras3_verdict(info, str(path)) if name == KERAS3 else _legacy_verdict(path, name, str(path))
+        _keras3_verdict(info, str(path)) if name == KERAS3 else _legacy_verdict(path, name, str(path), user)
         for name in wanted
     ]
     return Diagnosis(str(path), tuple(verdicts), facts)
 
 
-def diagnose(path: str | Path, target: str | None = None) -> Diagnosis:
-    """A diagnosis of `path` for `target` (or every known loader); `.to_dict()` is JSON-ready."""
+def diagnose(path: str | Path, target: str | None = None, *, user: UserNames = NO_USER_NAMES) -> Diagnosis:
+    """A diagnosis of `path` (naming only Keras's code or `user`'s) for `target` or every loader; `.to_dict()`."""
     path = Path(path)
     if target is not None and target not in TARGETS and target != KERAS3:
         raise KerasMigrateError(None, f"unknown target {target!r} (known: {', '.join(target_names())})")
     wanted = [target] if target else target_names()
     kind = sniff(path)
     if kind == "zip":
-        return _diagnose_archive(path, wanted)
+        return _diagnose_archive(path, wanted, user)
     if kind == "savedmodel":
-        return _diagnose_savedmodel(path, target)
+        return _diagnose_savedmodel(path, target, user)
     if kind == "hdf5":
         found = _weights_only(path)
         if found is not None:
             return found
-    return _diagnose_h5(path, wanted)
+    return _diagnose_h5(path, wanted, user)

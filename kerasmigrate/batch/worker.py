@@ -116,7 +116,8 @@ def _convert(local: Path, rec: FileRecord, task: dict) -> None:
         name = PurePosixPath(output_rel)
         slot_rel = str(name.with_name(f".{name.name}.{secrets.token_hex(4)}.part"))
     if rec.kind == "keras-archive":  # its writer is known, and reported, even if it is refused
-        rec.keras_version = api.inspect_file(local).get("keras_version")
+        user = api.user_names_of(options.get("mapping"), options.get("custom_module"))
+        rec.keras_version = api.inspect_file(local, user).get("keras_version")
         rec.writer = f"Keras {rec.keras_version or '?'}"
     with output_slot(target, slot_rel) as out_path:
         result = _convert_model(local, out_path, rec, task)

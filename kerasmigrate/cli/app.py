@@ -65,6 +65,28 @@ def handle_errors(func):
     return wrapper
 
 
+def user_code_options(func):
+    """--mapping and --custom-module for a command that reads files, given to it as `user`: the
+    code they name is vouched for beside Keras's (api.user_names_of). Under @handle_errors."""
+
+    @click.option(
+        "--mapping",
+        type=click.Path(dir_okay=False, path_type=str),
+        help="mapping.toml: the custom classes and functions the file may name.",
+    )
+    @click.option(
+        "--custom-module",
+        "custom_module",
+        metavar="FILE.py|MODULE",
+        help="Your Keras 3 classes and registered functions, which the file may name (imports it, and Keras).",
+    )
+    @functools.wraps(func)
+    def wrapper(*args, mapping: str | None, custom_module: str | None, **kwargs):
+        return func(*args, user=api.user_names_of(mapping, custom_module), **kwargs)
+
+    return wrapper
+
+
 def echo_older_targets(older: dict) -> None:
     """Older releases the default passed over: their file would not load in every newer one."""
     for version, loads_in in older.items():

@@ -7,16 +7,25 @@ import sys
 import click
 
 from kerasmigrate import api
-from kerasmigrate.cli.app import EXIT_MISMATCH, EXIT_OK, emit_json, handle_errors, main, stdout_console
+from kerasmigrate.cli.app import (
+    EXIT_MISMATCH,
+    EXIT_OK,
+    emit_json,
+    handle_errors,
+    main,
+    stdout_console,
+    user_code_options,
+)
 
 
 @main.command("inspect")
 @click.argument("path", type=click.Path(dir_okay=True, path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @handle_errors
-def inspect_command(path: str, as_json: bool) -> None:
+@user_code_options
+def inspect_command(path: str, as_json: bool, user) -> None:
     """What a model file is and what converting it involves (no TensorFlow import)."""
-    info = api.inspect_file(path)
+    info = api.inspect_file(path, user)
     if as_json:
         emit_json(info)
         return

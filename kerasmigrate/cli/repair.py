@@ -14,6 +14,7 @@ from kerasmigrate.cli.app import (
     handle_errors,
     main,
     stdout_console,
+    user_code_options,
 )
 
 
@@ -44,13 +45,21 @@ from kerasmigrate.cli.app import (
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the repair report as JSON.")
 @handle_errors
-def repair_command(path, target, output, dry_run, no_backup, force, keep_lambda, as_json) -> None:
+@user_code_options
+def repair_command(path, target, output, dry_run, no_backup, force, keep_lambda, as_json, user) -> None:
     """Rewrite a model file so that an older Keras loader accepts it (weights untouched)."""
     if _is_keras3_release(target):
-        _repair_for_keras3_release(path, target, output, dry_run, not no_backup, force, as_json)
+        _repair_for_keras3_release(path, target, output, dry_run, not no_backup, force, as_json, user)
         return
     report = api.repair(
-        path, target, output, dry_run=dry_run, backup=not no_backup, overwrite=force, allow_lambda=keep_lambda
+        path,
+        target,
+        output,
+        dry_run=dry_run,
+        backup=not no_backup,
+        overwrite=force,
+        allow_lambda=keep_lambda,
+        user=user,
     )
     if as_json:
         emit_json({"ok": True, **report.to_dict()})
@@ -90,12 +99,13 @@ def repair_command(path, target, output, dry_run, no_backup, force, keep_lambda,
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @handle_errors
-def diagnose_command(path, target, as_json) -> None:
+@user_code_options
+def diagnose_command(path, target, as_json, user) -> None:
     """Why a model file fails (or will fail) in a loader, and the command that fixes it (no TensorFlow)."""
     if _is_keras3_release(target):
-        _diagnose_for_keras3_release(path, target, as_json)
+        _diagnose_for_keras3_release(path, target, as_json, user)
         return
-    result = api.diagnose(path, target).to_dict()
+    result = api.diagnose(path, target, user=user).to_dict()
     if as_json:
         emit_json(result)
     else:
@@ -125,8 +135,10 @@ def _is_keras3_release(target: str | None) -> bool:
     return bool(target) and target.lower().startswith(("keras-3.", "3."))
 
 
-def _repair_for_keras3_release(path, target, output, dry_run, backup, overwrite, as_json) -> None:
-    report = api.repair_for_release(path, target, output, dry_run=dry_run, backup=backup, overwrite=overwrite)
+def _repair_for_keras3_release(path, target, output, dry_run, backup, overwrite, as_json, user) -> None:
+    report = api.repair_for_release(
+        path, target, output, dry_run=dry_run, backup=backup, overwrite=overwrite, user=user
+    )
     if as_json:
         emit_json({"ok": True, **report})
         return
@@ -144,8 +156,8 @@ def _repair_for_keras3_release(path, target, output, dry_run, backup, overwrite,
     echo_older_targets(report["older_targets"])
 
 
-def _diagnose_for_keras3_release(path, target, as_json) -> None:
-    result = api.diagnose_for_release(path, target)
+def _diagnose_for_keras3_release(path, target, as_json, user) -> None:
+    result = api.diagnose_for_release(path, target, user=user)
     if as_json:
         emit_json(result)
     else:

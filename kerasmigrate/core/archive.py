@@ -16,6 +16,8 @@ import h5py
 from kerasmigrate.core.safe_open import open_regular
 from kerasmigrate.core.validate import (
     MAX_CONFIG_BYTES,
+    NO_USER_NAMES,
+    UserNames,
     check_h5_tree,
     check_json_value,
     check_model_config,
@@ -25,9 +27,9 @@ from kerasmigrate.core.validate import (
 from kerasmigrate.errors import MalformedConfigError, NotAModelFileError, TruncatedFileError
 
 
-def read_keras_archive_config(path: str | Path) -> dict:
+def read_keras_archive_config(path: str | Path, user: UserNames = NO_USER_NAMES) -> dict:
     """config.json and metadata.json of a `.keras` zip, for `inspect`."""
-    archive = read_keras_archive(path)
+    archive = read_keras_archive(path, user=user)
     return {"config": archive["config"], "metadata": archive["metadata"], "members": archive["members"]}
 
 
@@ -53,10 +55,11 @@ def read_keras_archive_metadata(path: str | Path) -> dict:
         return read_json_member(path, zf, "metadata.json") if "metadata.json" in zf.namelist() else {}
 
 
-def read_keras_archive(path: str | Path, weights: bool = False) -> dict:
+def read_keras_archive(path: str | Path, weights: bool = False, user: UserNames = NO_USER_NAMES) -> dict:
     """A `.keras` zip, checked: its members (validate.check_zip_members), config.json and
-    metadata.json (bounded JSON, the config's structure), and the HDF5 tree of
-    model.weights.h5 (validate.check_h5_tree); with `weights`, also that member's bytes."""
+    metadata.json (bounded JSON, the config's structure; every reference resolves to Keras or
+    to what `user` names: validate.check_references), and the HDF5 tree of model.weights.h5
+    (validate.check_h5_tree); with `weights`, also that member's bytes."""
     path = Path(path)
     with _checked_zip(path) as zf:
         names = zf.namelist()
@@ -64,7 +67,7 @@ def read_keras_archive(path: str | Path, weights: bool = False) -> dict:
             raise NotAModelFileError(path, "is a zip archive without config.json: not a .keras file")
         config = read_json_member(path, zf, "config.json")
         check_model_config(path, config, "config.json")
-        check_references(path, config, "config.json")
+        check_references(path, config, "config.json", user)
         metadata = read_json_member(path, zf, "metadata.json") if "metadata.json" in names else {}
         _check_own_record(path, metadata)
         data = None

@@ -38,8 +38,11 @@ from kerasmigrate.core.sniff import expect_keras_archive as expect_keras_archive
 from kerasmigrate.core.sniff import sniff_stream as sniff_stream
 from kerasmigrate.core.validate import (
     MAX_CONFIG_BYTES,
+    NO_USER_NAMES,
+    UserNames,
     check_dataset,
     check_json_value,
+    check_legacy_modules,
     check_model_config,
     check_training_config,
     resolve_hard,
@@ -200,8 +203,10 @@ def _parse_json_attr(path: Path, text: str, what: str) -> Any:
     return value
 
 
-def open_legacy_model(path: str | Path) -> LegacyModelFile:
-    """Open a legacy full-model `.h5` file, or raise a clear error naming it."""
+def open_legacy_model(path: str | Path, user: UserNames | None = NO_USER_NAMES) -> LegacyModelFile:
+    """Open a legacy full-model `.h5` file, or raise a clear error naming it. Its configs name
+    no module outside Keras, TensorFlow and `user`'s (check_legacy_modules); `user` None leaves
+    that to the caller: convert, which learns from the config what the mapping vouches for."""
     path = Path(path)
     kind = sniff(path)
     if kind == "missing":
@@ -220,7 +225,10 @@ def open_legacy_model(path: str | Path) -> LegacyModelFile:
         raise NotAModelFileError(path, f"not an HDF5 file (it starts with {describe_start(path)})")
     h5 = _open_h5(path)
     try:
-        return _read_model(path, h5)
+        model = _read_model(path, h5)
+        if user is not None:
+            check_legacy_modules(path, model.model_config, model.training_config, user)
+        return model
     except Exception:
         h5.close()
         raise

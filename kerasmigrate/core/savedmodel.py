@@ -59,6 +59,7 @@ from kerasmigrate.core.savedmodel_graph import SAVED_MODEL_PB, pair_graphs, read
 from kerasmigrate.core.savedmodel_keras import read_metadata, read_model_metadata
 from kerasmigrate.core.savedmodel_weights import Graphs, layer_weights, optimizer_weights
 from kerasmigrate.core.tensor_bundle import BundleError, TensorBundle
+from kerasmigrate.core.validate import NO_USER_NAMES, UserNames, check_legacy_modules
 from kerasmigrate.core.weight_ref import WeightRef
 from kerasmigrate.errors import TruncatedFileError
 
@@ -120,9 +121,10 @@ class SavedModelFile:
         self.close()
 
 
-def open_savedmodel(path: str | Path) -> SavedModelFile:
+def open_savedmodel(path: str | Path, user: UserNames | None = NO_USER_NAMES) -> SavedModelFile:
     """Open a Keras SavedModel directory, or raise a clear error naming it. Every file in it must
-    be a regular file inside it (check_regular_tree): what is read later, by name, is one."""
+    be a regular file inside it (check_regular_tree): what is read later, by name, is one. Its
+    configs are checked as open_legacy_model checks a `.h5` file's (`user` as there)."""
     path = Path(path)
     try:
         check_regular_tree(path)
@@ -131,6 +133,8 @@ def open_savedmodel(path: str | Path) -> SavedModelFile:
     tf_version, saved_nodes = read_object_graph(path)
     config_source, metadata = read_metadata(path, saved_nodes)
     root, model_config, training_config = read_model_metadata(path, metadata, saved_nodes)
+    if user is not None:
+        check_legacy_modules(path, model_config, training_config, user)
     bundle, ck_nodes = read_checkpoint_graph(path)
     graphs = Graphs(path, saved_nodes, ck_nodes, pair_graphs(saved_nodes, ck_nodes), bundle)
     layer_names, weights = layer_weights(graphs, metadata)

@@ -13,15 +13,17 @@ from pathlib import Path
 
 from kerasmigrate.core.reader import LegacyModelFile, open_legacy_model
 from kerasmigrate.core.savedmodel import SavedModelFile, is_savedmodel_dir, open_savedmodel
+from kerasmigrate.core.validate import NO_USER_NAMES, UserNames
 
 LegacyModel = LegacyModelFile | SavedModelFile
 
 
-def open_model(path: str | Path) -> LegacyModel:
-    """A legacy model, whichever of the two formats `path` holds; a clear error otherwise."""
+def open_model(path: str | Path, user: UserNames | None = NO_USER_NAMES) -> LegacyModel:
+    """A legacy model, whichever of the two formats `path` holds; a clear error otherwise. Its
+    configs name no module outside Keras, TensorFlow and `user`'s (None: the caller checks)."""
     if is_savedmodel_dir(path):
-        return open_savedmodel(path)
-    return open_legacy_model(path)
+        return open_savedmodel(path, user)
+    return open_legacy_model(path, user)
 
 
 def content_sha256(path: Path) -> str:

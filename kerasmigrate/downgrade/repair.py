@@ -25,7 +25,7 @@ import numpy as np
 
 from kerasmigrate.core.reader import open_legacy_model, read_name_list, sniff
 from kerasmigrate.core.rewrite import RepairReport, commit, copy_then, destination, json_attr_bytes, json_diff
-from kerasmigrate.core.validate import check_h5_tree
+from kerasmigrate.core.validate import NO_USER_NAMES, UserNames, check_h5_tree
 from kerasmigrate.downgrade.loader_checks import target_problems, training_problems
 from kerasmigrate.downgrade.string_attributes import as_bytes, attrs_to_reencode, name_attr_keys
 from kerasmigrate.downgrade.targets import LegacyTarget, legacy_targets
@@ -69,9 +69,10 @@ def _record(report: RepairReport, applied) -> None:
         report.passes.setdefault(a.pass_name, []).append(a.where)
 
 
-def plan_h5(path: Path, target: LegacyTarget, *, allow_lambda: bool = False) -> _Plan:
-    """Everything repair would change, computed read-only."""
-    with open_legacy_model(path) as model:
+def plan_h5(path: Path, target: LegacyTarget, *, allow_lambda: bool = False, user: UserNames = NO_USER_NAMES) -> _Plan:
+    """Everything repair would change, computed read-only; the file names no module outside
+    Keras, TensorFlow and `user`'s (core/reader.py `open_legacy_model`)."""
+    with open_legacy_model(path, user) as model:
         check_h5_tree(path, model.h5, file_size=path.stat().st_size)  # copied as is: no links out, no external data
         report = RepairReport(str(path), None, target.name, target.description, False, False, None)
         try:
@@ -196,6 +197,7 @@ def repair(
     backup: bool = True,
     overwrite: bool = False,
     allow_lambda: bool = False,
+    user: UserNames = NO_USER_NAMES,
 ) -> RepairReport:
     """Rewrite `path` for `target` into `output` (or in place, keeping `path.bak`)."""
     path = Path(path)
@@ -205,7 +207,7 @@ def repair(
         raise NotAModelFileError(
             path, f"is a .keras archive; target {target} loads legacy .h5 files only (its loader cannot open a zip)"
         )
-    plan = plan_h5(path, TARGETS[target], allow_lambda=allow_lambda)
+    plan = plan_h5(path, TARGETS[target], allow_lambda=allow_lambda, user=user)
     report = plan.report
     report.output = str(Path(output) if output is not None else path)
     if dry_run:

@@ -37,6 +37,7 @@ from pathlib import Path
 from kerasmigrate.core.graph import LayoutError
 from kerasmigrate.core.reader import read_keras_archive, sniff
 from kerasmigrate.core.rewrite import commit, destination
+from kerasmigrate.core.validate import NO_USER_NAMES, UserNames
 from kerasmigrate.errors import (
     KerasMigrateError,
     MalformedConfigError,
@@ -243,10 +244,10 @@ CONFIG = "config.json"
 METADATA = "metadata.json"
 
 
-def _read_archive(path: Path) -> tuple[dict, dict]:
+def _read_archive(path: Path, user: UserNames) -> tuple[dict, dict]:
     if sniff(path) != "zip":
         raise NotAModelFileError(path, "not a .keras archive (not a zip file)")
-    archive = read_keras_archive(path)
+    archive = read_keras_archive(path, user=user)
     return archive["config"], archive["metadata"]
 
 
@@ -271,7 +272,14 @@ def _named(func):
 
 @_named
 def repair_archive(
-    path, target: str | None, output=None, dry_run: bool = False, *, backup: bool = True, overwrite: bool = False
+    path,
+    target: str | None,
+    output=None,
+    dry_run: bool = False,
+    *,
+    backup: bool = True,
+    overwrite: bool = False,
+    user: UserNames = NO_USER_NAMES,
 ) -> dict:
     """Rewrite a `.keras` file's config.json for `target` (None: the oldest release that can
     express it). Every other member (model.weights.h5, assets) is copied byte for byte.
@@ -280,10 +288,11 @@ def repair_archive(
     `backup` is False; an existing `output` is replaced only with `overwrite`. The output is
     written atomically; in place, a file that needs no change is left alone (idempotent).
     Returns a report with the changes, the releases that will load the result and, with
-    `dry_run`, the config diff (nothing is written then).
+    `dry_run`, the config diff (nothing is written then). The config names only Keras's code
+    and `user`'s (core/archive.py `read_keras_archive`).
     """
     path = Path(path)
-    config, metadata = _read_archive(path)
+    config, metadata = _read_archive(path, user)
     new_config, record = apply_target(config, target, path=path)
     changed = new_config != config
     report = {
@@ -343,10 +352,10 @@ def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
 
 
 @_named
-def diagnose_archive(path, target: str | None = None) -> dict:
+def diagnose_archive(path, target: str | None = None, *, user: UserNames = NO_USER_NAMES) -> dict:
     """`diagnose` for a `.keras` file: the releases that load it as it is and, for `target` (or
     for every release that does not), the findings."""
-    config, metadata = _read_archive(Path(path))
+    config, metadata = _read_archive(Path(path), user)
     loads_in = loadable_releases(config)
     versions = [resolve_target(target)] if target else [v for v in RELEASES if v not in loads_in]
     return {
@@ -358,9 +367,9 @@ def diagnose_archive(path, target: str | None = None) -> dict:
 
 
 @_named
-def describe_archive(path) -> dict:
+def describe_archive(path, user: UserNames = NO_USER_NAMES) -> dict:
     """For `inspect`: the target recorded in metadata.json and the releases that will load it."""
-    config, metadata = _read_archive(Path(path))
+    config, metadata = _read_archive(Path(path), user)
     return {
         "target": ((metadata.get("kerasmigrate") or {}).get("target") or {}).get("release"),
         "loads_in": loadable_releases(config),

@@ -22,7 +22,7 @@ from kerasmigrate.core.keras3 import TABLE
 from kerasmigrate.core.keras3 import user_classes as keras3_user_classes
 from kerasmigrate.core.layout import LayoutError, WeightPlan, build_plan, legacy_name
 from kerasmigrate.core.source import LegacyModel, content_sha256, open_model
-from kerasmigrate.core.validate import check_layer_names, check_modules, check_plan, check_references
+from kerasmigrate.core.validate import check_layer_names, check_legacy_modules, check_plan, check_references
 from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
 from kerasmigrate.errors import (
     OutputExistsError,
@@ -105,12 +105,11 @@ def convert(
         raise OutputExistsError(request.output_path, "the output would overwrite the input")
     if request.output_path.exists() and not overwrite:
         raise OutputExistsError(request.output_path, "already exists (use --force to replace it)")
-    with open_model(request.input_path) as model:
+    with open_model(request.input_path, user=None) as model:  # checked below, with what the mapping vouches for
         config, applied, layouts = _upgraded(request, model, channels_last)
         mapped = map_user_classes(request.input_path, config, mapping, custom_module)
         names = mapped.source_names(model.model_config)
-        check_modules(request.input_path, model.model_config, "model_config", names)
-        check_modules(request.input_path, model.training_config, "training_config", names)
+        check_legacy_modules(request.input_path, model.model_config, model.training_config, names)
         with keras3_user_classes(mapped.specs):
             return _convert_mapped(request, model, config, applied, mapped, layouts)
 

@@ -119,6 +119,15 @@ class CustomModule:
                 found[id(cls)] = (self._resolved(cls), cls)
         return list(found.values())
 
+    def registered_names(self) -> set[str]:
+        """The `Package>Name` of every class and function this module (or one under it) registers."""
+        own = self.module.__name__
+        return {
+            key
+            for key, obj in self.keras.saving.get_custom_objects().items()
+            if getattr(obj, "__module__", None) == own or str(getattr(obj, "__module__", "")).startswith(own + ".")
+        }
+
     def has_function(self, name: str) -> bool:
         obj = self.keras.saving.get_registered_object(name)
         return callable(obj) and not isinstance(obj, type)

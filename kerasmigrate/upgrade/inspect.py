@@ -7,6 +7,7 @@ from pathlib import Path
 from kerasmigrate.core.configs import class_counts, iter_layers, nested_models
 from kerasmigrate.core.reader import read_keras_archive_config, read_weights_only_info, sniff
 from kerasmigrate.core.source import LegacyModel, open_model
+from kerasmigrate.core.validate import NO_USER_NAMES, UserNames
 from kerasmigrate.errors import KerasMigrateError, MalformedConfigError, config_structure
 from kerasmigrate.keras3_targets import loadable_releases
 from kerasmigrate.passes import UPGRADE
@@ -15,13 +16,14 @@ from kerasmigrate.passes.registry import Source, pass_counts, run_passes
 from kerasmigrate.upgrade.checks import unknown_classes, unknown_functions
 
 
-def inspect_file(path: str | Path) -> dict:
-    """What a file is and what converting it involves; reads no weight data."""
+def inspect_file(path: str | Path, user: UserNames = NO_USER_NAMES) -> dict:
+    """What a file is and what converting it involves; reads no weight data. Code the file names
+    must be Keras's or `user`'s (the names a mapping or custom module gives: mapped_classes.user_names_of)."""
     path = Path(path)
     kind = sniff(path)
     info: dict = {"file": str(path), "size_bytes": path.stat().st_size if path.exists() else None}
     if kind == "zip":
-        archive = read_keras_archive_config(path)
+        archive = read_keras_archive_config(path, user)
         config = archive["config"]
         info.update(
             format="keras-archive",
@@ -46,7 +48,7 @@ def inspect_file(path: str | Path) -> dict:
         if weights_only is not None:
             info.update(format="weights-only", **weights_only)
             return info
-    with open_model(path) as model:
+    with open_model(path, user) as model:
         if model.format == "savedmodel":
             info.update(
                 format="savedmodel",

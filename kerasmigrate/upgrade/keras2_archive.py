@@ -49,6 +49,7 @@ from kerasmigrate.core.layout import (
 )
 from kerasmigrate.core.reader import WeightRef, expect_keras_archive, read_keras_archive
 from kerasmigrate.core.rewrite import RepairReport, commit, destination, json_diff
+from kerasmigrate.core.validate import NO_USER_NAMES, UserNames
 from kerasmigrate.core.validate.kinds import is_number
 from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
 from kerasmigrate.errors import NotAModelFileError, UnsupportedError, WeightMismatchError, config_structure
@@ -203,16 +204,16 @@ def _slot_from(stored: h5py.Group, key: str, kind: str) -> Slot:
     )
 
 
-def read_archive(path: Path) -> tuple[dict, dict, bytes]:
-    archive = read_keras_archive(path, weights=True)
+def read_archive(path: Path, user: UserNames = NO_USER_NAMES) -> tuple[dict, dict, bytes]:
+    archive = read_keras_archive(path, weights=True, user=user)
     if archive["weights"] is None:
         raise NotAModelFileError(path, "is a zip archive without config.json and model.weights.h5")
     return archive["config"], archive["metadata"], archive["weights"]
 
 
-def upgrade_archive(path: Path, output: Path) -> dict:
+def upgrade_archive(path: Path, output: Path, user: UserNames = NO_USER_NAMES) -> dict:
     """Write `output`, a Keras 3 archive of the Keras 2 archive `path`; returns a report dict."""
-    original, metadata, weights = read_archive(path)
+    original, metadata, weights = read_archive(path, user)
     if not is_keras2_archive(metadata):
         raise UnsupportedError(path, f"was written by Keras {metadata.get('keras_version')}, not by tf.keras 2.12-2.15")
     source = Source(metadata.get("keras_version"), "tensorflow")
@@ -321,12 +322,19 @@ KERAS3_LOADER = "Keras 3 (.keras archives written by tf.keras 2.12-2.15)"
 
 
 def repair_keras2_archive(
-    path: Path, output=None, *, dry_run: bool = False, backup: bool = True, overwrite: bool = False
+    path: Path,
+    output=None,
+    *,
+    dry_run: bool = False,
+    backup: bool = True,
+    overwrite: bool = False,
+    user: UserNames = NO_USER_NAMES,
 ) -> RepairReport:
-    """A tf.keras 2.12-2.15 archive rewritten for Keras 3 (nothing to do for a Keras 3 archive)."""
+    """A tf.keras 2.12-2.15 archive rewritten for Keras 3 (nothing to do for a Keras 3 archive);
+    its config names only Keras's code and `user`'s (core/archive.py `read_keras_archive`)."""
     path = Path(path)
     expect_keras_archive(path, KERAS3_TARGET)
-    _, metadata, _ = read_archive(path)
+    _, metadata, _ = read_archive(path, user)
     out = Path(output) if output is not None else path
     report = RepairReport(str(path), str(out), KERAS3_TARGET, KERAS3_LOADER, False, False, None)
     if not is_keras2_archive(metadata):
@@ -334,7 +342,7 @@ def repair_keras2_archive(
     report.changed = True
 
     def rewrite(tmp: Path) -> None:
-        result = upgrade_archive(path, tmp)
+        result = upgrade_archive(path, tmp, user)
         report.passes = {name: ["config.json"] for name in result["passes"]}
         report.training, report.dropped = result["training"], result["dropped"]
         report.diff = json_diff("config.json", result["original"], result["config"])

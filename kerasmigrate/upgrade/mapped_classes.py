@@ -26,7 +26,7 @@ from kerasmigrate.core.layout import (
     SCALE_KEY,
     STORED_CHANNELS_FIRST_KEY,
 )
-from kerasmigrate.core.validate import UserNames
+from kerasmigrate.core.validate import NO_USER_NAMES, UserNames
 from kerasmigrate.errors import MappingError, UnsupportedError
 from kerasmigrate.upgrade import mapping as user_mapping
 
@@ -69,6 +69,7 @@ class MappedClasses:
         dotted path, the registered names of the user's classes and the functions the mapping names."""
         modules = {self.module.module.__name__} if self.module is not None else set()
         registered = {spec.registered_name for spec in self.specs.values() if spec.registered_name}
+        registered.update(self.module.registered_names() if self.module is not None else ())
         registered.update(self.report.checked_functions)
         if self.mapping is not None:
             for rule in self.mapping.classes.values():
@@ -88,6 +89,16 @@ class MappedClasses:
             if isinstance(entry.get("module"), str) and user_mapping.class_rule_for(self.mapping, entry) is not None
         }
         return dataclasses.replace(names, modules=names.modules | recorded)
+
+
+def user_names_of(mapping: str | Path | user_mapping.Mapping | None, custom_module: str | None) -> UserNames:
+    """What the mapping and the custom module name, without a config to apply them to: for the
+    `.keras` archives they vouch for, whose config is copied or retargeted, not mapped."""
+    if mapping is None and custom_module is None:
+        return NO_USER_NAMES
+    if mapping is not None and not isinstance(mapping, user_mapping.Mapping):
+        mapping = user_mapping.load(mapping)
+    return MappedClasses(mapping=mapping, module=_custom_module(mapping, custom_module)).user_names()
 
 
 def map_user_classes(

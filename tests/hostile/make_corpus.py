@@ -162,7 +162,16 @@ def foreign_code_cases(d: Path, valid: Path) -> list[Case]:
     legacy = functional()
     dense_of(legacy)["config"]["kernel_initializer"] = {"module": "antigravity", "class_name": "GlorotUniform"}
     write_h5(d / "module_outside.h5", legacy)
+    popen_h5 = functional()
+    dense_of(popen_h5).update(POPEN)
+    write_h5(d / "popen.h5", popen_h5)
+    # the legacy doors that do not convert read the config through the same reader
+    legacy_doors = [
+        Case(f"h5 layer of subprocess.Popen, {command}", d / "popen.h5", command, ForeignCodeError, "'subprocess'")
+        for command in ("inspect", "diagnose", "repair-tf-2.2")
+    ]
     return [
+        *legacy_doors,
         Case("keras 3 layer of subprocess.Popen", d / "popen.keras", "convert", ForeignCodeError, "'subprocess'"),
         Case("keras 3 activation builtins.exec", d / "exec.keras", "repair-release", ForeignCodeError, "'exec'"),
         Case("keras 3 activation os.system", d / "system.keras", "inspect", ForeignCodeError, "of module 'os'"),

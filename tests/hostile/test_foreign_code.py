@@ -176,3 +176,78 @@ def test_a_training_config_naming_a_module_outside_keras_is_refused(tmp_path):
     with pytest.raises(ForeignCodeError, match="training_config names code outside Keras: .*'subprocess'"):
         api.convert(source, out)
     assert not out.exists()
+
+
+# The legacy doors that do not convert: each reads the file's config through the reader, which
+# refuses a module outside Keras and TensorFlow before the command does anything.
+LEGACY_COMMANDS = {
+    "inspect": ["inspect"],
+    "diagnose": ["diagnose"],
+    "diagnose-tf-2.2": ["diagnose", "--target", "tf-2.2"],
+    "repair-tf-2.2": ["repair", "--target", "tf-2.2", "-o", "{out}"],
+    "repair-keras-2.3": ["repair", "--target", "keras-2.3", "-o", "{out}"],
+}
+
+
+@pytest.mark.parametrize("command", list(LEGACY_COMMANDS))
+def test_a_legacy_file_naming_popen_is_refused_by_every_reading_command(command, tmp_path):
+    config = functional()
+    dense_of(config).update(POPEN)
+    source = write_h5(tmp_path / "popen.h5", config)
+    out = tmp_path / "out"
+    out.mkdir()
+    args = [a.format(out=out / "repaired.h5") for a in LEGACY_COMMANDS[command]]
+    result = run(*args[:1], source, *args[1:])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output, result.output
+    assert "popen.h5" in result.output and "model/dense: class 'Popen' of module 'subprocess'" in result.output
+    assert list(out.iterdir()) == []
+
+
+# A Keras 3 archive of the user's own registered class: vouched for when, and only when, the user
+# names the module (--custom-module, or a mapping's custom_module).
+MY_LAYERS = """
+import keras
+
+
+@keras.saving.register_keras_serializable(package="MyPkg")
+class Scale(keras.layers.Layer):
+    def call(self, x):
+        return x * 2.0
+"""
+OWN_CLASS = {"module": "my_layers", "class_name": "Scale", "registered_name": "MyPkg>Scale"}
+ARCHIVE_COMMANDS = {
+    "convert": lambda src, out: ["convert", src, "-o", out / "out.keras"],
+    "convert-tree": lambda src, out: ["convert", src.parent, "-o", out / "tree", "-j", "1"],
+    "check": lambda src, out: ["check", src.parent, "-o", out / "tree", "-j", "1"],
+    "inspect": lambda src, out: ["inspect", src],
+    "diagnose-keras-3.3": lambda src, out: ["diagnose", src, "--target", "keras-3.3"],
+    "repair-keras-3.3": lambda src, out: ["repair", src, "--target", "keras-3.3", "-o", out / "old.keras"],
+}
+
+
+@pytest.fixture(scope="module")
+def own_class_archive(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("own")
+    (d / "my_layers.py").write_text(MY_LAYERS)
+    (d / "mapping.toml").write_text(f'custom_module = "{d / "my_layers.py"}"\n')
+    (d / "tree").mkdir()
+    return keras3_zip(d / "tree" / "own.keras", write_h5(d / "valid.h5"), lambda c: dense_of(c).update(OWN_CLASS))
+
+
+@pytest.mark.parametrize("named_by", [None, "--custom-module", "--mapping"])
+@pytest.mark.parametrize("command", list(ARCHIVE_COMMANDS))
+def test_an_archive_of_the_users_registered_class_is_accepted_only_when_named(
+    own_class_archive, command, named_by, tmp_path
+):
+    named = {"--custom-module": "my_layers.py", "--mapping": "mapping.toml"}
+    user = [named_by, own_class_archive.parent.parent / named[named_by]] if named_by else []
+    result = run(*ARCHIVE_COMMANDS[command](own_class_archive, tmp_path), *user)
+    assert "Traceback" not in result.output, result.output
+    if named_by is None:
+        assert result.exit_code in (1, 2), result.output  # 1: a tree with a refused file
+        assert "model/dense: class 'Scale' of module 'my_layers'" in result.output, result.output
+        assert not (tmp_path / "out.keras").exists() and not (tmp_path / "old.keras").exists()
+        return
+    assert "outside Keras" not in result.output, result.output
+    assert result.exit_code in (0, 1) if command.startswith("diagnose") else result.exit_code == 0, result.output

@@ -48,6 +48,9 @@ CASE_NAMES = [
     "keras 3 activation os.system",
     "tf.keras archive layer of subprocess",
     "h5 initializer of a module outside Keras",
+    "h5 layer of subprocess.Popen, inspect",
+    "h5 layer of subprocess.Popen, diagnose",
+    "h5 layer of subprocess.Popen, repair-tf-2.2",
     # the other doors: archives, special files and links where a reader opens a file
     "zip member with an absolute name",
     "config.json inflating 300 MB",
@@ -77,6 +80,10 @@ def run(command: str, path: Path, out: Path):
         return api.repair(path, "keras-3", out)
     if command == "repair-release":
         return api.repair_for_release(path, "keras-3.3", out)
+    if command == "repair-tf-2.2":
+        return api.repair(path, "tf-2.2", out)
+    if command == "diagnose":
+        return api.diagnose(path)
     return api.inspect_file(path)
 
 

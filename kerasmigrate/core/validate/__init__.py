@@ -38,7 +38,13 @@ from kerasmigrate.core.validate.limits import (
     MAX_ZIP_MEMBERS,
     MAX_ZIP_RATIO,
 )
-from kerasmigrate.core.validate.references import NO_USER_NAMES, UserNames, check_modules, check_references
+from kerasmigrate.core.validate.references import (
+    NO_USER_NAMES,
+    UserNames,
+    check_legacy_modules,
+    check_modules,
+    check_references,
+)
 from kerasmigrate.core.validate.shapes import check_plan, expected_shape, shape_problem
 from kerasmigrate.core.validate.storage import check_dataset, check_h5_tree, resolve_hard
 from kerasmigrate.core.validate.training import check_training_config
@@ -61,6 +67,7 @@ __all__ = [
     "check_h5_tree",
     "check_json_value",
     "check_layer_names",
+    "check_legacy_modules",
     "check_modules",
     "check_model_config",
     "check_plan",

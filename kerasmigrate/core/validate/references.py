@@ -143,6 +143,13 @@ def check_modules(path, config, what: str = "model_config", user: UserNames = NO
     _refuse(path, what, foreign_references(config, user, modules_only=True))
 
 
+def check_legacy_modules(path, model_config, training_config, user: UserNames = NO_USER_NAMES) -> None:
+    """`check_modules` on both configs of a legacy file (`.h5`, SavedModel): what its reader
+    refuses before any command reads further."""
+    check_modules(path, model_config, "model_config", user)
+    check_modules(path, training_config, "training_config", user)
+
+
 def _refuse(path, what: str, found: list[str]) -> None:
     if not found:
         return
