@@ -7,10 +7,12 @@ except where a test says so.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import h5py
 import pytest
 import tomllib
 
@@ -495,4 +497,19 @@ def test_map_init_lists_tf_ops_without_a_conversion(tmp_path):
     text = mapping.skeleton([path])
     assert "# TF op layer" in text and "tf.math.sigmoid" in text and "bessel_i0" in text
     with pytest.raises(KerasMigrateError, match="bessel_i0"):
+        api.convert(path, tmp_path / "out.keras")
+
+
+def test_map_init_reads_a_file_that_names_its_own_module(tmp_path):
+    """The mapping is what will name the file's own module: map init lists the class, convert refuses it."""
+    path = tmp_path / "own_module.h5"
+    shutil.copy(_stack("tf2.15") / "custom_layer.h5", path)
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        for layer in config["config"]["layers"]:
+            if layer["class_name"] == "ScaleLayer":
+                layer["module"] = "my_project.layers"
+        f.attrs["model_config"] = json.dumps(config)
+    assert "ScaleLayer" in tomllib.loads(mapping.skeleton([path]))["classes"]
+    with pytest.raises(KerasMigrateError, match="my_project.layers"):
         api.convert(path, tmp_path / "out.keras")

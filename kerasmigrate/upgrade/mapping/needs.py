@@ -122,7 +122,9 @@ def _training_functions(model, functions: dict) -> None:
 def needs(path: str | Path) -> dict:
     """What a legacy file needs a mapping for: classes, Lambda layers, functions, TF ops."""
     out = {"classes": {}, "lambdas": {}, "functions": {}, "tf_ops": [], "problems": []}
-    with open_model(path) as model:
+    # user=None: the mapping this skeleton starts is what names the file's own modules; map init only
+    # reads them, and convert holds the mapped result to the reference rule
+    with open_model(path, user=None) as model:
         out["writer"] = f"{model.keras_version or 'unknown Keras'}, {model.backend or 'backend not recorded'}"
         config = _upgraded_config(path, model, out["problems"])
         for where, entry in iter_layers(config):
