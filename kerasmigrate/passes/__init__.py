@@ -43,6 +43,7 @@ from kerasmigrate.passes.upgrade.hard_sigmoid_fold import hard_sigmoid_fold
 from kerasmigrate.passes.upgrade.hard_sigmoid_keras2 import hard_sigmoid_keras2
 from kerasmigrate.passes.upgrade.hard_sigmoid_layers import hard_sigmoid_layers
 from kerasmigrate.passes.upgrade.input_layer_batch_shape import input_layer_batch_shape
+from kerasmigrate.passes.upgrade.integral_floats import integral_floats
 from kerasmigrate.passes.upgrade.keras1_arguments import keras1_arguments
 from kerasmigrate.passes.upgrade.keras1_class_names import keras1_class_names
 from kerasmigrate.passes.upgrade.keras1_dim_ordering import keras1_dim_ordering
@@ -73,6 +74,7 @@ from kerasmigrate.passes.upgrade.theano_same_padding import theano_same_padding
 from kerasmigrate.passes.upgrade.weightless_trainable import weightless_trainable
 
 UPGRADE = (  # applied in this order
+    integral_floats,  # first: every pass reads sizes as integers
     keras1_sequential_merge,
     sequential_layer_names,
     keras1_sequential_input,
