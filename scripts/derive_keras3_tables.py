@@ -130,7 +130,6 @@ SPECS: list[tuple[str, dict, object, str]] = [
     ("Rescaling", {"scale": 0.5}, (4,), "float32"),
     ("Resizing", {"height": 4, "width": 4}, (6, 6, 3), "float32"),
     ("CenterCrop", {"height": 4, "width": 4}, (6, 6, 3), "float32"),
-    ("RandomCrop", {"height": 4, "width": 4}, (6, 6, 3), "float32"),
     ("RandomFlip", {}, (6, 6, 3), "float32"),
     ("RandomRotation", {"factor": 0.1}, (6, 6, 3), "float32"),
     ("RandomZoom", {"height_factor": 0.1}, (6, 6, 3), "float32"),
