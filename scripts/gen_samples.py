@@ -618,6 +618,47 @@ def channels_first_conv_lstm(rs):
 # Samples kerasmigrate must refuse, with a word the refusal must contain.
 EXPECTED_REFUSALS = {"masked_merges": "masks"}
 
+def augmentation(rs):
+    """TensorFlow's image classification tutorial: data augmentation in a nested Sequential, then
+    Rescaling and a small conv net (each augmentation layer the writer has)."""
+    layers = []
+    for name, args, kwargs in [
+        ("RandomFlip", ("horizontal",), {"seed": 11}),
+        ("RandomRotation", (0.1,), {"fill_mode": "constant", "seed": 12}),
+        ("RandomZoom", ((-0.2, 0.1),), {"width_factor": 0.15, "interpolation": "nearest"}),
+        ("RandomTranslation", (0.1, (-0.1, 0.2)), {"fill_mode": "wrap"}),
+        ("RandomContrast", (0.2,), {}),
+        ("RandomBrightness", (0.1,), {"value_range": (0, 255)}),
+        ("RandomHeight", (0.1,), {}),
+        ("RandomWidth", ((-0.1, 0.2),), {"interpolation": "bicubic"}),
+        ("RandomCrop", (10, 10), {"seed": 13}),
+    ]:
+        try:
+            layer = _preprocessing_layer(name)
+        except AttributeError:  # added later (RandomBrightness in TF 2.9, RandomZoom exported in TF 2.3)
+            if name in ("RandomFlip", "RandomRotation"):
+                raise
+            continue
+        layers.append(layer(*args, name=name.lower()[len("random"):], **kwargs))
+    data_augmentation = keras.Sequential(layers, name="data_augmentation")
+    model = keras.Sequential([
+        L.InputLayer(input_shape=(12, 12, 3), name="image"),
+        data_augmentation,
+        _preprocessing_layer("Rescaling")(1.0 / 255, name="rescale"),
+        L.Conv2D(4, 3, padding="same", activation="relu", name="conv1"),
+        L.MaxPooling2D(name="pool1"),
+        L.Conv2D(6, 3, padding="same", activation="relu", name="conv2"),
+        L.MaxPooling2D(name="pool2"),
+        L.Flatten(name="flat"),
+        L.Dense(3, name="logits"),
+    ], name="augmentation")
+    pixels = rs.randint(0, 256, size=(BATCH, 12, 12, 3)).astype("float32")
+    return model, [pixels], (
+        "image classifier as in TensorFlow's tutorial: a nested Sequential of augmentation layers "
+        "(%s; the identity at inference, RandomCrop a centred resize) before Rescaling and a conv net"
+        % ", ".join(type(layer).__name__ for layer in layers))
+
+
 SAMPLES = [
     ("mlp_sequential", mlp_sequential),
     ("sequential_built", sequential_built),
@@ -658,6 +699,7 @@ SAMPLES = [
     ("channels_first_2d", channels_first_2d),
     ("channels_first_1d_3d", channels_first_1d_3d),
     ("channels_first_conv_lstm", channels_first_conv_lstm),
+    ("augmentation", augmentation),
 ]
 
 

@@ -28,6 +28,7 @@ from kerasmigrate.passes.downgrade.training_metric_wrappers import training_metr
 from kerasmigrate.passes.downgrade.training_sample_weight_mode import training_sample_weight_mode
 from kerasmigrate.passes.upgrade.application_layers import application_layers
 from kerasmigrate.passes.upgrade.attention_shapes import attention_shapes
+from kerasmigrate.passes.upgrade.augmentation_rng_type import augmentation_rng_type
 from kerasmigrate.passes.upgrade.batch_norm_axis import batch_norm_axis
 from kerasmigrate.passes.upgrade.bidirectional_backward_layer import bidirectional_backward_layer
 from kerasmigrate.passes.upgrade.class_aliases import class_aliases
@@ -42,6 +43,7 @@ from kerasmigrate.passes.upgrade.hard_sigmoid_fold import hard_sigmoid_fold
 from kerasmigrate.passes.upgrade.hard_sigmoid_keras2 import hard_sigmoid_keras2
 from kerasmigrate.passes.upgrade.hard_sigmoid_layers import hard_sigmoid_layers
 from kerasmigrate.passes.upgrade.input_layer_batch_shape import input_layer_batch_shape
+from kerasmigrate.passes.upgrade.integral_floats import integral_floats
 from kerasmigrate.passes.upgrade.keras1_arguments import keras1_arguments
 from kerasmigrate.passes.upgrade.keras1_class_names import keras1_class_names
 from kerasmigrate.passes.upgrade.keras1_dim_ordering import keras1_dim_ordering
@@ -54,6 +56,9 @@ from kerasmigrate.passes.upgrade.leaky_relu_negative_slope import leaky_relu_neg
 from kerasmigrate.passes.upgrade.legacy_object_arguments import legacy_object_arguments
 from kerasmigrate.passes.upgrade.lookup_vocabulary import lookup_vocabulary
 from kerasmigrate.passes.upgrade.model_class_to_functional import model_class_to_functional
+from kerasmigrate.passes.upgrade.random_crop_resizing import random_crop_resizing
+from kerasmigrate.passes.upgrade.random_height_width import random_height_width
+from kerasmigrate.passes.upgrade.rescaling_offset import rescaling_offset
 from kerasmigrate.passes.upgrade.rnn_implementation import rnn_implementation
 from kerasmigrate.passes.upgrade.rnn_time_major import rnn_time_major
 from kerasmigrate.passes.upgrade.separable_conv_kernel_args import separable_conv_kernel_args
@@ -69,6 +74,7 @@ from kerasmigrate.passes.upgrade.theano_same_padding import theano_same_padding
 from kerasmigrate.passes.upgrade.weightless_trainable import weightless_trainable
 
 UPGRADE = (  # applied in this order
+    integral_floats,  # first: every pass reads sizes as integers
     keras1_sequential_merge,
     sequential_layer_names,
     keras1_sequential_input,
@@ -86,6 +92,10 @@ UPGRADE = (  # applied in this order
     sequential_input_layer,
     input_layer_batch_shape,
     drop_batch_input_shape,
+    augmentation_rng_type,
+    random_height_width,
+    random_crop_resizing,
+    rescaling_offset,
     embedding_input_length,
     rnn_time_major,
     rnn_implementation,

@@ -20,7 +20,7 @@ class Rule(NamedTuple):
     shown: int = 60  # characters of the value the message quotes
 
 
-SIZE = Rule(kinds.is_optional_size, "a non-negative integer")
+SIZE = Rule(kinds.is_optional_integral_size, "a non-negative integer")
 INTEGERS = Rule(kinds.is_integers, "an integer or a list of integers")
 FLAG = Rule(kinds.is_optional_flag, "true or false")
 NUMBER = Rule(kinds.is_optional_number, "a number")
@@ -66,6 +66,9 @@ FIELD_RULES = {
     ),
     **dict.fromkeys(("activation", "recurrent_activation", "inner_activation"), ACTIVATION),
 }
+
+# Fields that hold integers (or lists of them), which a writer may have stored as integral floats.
+INTEGER_FIELDS = frozenset(key for key, rule in FIELD_RULES.items() if rule in (SIZE, INTEGERS))
 
 # Fields whose meaning depends on the class: (the classes, as a test of the name; their rules).
 CLASS_FIELD_RULES = ((lambda cls: "Normalization" in cls, {"center": FLAG, "scale": FLAG}),)

@@ -32,11 +32,22 @@ def is_optional_size(value) -> bool:
     return value is None or is_size(value)
 
 
+def is_integral(value) -> bool:
+    """An integer, or a float with an integral value (`23.0`: some writers stored every number
+    of a config as a float, and every old loader read them); passes/upgrade/integral_floats.py
+    writes them as integers."""
+    return is_integer(value) or (isinstance(value, float) and value.is_integer())
+
+
+def is_optional_integral_size(value) -> bool:
+    return value is None or (is_integral(value) and value >= 0)
+
+
 def is_integers(value) -> bool:
-    """An integer or a list of them (`kernel_size=3` or `[3, 3]`), or unset."""
+    """An integer or a list of them (`kernel_size=3` or `[3, 3]`), integral floats included, or unset."""
     if isinstance(value, list):
-        return all(is_integer(v) for v in value)
-    return value is None or is_integer(value)
+        return all(is_integral(v) for v in value)
+    return value is None or is_integral(value)
 
 
 def is_number(value) -> bool:
