@@ -362,6 +362,12 @@ def test_layer_names_of_model_weights(names, fragment):
         check_layer_names("m.h5", names, ["a", "b"])
 
 
+def test_layer_names_may_list_a_layer_without_weights_the_config_names_otherwise():
+    check_layer_names("m.h5", ["input", "a"], ["input_1", "a"], holds_weights=lambda name: name != "input")
+    with pytest.raises(MalformedConfigError, match="'input' in layer_names"):
+        check_layer_names("m.h5", ["input", "a"], ["input_1", "a"], holds_weights=lambda name: True)
+
+
 # --- HDF5 storage --------------------------------------------------------------------------------
 
 

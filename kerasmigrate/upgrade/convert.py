@@ -167,7 +167,12 @@ def _weight_plan(input_path: Path, model: LegacyModel, config: dict, mapped: use
     changed); returns the plan, the layers whose weights were laid out for Keras 3 and those
     hard_sigmoid was folded into."""
     validate(input_path, config, mapped.checked_functions)
-    check_layer_names(input_path, model.layer_names, (legacy_name(layer) for layer in model_layers(config)))
+    check_layer_names(
+        input_path,
+        model.layer_names,
+        (legacy_name(layer) for layer in model_layers(config)),
+        lambda name: bool(model.weights(name)),
+    )
     try:
         _check_models(config, check_merge_masks)
         writer = Writer(model.keras_version, model.backend)

@@ -9,7 +9,7 @@ they are built around.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from kerasmigrate.core.configs import CHILD_KEYS, MODEL_CLASSES, child_entries, model_layers
 from kerasmigrate.core.validate.fields import check_layer_fields
@@ -199,15 +199,19 @@ def check_model_config(path, config, what: str = "model_config", model_root: boo
         raise MalformedConfigError(path, f"{what}: {exc}") from None
 
 
-def check_layer_names(path, layer_names: Iterable[str], config_names: Iterable[str]) -> None:
-    """`model_weights/layer_names` must name layers of the config, each once."""
+def check_layer_names(
+    path, layer_names: Iterable[str], config_names: Iterable[str], holds_weights: Callable[[str], bool] | None = None
+) -> None:
+    """`model_weights/layer_names` must name layers of the config, each once. A name the config
+    lacks is harmless when it holds no weights (`holds_weights`; None: every name counts): writers list input layers under names of their own
+    (a SavedModel's object graph names its InputLayer apart from the config), and nothing is lost."""
     known = set(config_names)
     seen: set[str] = set()
     for name in layer_names:
         if name in seen:
             raise MalformedConfigError(path, f"model_weights lists layer {name!r} twice in layer_names")
         seen.add(name)
-        if name not in known:
+        if name not in known and (holds_weights is None or holds_weights(name)):
             raise MalformedConfigError(
                 path, f"model_weights lists layer {name!r} in layer_names, but model_config has no such layer"
             )
