@@ -59,6 +59,9 @@ ORDER_KEY = "_km_weights_by_order"
 # while writing: {Keras 3 variable name: [factor, parts, [indices of the scaled parts]]},
 # the parts being equal slices of the variable's last axis (passes/upgrade/hard_sigmoid_fold.py).
 SCALE_KEY = "_km_scale"
+# Bookkeeping key a pass leaves on a layer it replaced by what the old one computed at inference
+# (an augmentation layer Keras 3 lacks or runs otherwise): the old class name, for the report.
+INFERENCE_ONLY_KEY = "_km_inference_only"
 # Bookkeeping keys of `--channels-last` (passes/channels_last/): on a Dense whose kernel rows
 # are to be reordered from C·S to S·C while writing, the channel count C; on a Permute the
 # pass inserted, True (the top-model pass may take such Permutes out at inputs and outputs);

@@ -43,7 +43,7 @@ from kerasmigrate.upgrade.checks import validate
 from kerasmigrate.upgrade.computed_weights import Computed, WeightTransformError
 from kerasmigrate.upgrade.legacy_weights import Writer, adapt_layer, fold_scales
 from kerasmigrate.upgrade.mapped_classes import MappedClasses, map_user_classes, without_bookkeeping
-from kerasmigrate.upgrade.report import ConversionReport, function_notes
+from kerasmigrate.upgrade.report import ConversionReport, function_notes, inference_only_notes
 from kerasmigrate.upgrade.training import NotConverted, convert_compile_config, optimizer_state
 
 
@@ -131,7 +131,7 @@ def _convert_mapped(
     """The conversion after the passes (and the mapping): validate, lay out weights, write."""
     plan, layout_converted, folded = _weight_plan(request.input_path, model, config, mapped.report)
     dropped, training = _training_state(model, config, plan, mapped, folded)
-    notes = function_notes(config, request.keep_functions) + channels_first_notes(config)
+    notes = function_notes(config, request.keep_functions) + channels_first_notes(config) + inference_only_notes(config)
     renames = {
         entry["_legacy_name"]: entry["config"]["name"] for _, entry in iter_layers(config) if "_legacy_name" in entry
     }

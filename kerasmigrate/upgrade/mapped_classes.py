@@ -18,6 +18,7 @@ from kerasmigrate.core.graph import keras3_model_layers
 from kerasmigrate.core.keras3 import ClassSpec, to_snake_case
 from kerasmigrate.core.keras3 import user_classes as keras3_user_classes
 from kerasmigrate.core.layout import (
+    INFERENCE_ONLY_KEY,
     INSERTED_PERMUTE_KEY,
     IO_AXES_KEY,
     LAYOUT_KEY,
@@ -38,6 +39,7 @@ BOOKKEEPING_KEYS = {
     LAYOUT_KEY,
     ORDER_KEY,
     SCALE_KEY,
+    INFERENCE_ONLY_KEY,
     ROWS_CHANNELS_FIRST_KEY,
     INSERTED_PERMUTE_KEY,
     STORED_CHANNELS_FIRST_KEY,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from kerasmigrate.core.configs import iter_layers
-from kerasmigrate.core.layout import SCALE_KEY
+from kerasmigrate.core.layout import INFERENCE_ONLY_KEY, SCALE_KEY
 from kerasmigrate.passes.upgrade.hard_sigmoid_keras2 import REGISTERED, REPLACEMENT
 
 
@@ -91,3 +91,19 @@ def function_notes(config: dict, keep_functions: bool) -> list[str]:
                 f"{', '.join(training)}; these act on the scaled values when training resumes"
             )
     return notes
+
+
+def inference_only_notes(config: dict) -> list[str]:
+    """The layers replaced by what they computed at inference (passes/upgrade/random_*.py): the
+    converted model no longer augments there when it is trained."""
+    replaced = [
+        f"{where or entry['config'].get('name')} ({entry[INFERENCE_ONLY_KEY]} -> {entry['class_name']})"
+        for where, entry in iter_layers(config)
+        if entry.get(INFERENCE_ONLY_KEY)
+    ]
+    if not replaced:
+        return []
+    return [
+        f"replaced by what they compute at inference, since Keras 3 has no such layer or runs it otherwise: "
+        f"{', '.join(replaced)}; training the converted model no longer augments there"
+    ]

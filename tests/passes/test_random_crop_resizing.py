@@ -15,6 +15,7 @@ def test_random_crop_becomes_a_centred_resize():
     }
     after = {
         "class_name": "Resizing",
+        "_km_inference_only": "RandomCrop",
         "config": {
             "name": "crop",
             "trainable": True,

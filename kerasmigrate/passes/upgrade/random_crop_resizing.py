@@ -11,6 +11,7 @@ TF 2.2–2.4 resized the shorter side first and cropped after: the same result w
 has the crop's aspect ratio (verified on the samples), close otherwise.
 """
 
+from kerasmigrate.core.layout import INFERENCE_ONLY_KEY
 from kerasmigrate.passes.registry import layer_pass
 
 RESIZING_ARGS = ("name", "trainable", "dtype", "height", "width")
@@ -26,5 +27,6 @@ def random_crop_resizing(layer: dict) -> dict:
     return {
         "class_name": "Resizing",
         "config": config,
+        INFERENCE_ONLY_KEY: layer["class_name"],
         **{k: v for k, v in layer.items() if k not in ("class_name", "config", "module", "registered_name")},
     }

@@ -9,6 +9,7 @@ factor, so the converted model keeps their inference behaviour: `keras.layers.Id
 under the same name (no weights). Training in Keras 3 no longer varies the image size there.
 """
 
+from kerasmigrate.core.layout import INFERENCE_ONLY_KEY
 from kerasmigrate.passes.registry import layer_pass
 
 IDENTITY_ARGS = ("name", "trainable", "dtype")
@@ -24,5 +25,6 @@ def random_height_width(layer: dict) -> dict:
     return {
         "class_name": "Identity",
         "config": config,
+        INFERENCE_ONLY_KEY: layer["class_name"],
         **{k: v for k, v in layer.items() if k not in ("class_name", "config", "module", "registered_name")},
     }
