@@ -178,6 +178,34 @@ def adapted_text_vectorization(rs):
         "adapted TextVectorization: int, multi_hot, bigram count, tf_idf (tables in the checkpoint)")
 
 
+def vocabulary_files(rs):
+    """StringLookup, IntegerLookup and TextVectorization given vocabulary files, which the
+    SavedModel copies into assets/ (the config keeps the writer's path); OOV inputs."""
+    StringLookup = _preprocessing_layer("StringLookup")
+    IntegerLookup = _preprocessing_layer("IntegerLookup")
+    TextVectorization = _preprocessing_layer("TextVectorization")
+    if not _takes(TextVectorization, "vocabulary"):
+        raise AttributeError("TextVectorization takes no vocabulary argument in this version")
+    import tempfile
+    folder = tempfile.mkdtemp()
+    files = {}
+    for name, lines in (("words.txt", ["red", "green", "blue", "pink"]), ("codes.txt", ["7", "11", "13"])):
+        files[name] = os.path.join(folder, name)
+        with io.open(files[name], "w", encoding="utf-8") as f:
+            f.write(u"".join(line + u"\n" for line in lines))
+    words = keras.Input((3,), name="words", dtype="string")
+    codes = keras.Input((3,), name="codes", dtype="int64")
+    text = keras.Input((1,), name="text", dtype="string")
+    outputs = [StringLookup(vocabulary=files["words.txt"], name="word_ids")(words),
+               IntegerLookup(vocabulary=files["codes.txt"], name="code_ids")(codes),
+               TextVectorization(vocabulary=files["words.txt"], output_sequence_length=5, name="text_ids")(text)]
+    model = keras.models.Model([words, codes, text], outputs, name="vocabulary_files")
+    word_ids = np.array(["red", "green", "blue", "pink", "mauve", ""])[rs.randint(0, 6, size=(BATCH, 3))]
+    code_ids = np.array([7, 11, 13, 5, 0], dtype="int64")[rs.randint(0, 5, size=(BATCH, 3))]
+    sentences = np.array(["red blue", "Pink, green and mauve", "nothing known"])[rs.randint(0, 3, size=(BATCH, 1))]
+    return model, [word_ids, code_ids, sentences], "lookups and TextVectorization with vocabulary files (assets/)"
+
+
 SAMPLES = [
     ("sequential", sequential),
     ("functional_nested", functional_nested),
@@ -188,6 +216,7 @@ SAMPLES = [
     ("no_keras_config", None),
     ("adapted_lookups", adapted_lookups),
     ("adapted_text_vectorization", adapted_text_vectorization),
+    ("vocabulary_files", vocabulary_files),
 ]
 
 # custom_class converts with ../mapping.toml and ../keras3_layers.py (kind "mapped");

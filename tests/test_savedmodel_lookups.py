@@ -122,3 +122,20 @@ def test_a_damaged_initializer_constant_is_an_error_not_a_crash(tmp_path):
     pb.write_bytes(bytes(data))
     with pytest.raises(KerasMigrateError):
         open_savedmodel(copy)
+
+
+@pytest.mark.parametrize("stack", ["tf2.15", "tf_keras2.21"])
+def test_a_vocabulary_file_is_read_from_the_assets(stack):
+    with open_savedmodel(SAMPLES / stack / "vocabulary_files") as model:
+        layers = _layers(model.model_config)
+    assert layers["word_ids"]["vocabulary"] == ["red", "green", "blue", "pink"]  # not the writer's path
+    assert layers["text_ids"]["vocabulary"] == ["red", "green", "blue", "pink"]
+    assert layers["code_ids"]["vocabulary"] == [7, 11, 13]  # integers, as the table parsed the lines
+
+
+def test_a_missing_vocabulary_file_is_named(tmp_path):
+    copy = tmp_path / "m"
+    shutil.copytree(SAMPLES / "tf2.15" / "vocabulary_files", copy)
+    (copy / "assets" / "words.txt").unlink()
+    with pytest.raises(KerasMigrateError, match="words.txt"):
+        open_savedmodel(copy)

@@ -17,17 +17,20 @@ TensorFlow lookup table, which the SavedModel keeps in one of two places:
   function's `LookupTableImportV2` / `InitializeTableV2` node names its keys and
   values arguments, the captured ones are bound to object graph nodes
   (SavedConcreteFunction.bound_inputs), each a SavedConstant naming a `Const`
-  node of the MetaGraph's GraphDef, whose `value` is a TensorProto.
+  node of the MetaGraph's GraphDef, whose `value` is a TensorProto. A layer
+  given a vocabulary file has a TextFileInitializer instead: its
+  `InitializeTableFromTextFileV2` node reads a captured asset, one of the
+  MetaGraph's AssetFileDefs, copied into `assets/`; its config has no vocabulary.
 
 TF-IDF weights are a variable: `idf_weights` of the lookup layer (tf_keras), or
 `tf_idf_weights` of TextVectorization's `_vectorize_layer` (TF 2.2-2.5); indexed
 like the table (special tokens first).
 
 Field numbers (tensorflow/core/protobuf, framework): SavedObjectGraph {nodes 1,
-concrete_functions 2 (map: key 1, value 2)}; SavedObject {children 1, function 6,
-constant 9}; SavedFunction {concrete_functions 1}; SavedConcreteFunction
+concrete_functions 2 (map: key 1, value 2)}; SavedObject {children 1, asset 5,
+function 6, constant 9}; SavedAsset {asset_file_def_index 1}; SavedFunction {concrete_functions 1}; SavedConcreteFunction
 {bound_inputs 2}; SavedConstant {operation 1}; MetaGraphDef {graph_def 2,
-object_graph_def 7}; GraphDef {node 1, library 2}; FunctionDefLibrary
+asset_file_def 6, object_graph_def 7}; AssetFileDef {filename 2}; GraphDef {node 1, library 2}; FunctionDefLibrary
 {function 1}; FunctionDef {signature 1, node_def 3}; OpDef {name 1, input_arg 2};
 ArgDef {name 1}; NodeDef {name 1, op 2, input 3, attr 5 (map: key 1, value 2)};
 AttrValue {tensor 8}; TensorProto {dtype 1, tensor_shape 2, tensor_content 4,
@@ -44,6 +47,7 @@ import numpy as np
 
 from kerasmigrate.core import protowire
 from kerasmigrate.core.protowire import ProtoError
+from kerasmigrate.core.safe_open import read_regular
 from kerasmigrate.core.savedmodel_graph import SAVED_MODEL_PB, parse_file
 from kerasmigrate.core.savedmodel_keras import KERAS_MODEL_IDENTIFIERS, Metadata, metadata_json
 from kerasmigrate.core.savedmodel_weights import VARIABLE_VALUE, Graphs
@@ -55,6 +59,8 @@ LOOKUP_CLASSES = {"StringLookup", "IntegerLookup", "TextVectorization"}
 INNER_LOOKUP = ("_lookup_layer", "_index_lookup_layer")  # TextVectorization's lookup: tf_keras, TF 2.2-2.5
 TABLES = ("lookup_table", "_table")  # StaticHashTable (tf_keras, TF 2.6+), MutableHashTable (TF 2.3-2.5)
 TABLE_IMPORT_OPS = {"LookupTableImportV2", "InitializeTableV2"}
+TEXT_FILE_OP = "InitializeTableFromTextFileV2"
+WHOLE_LINE, LINE_NUMBER = -2, -1  # tensorflow/python/ops/lookup_ops.py TextFileIndex
 CHECKPOINT_TABLE = "table"
 
 
@@ -80,6 +86,7 @@ class _MetaGraph:
             graph = protowire.message(meta, 2)
             objects = protowire.message(meta, 7)
             self.nodes = protowire.messages(objects, 1)
+            self.assets = [protowire.text(a, 2) for a in protowire.messages(meta, 6)]  # AssetFileDef.filename
             self.concrete = {protowire.text(e, 1): protowire.message(e, 2) for e in protowire.messages(objects, 2)}
             self.graph_nodes = {protowire.text(n, 1): n for n in protowire.messages(graph, 1)}
             self.functions = {
@@ -90,7 +97,7 @@ class _MetaGraph:
             raise TruncatedFileError(pb_path, f"is garbled ({exc})") from None
 
     def initializer_tensors(self, table_id: int, owner: str) -> tuple[np.ndarray, np.ndarray]:
-        """The keys and values a static table's `_initialize` function imports."""
+        """The keys and values a static table's `_initialize` function puts into it."""
         initialize = next((c for name, c in _children(self.nodes[table_id]) if name == "_initialize"), None)
         function = protowire.message(self.nodes[initialize], 6) if initialize is not None else {}
         names = [n.decode("utf-8", "replace") for n in function.get(1, [])]
@@ -99,14 +106,44 @@ class _MetaGraph:
         bound = _packed_integers(self.concrete.get(names[0], {}).get(2, []))
         function_def = self.functions[names[0]]
         args = [protowire.text(a, 1) for a in protowire.messages(protowire.message(function_def, 1), 2)]
-        imports = [n for n in protowire.messages(function_def, 3) if protowire.text(n, 2) in TABLE_IMPORT_OPS]
-        inputs = [i.decode("utf-8", "replace").split(":")[0] for i in imports[0].get(3, [])] if imports else []
-        captured = dict(zip(args[len(args) - len(bound) :], bound))
-        if len(imports) != 1 or len(inputs) < 3 or not all(i in captured for i in inputs[1:3]):
+        captured = dict(zip(args[len(args) - len(bound) :], bound))  # captures are the last arguments
+        for node in protowire.messages(function_def, 3):
+            op = protowire.text(node, 2)
+            inputs = [i.decode("utf-8", "replace").split(":")[0] for i in node.get(3, [])]
+            if op in TABLE_IMPORT_OPS and len(inputs) >= 3 and all(i in captured for i in inputs[1:3]):
+                return self._constant(captured[inputs[1]], owner), self._constant(captured[inputs[2]], owner)
+            if op == TEXT_FILE_OP and len(inputs) >= 2 and inputs[1] in captured:
+                return self._text_file(node, captured[inputs[1]], owner)
+        raise UnsupportedError(
+            self.path, f"the lookup table of layer {owner!r} is not initialized from constants or a vocabulary file"
+        )
+
+    def _text_file(self, node: protowire.Message, asset_id: int, owner: str) -> tuple[np.ndarray, np.ndarray]:
+        """A TextFileInitializer's keys and values: each line of the asset file (WHOLE_LINE, -2)
+        and its line number plus `offset` (LINE_NUMBER, -1), in the roles its attributes give
+        (tensorflow/core/kernels/lookup_util.cc: lines end at \\n, a trailing \\r dropped)."""
+        attrs = {protowire.text(a, 1): protowire.message(a, 2) for a in protowire.messages(node, 5)}
+        key_index, value_index = (protowire.integer(attrs.get(k, {}), 3) for k in ("key_index", "value_index"))
+        if {key_index, value_index} != {WHOLE_LINE, LINE_NUMBER}:
             raise UnsupportedError(
-                self.path, f"the lookup table of layer {owner!r} is not initialized from constant keys and values"
+                self.path, f"the vocabulary file of layer {owner!r} has columns; only one token per line is read"
             )
-        return self._constant(captured[inputs[1]], owner), self._constant(captured[inputs[2]], owner)
+        asset = self.nodes[asset_id] if 0 <= asset_id < len(self.nodes) else {}
+        index = protowire.integer(protowire.message(asset, 5), 1) if 5 in asset else -1
+        if not 0 <= index < len(self.assets):
+            raise UnsupportedError(self.path, f"the vocabulary file of layer {owner!r} is not among the assets")
+        asset_path = self.path.parent / "assets" / self.assets[index]
+        try:
+            text = read_regular(asset_path, within=self.path.parent)
+        except OSError as exc:
+            raise TruncatedFileError(asset_path, f"cannot be read: {exc}") from None
+        lines = text.split(b"\n")[:-1] if text.endswith(b"\n") else text.split(b"\n")
+        vocab_size = protowire.integer(attrs.get("vocab_size", {}), 3, -1)
+        lines = lines[:vocab_size] if vocab_size >= 0 else lines
+        tokens = np.empty(len(lines), dtype=object)
+        tokens[:] = [line[:-1] if line.endswith(b"\r") else line for line in lines]
+        numbers = np.arange(len(lines), dtype=np.int64) + protowire.integer(attrs.get("offset", {}), 3)
+        return (tokens, numbers) if key_index == WHOLE_LINE else (numbers, tokens)
 
     def _constant(self, node_id: int, owner: str) -> np.ndarray:
         node = self.nodes[node_id] if 0 <= node_id < len(self.nodes) else {}
@@ -260,7 +297,9 @@ def with_vocabularies(path: Path, model_config: dict, tables: dict[tuple[str, ..
         if isinstance(config.get("layers"), list):  # a nested model
             return {**layer, "config": {**config, "layers": [restored(inner, here) for inner in config["layers"]]}}
         table = tables.get(here)
-        if table is None or layer.get("class_name") not in LOOKUP_CLASSES or config.get("vocabulary") is not None:
+        # a list is the vocabulary itself; null (adapted) or a string (the writer's path to a
+        # vocabulary file, now an asset) are what the table holds
+        if table is None or layer.get("class_name") not in LOOKUP_CLASSES or isinstance(config.get("vocabulary"), list):
             return layer
         return {**layer, "config": {**config, **_vocabulary_config(path, layer["class_name"], config, table)}}
 
@@ -291,7 +330,14 @@ def _vocabulary_config(path: Path, class_name: str, config: dict, table: LookupT
         raise UnsupportedError(
             path, f"the lookup table of layer {name!r} ({class_name}) does not map its tokens to consecutive indices"
         )
-    if tokens.dtype.kind in "OS":  # strings, as bytes
+    if tokens.dtype.kind in "OS" and class_name == "IntegerLookup":  # lines of a vocabulary file
+        try:
+            vocabulary = [int(t) for t in tokens]
+        except ValueError:
+            raise UnsupportedError(
+                path, f"the vocabulary file of layer {name!r} holds a line that is no integer"
+            ) from None
+    elif tokens.dtype.kind in "OS":  # strings, as bytes
         try:
             vocabulary = [t.decode("utf-8") for t in tokens]
         except UnicodeDecodeError:
