@@ -52,6 +52,7 @@ from kerasmigrate.core.savedmodel_graph import SAVED_MODEL_PB, parse_file
 from kerasmigrate.core.savedmodel_keras import KERAS_MODEL_IDENTIFIERS, Metadata, metadata_json
 from kerasmigrate.core.savedmodel_weights import VARIABLE_VALUE, Graphs
 from kerasmigrate.core.tensor_bundle import DT_STRING, DTYPES, BundleError
+from kerasmigrate.core.validate.limits import MAX_MODEL_DEPTH, MAX_VOCABULARY_TOKENS
 from kerasmigrate.core.weight_ref import WeightRef
 from kerasmigrate.errors import TruncatedFileError, UnsupportedError
 
@@ -179,6 +180,10 @@ def _tensor(path: Path, proto: protowire.Message) -> np.ndarray:
     dtype = protowire.integer(proto, 1)
     dims = [protowire.integer(d, 1) for d in protowire.messages(protowire.message(proto, 2), 2)]
     count = int(np.prod(dims, dtype=np.int64))
+    if not 0 <= count <= MAX_VOCABULARY_TOKENS:
+        raise UnsupportedError(
+            path, f"a lookup table constant of shape {dims} is beyond {MAX_VOCABULARY_TOKENS} tokens"
+        )
     if dtype == DT_STRING:
         values = np.empty(len(proto.get(8, [])), dtype=object)
         values[:] = proto.get(8, [])
@@ -213,7 +218,7 @@ def lookup_tables(graphs: Graphs, metadata: Metadata) -> dict[tuple[str, ...], L
             if not isinstance(layer, dict) or not isinstance(layer.get("name"), str):
                 continue
             path = prefix + (layer["name"],)
-            if identifier in KERAS_MODEL_IDENTIFIERS and depth < 32:
+            if identifier in KERAS_MODEL_IDENTIFIERS and depth < MAX_MODEL_DEPTH:
                 walk(child, path, depth + 1)
             elif layer.get("class_name") in LOOKUP_CLASSES:
                 table = _layer_table(graphs, child, layer["name"], meta_graph)
@@ -246,8 +251,12 @@ def _layer_table(graphs: Graphs, layer_id: int, owner: str, meta_graph: list[_Me
         raise TruncatedFileError(
             graphs.path / SAVED_MODEL_PB, f"is garbled where layer {owner!r}'s table is ({exc})"
         ) from None
-    if keys.shape != values.shape or keys.ndim != 1:
+    if keys.ndim != 1 or keys.shape != values.shape:
         raise TruncatedFileError(graphs.bundle.index_path, f"the lookup table of layer {owner!r} is garbled")
+    if keys.shape[0] > MAX_VOCABULARY_TOKENS:
+        raise UnsupportedError(
+            graphs.path, f"the lookup table of layer {owner!r} holds more than {MAX_VOCABULARY_TOKENS} tokens"
+        )
     counted = (
         _checkpoint_key(graphs, graphs.saved[n].child("num_documents"), VARIABLE_VALUE) for n in (lookup, layer_id)
     )
