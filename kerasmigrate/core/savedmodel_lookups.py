@@ -247,7 +247,7 @@ def _layer_table(graphs: Graphs, layer_id: int, owner: str, meta_graph: list[_Me
         idf = graphs.bundle.read(idf_ref.dataset_path) if idf_ref is not None else None
     except BundleError as exc:
         raise TruncatedFileError(exc.path, exc.message) from None
-    except ProtoError as exc:  # the nested messages of saved_model.pb are decoded as they are read
+    except (ProtoError, ValueError) as exc:  # saved_model.pb's nested messages are decoded as they are read
         raise TruncatedFileError(
             graphs.path / SAVED_MODEL_PB, f"is garbled where layer {owner!r}'s table is ({exc})"
         ) from None
