@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Write kerasmigrate's SavedModel samples with a real TensorFlow (2.2 … 2.15, or tf_keras).
 
-    run.sh STACK scripts/gen_savedmodel_samples.py OUTDIR
+    run.sh STACK scripts/gen_savedmodel_samples.py OUTDIR [--only a,b]
     TF_USE_LEGACY_KERAS=1 ORACLE_KERAS_API=tf.keras .venv/bin/python scripts/gen_savedmodel_samples.py OUTDIR
 
 Runs inside an oracle stack of ../shared/oracles, so every directory is
@@ -15,6 +15,7 @@ Python 3.8 syntax (the TF 2.2 and 2.4 stacks).
 """
 from __future__ import absolute_import, division, print_function
 
+import argparse
 import io
 import json
 import os
@@ -110,6 +111,101 @@ def subclassed(rs):
     return model, inputs, "Subclassed keras.Model (no get_config): no Keras config"
 
 
+def _preprocessing_layer(name):
+    layer = getattr(L, name, None)
+    if layer is None:  # TF 2.2-2.5 keep them in layers.experimental.preprocessing
+        layer = getattr(L.experimental.preprocessing, name)
+    return layer
+
+
+def _takes(layer_class, argument):
+    import inspect
+    return argument in inspect.signature(layer_class.__init__).parameters
+
+
+WORDS = ["red", "green", "blue", "red", "red", "green", "pink", "blue", "red", "teal"]
+CODES = [7, 11, 13, 7, 7, 11, 3, 13, 7, 42, 11, 7]
+
+
+def adapted_lookups(rs):
+    """StringLookup and IntegerLookup adapted (vocabulary in lookup tables): token ids (the
+    default mask/OOV of the version, two OOV buckets), and multi_hot/count/tf_idf where the
+    version's lookups have output modes; inputs include tokens outside the vocabulary."""
+    StringLookup = _preprocessing_layer("StringLookup")
+    IntegerLookup = _preprocessing_layer("IntegerLookup")
+    words = keras.Input((3,), name="words", dtype="string")
+    codes = keras.Input((3,), name="codes", dtype="int64")
+    corpus = np.array(WORDS).reshape(-1, 1)
+    numbers = np.array(CODES, dtype="int64").reshape(-1, 1)
+
+    def adapted(layer, data):
+        layer.adapt(data)
+        return layer
+
+    outputs = [adapted(StringLookup(name="word_ids"), corpus)(words),
+               adapted(IntegerLookup(name="code_ids"), numbers)(codes)]
+    two_oov = {"num_oov_indices": 2}
+    outputs.append(adapted(StringLookup(name="word_ids_2oov", **two_oov), corpus)(words))
+    if _takes(StringLookup, "output_mode"):
+        outputs.append(adapted(StringLookup(output_mode="multi_hot", name="word_hot"), corpus)(words))
+        outputs.append(adapted(IntegerLookup(output_mode="count", name="code_counts"), numbers)(codes))
+        outputs.append(adapted(StringLookup(output_mode="tf_idf", name="word_tf_idf"), corpus)(words))
+        outputs.append(adapted(IntegerLookup(mask_token=0, oov_token=-7, name="code_masked"), numbers)(codes))
+    model = keras.models.Model([words, codes], outputs, name="adapted_lookups")
+    word_ids = np.array(["red", "green", "blue", "pink", "teal", "mauve", ""])[rs.randint(0, 7, size=(BATCH, 3))]
+    code_ids = np.array([7, 11, 13, 3, 42, 5, 0], dtype="int64")[rs.randint(0, 7, size=(BATCH, 3))]
+    return model, [word_ids, code_ids], "adapted StringLookup/IntegerLookup (tables in the checkpoint), OOV inputs"
+
+
+def adapted_text_vectorization(rs):
+    """TextVectorization adapted: token ids (int), multi_hot ("binary" before TF 2.6), bigram
+    counts and TF-IDF, on sentences with words outside the vocabulary."""
+    TextVectorization = _preprocessing_layer("TextVectorization")
+    text = keras.Input((1,), name="text", dtype="string")
+    corpus = np.array(["the cat sat on the mat", "the dog sat", "a cat and a dog", "the mat"]).reshape(-1, 1)
+    modern = hasattr(sys.modules[TextVectorization.__module__], "MULTI_HOT")  # TF 2.6 renamed the modes
+    hot = "multi_hot" if modern else "binary"
+    layers = [TextVectorization(output_sequence_length=6, name="token_ids"),
+              TextVectorization(output_mode=hot, name="hot"),
+              TextVectorization(output_mode="count", ngrams=2, name="bigram_counts"),
+              TextVectorization(output_mode="tf_idf" if modern else "tf-idf", name="tf_idf")]
+    for layer in layers:
+        layer.adapt(corpus)
+    model = keras.models.Model(text, [layer(text) for layer in layers], name="adapted_text_vectorization")
+    sentences = np.array(["The cat sat on the mat.", "the dog sat", "a bird on the mat, the cat",
+                          "unknown words only"])
+    return model, [sentences[rs.randint(0, len(sentences), size=(BATCH, 1))]], (
+        "adapted TextVectorization: int, multi_hot, bigram count, tf_idf (tables in the checkpoint)")
+
+
+def vocabulary_files(rs):
+    """StringLookup, IntegerLookup and TextVectorization given vocabulary files, which the
+    SavedModel copies into assets/ (the config keeps the writer's path); OOV inputs."""
+    StringLookup = _preprocessing_layer("StringLookup")
+    IntegerLookup = _preprocessing_layer("IntegerLookup")
+    TextVectorization = _preprocessing_layer("TextVectorization")
+    if not _takes(TextVectorization, "vocabulary"):
+        raise AttributeError("TextVectorization takes no vocabulary argument in this version")
+    import tempfile
+    folder = tempfile.mkdtemp()
+    files = {}
+    for name, lines in (("words.txt", ["red", "green", "blue", "pink"]), ("codes.txt", ["7", "11", "13"])):
+        files[name] = os.path.join(folder, name)
+        with io.open(files[name], "w", encoding="utf-8") as f:
+            f.write(u"".join(line + u"\n" for line in lines))
+    words = keras.Input((3,), name="words", dtype="string")
+    codes = keras.Input((3,), name="codes", dtype="int64")
+    text = keras.Input((1,), name="text", dtype="string")
+    outputs = [StringLookup(vocabulary=files["words.txt"], name="word_ids")(words),
+               IntegerLookup(vocabulary=files["codes.txt"], name="code_ids")(codes),
+               TextVectorization(vocabulary=files["words.txt"], output_sequence_length=5, name="text_ids")(text)]
+    model = keras.models.Model([words, codes, text], outputs, name="vocabulary_files")
+    word_ids = np.array(["red", "green", "blue", "pink", "mauve", ""])[rs.randint(0, 6, size=(BATCH, 3))]
+    code_ids = np.array([7, 11, 13, 5, 0], dtype="int64")[rs.randint(0, 5, size=(BATCH, 3))]
+    sentences = np.array(["red blue", "Pink, green and mauve", "nothing known"])[rs.randint(0, 3, size=(BATCH, 1))]
+    return model, [word_ids, code_ids, sentences], "lookups and TextVectorization with vocabulary files (assets/)"
+
+
 SAMPLES = [
     ("sequential", sequential),
     ("functional_nested", functional_nested),
@@ -118,6 +214,9 @@ SAMPLES = [
     ("custom_class", custom_class),
     ("subclassed", subclassed),
     ("no_keras_config", None),
+    ("adapted_lookups", adapted_lookups),
+    ("adapted_text_vectorization", adapted_text_vectorization),
+    ("vocabulary_files", vocabulary_files),
 ]
 
 # custom_class converts with ../mapping.toml and ../keras3_layers.py (kind "mapped");
@@ -172,23 +271,42 @@ def make(name, builder, outdir, index):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    outdir = argv[0]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("outdir")
+    parser.add_argument("--only", default="", help="comma-separated names: regenerate these, keep the others")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    outdir = args.outdir
+    wanted = [n for n in args.only.split(",") if n] or [n for n, _ in SAMPLES]
     if not os.path.isdir(outdir):
         os.makedirs(outdir)
     manifest = {"generator": "scripts/gen_savedmodel_samples.py", "seed": SEED, "versions": versions(),
                 "samples": [], "failed": []}
+    manifest_path = os.path.join(outdir, "manifest.json")
+    if args.only and os.path.exists(manifest_path):  # regenerate some samples, keep the others
+        with io.open(manifest_path, encoding="utf-8") as f:
+            previous = json.load(f)
+        for key in ("samples", "failed", "unavailable"):
+            kept = [e for e in previous.get(key, []) if e["name"] not in wanted]
+            if kept:
+                manifest[key] = kept
     for index, (name, builder) in enumerate(SAMPLES):
+        if name not in wanted:
+            continue
         try:
             entry = make(name, builder, outdir, index)
+        except AttributeError as exc:  # a layer this version lacks (StringLookup before TF 2.3)
+            print("[gen] %s unavailable: %s" % (name, exc), file=sys.stderr)
+            manifest.setdefault("unavailable", []).append({"name": name, "error": str(exc)})
+            continue
         except Exception as exc:  # one sample must not hide the others
             print("[gen] %s FAILED: %s: %s" % (name, type(exc).__name__, exc), file=sys.stderr)
             manifest["failed"].append({"name": name, "error": "%s: %s" % (type(exc).__name__, exc)})
             continue
         manifest["samples"].append(entry)
+        manifest["samples"].sort(key=lambda e: [n for n, _ in SAMPLES].index(e["name"]))
         print("[gen] %s -> %s" % (name, entry["file"]), file=sys.stderr)
     text = json.dumps(manifest, indent=2, sort_keys=True)
-    with io.open(os.path.join(outdir, "manifest.json"), "w", encoding="utf-8") as f:
+    with io.open(manifest_path, "w", encoding="utf-8") as f:
         f.write(text if not isinstance(text, bytes) else text.decode("utf-8"))
         f.write(u"\n")
     return 1 if manifest["failed"] else 0

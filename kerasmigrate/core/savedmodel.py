@@ -57,6 +57,7 @@ import numpy as np
 from kerasmigrate.core.safe_open import check_regular_tree
 from kerasmigrate.core.savedmodel_graph import SAVED_MODEL_PB, pair_graphs, read_checkpoint_graph, read_object_graph
 from kerasmigrate.core.savedmodel_keras import read_metadata, read_model_metadata
+from kerasmigrate.core.savedmodel_lookups import lookup_tables, lookup_weights, with_vocabularies
 from kerasmigrate.core.savedmodel_weights import Graphs, layer_weights, optimizer_weights
 from kerasmigrate.core.tensor_bundle import BundleError, TensorBundle
 from kerasmigrate.core.validate import NO_USER_NAMES, UserNames, check_legacy_modules
@@ -138,6 +139,9 @@ def open_savedmodel(path: str | Path, user: UserNames | None = NO_USER_NAMES) ->
     bundle, ck_nodes = read_checkpoint_graph(path)
     graphs = Graphs(path, saved_nodes, ck_nodes, pair_graphs(saved_nodes, ck_nodes), bundle)
     layer_names, weights = layer_weights(graphs, metadata)
+    if tables := lookup_tables(graphs, metadata):  # adapted vocabularies live in tables, not configs
+        model_config = with_vocabularies(path, model_config, tables)
+        weights = lookup_weights(tables, weights)
     backend = root.get("backend")
     return SavedModelFile(
         path=path,

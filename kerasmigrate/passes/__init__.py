@@ -31,6 +31,7 @@ from kerasmigrate.passes.upgrade.attention_shapes import attention_shapes
 from kerasmigrate.passes.upgrade.augmentation_rng_type import augmentation_rng_type
 from kerasmigrate.passes.upgrade.batch_norm_axis import batch_norm_axis
 from kerasmigrate.passes.upgrade.bidirectional_backward_layer import bidirectional_backward_layer
+from kerasmigrate.passes.upgrade.category_encoding_arguments import category_encoding_arguments
 from kerasmigrate.passes.upgrade.class_aliases import class_aliases
 from kerasmigrate.passes.upgrade.conv_groups import conv_groups
 from kerasmigrate.passes.upgrade.cudnn_rnn import cudnn_rnn
@@ -111,6 +112,7 @@ UPGRADE = (  # applied in this order
     weightless_trainable,
     attention_shapes,
     lookup_vocabulary,
+    category_encoding_arguments,
     dtype_policy,
     legacy_object_arguments,
     serialized_objects,

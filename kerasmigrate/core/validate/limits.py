@@ -5,6 +5,7 @@ MAX_JSON_DEPTH = 200  # nesting of JSON values; a model nested in a model adds a
 MAX_MODEL_DEPTH = 32  # models and wrappers inside one another
 MAX_LAYERS = 200_000  # layer entries in the whole config
 MAX_NAME_LENGTH = 1024
+MAX_VOCABULARY_TOKENS = 10_000_000  # entries of a SavedModel's lookup table (configs hold them)
 MAX_DATASET_BYTES = 8 << 30  # one weight
 MAX_TOTAL_WEIGHT_BYTES = 64 << 30  # all the weights of a model
 MAX_COMPRESSION_RATIO = 1000  # declared bytes / stored bytes of a compressed dataset
