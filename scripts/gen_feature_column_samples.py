@@ -103,11 +103,21 @@ def vocabulary_file(outdir, rs):
 
 
 def crossed(outdir, rs):
+    age_buckets = fc.bucketized_column(fc.numeric_column("age"), boundaries=[-0.5, 0.0, 0.5])
+    columns = [
+        fc.numeric_column("age"),
+        fc.indicator_column(fc.crossed_column(["shape", "word"], hash_bucket_size=11)),
+        fc.embedding_column(fc.crossed_column([age_buckets, "shape"], hash_bucket_size=7), dimension=2),
+    ]
+    inputs = {"age": rs.uniform(-1.5, 1.5, size=(ROWS, 1)).astype("float32"), "shape": SHAPES, "word": WORDS}
+    return columns, inputs, "crossed columns: raw string keys (indicator), bucketized x raw key (embedding)"
+
+
+def crossed_ids(outdir, rs):
     color = fc.categorical_column_with_vocabulary_list("color", ["red", "green", "blue"])
-    cross = fc.crossed_column([color, "shape"], hash_bucket_size=11)
-    columns = [fc.numeric_column("age"), fc.indicator_column(cross)]
+    columns = [fc.numeric_column("age"), fc.indicator_column(fc.crossed_column([color, "shape"], hash_bucket_size=11))]
     inputs = {"age": rs.uniform(-1.5, 1.5, size=(ROWS, 1)).astype("float32"), "color": COLORS, "shape": SHAPES}
-    return columns, inputs, "crossed column (vocabulary list x raw string key) as an indicator"
+    return columns, inputs, "a cross of a vocabulary column's ids: Keras lookups number them differently"
 
 
 def weighted(outdir, rs):
@@ -127,9 +137,13 @@ SAMPLES = [
     ("dense_features_multivalent", multivalent),
     ("dense_features_vocabulary_file", vocabulary_file),
     ("dense_features_crossed", crossed),
+    ("dense_features_crossed_ids", crossed_ids),
     ("dense_features_weighted", weighted),
 ]
-REFUSALS = {"dense_features_weighted": "WeightedCategoricalColumn"}
+REFUSALS = {
+    "dense_features_crossed_ids": "crosses the ids of VocabularyListCategoricalColumn",
+    "dense_features_weighted": "WeightedCategoricalColumn",
+}
 
 
 def build(columns, name):

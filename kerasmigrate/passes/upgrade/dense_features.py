@@ -27,6 +27,7 @@ def _features_model(layer: dict, shapes: dict) -> tuple[dict, list[str]]:
     if not isinstance(columns, list) or not columns:
         raise Refusal(f"DenseFeatures layer {name!r} stores no feature columns")
     graph = Graph(shapes if isinstance(shapes, dict) else {})
+    graph.declare(columns)
     outputs = [column_output(graph, column) for column in sorted(columns, key=column_name)]
     keys = sorted(graph.inputs)
     inputs = [graph.inputs[key][0] for key in keys]

@@ -48,8 +48,21 @@ class Graph:
     layers: list = field(default_factory=list)
     inputs: dict = field(default_factory=dict)  # key -> (layer name, dtype)
     ids: dict = field(default_factory=dict)  # a categorical column (as stored) -> its ids and their order
+    dtypes: dict = field(default_factory=dict)  # feature key -> the dtype a column declares for it
 
-    def add(self, class_name: str, name: str, config: dict, inbound: str) -> str:
+    def declare(self, column) -> None:
+        """Record the dtypes the columns (nested ones too) declare for their keys."""
+        if isinstance(column, list):
+            for item in column:
+                self.declare(item)
+        elif isinstance(column, dict):
+            config = column.get("config")
+            if isinstance(config, dict) and isinstance(config.get("key"), str):
+                self.dtypes.setdefault(config["key"], config.get("dtype") or "string")
+            for value in (config or {}).values() if isinstance(config, dict) else ():
+                self.declare(value)
+
+    def add(self, class_name: str, name: str, config: dict, inbound: str | list[str]) -> str:
         taken = {entry["name"] for entry in self.layers}
         base, n = name, 0
         while name in taken:  # two categorical columns of one key share their name
@@ -57,7 +70,7 @@ class Graph:
             name = f"{base}_{n}"
         entry = {"class_name": class_name, "config": {"name": name, **config}}
         entry["name"] = name
-        entry["inbound_nodes"] = [[[inbound, 0, 0, {}]]]
+        entry["inbound_nodes"] = [[[ref, 0, 0, {}] for ref in ([inbound] if isinstance(inbound, str) else inbound)]]
         self.layers.append(entry)
         return name
 
@@ -154,8 +167,8 @@ def _key_dtype(config: dict, name: str) -> str:
     return dtype
 
 
-def _vocabulary_list(graph: Graph, column) -> tuple[str, list[int]]:
-    """Ids after a lookup (0: dropped) and the id of each column id, in the column's order."""
+def _vocabulary_list(graph: Graph, column) -> tuple[str, list[int], int | None]:
+    """Ids after a lookup, the id of each column id in the column's order, and the id of a dropped value."""
     _, config = _parts(column)
     name = column_name(column)
     dtype = _key_dtype(config, name)
@@ -183,10 +196,10 @@ def _vocabulary_list(graph: Graph, column) -> tuple[str, list[int]]:
     order = [ids.get(v, unused) for v in vocabulary] + list(range(1, oov + 1))
     source = graph.input(config.get("key"), dtype)
     ref = graph.add("StringLookup" if dtype == "string" else "IntegerLookup", f"{name}_lookup", lookup, source)
-    return ref, order
+    return ref, order, 0
 
 
-def _hashed(graph: Graph, column) -> tuple[str, list[int]]:
+def _hashed(graph: Graph, column) -> tuple[str, list[int], int | None]:
     _, config = _parts(column)
     name = column_name(column)
     dtype = _key_dtype(config, name)
@@ -195,10 +208,10 @@ def _hashed(graph: Graph, column) -> tuple[str, list[int]]:
         raise Refusal(f"hashed column {name!r} has hash_bucket_size {buckets!r}")
     source = graph.input(config.get("key"), dtype)
     ref = graph.add("Hashing", f"{name}_hash", {"num_bins": buckets + 1, "mask_value": IGNORED[dtype]}, source)
-    return ref, list(range(1, buckets + 1))
+    return ref, list(range(1, buckets + 1)), 0
 
 
-def _identity(graph: Graph, column) -> tuple[str, list[int]]:
+def _identity(graph: Graph, column) -> tuple[str, list[int], int | None]:
     _, config = _parts(column)
     name = column_name(column)
     buckets = config.get("number_buckets", config.get("num_buckets"))
@@ -208,10 +221,53 @@ def _identity(graph: Graph, column) -> tuple[str, list[int]]:
         )
     source = graph.input(config.get("key"), "int64")
     lookup = {"vocabulary": list(range(buckets)), "num_oov_indices": 1, "mask_token": None, "vocabulary_dtype": "int64"}
-    return graph.add("IntegerLookup", f"{name}_lookup", lookup, source), list(range(1, buckets + 1))
+    return graph.add("IntegerLookup", f"{name}_lookup", lookup, source), list(range(1, buckets + 1)), 0
+
+
+def _cross_key(graph: Graph, key, crossed: str) -> str:
+    """One leaf of a cross as feature_column_v2 crosses it: a raw feature as it comes (not dropping
+    the ignored value), a bucketized column's bucket ids; other columns' ids are refused."""
+    if isinstance(key, str):
+        if graph.width(key) != 1:
+            raise Refusal(f"crossed column {crossed!r} crosses feature {key!r} of more than one value per row")
+        # As another column reads it; else a string (an int64 feed then fails, it is not hashed otherwise).
+        return graph.input(key, graph.dtypes.get(key, "string"))
+    kind, config = _parts(key)
+    if kind == "BucketizedColumn":
+        source, shape = _numeric_float(graph, config.get("source_column"), "source")
+        if shape != [1]:
+            raise Refusal(f"crossed column {crossed!r} crosses a bucketized column of shape {shape}")
+        bins = {"bin_boundaries": [float(b) for b in config.get("boundaries") or []], "output_mode": "int"}
+        return graph.add("Discretization", f"{column_name(key)}_ids", bins, source)
+    raise Refusal(
+        f"crossed column {crossed!r} crosses the ids of {kind} {column_name(key)!r}, which Keras 3's "
+        "lookups number differently (out-of-vocabulary ids first)"
+    )
+
+
+def _leaf_keys(column) -> list:
+    keys = []
+    for key in _parts(column)[1].get("keys") or []:
+        keys.extend(_leaf_keys(key) if isinstance(key, dict) and key.get("class_name") == "CrossedColumn" else [key])
+    return keys
+
+
+def _crossed(graph: Graph, column) -> tuple[str, list[int], int | None]:
+    """`sparse_cross_hashed` of the leaf keys, with the default hash key: HashedCrossing runs the
+    same op (tf.sparse.cross_hashed) with the same default key."""
+    _, config = _parts(column)
+    name = column_name(column)
+    buckets = config.get("hash_bucket_size")
+    keys = _leaf_keys(column)
+    if config.get("hash_key") is not None or not isinstance(buckets, int) or buckets < 1 or len(keys) < 2:
+        raise Refusal(f"crossed column {name!r}: hash_bucket_size {buckets!r}, hash_key {config.get('hash_key')!r}")
+    sources = [_cross_key(graph, key, name) for key in keys]
+    ref = graph.add("HashedCrossing", f"{name}_cross", {"num_bins": buckets, "output_mode": "int"}, sources)
+    return ref, list(range(buckets)), None
 
 
 CATEGORICAL = {
+    "CrossedColumn": _crossed,
     "VocabularyListCategoricalColumn": _vocabulary_list,
     "HashedCategoricalColumn": _hashed,
     "IdentityCategoricalColumn": _identity,
@@ -227,11 +283,11 @@ def _counts(graph: Graph, column, name: str) -> tuple[str, int]:
     stored = json.dumps(column, sort_keys=True)
     if stored not in graph.ids:  # an indicator and an embedding of one column look its ids up once
         graph.ids[stored] = ids(graph, column)
-    ref, order = graph.ids[stored]
+    ref, order, dropped = graph.ids[stored]
     counts = {
         "vocabulary": order,
         "num_oov_indices": 0,
-        "mask_token": 0,
+        "mask_token": dropped,
         "output_mode": "count",
         "vocabulary_dtype": "int64",
         "oov_token": -1,
@@ -253,8 +309,10 @@ def embedding(graph: Graph, column) -> str:
     if config.get("max_norm") is not None or not isinstance(dimension, int) or dimension < 1:
         raise Refusal(f"embedding column {name!r}: dimension {dimension!r}, max_norm {config.get('max_norm')!r}")
     combiner = config.get("combiner", "mean")
-    key = _parts(categorical)[1].get("key")
-    if combiner != "sum" and graph.width(key) != 1:
+    kind, categorical_config = _parts(categorical)
+    # A cross's leaves have one value per row each (_cross_key refuses the others), as has its cross.
+    single = kind == "CrossedColumn" or graph.width(categorical_config.get("key")) == 1
+    if combiner != "sum" and not single:
         raise Refusal(
             f"embedding column {name!r} combines several values per row with {combiner!r} "
             "(or the width of its input is not recorded): no Keras 3 layer divides by the count"
