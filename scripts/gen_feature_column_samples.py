@@ -10,7 +10,7 @@ every vocabulary, the ignored '' and -1, and the hashed ones). It gives the Save
 NAME/ and, where the stack can save one, NAME.h5, with NAME.refs.npz: input_0.. in sorted feature
 order (the order of the converted model's inputs), output_0.. computed by the writing stack.
 OUTDIR/manifest.json records the versions, and which samples must be refused (kind "refused",
-with the words the refusal must contain). Python 3.8 syntax (the TF 2.2 and 2.4 stacks).
+with the words the refusal must contain; `h5_refusal` where only the .h5 file is). Python 3.8 syntax (the TF 2.2 and 2.4 stacks).
 """
 
 import json
@@ -84,12 +84,18 @@ def categorical(outdir, rs):
 def multivalent(outdir, rs):
     color = fc.categorical_column_with_vocabulary_list("color", ["red", "green", "blue"], num_oov_buckets=3)
     tags = fc.categorical_column_with_hash_bucket("tags", hash_bucket_size=6)
-    columns = [fc.indicator_column(color), fc.embedding_column(tags, dimension=3, combiner="sum")]
+    code = fc.categorical_column_with_vocabulary_list("code", [3, 5, 8], dtype=tf.int64, num_oov_buckets=4)
+    columns = [
+        fc.indicator_column(color),
+        fc.indicator_column(code),
+        fc.embedding_column(tags, dimension=3, combiner="sum"),
+    ]
     inputs = {
+        "code": np.array([[3, 5, 9], [-1, 8, 100], [7, -1, -1], [12345, 3, 5]] * 2, dtype="int64"),
         "color": np.array([["red", "red", "zzz"], ["", "blue", "pink"], ["green", "", ""], ["a", "b", "c"]] * 2),
         "tags": np.array([["x", "y", ""], ["", "", ""], ["x", "x", "z"], ["q", "", "y"]] * 2),
     }
-    return columns, inputs, "three values per row: indicator counts, embedding summed"
+    return columns, inputs, "three values per row (OOV buckets of strings and ints): indicator counts, embedding summed"
 
 
 def vocabulary_file(outdir, rs):
@@ -144,6 +150,8 @@ REFUSALS = {
     "dense_features_crossed_ids": "crosses the ids of VocabularyListCategoricalColumn",
     "dense_features_weighted": "WeightedCategoricalColumn",
 }
+# The .h5 format keeps only the path of a vocabulary file; a SavedModel copies the file into assets/.
+H5_REFUSALS = {"dense_features_vocabulary_file": "an .h5 file only names it"}
 
 
 def build(columns, name):
@@ -191,6 +199,8 @@ def make(name, builder, outdir, index):
     try:
         model.save(os.path.join(outdir, name + ".h5"))
         entry["h5"] = name + ".h5"
+        if name in H5_REFUSALS:
+            entry["h5_refusal"] = H5_REFUSALS[name]
     except Exception as exc:  # some stacks cannot write DenseFeatures to HDF5
         entry["h5_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
         if os.path.exists(os.path.join(outdir, name + ".h5")):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from kerasmigrate.core.configs import class_counts, iter_layers, nested_models
 from kerasmigrate.core.reader import read_keras_archive_config, read_weights_only_info, sniff
+from kerasmigrate.core.savedmodel_assets import model_assets
 from kerasmigrate.core.source import LegacyModel, open_model
 from kerasmigrate.errors import KerasMigrateError, MalformedConfigError, config_structure
 from kerasmigrate.keras3_targets import loadable_releases
@@ -70,7 +71,9 @@ def _describe_model(model: LegacyModel) -> dict:
     try:
         with config_structure(None):
             _, applied = run_passes(
-                config, UPGRADE, Source(model.keras_version, model.backend, tuple(model.layer_names))
+                config,
+                UPGRADE,
+                Source(model.keras_version, model.backend, tuple(model.layer_names), model_assets(model)),
             )
         passes = pass_counts(applied)
         refusal = None

@@ -19,14 +19,14 @@ from kerasmigrate.passes.registry import UPGRADE_DIRECTION, model_layers, regist
 from kerasmigrate.passes.upgrade.feature_columns import Graph, column_name, column_output
 
 
-def _features_model(layer: dict, shapes: dict) -> tuple[dict, list[str]]:
+def _features_model(layer: dict, shapes: dict, asset) -> tuple[dict, list[str]]:
     """The nested Functional standing for one DenseFeatures layer, and its feature keys (sorted)."""
     config = layer.get("config") or {}
     name = config.get("name")
     columns = config.get("feature_columns")
     if not isinstance(columns, list) or not columns:
         raise Refusal(f"DenseFeatures layer {name!r} stores no feature columns")
-    graph = Graph(shapes if isinstance(shapes, dict) else {})
+    graph = Graph(shapes if isinstance(shapes, dict) else {}, asset)
     graph.declare(columns)
     outputs = [column_output(graph, column) for column in sorted(columns, key=column_name)]
     keys = sorted(graph.inputs)
@@ -64,7 +64,8 @@ def dense_features(model: dict, source) -> dict:
     layers = model_layers(model)
     if not layers or layers[0].get("class_name") != "DenseFeatures":
         return model
-    features, keys = _features_model(layers[0], model["config"].get("build_input_shape"))
+    asset = source.asset if source is not None else None
+    features, keys = _features_model(layers[0], model["config"].get("build_input_shape"), asset)
     inner = features["config"]["layers"]
     entries = [next(e for e in inner if e["class_name"] == "InputLayer" and e["name"] == key) for key in keys]
     features["inbound_nodes"] = [[[key, 0, 0, {}] for key in keys]]

@@ -45,6 +45,7 @@ class Graph:
     """The layers being built (Keras 2 functional entries) and the model inputs by feature key."""
 
     shapes: dict  # feature key -> [None, ...] as the model recorded them (may be empty)
+    asset: object = None  # Source.asset: a SavedModel's asset file by its recorded path
     layers: list = field(default_factory=list)
     inputs: dict = field(default_factory=dict)  # key -> (layer name, dtype)
     ids: dict = field(default_factory=dict)  # a categorical column (as stored) -> its ids and their order
@@ -167,12 +168,37 @@ def _key_dtype(config: dict, name: str) -> str:
     return dtype
 
 
+def _file_vocabulary(graph: Graph, config: dict, name: str, dtype: str) -> list:
+    """A vocabulary file's first `vocabulary_size` lines, as `index_table_from_file` reads them
+    (TextFileInitializer: one key per line, split on newlines; integers parsed)."""
+    path = config.get("vocabulary_file")
+    size = config.get("vocabulary_size")
+    data = graph.asset(path) if graph.asset is not None and isinstance(path, str) else None
+    if data is None:
+        raise Refusal(
+            f"vocabulary file column {name!r} reads {path!r}, which the model file does not hold "
+            "(a SavedModel keeps it in assets/; an .h5 file only names it)"
+        )
+    if config.get("file_format") not in (None, "text") or not isinstance(size, int) or size < 1:
+        raise Refusal(f"vocabulary file column {name!r}: file_format {config.get('file_format')!r}, size {size!r}")
+    lines = data.decode("utf-8", errors="strict").split("\n")[:size]
+    if len(lines) < size:
+        raise Refusal(f"vocabulary file column {name!r}: {path!r} has fewer than {size} lines")
+    try:
+        return lines if dtype == "string" else [int(line) for line in lines]
+    except ValueError:
+        raise Refusal(f"vocabulary file column {name!r}: {path!r} holds a line that is not an integer") from None
+
+
 def _vocabulary_list(graph: Graph, column) -> tuple[str, list[int], int | None]:
     """Ids after a lookup, the id of each column id in the column's order, and the id of a dropped value."""
-    _, config = _parts(column)
+    kind, config = _parts(column)
     name = column_name(column)
     dtype = _key_dtype(config, name)
-    vocabulary = config.get("vocabulary_list")
+    if kind == "VocabularyFileCategoricalColumn":
+        vocabulary = _file_vocabulary(graph, config, name, dtype)
+    else:
+        vocabulary = config.get("vocabulary_list")
     oov = config.get("num_oov_buckets") or 0
     if not isinstance(vocabulary, list) or not vocabulary or not isinstance(oov, int) or oov < 0:
         raise Refusal(f"vocabulary column {name!r}: vocabulary {vocabulary!r}, num_oov_buckets {oov!r}")
@@ -269,6 +295,7 @@ def _crossed(graph: Graph, column) -> tuple[str, list[int], int | None]:
 CATEGORICAL = {
     "CrossedColumn": _crossed,
     "VocabularyListCategoricalColumn": _vocabulary_list,
+    "VocabularyFileCategoricalColumn": _vocabulary_list,
     "HashedCategoricalColumn": _hashed,
     "IdentityCategoricalColumn": _identity,
 }
