@@ -108,6 +108,17 @@ def vocabulary_file(outdir, rs):
     return columns, inputs, "vocabulary file (its first 4 lines): indicator and embedding"
 
 
+def functional(outdir, rs):
+    shape = fc.categorical_column_with_vocabulary_list("shape", ["circle", "square", "star"], num_oov_buckets=1)
+    columns = [
+        fc.bucketized_column(fc.numeric_column("age"), boundaries=[-0.5, 0.5]),
+        fc.indicator_column(shape),
+        fc.embedding_column(fc.categorical_column_with_hash_bucket("word", hash_bucket_size=5), dimension=2),
+    ]
+    inputs = {"age": rs.uniform(-1.5, 1.5, size=(ROWS, 1)).astype("float32"), "shape": SHAPES, "word": WORDS}
+    return columns, inputs, "a functional model on a dict of Inputs, DenseFeatures beside the raw age input"
+
+
 def crossed(outdir, rs):
     age_buckets = fc.bucketized_column(fc.numeric_column("age"), boundaries=[-0.5, 0.0, 0.5])
     columns = [
@@ -141,6 +152,7 @@ SAMPLES = [
     ("dense_features_numeric", numeric),
     ("dense_features_categorical", categorical),
     ("dense_features_multivalent", multivalent),
+    ("dense_features_functional", functional),
     ("dense_features_vocabulary_file", vocabulary_file),
     ("dense_features_crossed", crossed),
     ("dense_features_crossed_ids", crossed_ids),
@@ -154,7 +166,7 @@ REFUSALS = {
 H5_REFUSALS = {"dense_features_vocabulary_file": "an .h5 file only names it"}
 
 
-def build(columns, name):
+def build(columns, inputs, name):
     return keras.models.Sequential(
         [
             keras.layers.DenseFeatures(columns, name="features"),
@@ -163,6 +175,17 @@ def build(columns, name):
         ],
         name=name,
     )
+
+
+def build_functional(columns, inputs, name):
+    tensors = {
+        k: keras.Input((v.shape[1],), name=k, dtype=tf.string if v.dtype.kind == "U" else v.dtype.name)
+        for k, v in inputs.items()
+    }
+    x = keras.layers.DenseFeatures(columns, name="features")(tensors)
+    x = L.Dense(4, activation="tanh", name="hidden")(x)
+    x = L.Concatenate(name="with_age")([x, tensors["age"]])
+    return keras.models.Model(tensors, L.Dense(2, name="out")(x), name=name)
 
 
 def sorted_inputs(inputs):
@@ -178,7 +201,7 @@ def save_refs(path, inputs, outputs):
 def make(name, builder, outdir, index):
     rs = np.random.RandomState(SEED + index)
     columns, inputs, description = builder(outdir, rs)
-    model = build(columns, name)
+    model = (build_functional if name == "dense_features_functional" else build)(columns, inputs, name)
     model({k: tf.constant(v) for k, v in inputs.items()})
     seed_weights(model, SEED + 100 + index)
     outputs = model({k: tf.constant(v) for k, v in inputs.items()}).numpy()
@@ -194,7 +217,7 @@ def make(name, builder, outdir, index):
         "kind": "model",
         "description": description,
         "inputs": sorted(inputs),
-        "model_class": "Sequential",
+        "model_class": model.__class__.__name__,
     }
     try:
         model.save(os.path.join(outdir, name + ".h5"))

@@ -77,6 +77,27 @@ def test_inputs_are_the_feature_keys_sorted_and_columns_concatenate_in_name_orde
     assert model["config"]["layers"][-1]["inbound_nodes"] == [[["features", 0, 0, {}]]]
 
 
+def test_in_a_functional_model_the_dict_call_becomes_a_call_in_sorted_key_order():
+    def input_layer(name, dtype):
+        config = {"batch_input_shape": [None, 1], "dtype": dtype, "name": name}
+        return {"class_name": "InputLayer", "name": name, "config": config, "inbound_nodes": []}
+
+    features = {
+        "class_name": "DenseFeatures",
+        "name": "features",
+        "config": {"name": "features", "feature_columns": [_numeric("b"), _numeric("a")]},
+        "inbound_nodes": [{"b": ["in_b", 0, 0, {}], "a": ["in_a", 0, 0, {}]}],
+    }
+    layers = [input_layer("in_b", "float32"), input_layer("in_a", "float32"), features]
+    config = {"name": "m", "layers": layers, "input_layers": {"b": ["in_b", 0, 0], "a": ["in_a", 0, 0]}}
+    config["output_layers"] = [["features", 0, 0]]
+    model = dense_features({"class_name": "Functional", "config": config}, None)
+    assert model["config"]["input_layers"] == [["in_a", 0, 0], ["in_b", 0, 0]]
+    nested = model["config"]["layers"][2]
+    assert nested["class_name"] == "Functional"
+    assert nested["inbound_nodes"] == [[["in_a", 0, 0, {}], ["in_b", 0, 0, {}]]]
+
+
 def test_a_model_without_dense_features_is_left_alone():
     model = {"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "Dense", "config": {}}]}}
     assert dense_features(model, None) is model

@@ -7,7 +7,9 @@ tensorflow/python/feature_column/feature_column_v2.py). The model becomes a Func
 input per feature key (sorted, as Keras 3 flattens a dict), calling a nested Functional named
 like the DenseFeatures layer, so the weights it stored (the embedding columns') are found under
 its name; inside, each column's layers (feature_columns.py), concatenated in DenseFeatures'
-column order, sorted by name. The Sequential's other layers follow as a chain.
+column order, sorted by name. The Sequential's other layers follow as a chain. In a functional
+model, each DenseFeatures layer called on a dict of tensors becomes such a nested model, called on
+them in sorted key order; a dict of model inputs becomes a list in that order.
 """
 
 from __future__ import annotations
@@ -57,14 +59,8 @@ def _features_model(layer: dict, shapes: dict, asset) -> tuple[dict, list[str]]:
     return model, keys
 
 
-@register(UPGRADE_DIRECTION, "top-model", "dense-features", boundary="keras-3.0")
-def dense_features(model: dict, source) -> dict:
-    if model.get("class_name") != "Sequential" or not isinstance(model.get("config"), dict):
-        return model
+def _from_sequential(model: dict, asset) -> dict:
     layers = model_layers(model)
-    if not layers or layers[0].get("class_name") != "DenseFeatures":
-        return model
-    asset = source.asset if source is not None else None
     features, keys = _features_model(layers[0], model["config"].get("build_input_shape"), asset)
     inner = features["config"]["layers"]
     entries = [next(e for e in inner if e["class_name"] == "InputLayer" and e["name"] == key) for key in keys]
@@ -84,3 +80,52 @@ def dense_features(model: dict, source) -> dict:
             "output_layers": [[chain[-1]["name"], 0, 0]],
         },
     }
+
+
+def _called_on_features(layer: dict, model_entries: dict, asset) -> dict:
+    """A DenseFeatures layer of a functional model, called once on a dict of tensors by key."""
+    nodes = layer.get("inbound_nodes")
+    name = (layer.get("config") or {}).get("name")
+    # tf.keras writes a call on a dict as the dict itself: [{"key": [layer, node, tensor, kwargs]}]
+    node = nodes[0] if isinstance(nodes, list) and len(nodes) == 1 else None
+    if isinstance(node, list) and len(node) == 1:
+        node = node[0]
+    if not isinstance(node, dict) or not all(isinstance(ref, list) and ref for ref in node.values()):
+        raise Refusal(f"DenseFeatures layer {name!r} is not called once on a dict of tensors")
+    shapes = {}
+    for key, ref in node.items():
+        source = model_entries.get(ref[0]) or {}
+        if source.get("class_name") == "InputLayer":
+            shapes[key] = (source.get("config") or {}).get("batch_input_shape")
+    features, keys = _features_model(layer, shapes, asset)
+    missing = [key for key in keys if key not in node]
+    if missing:
+        raise Refusal(f"DenseFeatures layer {name!r} reads features {missing} it is not given")
+    features["inbound_nodes"] = [[list(node[key]) for key in keys]]
+    return features
+
+
+def _from_functional(model: dict, asset) -> dict:
+    layers = model_layers(model)
+    by_name = {(entry.get("config") or {}).get("name"): entry for entry in layers}
+    new = [_called_on_features(e, by_name, asset) if e.get("class_name") == "DenseFeatures" else e for e in layers]
+    config = {**model["config"], "layers": new}
+    inputs = config.get("input_layers")
+    if isinstance(inputs, dict):  # a dict of inputs, flattened as Keras flattens one: by sorted key
+        config["input_layers"] = [inputs[key] for key in sorted(inputs)]
+    return {**model, "config": config}
+
+
+@register(UPGRADE_DIRECTION, "top-model", "dense-features", boundary="keras-3.0")
+def dense_features(model: dict, source) -> dict:
+    if not isinstance(model.get("config"), dict):
+        return model
+    layers = model_layers(model)
+    asset = source.asset if source is not None else None
+    if model.get("class_name") == "Sequential" and layers and layers[0].get("class_name") == "DenseFeatures":
+        return _from_sequential(model, asset)
+    if model.get("class_name") in ("Functional", "Model") and any(
+        e.get("class_name") == "DenseFeatures" for e in layers
+    ):
+        return _from_functional(model, asset)
+    return model
