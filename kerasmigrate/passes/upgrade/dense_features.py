@@ -6,7 +6,7 @@ features by key (tensorflow/python/keras/feature_column/dense_features.py; featu
 tensorflow/python/feature_column/feature_column_v2.py). The model becomes a Functional with one
 input per feature key (sorted, as Keras 3 flattens a dict), calling a nested Functional named
 like the DenseFeatures layer, so the weights it stored (the embedding columns') are found under
-its name; inside, each column's layers (feature_columns.py), concatenated in DenseFeatures'
+its name; inside, each column's layers (_feature_columns.py), concatenated in DenseFeatures'
 column order, sorted by name. The Sequential's other layers follow as a chain. In a functional
 model, each DenseFeatures layer called on a dict of tensors becomes such a nested model, called on
 them in sorted key order; a dict of model inputs becomes a list in that order.
@@ -17,8 +17,8 @@ from __future__ import annotations
 import copy
 
 from kerasmigrate.passes.refusal import Refusal
-from kerasmigrate.passes.registry import UPGRADE_DIRECTION, model_layers, register
-from kerasmigrate.passes.upgrade.feature_columns import Graph, column_name, column_output
+from kerasmigrate.passes.registry import model_layers, model_pass
+from kerasmigrate.passes.upgrade._feature_columns import Graph, column_name, column_output
 
 
 def _features_model(layer: dict, shapes: dict, asset) -> tuple[dict, list[str]]:
@@ -116,7 +116,7 @@ def _from_functional(model: dict, asset) -> dict:
     return {**model, "config": config}
 
 
-@register(UPGRADE_DIRECTION, "top-model", "dense-features", boundary="keras-3.0")
+@model_pass("dense-features", since="keras-3.0")
 def dense_features(model: dict, source) -> dict:
     if not isinstance(model.get("config"), dict):
         return model
