@@ -70,3 +70,16 @@ def test_vocabulary_files_are_read_from_the_savedmodels_assets_only(tmp_path):
     assert read_asset(tmp_path, "/elsewhere/secret.txt") is None
     assert read_asset(tmp_path, "../secret.txt") is None
     assert read_asset(tmp_path, "..") is None
+
+
+@pytest.mark.keras
+def test_without_references_the_original_is_fed_a_dict_of_features(tmp_path):
+    """tf_keras runs the original SavedModel on the seeded inputs, by feature key."""
+    from kerasmigrate.verify import verify
+
+    original = SAMPLES / "tf2.15" / "dense_features_categorical"
+    target = tmp_path / "out.keras"
+    api.convert(original, target)
+    result = verify(original, target)
+    assert result.references.startswith("tf_keras")
+    assert result.ok, result.to_dict()

@@ -68,6 +68,14 @@ def test_in_a_functional_model_the_dict_call_becomes_a_call_in_sorted_key_order(
     assert nested["inbound_nodes"] == [[["in_a", 0, 0, {}], ["in_b", 0, 0, {}]]]
 
 
+def test_one_float_feature_is_flattened_as_dense_features_did():
+    model = dense_features(_sequential([_numeric("x")]), None)
+    assert [(e["class_name"], e["name"]) for e in _inner(model)] == [
+        ("InputLayer", "x"),
+        ("Flatten", "features_flatten"),
+    ]
+
+
 def test_a_model_without_dense_features_is_left_alone():
     model = {"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "Dense", "config": {}}]}}
     assert dense_features(model, None) is model

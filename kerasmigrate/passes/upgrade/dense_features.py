@@ -43,8 +43,8 @@ def _features_model(layer: dict, shapes: dict, asset) -> tuple[dict, list[str]]:
             }
         )
         outputs = [f"{name}_concatenate"]
-    if outputs[0] in inputs:  # one float32 feature, given as it came: a model's output is a layer's
-        outputs = [graph.add("Identity", f"{name}_identity", {}, outputs[0])]
+    if outputs[0] in inputs:  # one float32 feature, as it came: a model's output is a layer's, and
+        outputs = [graph.add("Flatten", f"{name}_flatten", {}, outputs[0])]  # DenseFeatures flattened it
     model = {
         "class_name": "Functional",
         "name": name,
