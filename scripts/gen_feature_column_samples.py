@@ -2,8 +2,9 @@
 """Write kerasmigrate's feature-column samples with a real TensorFlow 2.x (DenseFeatures models).
 
     run.sh STACK scripts/gen_feature_column_samples.py OUTDIR
+    TF_USE_LEGACY_KERAS=1 ORACLE_KERAS_API=tf.keras .venv/bin/python scripts/gen_feature_column_samples.py OUTDIR
 
-Runs inside an oracle stack of ../shared/oracles (tf.keras 2.2 ... 2.15). Each sample NAME is a
+Runs inside an oracle stack of ../shared/oracles (tf.keras 2.2 ... 2.15) or with tf_keras. Each sample NAME is a
 Sequential starting with `tf.keras.layers.DenseFeatures(columns)`, as TensorFlow's structured-data
 tutorial builds it, fed a dict of named inputs (floats, integers and strings, with values outside
 every vocabulary, the ignored '' and -1, and the hashed ones). It gives the SavedModel directory

@@ -58,8 +58,8 @@ for stack in "${stacks[@]}"; do
     case "$stack" in
         tf2.* | tf_keras2.21) run_in "$stack" gen_savedmodel_samples.py "$here/sample_models/savedmodel/$stack" ;;
     esac
-    case "$stack" in  # DenseFeatures models; tf_keras 2.21's SavedModel config lacks their input shapes
-        tf2.*) run_in "$stack" gen_feature_column_samples.py "$here/sample_models/feature_columns/$stack" ;;
+    case "$stack" in
+        tf2.* | tf_keras2.21) run_in "$stack" gen_feature_column_samples.py "$here/sample_models/feature_columns/$stack" ;;
     esac
     if [ "$stack" = tf2.15 ]; then
         run_in "$stack" gen_keras2_archives.py "$here/sample_models/keras2_archives/$stack"

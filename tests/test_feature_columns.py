@@ -1,7 +1,7 @@
 """DenseFeatures models (tf.feature_column) converted into Keras 3 layers on named inputs.
 
-Samples: sample_models/feature_columns/<stack>/, written by the real TF 2.2, 2.4, 2.12 and 2.15
-(scripts/gen_feature_column_samples.py): a SavedModel directory and, where the stack could write
+Samples: sample_models/feature_columns/<stack>/, written by the real TF 2.2, 2.4, 2.12, 2.15 and
+tf_keras 2.21 (scripts/gen_feature_column_samples.py): a SavedModel directory and, where the stack could write
 one, an `.h5` file per model, with the writing stack's outputs on a dict of float, integer and
 string features (input_<i> in sorted feature order). The pass itself is checked on configs in
 tests/passes/test_dense_features.py.
