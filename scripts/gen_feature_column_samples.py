@@ -89,14 +89,20 @@ def multivalent(outdir, rs):
     columns = [
         fc.indicator_column(color),
         fc.indicator_column(code),
+        fc.indicator_column(fc.categorical_column_with_identity("level", num_buckets=4)),
         fc.embedding_column(tags, dimension=3, combiner="sum"),
     ]
     inputs = {
         "code": np.array([[3, 5, 9], [-1, 8, 100], [7, -1, -1], [12345, 3, 5]] * 2, dtype="int64"),
+        "level": np.array([[0, 1, -1], [3, 3, 2], [-1, -1, -1], [2, 0, 1]] * 2, dtype="int64"),
         "color": np.array([["red", "red", "zzz"], ["", "blue", "pink"], ["green", "", ""], ["a", "b", "c"]] * 2),
         "tags": np.array([["x", "y", ""], ["", "", ""], ["x", "x", "z"], ["q", "", "y"]] * 2),
     }
-    return columns, inputs, "three values per row (OOV buckets of strings and ints): indicator counts, embedding summed"
+    return (
+        columns,
+        inputs,
+        "three values per row (OOV buckets of strings and ints, identity): indicator counts, embedding summed",
+    )
 
 
 def vocabulary_file(outdir, rs):

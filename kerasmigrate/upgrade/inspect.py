@@ -70,13 +70,15 @@ def _describe_model(model: LegacyModel) -> dict:
     lambdas = [p for p, e in iter_layers(config) if e.get("class_name") == "Lambda"]
     try:
         with config_structure(None):
-            _, applied = run_passes(
+            upgraded, applied = run_passes(
                 config,
                 UPGRADE,
                 Source(model.keras_version, model.backend, tuple(model.layer_names), model_assets(model)),
             )
         passes = pass_counts(applied)
         refusal = None
+        left = unknown_classes(upgraded)  # what a pass translated (DenseFeatures) needs no mapping
+        unknown = {cls: paths for cls, paths in unknown.items() if cls in left}
     except Refusal as exc:
         passes, refusal = {}, str(exc)
     except MalformedConfigError as exc:

@@ -17,7 +17,10 @@ feature_column_v2.py does (tensorflow/python/feature_column/feature_column_v2.py
     second IntegerLookup (mask 0, no OOV index) reorders the ids into the column's;
   - hashed (`string_to_hash_bucket_fast`, of `as_string` for integers): Hashing without salt
     computes the same; its `mask_value` maps the ignored value to 0, the others to hash + 1;
-  - identity: ids below `num_buckets` kept, the others (TensorFlow fails on them) dropped.
+  - identity: ids below `num_buckets` kept, the others (TensorFlow fails on them) dropped;
+  - crossed (`sparse_cross_hashed` of raw features as they come and of bucketized columns' ids,
+    the default hash key): HashedCrossing runs the same op with the same key. A cross of another
+    categorical column's ids is refused: Keras lookups number them differently.
 * IndicatorColumn: the sum of one-hots of the ids (`transform_feature`, reduce_sum over the
   values), -1 giving none: IntegerLookup(output_mode="count") on the ids above.
 * EmbeddingColumn (`embedding_lookup_sparse`, dropped ids left out, an empty row zero): the
