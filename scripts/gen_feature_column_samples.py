@@ -158,6 +158,7 @@ def weighted(outdir, rs):
 SAMPLES = [
     ("dense_features_numeric", numeric),
     ("dense_features_categorical", categorical),
+    ("dense_features_trained", categorical),
     ("dense_features_multivalent", multivalent),
     ("dense_features_functional", functional),
     ("dense_features_vocabulary_file", vocabulary_file),
@@ -211,6 +212,10 @@ def make(name, builder, outdir, index):
     model = (build_functional if name == "dense_features_functional" else build)(columns, inputs, name)
     model({k: tf.constant(v) for k, v in inputs.items()})
     seed_weights(model, SEED + 100 + index)
+    if name == "dense_features_trained":  # optimizer state, the embedding matrices' slots included
+        description += "; compiled with Adam and trained one step"
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+        model.fit({k: tf.constant(v) for k, v in inputs.items()}, np.ones((ROWS, 2), "float32"), verbose=0)
     outputs = model({k: tf.constant(v) for k, v in inputs.items()}).numpy()
     path = os.path.join(outdir, name)
     if os.path.exists(path):

@@ -46,6 +46,12 @@ def test_sample_converts_and_matches_the_writing_stack(stack_dir, file, refs, tm
     target = tmp_path / "out.keras"
     report = api.convert(stack_dir / file, target)
     assert report.passes.get("dense-features") == 1
+    if "trained" in file:  # the embedding matrices' Adam slots follow them into the nested model
+        if stack_dir.name == "tf2.2" and not file.endswith(".h5"):
+            # TF 2.2's checkpoint names every embedding matrix's slot alike: left out, and said so
+            assert any("embedding_weights" in d for d in report.dropped), report.dropped
+        else:
+            assert any("optimizer state" in t for t in report.training), report.training
     result = verify(stack_dir / file, target, refs=stack_dir / refs)
     assert result.atol == ATOL
     assert result.ok, result.to_dict()

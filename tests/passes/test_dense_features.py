@@ -6,6 +6,7 @@ The samples written by the real TF 2.x stacks are converted and run in tests/tes
 import pytest
 
 from kerasmigrate.passes.refusal import Refusal
+from kerasmigrate.passes.registry import Source
 from kerasmigrate.passes.upgrade.dense_features import dense_features
 
 
@@ -134,3 +135,25 @@ def test_an_embedding_of_one_value_per_row_takes_any_combiner():
     }
     layers = {e["name"]: e for e in _inner(dense_features(_sequential([column], {"c": [None, 1]}), None))}
     assert layers["c_embedding"]["class_name"] == "Dense" and layers["c_embedding"]["config"]["use_bias"] is False
+
+
+def _file_column(path="/writer/home/words.txt", size=2):
+    config = {"key": "w", "vocabulary_file": path, "vocabulary_size": size, "num_oov_buckets": 0, "dtype": "string"}
+    column = {"class_name": "VocabularyFileCategoricalColumn", "config": {**config, "default_value": -1}}
+    return {"class_name": "IndicatorColumn", "config": {"categorical_column": column}}
+
+
+def test_a_vocabulary_file_comes_from_the_savedmodels_assets():
+    assets = {"/writer/home/words.txt": b"cat\ndog\nemu\n"}
+    source = Source(asset=assets.get)
+    layers = {e["name"]: e for e in _inner(dense_features(_sequential([_file_column()]), source))}
+    assert layers["w_lookup"]["config"]["vocabulary"] == ["cat", "dog"]  # its first vocabulary_size lines
+    with pytest.raises(Refusal, match="does not hold"):
+        dense_features(_sequential([_file_column("/elsewhere/words.txt")]), source)
+
+
+@pytest.mark.parametrize("data", [b"cat\r\ndog\r\n", b"cat\ncat\n", b"cat\n", b"\xff\xfe\n\n"])
+def test_a_vocabulary_file_read_differently_or_not_at_all_is_refused(data):
+    source = Source(asset=lambda path: data)
+    with pytest.raises(Refusal, match="vocabulary file column 'w'"):
+        dense_features(_sequential([_file_column()]), source)

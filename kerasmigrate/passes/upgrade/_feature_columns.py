@@ -184,9 +184,14 @@ def _file_vocabulary(graph: Graph, config: dict, name: str, dtype: str) -> list:
         )
     if config.get("file_format") not in (None, "text") or not isinstance(size, int) or size < 1:
         raise Refusal(f"vocabulary file column {name!r}: file_format {config.get('file_format')!r}, size {size!r}")
-    lines = data.decode("utf-8", errors="strict").split("\n")[:size]
-    if len(lines) < size:
-        raise Refusal(f"vocabulary file column {name!r}: {path!r} has fewer than {size} lines")
+    try:
+        lines = data.decode("utf-8").split("\n")
+        lines = (lines[:-1] if lines[-1] == "" else lines)[:size]  # no line after the last newline
+    except UnicodeDecodeError:
+        raise Refusal(f"vocabulary file column {name!r}: {path!r} is not UTF-8 text") from None
+    # Carriage returns and repeated keys: where TensorFlow's reading is not certainly Keras's, refused.
+    if len(lines) < size or any(line.endswith("\r") for line in lines) or len(set(lines)) < len(lines):
+        raise Refusal(f"vocabulary file column {name!r}: {path!r} has fewer than {size} distinct lines ending in \\n")
     try:
         return lines if dtype == "string" else [int(line) for line in lines]
     except ValueError:
