@@ -8,6 +8,8 @@ tests/passes/test_dense_features.py.
 """
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -89,3 +91,29 @@ def test_without_references_the_original_is_fed_a_dict_of_features(tmp_path):
     result = verify(original, target)
     assert result.references.startswith("tf_keras")
     assert result.ok, result.to_dict()
+
+
+def test_convert_never_imports_tensorflow(tmp_path):
+    """The samples of one stack convert with TensorFlow, Keras and tf_keras blocked from import."""
+    script = (
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('tensorflow', 'keras', 'tf_keras', 'jax', 'torch'):\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import json, pathlib\n"
+        "from kerasmigrate import api\n"
+        f"stack = pathlib.Path({str(SAMPLES / 'tf2.15')!r}); out = pathlib.Path({str(tmp_path)!r})\n"
+        "n = 0\n"
+        "for e in json.loads((stack / 'manifest.json').read_text())['samples']:\n"
+        "    if e['kind'] == 'model':\n"
+        "        api.convert(stack / e['file'], out / f\"{e['name']}.keras\")\n"
+        "        n += 1\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tf_keras')]\n"
+        "print(n, bad)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    count, bad = done.stdout.split(" ", 1)
+    assert int(count) >= 6 and bad.strip() == "[]"
