@@ -141,7 +141,11 @@ def _xla_call(model, feed):
     return tf.function(lambda x: model(x, training=False), jit_compile=True)(feed)
 
 
-def _predict(model, inputs, *, xla: bool = False):
+def _predict(model, inputs, *, xla: bool = False, keys: list[str] | None = None):
+    if keys is not None:  # the original DenseFeatures model takes a dict of features by key
+        import tensorflow as tf
+
+        return _flatten(model({k: tf.constant(x) for k, x in zip(keys, inputs)}, training=False))
     if any(x.dtype.kind in "US" for x in inputs):
         # String inputs (lookup layers): Keras has no dtype for numpy strings; TensorFlow
         # string tensors, which only the TensorFlow backend accepts, called directly.
@@ -201,7 +205,19 @@ def _refuse_stored_code(original: Path) -> None:
         )
 
 
-def _original_outputs(original: Path, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], str]:
+def feature_keys(converted: Path, model) -> list[str] | None:
+    """For a converted DenseFeatures model (the dense-features pass), the feature key of each
+    input, in order (its layer name, with the name it had before a rename); else None."""
+    meta = read_keras_archive_metadata(converted).get("kerasmigrate", {}) if converted.is_file() else {}
+    if "dense-features" not in (meta.get("passes") or []):
+        return None
+    legacy = {new: old for old, new in (meta.get("renamed_layers") or {}).items()}
+    return [legacy.get(tensor.name, tensor.name) for tensor in model.inputs]
+
+
+def _original_outputs(
+    original: Path, inputs: list[np.ndarray], keys: list[str] | None = None
+) -> tuple[list[np.ndarray], str]:
     _refuse_stored_code(original)
     try:
         with native_stderr_quiet():
@@ -222,7 +238,7 @@ def _original_outputs(original: Path, inputs: list[np.ndarray]) -> tuple[list[np
             "outputs computed where it loads",
         ) from None
     try:
-        outputs = _predict(model, inputs, xla=bool(channels_first_layers(model)))
+        outputs = _predict(model, inputs, xla=bool(channels_first_layers(model)), keys=keys)
     except Exception as exc:
         raise VerifyError(
             original,
@@ -310,7 +326,7 @@ def verify(
         source = f"references file {refs}"
     else:
         inputs = _transposed(seeded_inputs(model, seed, batch), in_axes, back=True)
-        expected, source = _original_outputs(original, inputs)
+        expected, source = _original_outputs(original, inputs, feature_keys(converted, model))
     xla = keras.backend.backend() == "tensorflow" and bool(channels_first_layers(model))
     if xla:
         notes.append(

@@ -140,6 +140,7 @@ SPECS: list[tuple[str, dict, object, str]] = [
     ("Discretization", {"bin_boundaries": [0.0, 1.0]}, (4,), "float32"),
     ("CategoryEncoding", {"num_tokens": 5}, (3,), "int32"),
     ("Hashing", {"num_bins": 5}, (3,), "int32"),
+    ("HashedCrossing", {"num_bins": 5}, [(1,), (1,)], "string"),
     ("StringLookup", {"vocabulary": ["a", "b"]}, (3,), "string"),
     ("IntegerLookup", {"vocabulary": [1, 2]}, (3,), "int64"),
     ("TextVectorization", {"vocabulary": ["a", "b"]}, (1,), "string"),

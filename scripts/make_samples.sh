@@ -12,7 +12,8 @@
 # 2.1.6; it writes the channels_first ('th') samples, whose kernels TensorFlow
 # correlates where Theano convolves. The TF 2.x stacks also write their
 # SavedModel directories into sample_models/savedmodel/<stack>/
-# (scripts/gen_savedmodel_samples.py), and tf2.15 the tf.keras 2.x `.keras` archives
+# (scripts/gen_savedmodel_samples.py), their DenseFeatures models into
+# sample_models/feature_columns/<stack>/ (scripts/gen_feature_column_samples.py), and tf2.15 the tf.keras 2.x `.keras` archives
 # into sample_models/keras2_archives/tf2.15/ (scripts/gen_keras2_archives.py). The
 # tf_keras stack is the project's own environment (.venv, TF 2.21 with
 # TF_USE_LEGACY_KERAS=1), which `make venv` creates. The hand-written files
@@ -56,6 +57,9 @@ for stack in "${stacks[@]}"; do
     esac
     case "$stack" in
         tf2.* | tf_keras2.21) run_in "$stack" gen_savedmodel_samples.py "$here/sample_models/savedmodel/$stack" ;;
+    esac
+    case "$stack" in
+        tf2.* | tf_keras2.21) run_in "$stack" gen_feature_column_samples.py "$here/sample_models/feature_columns/$stack" ;;
     esac
     if [ "$stack" = tf2.15 ]; then
         run_in "$stack" gen_keras2_archives.py "$here/sample_models/keras2_archives/$stack"

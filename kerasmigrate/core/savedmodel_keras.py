@@ -66,12 +66,26 @@ def read_model_metadata(path: Path, metadata: Metadata, saved_nodes: list[Node])
         _refuse_subclassed(path, class_name, config)
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise MalformedConfigError(path, f"the {class_name} model's Keras metadata has no layer config")
+    if class_name == "Sequential":
+        config = _with_feature_shapes(config, root)
     model_config = {"class_name": class_name, "config": config}
     training_config = root.get("training_config") or None
     check_model_config(path, model_config, "the Keras metadata's model config", model_root=True)
     if training_config is not None:
         check_training_config(path, training_config)
     return root, model_config, training_config
+
+
+def _with_feature_shapes(config: dict, root: dict) -> dict:
+    """tf_keras 2.16+ leaves a Sequential's `build_input_shape` out of its config, keeping it in the
+    root metadata; for a Sequential starting with DenseFeatures, whose input is a dict of features,
+    it is the one record of their shapes (passes/upgrade/dense_features.py reads it there)."""
+    layers = config.get("layers")
+    first = layers[0] if isinstance(layers, list) and layers and isinstance(layers[0], dict) else {}
+    shapes = root.get("build_input_shape")
+    if "build_input_shape" in config or first.get("class_name") != "DenseFeatures" or not isinstance(shapes, dict):
+        return config
+    return {**config, "build_input_shape": shapes}
 
 
 def _refuse_subclassed(path: Path, class_name: Any, config: Any) -> None:

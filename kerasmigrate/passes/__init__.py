@@ -35,6 +35,7 @@ from kerasmigrate.passes.upgrade.category_encoding_arguments import category_enc
 from kerasmigrate.passes.upgrade.class_aliases import class_aliases
 from kerasmigrate.passes.upgrade.conv_groups import conv_groups
 from kerasmigrate.passes.upgrade.cudnn_rnn import cudnn_rnn
+from kerasmigrate.passes.upgrade.dense_features import dense_features
 from kerasmigrate.passes.upgrade.drop_batch_input_shape import drop_batch_input_shape
 from kerasmigrate.passes.upgrade.dtype_policy import dtype_policy
 from kerasmigrate.passes.upgrade.embedding_input_length import embedding_input_length
@@ -81,6 +82,7 @@ UPGRADE = (  # applied in this order
     keras1_sequential_input,
     sequential_list_config,
     model_class_to_functional,
+    dense_features,  # before Sequential normalisation: the model becomes a Functional
     keras1_class_names,
     keras1_arguments,
     keras1_objects,

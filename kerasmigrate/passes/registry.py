@@ -53,6 +53,8 @@ class Source:
     keras_version: str | None = None
     backend: str | None = None
     layer_names: tuple[str, ...] = ()  # the top model's layers, as the file stores their weights
+    # A SavedModel's asset files by the path the writer recorded (core/savedmodel_assets.py); None elsewhere.
+    asset: Callable[[str], bytes | None] | None = field(default=None, compare=False)
 
     @property
     def version_tuple(self) -> tuple[int, ...]:

@@ -21,6 +21,7 @@ from kerasmigrate.core.graph import MaskSemanticsError, check_merge_masks
 from kerasmigrate.core.keras3 import TABLE
 from kerasmigrate.core.keras3 import user_classes as keras3_user_classes
 from kerasmigrate.core.layout import LayoutError, WeightPlan, build_plan, legacy_name
+from kerasmigrate.core.savedmodel_assets import model_assets
 from kerasmigrate.core.source import LegacyModel, content_sha256, open_model
 from kerasmigrate.core.validate import check_layer_names, check_legacy_modules, check_plan, check_references
 from kerasmigrate.core.writer import DATE_SAVED, write_keras_archive
@@ -116,7 +117,7 @@ def convert(
 
 def _upgraded(request: _Request, model: LegacyModel, layout: str | None) -> tuple[dict, list, dict | None]:
     """The config after the UPGRADE (and CHANNELS_LAST) passes, those that applied, the layout summary."""
-    source = Source(model.keras_version, model.backend, tuple(model.layer_names))
+    source = Source(model.keras_version, model.backend, tuple(model.layer_names), model_assets(model))
     try:
         with config_structure(request.input_path):
             upgraded = run_passes(model.model_config, upgrade_passes(request.keep_functions), source)

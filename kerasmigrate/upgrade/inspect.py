@@ -6,6 +6,7 @@ from pathlib import Path
 
 from kerasmigrate.core.configs import class_counts, iter_layers, nested_models
 from kerasmigrate.core.reader import read_keras_archive_config, read_weights_only_info, sniff
+from kerasmigrate.core.savedmodel_assets import model_assets
 from kerasmigrate.core.source import LegacyModel, open_model
 from kerasmigrate.core.validate import NO_USER_NAMES, UserNames
 from kerasmigrate.errors import KerasMigrateError, MalformedConfigError, config_structure
@@ -71,11 +72,15 @@ def _describe_model(model: LegacyModel) -> dict:
     lambdas = [p for p, e in iter_layers(config) if e.get("class_name") == "Lambda"]
     try:
         with config_structure(None):
-            _, applied = run_passes(
-                config, UPGRADE, Source(model.keras_version, model.backend, tuple(model.layer_names))
+            upgraded, applied = run_passes(
+                config,
+                UPGRADE,
+                Source(model.keras_version, model.backend, tuple(model.layer_names), model_assets(model)),
             )
         passes = pass_counts(applied)
         refusal = None
+        left = unknown_classes(upgraded)  # what a pass translated (DenseFeatures) needs no mapping
+        unknown = {cls: paths for cls, paths in unknown.items() if cls in left}
     except Refusal as exc:
         passes, refusal = {}, str(exc)
     except MalformedConfigError as exc:
