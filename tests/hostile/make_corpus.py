@@ -296,7 +296,15 @@ def make_corpus(directory: Path) -> list[Case]:
         weights={"dense": {"dense/kernel:0": np.full((4, 3), b"abc"), "dense/bias:0": np.zeros(3, "float32")}},
     )
     case("wrong-dtype weight", d / "wrong_dtype.h5", WeightMismatchError, "not numbers")
-    write_h5(d / "unknown_layer_names.h5", layer_names=["x", "dense", "ghost"])
+    ghost = {"ghost": {"ghost/kernel:0": np.ones((2,), "float32")}}  # weightless extra names are harmless
+    write_h5(
+        d / "unknown_layer_names.h5",
+        weights={
+            "dense": {"dense/kernel:0": np.ones((4, 3), "float32"), "dense/bias:0": np.zeros(3, "float32")},
+            **ghost,
+        },
+        layer_names=["x", "dense", "ghost"],
+    )
     case("layer_names naming a layer the config lacks", d / "unknown_layer_names.h5", MalformedConfigError, "'ghost'")
 
     _keras_zip(d / "traversal.keras", lambda zf: zf.writestr("../../evil.txt", b"x"))
