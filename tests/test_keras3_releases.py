@@ -95,7 +95,7 @@ def test_refusals_are_for_releases_that_cannot_express_the_model(matrix):
             if "error" in case:
                 refused += 1
                 assert converted and _key(case["target"]) < _key(converted[0]), (kind, model, case)
-    assert refused <= 40, "few samples need a newer release than 3.3 (tf_ops, masked concatenate)"
+    assert refused <= 60, "few samples need a newer release than 3.3 (tf_ops, masked concatenate, Softmax over axis 1)"
 
 
 def _key(version):

@@ -52,7 +52,7 @@ def test_sequential_flatten_dense():
         IMAGE,
         permute("conv_layout", [2, 3, 1]),
         cl(CONV),
-        {**BN, "config": {**BN["config"], "axis": 3}},
+        {**BN, "config": {**BN["config"], "axis": -1}},
         cl(POOL),
         FLAT,
         {**DENSE, ROWS: 4},
@@ -117,7 +117,7 @@ def test_functional_concatenate_add_and_mixed_inputs():
         ["add", "mixed"],
     )
     after = by_name(run(model))
-    assert after["cat"]["config"]["axis"] == 3
+    assert after["cat"]["config"]["axis"] == -1
     assert inputs_of(after["conv"]) == inputs_of(after["conv_b"]) == ["image_to_channels_last"]  # one Permute
     assert after["image_to_channels_last"]["config"]["dims"] == [2, 3, 1]
     assert inputs_of(after["add"]) == ["cat", "cat"]  # elementwise: passes the layout on

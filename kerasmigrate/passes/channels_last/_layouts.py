@@ -109,9 +109,11 @@ def transposition(source: Perm | None, target: Perm | None, rank: int) -> Perm:
 
 
 def moved_axis(axis: int, perm: Perm) -> int:
-    """Where the original's `axis` sits in a tensor held in layout `perm` (negative as given)."""
+    """Where the original's `axis` sits in a tensor held in layout `perm` (negative as given, and
+    the last axis as -1, as channels_last layers write their channels: Keras 3.3 with the JAX of its
+    time miscomputes a Softmax over a positive axis: passes/target/softmax_axis.py)."""
     position = perm.index(axis % len(perm))
-    return position - len(perm) if axis < 0 else position
+    return position - len(perm) if axis < 0 or position == len(perm) - 1 else position
 
 
 def spatial_rank(class_name: str) -> int:

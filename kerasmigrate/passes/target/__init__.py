@@ -11,6 +11,7 @@ from kerasmigrate.passes.target.object_arguments import object_arguments
 from kerasmigrate.passes.target.object_class_names import object_class_names
 from kerasmigrate.passes.target.op_arguments import op_arguments
 from kerasmigrate.passes.target.optimizer_arguments import optimizer_arguments
+from kerasmigrate.passes.target.softmax_axis import softmax_axis
 
 TARGET = (
     layer_arguments,
@@ -21,4 +22,5 @@ TARGET = (
     functional_io_lists,
     optimizer_arguments,
     concatenate_masks,
+    softmax_axis,
 )
