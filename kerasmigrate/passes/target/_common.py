@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from kerasmigrate.passes.keras3_releases import Finding
+from kerasmigrate.passes.registry import version_tuple
 
 REQUIRED = "<required>"
 NOT_JSON = "<object>"
+
+
+def is_fixed_in(version: str, fixed_in: tuple[int, ...]) -> bool:
+    """Whether a release is `fixed_in` (major, minor) or later."""
+    return version_tuple(version) >= fixed_in
+
+
+def first_fixed(release, fixed_in: tuple[int, ...]) -> str | None:
+    """The first release of the table that is `fixed_in` or later, for a Finding."""
+    return release.first_with(lambda v: is_fixed_in(v, fixed_in), lambda table: table.version)
 
 
 def same_value(a, b) -> bool:

@@ -13,17 +13,14 @@ merges are not affected. Source: the three versions of `compute_mask` in the rel
 
 from kerasmigrate.core.graph import FunctionalGraph, layer_spec, mask_comes_from
 from kerasmigrate.passes.keras3_releases import Finding, TargetRefusal, release_pass
+from kerasmigrate.passes.target._common import first_fixed, is_fixed_in
 
 FIXED_IN = (3, 12)
 
 
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in text.split(".")[:2])
-
-
 @release_pass("concatenate-masks", boundary="keras-3.12")
 def concatenate_masks(entry: dict, release, where: str):
-    if entry.get("class_name") != "Functional" or _version(release.version) >= FIXED_IN:
+    if entry.get("class_name") != "Functional" or is_fixed_in(release.version, FIXED_IN):
         return entry
     graph = FunctionalGraph(entry)
     masked = []
@@ -47,7 +44,7 @@ def concatenate_masks(entry: dict, release, where: str):
                 break
     if not users:
         return entry
-    first = release.first_with(lambda v: _version(v) >= FIXED_IN, lambda table: table.version)
+    first = first_fixed(release, FIXED_IN)
     raise TargetRefusal(
         [
             Finding(

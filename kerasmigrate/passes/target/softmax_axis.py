@@ -10,23 +10,20 @@ conversion targets the first release that computes it (tests/passes/test_softmax
 """
 
 from kerasmigrate.passes.keras3_releases import Finding, TargetRefusal, release_pass
+from kerasmigrate.passes.target._common import first_fixed, is_fixed_in
 
 FIXED_IN = (3, 6)
 LAST_AXIS = (-1, [-1], (-1,))
 
 
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in text.split(".")[:2])
-
-
 @release_pass("softmax-axis", boundary="keras-3.6")
 def softmax_axis(entry: dict, release, where: str):
-    if entry.get("class_name") != "Softmax" or _version(release.version) >= FIXED_IN:
+    if entry.get("class_name") != "Softmax" or is_fixed_in(release.version, FIXED_IN):
         return entry
     axis = (entry.get("config") or {}).get("axis", -1)
     if axis in LAST_AXIS:
         return entry
-    first = release.first_with(lambda v: _version(v) >= FIXED_IN, lambda table: table.version)
+    first = first_fixed(release, FIXED_IN)
     why = (
         f"Keras {release.version} with the JAX of its time computes a Softmax over axis {axis!r} wrongly "
         "inside a model (a jitted jax.nn.softmax)"
