@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,30 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "keras" in item.keywords:
             item.add_marker(skip)
+
+
+# Prepended to a script that must run without TensorFlow, Keras, tf_keras, JAX or PyTorch: importing any
+# of them fails.
+BLOCK_HEAVY_IMPORTS = (
+    "import sys, importlib.abc\n"
+    "class Block(importlib.abc.MetaPathFinder):\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name.split('.')[0] in ('tensorflow', 'keras', 'tf_keras', 'jax', 'torch'):\n"
+    "            raise ImportError('blocked: ' + name)\n"
+    "sys.meta_path.insert(0, Block())\n"
+)
+
+
+def run_with_heavy_imports_blocked(body: str) -> tuple[int, list[str]]:
+    """Run `body` (which counts what it did in `n`) in a fresh Python with BLOCK_HEAVY_IMPORTS: the
+    count, and the heavy modules that got imported all the same."""
+    script = (
+        BLOCK_HEAVY_IMPORTS
+        + body
+        + "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tf_keras')]\n"
+        + "import json as _json; print(_json.dumps([n, bad]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    count, bad = json.loads(done.stdout.strip().splitlines()[-1])
+    return count, bad
