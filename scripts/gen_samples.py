@@ -779,6 +779,23 @@ def make_sample(name, builder, outdir, index, refusals=None):
     return entry
 
 
+def start_manifest(outdir, generator, wanted, only):
+    """OUTDIR made, and its manifest to fill; with --only (`only`), the other samples' entries kept."""
+    if not os.path.isdir(outdir):
+        os.makedirs(outdir)
+    manifest = {"generator": generator, "seed": SEED, "versions": versions(),
+                "samples": [], "failed": []}
+    manifest_path = os.path.join(outdir, "manifest.json")
+    if only and os.path.exists(manifest_path):  # regenerate some samples, keep the others
+        with io.open(manifest_path, encoding="utf-8") as f:
+            previous = json.load(f)
+        for key in ("samples", "failed", "unavailable"):
+            kept = [e for e in previous.get(key, []) if e["name"] not in wanted]
+            if kept:
+                manifest[key] = kept
+    return manifest
+
+
 def main(argv=None, samples=None, generator="scripts/gen_samples.py", refusals=None):
     """Write the samples of `samples` (default: SAMPLES) into OUTDIR with a manifest."""
     samples = SAMPLES if samples is None else samples
@@ -787,18 +804,7 @@ def main(argv=None, samples=None, generator="scripts/gen_samples.py", refusals=N
     parser.add_argument("--only", default="")
     args = parser.parse_args(argv)
     wanted = [n for n in args.only.split(",") if n] or [n for n, _ in samples]
-    if not os.path.isdir(args.outdir):
-        os.makedirs(args.outdir)
-    manifest = {"generator": generator, "seed": SEED, "versions": versions(),
-                "samples": [], "failed": []}
-    manifest_path = os.path.join(args.outdir, "manifest.json")
-    if args.only and os.path.exists(manifest_path):  # regenerate some samples, keep the others
-        with io.open(manifest_path, encoding="utf-8") as f:
-            previous = json.load(f)
-        for key in ("samples", "failed", "unavailable"):
-            kept = [e for e in previous.get(key, []) if e["name"] not in wanted]
-            if kept:
-                manifest[key] = kept
+    manifest = start_manifest(args.outdir, generator, wanted, bool(args.only))
     for index, (name, builder) in enumerate(samples):
         if name not in wanted:
             continue

@@ -26,7 +26,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
-from gen_samples import BATCH, SEED, _tf_module, adam, floats, keras, predict, save_refs, seed_weights, versions  # noqa: E402
+from gen_samples import BATCH, SEED, _tf_module, adam, floats, keras, predict, save_refs, seed_weights, start_manifest  # noqa: E402
 
 L = keras.layers
 tf = _tf_module()
@@ -277,18 +277,8 @@ def main(argv=None):
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     outdir = args.outdir
     wanted = [n for n in args.only.split(",") if n] or [n for n, _ in SAMPLES]
-    if not os.path.isdir(outdir):
-        os.makedirs(outdir)
-    manifest = {"generator": "scripts/gen_savedmodel_samples.py", "seed": SEED, "versions": versions(),
-                "samples": [], "failed": []}
+    manifest = start_manifest(outdir, "scripts/gen_savedmodel_samples.py", wanted, bool(args.only))
     manifest_path = os.path.join(outdir, "manifest.json")
-    if args.only and os.path.exists(manifest_path):  # regenerate some samples, keep the others
-        with io.open(manifest_path, encoding="utf-8") as f:
-            previous = json.load(f)
-        for key in ("samples", "failed", "unavailable"):
-            kept = [e for e in previous.get(key, []) if e["name"] not in wanted]
-            if kept:
-                manifest[key] = kept
     for index, (name, builder) in enumerate(SAMPLES):
         if name not in wanted:
             continue
