@@ -17,7 +17,7 @@ from __future__ import annotations
 from kerasmigrate.lambdas.bytecode.decode import Undecodable, decode
 from kerasmigrate.lambdas.bytecode.describe import CodeInfo, describe, read_layout, stored_bytes
 from kerasmigrate.lambdas.bytecode.machine import Context, Frame, plain_value, run
-from kerasmigrate.lambdas.bytecode.opcodes import GROUPS, label, table
+from kerasmigrate.lambdas.bytecode.opcodes import GROUPS, ORDER, label, table
 from kerasmigrate.lambdas.bytecode.ops_flow import bind
 from kerasmigrate.lambdas.bytecode.stream import CodeObject, NotBytecode
 from kerasmigrate.lambdas.bytecode.vocabulary import HANDLERS
@@ -85,12 +85,22 @@ def _evaluate(code: CodeObject, version: str, arguments: dict, defaults, closure
 def _agreed(code: CodeObject, outcomes: dict) -> LambdaFunction:
     fits = {v: o for v, o in outcomes.items() if isinstance(o, tuple)}
     if not fits:
-        refusals = [(v, o) for v, o in outcomes.items() if isinstance(o, LambdaRefusal)]
+        refusals = {}
+        for version, o in outcomes.items():
+            if isinstance(o, LambdaRefusal):
+                refusals.setdefault((o.reason, o.instruction, o.line), []).append(version)
         if refusals:
-            version, exc = refusals[0]
-            raise LambdaRefusal(f"{exc.reason} (read as Python {version})", exc.instruction, exc.line)
+            # The refusal most tables agree on; on a tie, the newest Python's.
+            (reason, instruction, line), versions = max(
+                refusals.items(), key=lambda kv: (len(kv[1]), max(ORDER.index(v) for v in kv[1]))
+            )
+            raise LambdaRefusal(f"{reason} (read as Python {label(versions)})", instruction, line)
         reasons = "; ".join(f"{v}: {o}" for v, o in outcomes.items())
-        raise LambdaRefusal(f"the bytecode decodes as none of Python {label(outcomes)} ({reasons})")
+        instructions = {o.instruction for o in outcomes.values() if o.instruction}
+        raise LambdaRefusal(
+            f"the bytecode decodes as none of Python {label(outcomes)} ({reasons})",
+            instructions.pop() if len(instructions) == 1 else None,
+        )
     readings = {}
     for version, (_, result) in fits.items():
         readings.setdefault(result, []).append(version)

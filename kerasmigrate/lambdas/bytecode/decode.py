@@ -24,6 +24,10 @@ from kerasmigrate.lambdas.bytecode.stream import CodeObject
 class Undecodable(Exception):
     """The code is not bytecode of this table's Python."""
 
+    def __init__(self, message: str, instruction: str | None = None):
+        super().__init__(message)
+        self.instruction = instruction
+
 
 @dataclass(frozen=True)
 class Instruction:
@@ -34,6 +38,7 @@ class Instruction:
 
 
 def decode(code: CodeObject, table: OpcodeTable) -> list[Instruction]:
+    _check_line_table(code, table)
     raw = _wordcode(code.code, table) if table.wordcode else _bytecode(code.code, table)
     starts = {ins.offset for ins in raw}
     out = []
@@ -52,6 +57,19 @@ class _Raw:
     name: str
     arg: int | None
     end: int  # where the next instruction begins (after this one's CACHE entries)
+
+
+def _check_line_table(code: CodeObject, table: OpcodeTable) -> None:
+    """3.10's co_linetable covers the whole code (its address deltas add up to its length:
+    CPython 3.10 Python/compile.c `assemble_line_range`); 3.9's co_lnotab stops at the last
+    line's first instruction. The same bytes cannot be both."""
+    if table.numeric >= (3, 11) or not code.code:
+        return
+    covered = sum(code.linetable[0::2])
+    if table.numeric >= (3, 10) and covered != len(code.code):
+        raise Undecodable("the line table is not a Python 3.10 co_linetable")
+    if table.numeric < (3, 10) and covered >= len(code.code):
+        raise Undecodable(f"the line table is not a Python {table.version} co_lnotab")
 
 
 def _bytecode(co_code: bytes, table: OpcodeTable) -> list[_Raw]:
@@ -107,7 +125,9 @@ def _wordcode(co_code: bytes, table: OpcodeTable) -> list[_Raw]:
 def _name(op: int, table: OpcodeTable, offset: int) -> str:
     name = table.names.get(op)
     if name is None or name == "CACHE" or (name == "STOP_CODE"):
-        raise Undecodable(f"opcode {op} at offset {offset} is not a Python {table.version} instruction")
+        raise Undecodable(
+            f"opcode {op} at offset {offset} is not a Python {table.version} instruction", instruction=f"opcode {op}"
+        )
     return name
 
 

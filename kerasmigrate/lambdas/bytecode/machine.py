@@ -227,13 +227,14 @@ RETURN = object()
 
 def _refuse_by_flags(frame: Frame, instructions: list) -> None:
     code = frame.code
+    if code.flags & CO_GENERATORS:
+        yields = [i for i in instructions if i.name in ("YIELD_VALUE", "YIELD_FROM", "GET_AWAITABLE")]
+        frame.instruction = next(iter(yields or [i for i in instructions if REFUSED.get(i.name) == GENERATOR]), None)
+        frame.refuse(GENERATOR)
     start = exception_table_start(code) if frame.new_layout else None
-    if start is not None:
+    if start is not None:  # 3.11+ `try` and `with` leave no instruction, only this table
         frame.instruction = next((i for i in instructions if i.offset >= start), None)
         frame.refuse(EXCEPTIONS)
-    if code.flags & CO_GENERATORS:
-        frame.instruction = next((i for i in instructions if REFUSED.get(i.name) == GENERATOR), None)
-        frame.refuse(GENERATOR)
     if code.flags & (CO_VARARGS | CO_VARKEYWORDS):
         frame.instruction = None
         frame.refuse("a function taking *args or **kwargs")
