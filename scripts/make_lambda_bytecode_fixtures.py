@@ -142,6 +142,15 @@ CASES = [
     ("generator", "def f(x):\n    yield x\n", "f", None, None, None),
     ("unbound", "f = lambda x, y: x + y", "<lambda>", None, None, None),
     ("getattr", "f = lambda x: getattr(x, 'shape')", "<lambda>", None, None, None),
+    # lines going back (3.8+ line tables record the call's line after its arguments')
+    (
+        "multiline",
+        "def f(x):\n    return K.concatenate([\n        x,\n        x * 2],\n        axis=-1)\n",
+        "f",
+        None,
+        None,
+        None,
+    ),
 ]
 
 # Runs under each pyenv Python, 2.7 included: compile only.

@@ -10,6 +10,7 @@ import base64
 import dataclasses
 import json
 import random
+import struct
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,7 @@ EXPECTED = {
     "is_none": Compare("is", x, Const(None)),
     "inplace": BinOp("*", BinOp("+", x, Const(1)), Const(2)),
     "chained_and": x,
+    "multiline": call("K.concatenate", List((x, BinOp("*", x, Const(2)))), axis=Const(-1)),
 }
 LOOP, EXC, STORE = "a loop", "exception handling", "a write outside"
 REFUSED = {
@@ -251,6 +253,59 @@ def test_bad_bytes_raise_only_not_bytecode_or_a_refusal():
             outcomes["LambdaRefusal"] += 1
     assert sum(outcomes.values()) >= 300 + len(streams) * 50, outcomes
     assert outcomes["NotBytecode"] and outcomes["LambdaRefusal"], outcomes
+
+
+def marshal_38(co_code: bytes, consts=(), names=(), varnames=("x",), lnotab=b"") -> str:
+    """A Python 3.8-layout marshal stream of a one-parameter function, written by hand (only
+    written: nothing here can load it), base64-encoded as Keras stores it."""
+
+    def text(t: str) -> bytes:
+        return b"z" + bytes([len(t)]) + t.encode()
+
+    def strings(items) -> bytes:
+        return b")" + bytes([len(items)]) + b"".join(text(i) for i in items)
+
+    def const(c) -> bytes:
+        return b"N" if c is None else b"i" + struct.pack("<i", c)
+
+    head = struct.pack("<6i", 1, 0, 0, len(varnames), 8, 0x43)
+    body = (
+        b"s"
+        + struct.pack("<i", len(co_code))
+        + co_code
+        + b")"
+        + bytes([len(consts)])
+        + b"".join(const(c) for c in consts)
+        + strings(names)
+        + strings(varnames)
+        + strings(())
+        + strings(())
+        + text("<hand>")
+        + text("<lambda>")
+        + struct.pack("<i", 1)
+        + b"s"
+        + struct.pack("<i", len(lnotab))
+        + lnotab
+    )
+    return base64.b64encode(b"c" + head + body).decode("ascii")
+
+
+def test_a_hand_written_stream_evaluates():
+    # LOAD_FAST 0; LOAD_CONST 0; BINARY_MULTIPLY; RETURN_VALUE
+    out = evaluate_lambda(marshal_38(bytes([124, 0, 100, 0, 20, 0, 83, 0]), consts=(3,)))
+    assert (out.python, out.result) == ("3.8-3.9", BinOp("*", x, Const(3)))
+
+
+def test_expressions_that_double_at_every_step_are_refused():
+    doubling = bytes([124, 0]) + bytes([4, 0, 23, 0]) * 40 + bytes([83, 0])  # (DUP_TOP; BINARY_ADD) x 40
+    with pytest.raises(LambdaRefusal, match="more than 5000 nodes"):
+        evaluate_lambda(marshal_38(doubling))
+
+
+def test_an_opcode_no_python_defines_is_named():
+    with pytest.raises(LambdaRefusal) as info:
+        evaluate_lambda(marshal_38(bytes([124, 0, 47, 2, 83, 0])))
+    assert info.value.instruction == "opcode 47" and "decodes as none of Python 3.8-3.10" in info.value.reason
 
 
 @pytest.mark.parametrize("value", [None, 3, "", "a", ["YWJj"], [None], ["4wAA", "x", None], {"a": 1}])
