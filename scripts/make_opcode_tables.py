@@ -1,16 +1,24 @@
-"""Write kerasmigrate/lambdas/bytecode/tables.py: the opcode tables of CPython 2.7 and 3.5-3.12.
+"""Write kerasmigrate/lambdas/bytecode/tables.py: the opcode tables of CPython 2.7 and 3.4-3.12.
 
 Each table is read from that release's own `Lib/opcode.py` by running the pyenv Python of the
 release (`~/.pyenv/versions/X/bin/python -c "import opcode"`: the interpreter's standard library,
 never model data): opmap, HAVE_ARGUMENT, hasjrel/hasjabs/hasconst/hasname/haslocal/hasfree,
 cmp_op and, from 3.11, `_inline_cache_entries` and `_nb_ops` (BINARY_OP's operand).
 
-No Python 3.5 is installed, so its table is the 3.6 one with the changes CPython 3.6 made to
+No Python 3.4 or 3.5 is installed, so 3.5's table is the 3.6 one with the changes CPython 3.6 made to
 Lib/opcode.py undone (python/cpython issue #26647 wordcode; #27095 "Simplified MAKE_FUNCTION and
 removed MAKE_CLOSURE opcodes"; #27213 "Rework CALL_FUNCTION* opcodes": CALL_FUNCTION_VAR 140,
 CALL_FUNCTION_VAR_KW 142 replaced by CALL_FUNCTION_EX 142; #27985 SETUP_ANNOTATIONS 85 and
 STORE_ANNOTATION 127; #25483 FORMAT_VALUE 155; #27140 BUILD_CONST_KEY_MAP 156; #27078
 BUILD_STRING 157; #28257 BUILD_TUPLE_UNPACK_WITH_CALL 158).
+
+Python 3.4's table is 3.5's with the changes of CPython 3.5 undone (Doc/whatsnew/3.5.rst and
+Doc/library/dis.rst "New in version 3.5"): PEP 465 BINARY_MATRIX_MULTIPLY 16 and
+INPLACE_MATRIX_MULTIPLY 17 (issue #21176); PEP 492 GET_AITER 50, GET_ANEXT 51,
+BEFORE_ASYNC_WITH 52, GET_AWAITABLE 73, SETUP_ASYNC_WITH 154, and WITH_CLEANUP 81 split into
+WITH_CLEANUP_START 81 / WITH_CLEANUP_FINISH 82 (issue #24017); GET_YIELD_FROM_ITER 69 (issue
+#24400); PEP 448 BUILD_LIST_UNPACK 149 .. BUILD_SET_UNPACK 153, with BUILD_MAP popping its
+pairs instead of STORE_MAP 54 filling a presized dict (issue #2292).
 
 Usage: python scripts/make_opcode_tables.py [OUT]
 """
@@ -64,6 +72,12 @@ PY36_ADDED = {
     "BUILD_TUPLE_UNPACK_WITH_CALL": 158,
 }
 PY35_ONLY = {"MAKE_CLOSURE": 134, "CALL_FUNCTION_VAR": 140, "CALL_FUNCTION_VAR_KW": 142}
+PY35_ADDED = (
+    "BINARY_MATRIX_MULTIPLY INPLACE_MATRIX_MULTIPLY GET_AITER GET_ANEXT BEFORE_ASYNC_WITH GET_AWAITABLE "
+    "SETUP_ASYNC_WITH WITH_CLEANUP_START WITH_CLEANUP_FINISH GET_YIELD_FROM_ITER BUILD_LIST_UNPACK "
+    "BUILD_MAP_UNPACK BUILD_MAP_UNPACK_WITH_CALL BUILD_TUPLE_UNPACK BUILD_SET_UNPACK"
+).split()
+PY34_ONLY = {"STORE_MAP": 54, "WITH_CLEANUP": 81}
 
 
 def probe(release: str) -> dict:
@@ -71,12 +85,13 @@ def probe(release: str) -> dict:
     return json.loads(subprocess.check_output([str(python), "-c", PROBE]))
 
 
-def python35(t36: dict) -> dict:
-    ops = {k: v for k, v in t36["ops"].items() if k not in PY36_ADDED}
-    ops.update(PY35_ONLY)
-    table = dict(t36, ops=ops)
+def undone(newer: dict, added, restored: dict) -> dict:
+    """`newer`'s table without the opcodes its release `added`, with `restored` back."""
+    ops = {k: v for k, v in newer["ops"].items() if k not in added}
+    ops.update(restored)
+    table = dict(newer, ops=ops)
     for key in ("jrel", "jabs", "const", "name", "local", "free"):
-        table[key] = sorted(n for n in t36[key] if n in ops)
+        table[key] = sorted(n for n in newer[key] if n in ops)
     return table
 
 
@@ -129,7 +144,8 @@ def render(tables: dict) -> str:
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "kerasmigrate/lambdas/bytecode/tables.py")
     probed = {version: probe(release) for version, release in RELEASES.items()}
-    tables = {"2.7": probed["2.7"], "3.5": python35(probed["3.6"])}
+    py35 = undone(probed["3.6"], PY36_ADDED, PY35_ONLY)
+    tables = {"2.7": probed["2.7"], "3.4": undone(py35, PY35_ADDED, PY34_ONLY), "3.5": py35}
     tables.update((v, probed[v]) for v in RELEASES if v != "2.7")
     out.write_text(render(tables))
     print(f"wrote {out}")

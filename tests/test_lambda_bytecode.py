@@ -150,7 +150,7 @@ def minor(python: str) -> str:
 
 def covers(label: str, version: str) -> bool:
     """Whether a LambdaFunction.python label ("3.8-3.10", "3.6, 3.8", "2.7") includes `version`."""
-    order = ["2.7", "3.5", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12"]
+    order = ["2.7", "3.4", "3.5", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12"]
     for part in label.split(", "):
         low, _, high = part.partition("-")
         if order.index(low) <= order.index(version) <= order.index(high or low):
@@ -353,12 +353,12 @@ def test_the_package_never_runs_or_builds_code():
 # -- the real files of ../shared/realworld/github -----------------------------------------------
 REAL_LAMBDAS = {
     "181b5f625170ef97.h5": ("2.7", [BinOp("**", x, Const(2)), BinOp("*", Const(3), x)]),
-    "25153bdee7ed62fd.json": ("3.5", [BinOp("-", BinOp("/", x, Const(127.5)), Const(1.0))]),
+    "25153bdee7ed62fd.json": ("3.4-3.5", [BinOp("-", BinOp("/", x, Const(127.5)), Const(1.0))]),
     "3dae5382dede8b4a.h5": ("3.8-3.9", [sub(x, Tuple((ALL, Const(-1), ALL)))]),
     "67a1568fc8c19c5b.h5": ("3.6-3.7", [call("tensorflow.space_to_depth", x, block_size=Const(2))]),
-    "9729e493240f45a2.h5": ("3.5", [EXPECTED["scale"]]),
-    "bedefeb155e0dd89.h5": ("3.5", [EXPECTED["scale"]]),
-    "ef8d68dded76f624.h5": ("3.5", [EXPECTED["resize_area"]]),
+    "9729e493240f45a2.h5": ("3.4-3.5", [EXPECTED["scale"]]),
+    "bedefeb155e0dd89.h5": ("3.4-3.5", [EXPECTED["scale"]]),
+    "ef8d68dded76f624.h5": ("3.4-3.5", [EXPECTED["resize_area"]]),
     "6a9ad53fc46369c5.h5": (None, ["opcode 47"]),
 }
 

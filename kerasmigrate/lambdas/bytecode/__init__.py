@@ -28,7 +28,7 @@ __all__ = ["CodeInfo", "NotBytecode", "describe", "evaluate_lambda", "evaluate_o
 MAX_NODES = 5000
 # Pythons the Keras releases ran on, to try their tables first (a hint only: every table of
 # the group is tried). Keras 2.1-2.3: Python 2.7 and 3.5-3.7; TF 2.1-2.3: 3.5-3.8.
-KERAS_PYTHONS = {"1": ("2.7", "3.5"), "2.0": ("2.7", "3.5"), "2.1": ("3.5", "3.6"), "2.2": ("3.6", "3.7")}
+KERAS_PYTHONS = {"1": ("2.7", "3.4", "3.5"), "2.0": ("2.7", "3.5"), "2.1": ("3.5", "3.6"), "2.2": ("3.6", "3.7")}
 
 
 def evaluate_lambda(function, *, arguments: dict | None = None, keras_version: str | None = None) -> LambdaFunction:
@@ -60,9 +60,9 @@ def evaluate_output_shape(function, *, arguments: dict | None = None, keras_vers
 def _candidates(layout: str, keras_version: str | None) -> list[str]:
     versions = list(GROUPS[layout])
     if keras_version:
-        key = keras_version if keras_version.startswith("1") else ".".join(keras_version.split(".")[:2])
-        first = KERAS_PYTHONS.get(key[:1] if key.startswith("1") else key, ())
-        versions.sort(key=lambda v: v not in first)
+        major, _, rest = keras_version.partition(".")
+        likely = KERAS_PYTHONS.get(major if major == "1" else f"{major}.{rest.partition('.')[0]}", ())
+        versions.sort(key=lambda v: v not in likely)
     return versions
 
 

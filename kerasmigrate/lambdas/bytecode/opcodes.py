@@ -11,11 +11,11 @@ from functools import cache
 
 from kerasmigrate.lambdas.bytecode.tables import TABLES
 
-# Tables per marshal layout, oldest first (3.0-3.4 wrote the 3.0-3.7 layout too, with
+# Tables per marshal layout, oldest first (3.0-3.3 wrote the 3.0-3.7 layout too, with
 # opcodes this project has no table for: such code decodes under none of them).
 GROUPS = {
     "2.7": ("2.7",),
-    "3.0-3.7": ("3.5", "3.6", "3.7"),
+    "3.0-3.7": ("3.4", "3.5", "3.6", "3.7"),
     "3.8-3.10": ("3.8", "3.9", "3.10"),
     "3.11+": ("3.11", "3.12"),
 }

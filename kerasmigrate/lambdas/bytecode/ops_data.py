@@ -290,8 +290,8 @@ def build_list(frame: Frame, ins):
 
 
 def build_map(frame: Frame, ins):
-    if frame.code.layout == "2.7":
-        frame.push(Dict(()))  # Python 2: BUILD_MAP presizes; STORE_MAP fills it
+    if frame.table.numeric < (3, 5):
+        frame.push(Dict(()))  # up to 3.4 BUILD_MAP presizes; STORE_MAP fills it
         return
     flat = [expr(frame, v, "a dict item") for v in frame.pop_n(2 * ins.arg)]
     frame.push(Dict(tuple(zip(flat[0::2], flat[1::2]))))
