@@ -205,6 +205,13 @@ def test_arguments_win_over_defaults_and_unknown_stored_values_are_refused():
     assert evaluate_lambda(case["function"], arguments={"offset": 2}).result == BinOp("-", x, Const(2))
     with pytest.raises(LambdaRefusal, match="matches no parameter"):
         evaluate_lambda(case["function"], arguments={"other": 1})
+    with pytest.raises(LambdaRefusal, match="not a mapping"):
+        evaluate_lambda(case["function"], arguments=[1])
+    deep = [0]
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(LambdaRefusal, match="nested too deeply"):
+        evaluate_lambda(case["function"], arguments={"offset": deep})
     closure = next(c for c in FIXTURES["3.12.1"]["cases"] if c["id"] == "closure")
     with pytest.raises(LambdaRefusal, match="closure"):
         evaluate_lambda(closure["function"][:1])

@@ -26,6 +26,7 @@ from kerasmigrate.lambdas.expr import Arg, Const, Dict, LambdaFunction, LambdaRe
 __all__ = ["CodeInfo", "NotBytecode", "describe", "evaluate_lambda", "evaluate_output_shape"]
 
 MAX_NODES = 5000
+MAX_STORED_DEPTH = 20
 # Pythons the Keras releases ran on, to try their tables first (a hint only: every table of
 # the group is tried). Keras 2.1-2.3: Python 2.7 and 3.5-3.7; TF 2.1-2.3: 3.5-3.8.
 KERAS_PYTHONS = {"1": ("2.7", "3.4", "3.5"), "2.0": ("2.7", "3.5"), "2.1": ("3.5", "3.6"), "2.2": ("3.6", "3.7")}
@@ -41,6 +42,8 @@ def evaluate_lambda(function, *, arguments: dict | None = None, keras_version: s
     """
     code = read_layout(stored_bytes(function))
     defaults, closure = _stored_extras(function)
+    if arguments is not None and not isinstance(arguments, dict):
+        raise LambdaRefusal(f"the layer's `arguments` are a {type(arguments).__name__}, not a mapping")
     outcomes = {}
     for version in _candidates(code.layout, keras_version):
         try:
@@ -124,18 +127,20 @@ def _stored_extras(function) -> tuple[tuple, tuple]:
     return tuple(defaults), tuple(closure)
 
 
-def to_expr(frame: Frame, value):
+def to_expr(frame: Frame, value, depth: int = 0):
     """A value from the layer config (JSON): a constant, a list of them, or a dict display.
 
     JSON has no tuples: a list of constants (Keras stored the function's defaults tuple
     that way) becomes the tuple constant, as the code's own tuple constants are."""
+    if depth > MAX_STORED_DEPTH:
+        frame.refuse("a stored value nested too deeply")
     if isinstance(value, (list, tuple)):
-        items = [to_expr(frame, v) for v in value]
+        items = [to_expr(frame, v, depth + 1) for v in value]
         if all(isinstance(i, Const) for i in items):
             return Const(tuple(i.value for i in items))
         return List(tuple(items))
     if isinstance(value, dict):
-        return Dict(tuple((Const(str(k)), to_expr(frame, v)) for k, v in value.items()))
+        return Dict(tuple((Const(str(k)), to_expr(frame, v, depth + 1)) for k, v in value.items()))
     plain = plain_value(value)
     if not isinstance(plain, (type(None), bool, int, float, str)):
         frame.refuse(f"a stored value of type {type(value).__name__}")
