@@ -19,8 +19,8 @@ import tomllib
 from kerasmigrate import api
 from kerasmigrate.core.reader import open_legacy_model
 from kerasmigrate.errors import KerasMigrateError, MappingError, OutputExistsError
+from kerasmigrate.lambdas.bytecode import NotBytecode, describe
 from kerasmigrate.upgrade import mapping
-from kerasmigrate.upgrade.lambda_code import NotBytecode, describe
 from kerasmigrate.upgrade.mapping import UnknownFunction, map_compile_functions
 
 from .conftest import ROOT, SAMPLES, mapped_params

@@ -8,11 +8,11 @@ from pathlib import Path
 from kerasmigrate.core.configs import is_model_entry, iter_layers, model_layers
 from kerasmigrate.core.source import open_model
 from kerasmigrate.errors import MappingError, config_structure
+from kerasmigrate.lambdas.bytecode import NotBytecode, describe
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import Source, run_passes
 from kerasmigrate.passes.upgrade.tf_op_layers import OP_CLASSES, convert_op_layer, tf_op_layers
-from kerasmigrate.upgrade.lambda_code import NotBytecode, describe
 from kerasmigrate.upgrade.mapping.apply import MappingReport
 from kerasmigrate.upgrade.mapping.compile_functions import map_compile_functions
 from kerasmigrate.upgrade.mapping.names import (
