@@ -3,7 +3,9 @@
 The converted `.keras` file is loaded with plain Keras 3
 (`keras.saving.load_model(path, safe_mode=True)`). Reference outputs come
 from a references file (`.npz` with `input_0…`/`output_0…` or `in_0…`/
-`out_0…`, e.g. computed by the stack that wrote the original), or else from
+`out_0…`, e.g. computed by the stack that wrote the original; inputs named
+`input_<name>` or listed in `input_names` are matched by name:
+core/references.py), or else from
 the original loaded with tf_keras (Keras 2 kept alive for TensorFlow ≥ 2.16),
 on seeded inputs shaped after the model's inputs.
 
@@ -22,6 +24,7 @@ import numpy as np
 from kerasmigrate.core.archive import read_keras_archive_metadata
 from kerasmigrate.core.configs import iter_layers
 from kerasmigrate.core.quiet_runtime import native_stderr_quiet, quiet_tensorflow
+from kerasmigrate.core.references import inputs_in_model_order, read_references
 from kerasmigrate.core.sniff import sniff
 from kerasmigrate.core.source import open_model
 from kerasmigrate.errors import KerasMigrateError, VerifyError
@@ -59,6 +62,7 @@ class VerifyReport:
     half_precision: bool = False
     notes: list[str] = field(default_factory=list)
     xla: bool = False  # the converted model ran compiled by XLA (channels_first on TensorFlow)
+    inputs_matched: str | None = None  # references: "name" or "position" (core/references.py)
 
     @property
     def ok(self) -> bool:
@@ -72,27 +76,10 @@ class VerifyReport:
         return {**asdict(self), "ok": self.ok, "max_abs": self.max_abs}
 
 
-def _sorted_arrays(npz, prefixes) -> list[np.ndarray]:
-    for prefix in prefixes:
-        keys = sorted(
-            (k for k in npz.files if k.startswith(prefix) and k[len(prefix) :].isdigit()),
-            key=lambda k: int(k[len(prefix) :]),
-        )
-        if keys:
-            return [npz[k] for k in keys]
-    return []
-
-
 def load_references(path: str | Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            inputs = _sorted_arrays(npz, ("input_", "in_"))
-            outputs = _sorted_arrays(npz, ("output_", "out_"))
-    except (OSError, ValueError) as exc:
-        raise VerifyError(path, f"cannot read the references file ({exc})") from None
-    if not inputs or not outputs:
-        raise VerifyError(path, "the references file needs input_0…/output_0… (or in_0…/out_0…) arrays")
-    return inputs, outputs
+    """A references file's inputs (in its order) and outputs (core/references.py)."""
+    refs = read_references(path)
+    return refs.inputs, refs.outputs
 
 
 def _flatten(outputs) -> list[np.ndarray]:
@@ -205,14 +192,25 @@ def _refuse_stored_code(original: Path) -> None:
         )
 
 
+def _conversion_metadata(converted: Path) -> dict:
+    return read_keras_archive_metadata(converted).get("kerasmigrate", {}) if converted.is_file() else {}
+
+
 def feature_keys(converted: Path, model) -> list[str] | None:
     """For a converted DenseFeatures model (the dense-features pass), the feature key of each
     input, in order (its layer name, with the name it had before a rename); else None."""
-    meta = read_keras_archive_metadata(converted).get("kerasmigrate", {}) if converted.is_file() else {}
+    meta = _conversion_metadata(converted)
     if "dense-features" not in (meta.get("passes") or []):
         return None
     legacy = {new: old for old, new in (meta.get("renamed_layers") or {}).items()}
     return [legacy.get(tensor.name, tensor.name) for tensor in model.inputs]
+
+
+def input_names(converted: Path, model) -> list[set[str]]:
+    """Per input of the converted model, the names it answers to: its own and the one it had
+    before a rename (`renamed_layers`, e.g. a `/` replaced)."""
+    legacy = {new: old for old, new in (_conversion_metadata(converted).get("renamed_layers") or {}).items()}
+    return [{tensor.name, legacy.get(tensor.name, tensor.name)} for tensor in model.inputs]
 
 
 def _original_outputs(
@@ -322,9 +320,11 @@ def verify(
     model = _load_converted(keras, converted, notes)
     in_axes, out_axes = _io_axes_noted(converted, notes)
     if refs is not None:
-        inputs, expected = load_references(refs)
-        source = f"references file {refs}"
+        references = read_references(refs)
+        inputs, matched = inputs_in_model_order(references, input_names(converted, model))
+        expected, source = references.outputs, f"references file {refs}, inputs matched by {matched}"
     else:
+        matched = None
         inputs = _transposed(seeded_inputs(model, seed, batch), in_axes, back=True)
         expected, source = _original_outputs(original, inputs, feature_keys(converted, model))
     xla = keras.backend.backend() == "tensorflow" and bool(channels_first_layers(model))
@@ -346,6 +346,7 @@ def verify(
     if rtol is None:
         rtol = HALF_PRECISION_RTOL if half else DEFAULT_RTOL
     report = VerifyReport(str(original), str(converted), source, atol, rtol, half_precision=half, notes=notes, xla=xla)
+    report.inputs_matched = matched
     if len(actual) != len(expected):
         raise VerifyError(converted, f"the converted model has {len(actual)} outputs, the original {len(expected)}")
     for i, (got, want) in enumerate(zip(actual, expected)):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Write kerasmigrate's feature-column samples with a real TensorFlow 2.x (DenseFeatures models).
 
-    run.sh STACK scripts/gen_feature_column_samples.py OUTDIR
+    run.sh STACK scripts/gen_feature_column_samples.py OUTDIR [--only a,b]
     TF_USE_LEGACY_KERAS=1 ORACLE_KERAS_API=tf.keras .venv/bin/python scripts/gen_feature_column_samples.py OUTDIR
 
 Runs inside an oracle stack of ../shared/oracles (tf.keras 2.2 ... 2.15) or with tf_keras. Each sample NAME is a
@@ -14,6 +14,7 @@ OUTDIR/manifest.json records the versions, and which samples must be refused (ki
 with the words the refusal must contain; `h5_refusal` where only the .h5 file is). Python 3.8 syntax (the TF 2.2 and 2.4 stacks).
 """
 
+import argparse
 import json
 import os
 import shutil
@@ -23,7 +24,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
-from gen_samples import SEED, _tf_module, keras, seed_weights, versions  # noqa: E402
+from gen_samples import SEED, _tf_module, keras, seed_weights, start_manifest  # noqa: E402
 
 tf = _tf_module()
 fc = tf.feature_column
@@ -155,6 +156,40 @@ def weighted(outdir, rs):
     return columns, inputs, "a weighted categorical column: no exact Keras 3 equivalent"
 
 
+def combiners(outdir, rs):
+    color = fc.categorical_column_with_vocabulary_list("color", ["red", "green", "blue"])
+    code = fc.categorical_column_with_vocabulary_list("code", [3, 5, 8], dtype=tf.int64, num_oov_buckets=2)
+    tags = fc.categorical_column_with_hash_bucket("tags", hash_bucket_size=6)
+    columns = [
+        fc.embedding_column(color, dimension=3, combiner="mean"),
+        fc.embedding_column(code, dimension=2, combiner="sqrtn"),
+        fc.embedding_column(tags, dimension=2, combiner="mean"),
+        fc.embedding_column(fc.categorical_column_with_identity("level", num_buckets=4), dimension=2, combiner="sqrtn"),
+        fc.embedding_column(
+            fc.categorical_column_with_hash_bucket("word", hash_bucket_size=5), dimension=2, combiner="sum"
+        ),
+    ]
+    inputs = {  # '' and -1 padding, values outside the vocabulary (dropped or hashed), empty rows, repeats
+        "color": np.array([["red", "red", "zzz"], ["", "blue", "pink"], ["", "", ""], ["green", "blue", "red"]] * 2),
+        "code": np.array([[3, 5, 9], [-1, 8, 100], [-1, -1, -1], [3, 3, 5]] * 2, dtype="int64"),
+        "tags": np.array([["x", "y", ""], ["", "", ""], ["x", "x", "z"], ["q", "", "y"]] * 2),
+        "level": np.array([[0, 1, -1], [3, 3, 2], [-1, -1, -1], [2, 0, 1]] * 2, dtype="int64"),
+        "word": np.array([["the", "fox", ""], ["a", "", ""], ["", "", ""], ["dog", "dog", "the"]] * 2),
+    }
+    return columns, inputs, "embeddings of three values per row with the mean, sqrtn and sum combiners (padding, OOV)"
+
+
+def nested(outdir, rs):
+    shape = fc.categorical_column_with_vocabulary_list("shape", ["circle", "square", "star"], num_oov_buckets=1)
+    columns = [
+        fc.numeric_column("age"),
+        fc.indicator_column(shape),
+        fc.embedding_column(fc.categorical_column_with_hash_bucket("word", hash_bucket_size=5), dimension=2),
+    ]
+    inputs = {"age": rs.uniform(-1.5, 1.5, size=(ROWS, 1)).astype("float32"), "shape": SHAPES, "word": WORDS}
+    return columns, inputs, "DenseFeatures inside a nested Sequential, called on a dict of Inputs by a functional model"
+
+
 SAMPLES = [
     ("dense_features_numeric", numeric),
     ("dense_features_categorical", categorical),
@@ -165,6 +200,8 @@ SAMPLES = [
     ("dense_features_crossed", crossed),
     ("dense_features_crossed_ids", crossed_ids),
     ("dense_features_weighted", weighted),
+    ("dense_features_combiners", combiners),
+    ("dense_features_nested", nested),
 ]
 REFUSALS = {
     "dense_features_crossed_ids": "crosses the ids of VocabularyListCategoricalColumn",
@@ -196,6 +233,21 @@ def build_functional(columns, inputs, name):
     return keras.models.Model(tensors, L.Dense(2, name="out")(x), name=name)
 
 
+def build_nested(columns, inputs, name):
+    tensors = {
+        k: keras.Input((v.shape[1],), name=k, dtype=tf.string if v.dtype.kind == "U" else v.dtype.name)
+        for k, v in inputs.items()
+    }
+    tower = keras.models.Sequential(
+        [keras.layers.DenseFeatures(columns, name="features"), L.Dense(4, activation="tanh", name="hidden")],
+        name="tower",
+    )
+    return keras.models.Model(tensors, L.Dense(2, name="out")(tower(tensors)), name=name)
+
+
+BUILDERS = {"dense_features_functional": build_functional, "dense_features_nested": build_nested}
+
+
 def sorted_inputs(inputs):
     return [inputs[k] for k in sorted(inputs)]
 
@@ -209,7 +261,7 @@ def save_refs(path, inputs, outputs):
 def make(name, builder, outdir, index):
     rs = np.random.RandomState(SEED + index)
     columns, inputs, description = builder(outdir, rs)
-    model = (build_functional if name == "dense_features_functional" else build)(columns, inputs, name)
+    model = BUILDERS.get(name, build)(columns, inputs, name)
     model({k: tf.constant(v) for k, v in inputs.items()})
     seed_weights(model, SEED + 100 + index)
     if name == "dense_features_trained":  # optimizer state, the embedding matrices' slots included
@@ -246,18 +298,16 @@ def make(name, builder, outdir, index):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    outdir = argv[0]
-    if not os.path.isdir(outdir):
-        os.makedirs(outdir)
-    manifest = {
-        "generator": "scripts/gen_feature_column_samples.py",
-        "seed": SEED,
-        "versions": versions(),
-        "samples": [],
-        "failed": [],
-    }
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("outdir")
+    parser.add_argument("--only", default="", help="regenerate these samples (comma-separated), keep the others")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    outdir = args.outdir
+    wanted = [n for n in args.only.split(",") if n] or [n for n, _ in SAMPLES]
+    manifest = start_manifest(outdir, "scripts/gen_feature_column_samples.py", wanted, bool(args.only))
     for index, (name, builder) in enumerate(SAMPLES):
+        if name not in wanted:
+            continue
         try:
             entry = make(name, builder, outdir, index)
         except Exception as exc:  # one sample must not hide the others
@@ -265,6 +315,7 @@ def main(argv=None):
             manifest["failed"].append({"name": name, "error": f"{type(exc).__name__}: {exc}"})
             continue
         manifest["samples"].append(entry)
+        manifest["samples"].sort(key=lambda e: [n for n, _ in SAMPLES].index(e["name"]))
         print("[gen] {} -> {}".format(name, entry["file"]), file=sys.stderr)
     text = json.dumps(manifest, indent=2, sort_keys=True)
     with open(os.path.join(outdir, "manifest.json"), "w", encoding="utf-8") as f:

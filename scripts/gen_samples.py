@@ -659,6 +659,37 @@ def augmentation(rs):
         % ", ".join(type(layer).__name__ for layer in layers))
 
 
+def random_crop_aspect(rs):
+    """RandomCrop whose crop (8x8) has another aspect than its 12x16 input: TF 2.2-2.6 resized to
+    8x10 and cut the centre, TF 2.7+ cut the centred 12x12 and resized it (smart_resize)."""
+    model = keras.Sequential([
+        L.InputLayer(input_shape=(12, 16, 3), name="image"),
+        _preprocessing_layer("RandomFlip")("horizontal", name="flip"),
+        _preprocessing_layer("RandomCrop")(8, 8, seed=5, name="crop"),
+        _preprocessing_layer("Rescaling")(1.0 / 255, name="rescale"),
+        L.Conv2D(3, 3, activation="relu", name="conv"),
+        L.Flatten(name="flat"),
+        L.Dense(3, name="logits"),
+    ], name="random_crop_aspect")
+    pixels = rs.randint(0, 256, size=(BATCH, 12, 16, 3)).astype("float32")
+    return model, [pixels], "RandomCrop(8, 8) on 12x16 images (another aspect ratio) in a Sequential"
+
+
+def random_crop_functional(rs):
+    """Two RandomCrops of one 10x15 input in a functional model: 6x9 (the input's aspect ratio) and
+    9x5 (another: TF 2.2-2.6 resized to 9x13 and cut the centre, an odd margin)."""
+    RandomCrop = _preprocessing_layer("RandomCrop")
+    image = L.Input((10, 15, 3), name="image")
+    scaled = _preprocessing_layer("Rescaling")(1.0 / 255, name="rescale")(image)
+    same = L.Flatten(name="flat_same")(RandomCrop(6, 9, name="crop_same_aspect")(scaled))
+    other = L.Flatten(name="flat_other")(RandomCrop(9, 5, name="crop_other_aspect")(scaled))
+    out = L.Dense(2, name="out")(L.Concatenate(name="cat")([same, other]))
+    pixels = rs.randint(0, 256, size=(BATCH, 10, 15, 3)).astype("float32")
+    return Model(image, out, "random_crop_functional"), [pixels], (
+        "a functional model with RandomCrop(6, 9) (the input's aspect ratio) and RandomCrop(9, 5) (another) "
+        "of one 10x15 input")
+
+
 SAMPLES = [
     ("mlp_sequential", mlp_sequential),
     ("sequential_built", sequential_built),
@@ -700,6 +731,8 @@ SAMPLES = [
     ("channels_first_1d_3d", channels_first_1d_3d),
     ("channels_first_conv_lstm", channels_first_conv_lstm),
     ("augmentation", augmentation),
+    ("random_crop_aspect", random_crop_aspect),
+    ("random_crop_functional", random_crop_functional),
 ]
 
 

@@ -267,21 +267,18 @@ def _realworld():
 
 
 def _refs_in_model_order(row: dict, target: Path, work: Path) -> Path:
-    """The references with their inputs in the model's order, as verify takes them. References
-    computed through the serving signature (ref_loader "signature") hold them in the
-    signature's order, by name (ref_input_names); the model's order is its input_layers'."""
+    """The references as verify takes them. References computed through the serving signature
+    (ref_loader "signature") hold their inputs in the signature's (alphabetical) order, named in
+    the manifest (ref_input_names): given as `input_names`, verify matches them by name."""
     refs = REALWORLD / "refs" / f"{row['id']}.npz"
     names = row["ref_input_names"].split(",")
     if row["ref_loader"] != "signature" or len(names) < 2:
         return refs
-    with zipfile.ZipFile(target) as archive:
-        model_order = [entry[0] for entry in json.loads(archive.read("config.json"))["config"]["input_layers"]]
     with np.load(refs) as npz:
-        arrays = {f"in_{i}": npz[f"in_{names.index(name)}"] for i, name in enumerate(model_order)}
-        arrays.update({k: npz[k] for k in npz.files if k.startswith("out_")})
-    reordered = work / "refs.npz"
-    np.savez(reordered, **arrays)
-    return reordered
+        arrays = {k: npz[k] for k in npz.files}
+    named = work / "refs.npz"
+    np.savez(named, input_names=np.array(names), **arrays)
+    return named
 
 
 def _convert_and_verify(row: dict, work: Path) -> tuple[str, str]:

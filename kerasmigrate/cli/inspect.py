@@ -94,7 +94,8 @@ def passes_command(as_json: bool) -> None:
 @click.option(
     "--refs",
     type=click.Path(exists=True, dir_okay=False, path_type=str),
-    help="Reference inputs/outputs (.npz) instead of running the original in tf_keras.",
+    help="Reference inputs/outputs (.npz) instead of running the original in tf_keras; inputs by position "
+    "(input_0…), or by name (input_<name>, or in_0… named by an input_names array).",
 )
 @click.option(
     "--atol", type=float, default=None, help="Absolute tolerance (default 1e-5; 1e-3 for models computing in float16)."

@@ -58,6 +58,7 @@ from kerasmigrate.passes.upgrade.leaky_relu_negative_slope import leaky_relu_neg
 from kerasmigrate.passes.upgrade.legacy_object_arguments import legacy_object_arguments
 from kerasmigrate.passes.upgrade.lookup_vocabulary import lookup_vocabulary
 from kerasmigrate.passes.upgrade.model_class_to_functional import model_class_to_functional
+from kerasmigrate.passes.upgrade.random_crop_centre import random_crop_centre
 from kerasmigrate.passes.upgrade.random_crop_resizing import random_crop_resizing
 from kerasmigrate.passes.upgrade.random_height_width import random_height_width
 from kerasmigrate.passes.upgrade.rescaling_offset import rescaling_offset
@@ -97,6 +98,7 @@ UPGRADE = (  # applied in this order
     drop_batch_input_shape,
     augmentation_rng_type,
     random_height_width,
+    random_crop_centre,  # TF 2.2-2.6 writers, before the TF 2.7+ form
     random_crop_resizing,
     rescaling_offset,
     embedding_input_length,

@@ -69,6 +69,38 @@ def test_in_a_functional_model_the_dict_call_becomes_a_call_in_sorted_key_order(
     assert nested["inbound_nodes"] == [[["in_a", 0, 0, {}], ["in_b", 0, 0, {}]]]
 
 
+def _dict_call(keys):
+    return [{key: [f"in_{key}", 0, 0, {}] for key in keys}]
+
+
+def test_a_nested_sequential_keeps_its_name_and_calls_and_is_called_in_its_input_order():
+    inner = {**_sequential([_numeric("b"), _numeric("a")], name="features"), "name": "tower"}
+    inner["inbound_nodes"] = _dict_call(["b", "a"])
+    inputs = [{"class_name": "InputLayer", "name": f"in_{k}", "config": {"name": f"in_{k}"}} for k in "ab"]
+    out = {"class_name": "Dense", "name": "out", "config": {"name": "out"}, "inbound_nodes": [[["tower", 0, 0, {}]]]}
+    config = {"name": "m", "layers": [*inputs, inner, out], "input_layers": [["in_a", 0, 0], ["in_b", 0, 0]]}
+    outer = {"class_name": "Functional", "config": config}
+    inner_done = dense_features(inner, None)  # passes run innermost first
+    assert inner_done["name"] == "tower" and inner_done["class_name"] == "Functional"
+    assert inner_done["config"]["input_layers"] == [["a", 0, 0], ["b", 0, 0]]
+    layers = {**outer, "config": {**config, "layers": [*inputs, inner_done, out]}}
+    tower = dense_features(layers, None)["config"]["layers"][2]
+    assert tower["inbound_nodes"] == [[["in_a", 0, 0, {}], ["in_b", 0, 0, {}]]]
+
+
+def test_a_nested_functional_on_a_dict_is_called_in_its_sorted_key_order():
+    inner_inputs = {"y": ["input_y", 0, 0], "x": ["input_x", 0, 0]}  # keys other than the layer names
+    inner = {"class_name": "Functional", "name": "sub", "inbound_nodes": _dict_call(["y", "x"])}
+    inner["config"] = {"name": "sub", "layers": [], "input_layers": inner_inputs, "output_layers": []}
+    inner_done = {**inner, "config": {**inner["config"], "input_layers": [["input_x", 0, 0], ["input_y", 0, 0]]}}
+    outer = {"class_name": "Functional", "config": {"name": "m", "layers": [inner_done]}}
+    sub = dense_features(outer, None)["config"]["layers"][0]
+    assert sub["inbound_nodes"] == [[["in_x", 0, 0, {}], ["in_y", 0, 0, {}]]]
+    bad = {**inner_done, "inbound_nodes": _dict_call(["x"])}
+    with pytest.raises(Refusal, match="'sub' is called on features"):
+        dense_features({**outer, "config": {"name": "m", "layers": [bad]}}, None)
+
+
 def test_one_float_feature_is_flattened_as_dense_features_did():
     model = dense_features(_sequential([_numeric("x")]), None)
     assert [(e["class_name"], e["name"]) for e in _inner(model)] == [
@@ -103,9 +135,21 @@ def test_vocabulary_ids_are_reordered_into_the_columns_own():
         (
             {
                 "class_name": "EmbeddingColumn",
-                "config": {"categorical_column": _vocabulary("c", ["x"]), "dimension": 2, "combiner": "mean"},
+                "config": {
+                    "categorical_column": _vocabulary("c", ["x"]),
+                    "dimension": 2,
+                    "combiner": "mean",
+                    "use_safe_embedding_lookup": False,
+                },
             },
-            ["'c_embedding'", "'mean'"],
+            ["'c_embedding'", "use_safe_embedding_lookup=False"],
+        ),
+        (
+            {
+                "class_name": "EmbeddingColumn",
+                "config": {"categorical_column": _vocabulary("c", ["x"]), "dimension": 2, "combiner": "max"},
+            },
+            ["'c_embedding'", "'max'"],
         ),
         (
             {"class_name": "WeightedCategoricalColumn", "config": {"categorical_column": _vocabulary("c", ["x"])}},
@@ -116,7 +160,7 @@ def test_vocabulary_ids_are_reordered_into_the_columns_own():
             ["SequenceNumericColumn", "'s'"],
         ),
     ],
-    ids=["normalizer", "default-value", "multivalent-mean", "weighted", "sequence"],
+    ids=["normalizer", "default-value", "multivalent-unsafe-lookup", "unknown-combiner", "weighted", "sequence"],
 )
 def test_columns_without_an_exact_equivalent_are_refused_by_name(column, words):
     wrapped = column
@@ -135,6 +179,26 @@ def test_an_embedding_of_one_value_per_row_takes_any_combiner():
     }
     layers = {e["name"]: e for e in _inner(dense_features(_sequential([column], {"c": [None, 1]}), None))}
     assert layers["c_embedding"]["class_name"] == "Dense" and layers["c_embedding"]["config"]["use_bias"] is False
+
+
+@pytest.mark.parametrize("combiner, divisor", [("mean", "c_embedding_count"), ("sqrtn", "c_embedding_sqrt_count")])
+def test_mean_and_sqrtn_over_several_values_divide_the_sum_by_the_kept_ids(combiner, divisor):
+    column = {
+        "class_name": "EmbeddingColumn",
+        "config": {"categorical_column": _vocabulary("c", ["x", "y"]), "dimension": 2, "combiner": combiner},
+    }
+    layers = {e["name"]: e for e in _inner(dense_features(_sequential([column], {"c": [None, 3]}), None))}
+    assert layers["c_embedding"]["class_name"] == "Dense"  # the sum, holding the stored matrix
+    kept = layers["c_embedding_kept"]
+    assert kept["class_name"] == "Discretization" and kept["config"]["bin_boundaries"] == [0.5]
+    assert kept["inbound_nodes"] == [[["c_lookup", 0, 0, {}]]]  # ids: 0 dropped, >= 1 kept
+    count = layers["c_embedding_count"]
+    assert count["module"] == "keras.src.ops.numpy" and count["class_name"] == "GetItem"
+    assert count["inbound_nodes"][0]["args"][1][1]["config"] == {"start": 1, "stop": 2, "step": None}
+    out = layers[f"c_embedding_{combiner}"]
+    assert out["class_name"] == "DivideNoNan"
+    history = [arg["config"]["keras_history"][0] for arg in out["inbound_nodes"][0]["args"]]
+    assert history == ["c_embedding", divisor]
 
 
 def _file_column(path="/writer/home/words.txt", size=2):

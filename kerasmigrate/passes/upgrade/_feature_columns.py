@@ -23,10 +23,7 @@ feature_column_v2.py does (tensorflow/python/feature_column/feature_column_v2.py
     categorical column's ids is refused: Keras lookups number them differently.
 * IndicatorColumn: the sum of one-hots of the ids (`transform_feature`, reduce_sum over the
   values), -1 giving none: IntegerLookup(output_mode="count") on the ids above.
-* EmbeddingColumn (`embedding_lookup_sparse`, dropped ids left out, an empty row zero): the
-  counts times the stored `embedding_weights`, a Dense without bias holding them unchanged. That
-  is the combiner's value where a row has one value (any combiner) or for "sum"; "mean"/"sqrtn"
-  over several values per row, and `max_norm`, are refused.
+* EmbeddingColumn: _dense_columns.py.
 
 DenseFeatures concatenates the columns sorted by name (`DenseFeatures.__init__` sorts them). Column
 kinds without an exact Keras 3 equivalent are refused, named.
@@ -97,7 +94,7 @@ class Graph:
         return shape[-1] if isinstance(shape, list) and len(shape) == 2 else None
 
 
-def _parts(column) -> tuple[str, dict]:
+def column_parts(column) -> tuple[str, dict]:
     if not isinstance(column, dict) or not isinstance(column.get("config"), dict):
         raise Refusal(f"a feature column is stored as {type(column).__name__}, not a class_name/config entry")
     return column.get("class_name"), column["config"]
@@ -105,7 +102,7 @@ def _parts(column) -> tuple[str, dict]:
 
 def column_name(column) -> str:
     """The column's `name` as feature_column_v2.py defines it (the DenseFeatures sort key)."""
-    kind, config = _parts(column)
+    kind, config = column_parts(column)
     if kind in ("BucketizedColumn",):
         return column_name(config.get("source_column")) + "_bucketized"
     if kind in ("IndicatorColumn", "EmbeddingColumn"):
@@ -131,7 +128,7 @@ def _shape(config: dict) -> list[int]:
 
 def _numeric_float(graph: Graph, column, suffix: str) -> tuple[str, list[int]]:
     """The NumericColumn's transformed tensor (float32, the column's shape) and its shape."""
-    kind, config = _parts(column)
+    kind, config = column_parts(column)
     if kind != "NumericColumn":
         raise Refusal(f"a bucketized column's source is a {kind}; feature_column_v2 takes a NumericColumn")
     if config.get("normalizer_fn") is not None:
@@ -153,7 +150,7 @@ def numeric(graph: Graph, column) -> str:
 
 
 def bucketized(graph: Graph, column) -> str:
-    _, config = _parts(column)
+    _, config = column_parts(column)
     boundaries = config.get("boundaries")
     if not isinstance(boundaries, list) or not all(isinstance(b, (int, float)) for b in boundaries):
         raise Refusal(f"bucketized column {column_name(column)!r} has the boundaries {boundaries!r}")
@@ -200,7 +197,7 @@ def _file_vocabulary(graph: Graph, config: dict, name: str, dtype: str) -> list:
 
 def _vocabulary_list(graph: Graph, column) -> tuple[str, list[int], int | None]:
     """Ids after a lookup, the id of each column id in the column's order, and the id of a dropped value."""
-    kind, config = _parts(column)
+    kind, config = column_parts(column)
     name = column_name(column)
     dtype = _key_dtype(config, name)
     if kind == "VocabularyFileCategoricalColumn":
@@ -234,7 +231,7 @@ def _vocabulary_list(graph: Graph, column) -> tuple[str, list[int], int | None]:
 
 
 def _hashed(graph: Graph, column) -> tuple[str, list[int], int | None]:
-    _, config = _parts(column)
+    _, config = column_parts(column)
     name = column_name(column)
     dtype = _key_dtype(config, name)
     buckets = config.get("hash_bucket_size")
@@ -246,7 +243,7 @@ def _hashed(graph: Graph, column) -> tuple[str, list[int], int | None]:
 
 
 def _identity(graph: Graph, column) -> tuple[str, list[int], int | None]:
-    _, config = _parts(column)
+    _, config = column_parts(column)
     name = column_name(column)
     buckets = config.get("number_buckets", config.get("num_buckets"))
     if not isinstance(buckets, int) or buckets < 1 or config.get("default_value") is not None:
@@ -266,7 +263,7 @@ def _cross_key(graph: Graph, key, crossed: str) -> str:
             raise Refusal(f"crossed column {crossed!r} crosses feature {key!r} of more than one value per row")
         # As another column reads it; else a string (an int64 feed then fails, it is not hashed otherwise).
         return graph.input(key, graph.dtypes.get(key, "string"))
-    kind, config = _parts(key)
+    kind, config = column_parts(key)
     if kind == "BucketizedColumn":
         source, shape = _numeric_float(graph, config.get("source_column"), "source")
         if shape != [1]:
@@ -281,7 +278,7 @@ def _cross_key(graph: Graph, key, crossed: str) -> str:
 
 def _leaf_keys(column) -> list:
     keys = []
-    for key in _parts(column)[1].get("keys") or []:
+    for key in column_parts(column)[1].get("keys") or []:
         keys.extend(_leaf_keys(key) if isinstance(key, dict) and key.get("class_name") == "CrossedColumn" else [key])
     return keys
 
@@ -289,7 +286,7 @@ def _leaf_keys(column) -> list:
 def _crossed(graph: Graph, column) -> tuple[str, list[int], int | None]:
     """`sparse_cross_hashed` of the leaf keys, with the default hash key: HashedCrossing runs the
     same op (tf.sparse.cross_hashed) with the same default key."""
-    _, config = _parts(column)
+    _, config = column_parts(column)
     name = column_name(column)
     buckets = config.get("hash_bucket_size")
     keys = _leaf_keys(column)
@@ -309,9 +306,10 @@ CATEGORICAL = {
 }
 
 
-def _counts(graph: Graph, column, name: str) -> tuple[str, int]:
-    """The per-id counts of a categorical column (its indicator output) and the number of ids."""
-    kind, _ = _parts(column)
+def category_counts(graph: Graph, column, name: str) -> tuple[str, int, str]:
+    """The per-id counts of a categorical column (its indicator output), the number of ids, and the
+    ids themselves (0 for a dropped value, where the column drops some)."""
+    kind, _ = column_parts(column)
     ids = CATEGORICAL.get(kind)
     if ids is None:
         raise Refusal(f"feature column {column_name(column)!r} is a {kind}, which has no exact Keras 3 equivalent")
@@ -328,48 +326,9 @@ def _counts(graph: Graph, column, name: str) -> tuple[str, int]:
         "oov_token": -1,
         "dtype": FLOAT,
     }
-    return graph.add("IntegerLookup", name, counts, ref), len(order)
+    return graph.add("IntegerLookup", name, counts, ref), len(order), ref
 
 
 def indicator(graph: Graph, column) -> str:
-    _, config = _parts(column)
-    return _counts(graph, config.get("categorical_column"), column_name(column))[0]
-
-
-def embedding(graph: Graph, column) -> str:
-    _, config = _parts(column)
-    name = column_name(column)
-    categorical = config.get("categorical_column")
-    dimension = config.get("dimension")
-    if config.get("max_norm") is not None or not isinstance(dimension, int) or dimension < 1:
-        raise Refusal(f"embedding column {name!r}: dimension {dimension!r}, max_norm {config.get('max_norm')!r}")
-    combiner = config.get("combiner", "mean")
-    kind, categorical_config = _parts(categorical)
-    # A cross's leaves have one value per row each (_cross_key refuses the others), as has its cross.
-    single = kind == "CrossedColumn" or graph.width(categorical_config.get("key")) == 1
-    if combiner != "sum" and not single:
-        raise Refusal(
-            f"embedding column {name!r} combines several values per row with {combiner!r} "
-            "(or the width of its input is not recorded): no Keras 3 layer divides by the count"
-        )
-    counts, _ = _counts(graph, categorical, f"{name}_counts")
-    dense = {"units": dimension, "use_bias": False, "activation": "linear", "dtype": FLOAT}
-    dense["trainable"] = config.get("trainable", True) is not False
-    return graph.add("Dense", name, dense, counts)
-
-
-DENSE_COLUMNS = {
-    "NumericColumn": numeric,
-    "BucketizedColumn": bucketized,
-    "IndicatorColumn": indicator,
-    "EmbeddingColumn": embedding,
-}
-
-
-def column_output(graph: Graph, column) -> str:
-    """Add the layers of one dense column; the name of the layer giving its output."""
-    kind, _ = _parts(column)
-    translate = DENSE_COLUMNS.get(kind)
-    if translate is None:
-        raise Refusal(f"feature column {column_name(column)!r} is a {kind}, which has no exact Keras 3 equivalent")
-    return translate(graph, column)
+    _, config = column_parts(column)
+    return category_counts(graph, config.get("categorical_column"), column_name(column))[0]

@@ -9,7 +9,9 @@ like the DenseFeatures layer, so the weights it stored (the embedding columns') 
 its name; inside, each column's layers (_feature_columns.py), concatenated in DenseFeatures'
 column order, sorted by name. The Sequential's other layers follow as a chain. In a functional
 model, each DenseFeatures layer called on a dict of tensors becomes such a nested model, called on
-them in sorted key order; a dict of model inputs becomes a list in that order.
+them in sorted key order; a dict of model inputs becomes a list in that order. A nested model
+holding DenseFeatures (its own Sequential or functional, converted first: passes run innermost
+first) and called on a dict of tensors by key is called on them in its inputs' order.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from __future__ import annotations
 import copy
 
 from kerasmigrate.passes.refusal import Refusal
-from kerasmigrate.passes.registry import model_layers, model_pass
-from kerasmigrate.passes.upgrade._feature_columns import Graph, column_name, column_output
+from kerasmigrate.passes.registry import MODEL_CLASSES, model_layers, model_pass
+from kerasmigrate.passes.upgrade._dense_columns import column_output
+from kerasmigrate.passes.upgrade._feature_columns import Graph, column_name
 
 
 def _features_model(layer: dict, shapes: dict, asset) -> tuple[dict, list[str]]:
@@ -71,7 +74,9 @@ def _from_sequential(model: dict, asset) -> dict:
         if not isinstance(name, str) or layer.get("class_name") == "DenseFeatures":
             raise Refusal(f"a {layer.get('class_name')} layer after DenseFeatures cannot be converted here")
         chain.append({**layer, "name": name, "inbound_nodes": [[[chain[-1]["name"], 0, 0, {}]]]})
+    envelope = {k: v for k, v in model.items() if k not in ("class_name", "config")}  # a nested one's name, calls
     return {
+        **envelope,
         "class_name": "Functional",
         "config": {
             "name": model["config"].get("name", "sequential"),
@@ -105,10 +110,44 @@ def _called_on_features(layer: dict, model_entries: dict, asset) -> dict:
     return features
 
 
+def _dict_call(node):
+    """The dict of tensors by key a call stores (tf.keras writes `[{"key": ref}]`), else None."""
+    call = node[0] if isinstance(node, list) and len(node) == 1 else node
+    return call if isinstance(call, dict) and all(isinstance(r, list) and r for r in call.values()) else None
+
+
+def _called_on_a_dict(entry: dict) -> dict:
+    """A nested model (one that held DenseFeatures, now on named inputs) called on a dict of tensors
+    by input name: called on them in its inputs' order, as Keras 3 flattens a dict."""
+    refs = (entry.get("config") or {}).get("input_layers")
+    refs = [refs] if isinstance(refs, list) and refs and isinstance(refs[0], str) else refs
+    names = [r[0] for r in refs] if isinstance(refs, list) and all(isinstance(r, list) and r for r in refs) else []
+    nodes = []
+    for node in entry.get("inbound_nodes") or []:
+        call = _dict_call(node)
+        if call is not None and len(call) != len(names):
+            raise Refusal(f"model {entry.get('name')!r} is called on features {sorted(call)}; its inputs are {names}")
+        # keyed by its input layers' names, or by the keys of its own dict of inputs (listed sorted)
+        keys = names if call is not None and set(call) == set(names) else sorted(call or ())
+        nodes.append(node if call is None else [list(call[key]) for key in keys])
+    return {**entry, "inbound_nodes": nodes}
+
+
+def _is_model_on_a_dict(entry: dict) -> bool:
+    return entry.get("class_name") in MODEL_CLASSES and any(_dict_call(n) for n in entry.get("inbound_nodes") or [])
+
+
 def _from_functional(model: dict, asset) -> dict:
     layers = model_layers(model)
     by_name = {(entry.get("config") or {}).get("name"): entry for entry in layers}
-    new = [_called_on_features(e, by_name, asset) if e.get("class_name") == "DenseFeatures" else e for e in layers]
+    new = [
+        _called_on_features(e, by_name, asset)
+        if e.get("class_name") == "DenseFeatures"
+        else _called_on_a_dict(e)
+        if _is_model_on_a_dict(e)
+        else e
+        for e in layers
+    ]
     config = {**model["config"], "layers": new}
     inputs = config.get("input_layers")
     if isinstance(inputs, dict):  # a dict of inputs, flattened as Keras flattens one: by sorted key
@@ -125,7 +164,7 @@ def dense_features(model: dict, source) -> dict:
     if model.get("class_name") == "Sequential" and layers and layers[0].get("class_name") == "DenseFeatures":
         return _from_sequential(model, asset)
     if model.get("class_name") in ("Functional", "Model") and any(
-        e.get("class_name") == "DenseFeatures" for e in layers
+        e.get("class_name") == "DenseFeatures" or _is_model_on_a_dict(e) for e in layers
     ):
         return _from_functional(model, asset)
     return model

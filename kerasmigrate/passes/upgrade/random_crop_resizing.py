@@ -7,8 +7,8 @@ preprocessing/image_preprocessing.py `RandomCrop.call`), while Keras 3's RandomC
 input uncropped (keras/src/layers/preprocessing/image_preprocessing/random_crop.py
 `transform_images` crops only when training), so the next layer would see another shape.
 Keras 3's `Resizing(height, width, crop_to_aspect_ratio=True)` is that centred crop and resize.
-TF 2.2–2.4 resized the shorter side first and cropped after: the same result where the input
-has the crop's aspect ratio (verified on the samples), close otherwise.
+TF 2.2–2.6 resized first and cut the centre after: the same result where the input has the
+crop's aspect ratio (verified on the samples); random-crop-resize-then-crop converts the others.
 """
 
 from kerasmigrate.core.layout import INFERENCE_ONLY_KEY
