@@ -10,7 +10,6 @@ the evaluator needs no table of functions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,7 @@ class Dict:
     items: tuple[tuple[Expr, Expr], ...]
 
 
-Expr = Union[Arg, Const, Name, Attribute, Call, BinOp, UnaryOp, Compare, Subscript, Slice, Tuple, List, Dict]
+Expr = Arg | Const | Name | Attribute | Call | BinOp | UnaryOp | Compare | Subscript | Slice | Tuple | List | Dict
 
 
 @dataclass(frozen=True)
