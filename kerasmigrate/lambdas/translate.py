@@ -19,11 +19,14 @@ evaluated on its own inputs (lambdas/emit.py); the steps must be the same for ev
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kerasmigrate.core.configs import iter_layers, model_layers
 from kerasmigrate.lambdas.emit import Emitter
-from kerasmigrate.lambdas.expr import LambdaFunction
-from kerasmigrate.lambdas.render import render
+from kerasmigrate.lambdas.expr import LambdaFunction, LambdaRefusal
+from kerasmigrate.lambdas.render import render, render_function
 from kerasmigrate.lambdas.values import Step, Tensor, Untranslatable
 
 AFFINE = {"Add", "Subtract", "Multiply", "TrueDivide", "Negative"}
@@ -217,3 +220,86 @@ def translate_entry(entry: dict, function: LambdaFunction, keras_version: str | 
     entries = _op_entries(entry, calls, taken)
     ops = ", ".join(_snake(e["class_name"]) for e in entries)
     return Translation(entries, expression, f"keras.ops nodes ({ops})", False)
+
+
+Evaluator = Callable[..., LambdaFunction]
+
+
+def default_evaluator() -> Evaluator | None:
+    """lambdas.bytecode.evaluate_lambda, or None where it is not part of this build."""
+    # imported by name: the evaluator is built apart from the translator (the lint of imports
+    # would otherwise take a missing module for the package root)
+    try:
+        return importlib.import_module("kerasmigrate.lambdas.bytecode").evaluate_lambda
+    except (ImportError, AttributeError):
+        return None
+
+
+def keras_tensor(name: str) -> dict:
+    """A reference to the first output of the first call of layer `name`."""
+    return {
+        "class_name": "__keras_tensor__",
+        "config": {"shape": [], "dtype": "float32", "keras_history": [name, 0, 0]},
+    }
+
+
+def evaluate_entry(entry: dict, evaluator: Evaluator, keras_version: str | None) -> LambdaFunction:
+    """The Lambda's function evaluated; raises Untranslatable with the evaluator's reason."""
+    config = entry["config"]
+    if config.get("function_type") == "function" and isinstance(config.get("function"), str):
+        raise Untranslatable(f"it calls the module function {config['function']!r} by name, whose code is not stored")
+    try:
+        return evaluator(config.get("function"), arguments=config.get("arguments") or None, keras_version=keras_version)
+    except LambdaRefusal as exc:
+        raise Untranslatable(f"its bytecode {exc}") from None
+    except ValueError as exc:  # NotBytecode
+        raise Untranslatable(f"its function is not readable bytecode ({exc})") from None
+
+
+def translate_one(entry: dict, evaluator: Evaluator, keras_version: str | None, taken: set[str]) -> Translation:
+    """Evaluate and translate one Lambda entry (node-dict form); raises Untranslatable."""
+    return translate_entry(entry, evaluate_entry(entry, evaluator, keras_version), keras_version, taken)
+
+
+def preview(entry: dict, keras_version: str | None, previous: str | None = None) -> dict:
+    """What a Lambda entry (in a Functional's node-dict form, or a Sequential's layer after
+    `previous`) would become: {"expression", "became"} or {"expression"?, "refused"}; {} when no
+    evaluator is available."""
+    evaluator = default_evaluator()
+    if evaluator is None:
+        return {}
+    if "inbound_nodes" not in entry or previous is not None:
+        entry = {**entry, "inbound_nodes": [{"args": [keras_tensor(previous or "input")], "kwargs": {}}]}
+    out = {}
+    try:
+        function = evaluate_entry(entry, evaluator, keras_version)
+        out["expression"] = render_function(function)
+        done = translate_entry(entry, function, keras_version, {entry["config"].get("name")})
+    except Untranslatable as exc:
+        out["refused"] = str(exc)
+        return out
+    out["became"] = done.became
+    return out
+
+
+def sequential_predecessors(config: dict) -> dict[int, str]:
+    """For each layer of a Sequential in the config (by id), the name of the layer before it."""
+    out = {}
+    for _, entry in iter_layers(config):
+        if entry.get("class_name") == "Sequential":
+            layers = model_layers(entry)
+            for before, layer in zip(layers, layers[1:]):
+                out[id(layer)] = (before.get("config") or {}).get("name", "input")
+            if layers:
+                out.setdefault(id(layers[0]), "input")
+    return out
+
+
+def previews(config: dict, keras_version: str | None, is_lambda) -> dict[str, dict]:
+    """`preview` of every Lambda entry (`is_lambda(entry)`) of a converted config, by path."""
+    before = sequential_predecessors(config)
+    return {
+        where: preview(entry, keras_version, before.get(id(entry)))
+        for where, entry in iter_layers(config)
+        if is_lambda(entry)
+    }

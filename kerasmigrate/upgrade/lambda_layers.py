@@ -18,51 +18,15 @@ callers count its nodes (passes/upgrade/functional_nodes.py), and is refused.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from kerasmigrate.core.configs import iter_layers, model_layers
 from kerasmigrate.core.fix_commands import map_init_command
 from kerasmigrate.errors import UnsupportedError
-from kerasmigrate.lambdas.expr import LambdaFunction, LambdaRefusal
-from kerasmigrate.lambdas.translate import Translation, translate_entry
+from kerasmigrate.lambdas import translate as lambda_translate
+from kerasmigrate.lambdas.translate import Evaluator, keras_tensor, translate_one
 from kerasmigrate.lambdas.values import Untranslatable
-from kerasmigrate.upgrade.mapping import is_stored_lambda
-
-Evaluator = Callable[..., LambdaFunction]
-
-
-def default_evaluator() -> Evaluator | None:
-    """lambdas.bytecode.evaluate_lambda, or None where it is not part of this build."""
-    try:
-        from kerasmigrate.lambdas.bytecode import evaluate_lambda
-    except ImportError:
-        return None
-    return evaluate_lambda
-
-
-def _keras_tensor(name: str) -> dict:
-    return {
-        "class_name": "__keras_tensor__",
-        "config": {"shape": [], "dtype": "float32", "keras_history": [name, 0, 0]},
-    }
-
-
-def evaluate(entry: dict, evaluator: Evaluator, keras_version: str | None) -> LambdaFunction:
-    """The Lambda's function evaluated; raises Untranslatable with the evaluator's reason."""
-    config = entry["config"]
-    if config.get("function_type") == "function" and isinstance(config.get("function"), str):
-        raise Untranslatable(f"it calls the module function {config['function']!r} by name, whose code is not stored")
-    try:
-        return evaluator(config.get("function"), arguments=config.get("arguments") or None, keras_version=keras_version)
-    except LambdaRefusal as exc:
-        raise Untranslatable(f"its bytecode {exc}") from None
-    except ValueError as exc:  # NotBytecode
-        raise Untranslatable(f"its function is not readable bytecode ({exc})") from None
-
-
-def translate_one(entry: dict, evaluator: Evaluator, keras_version: str | None, taken: set[str]) -> Translation:
-    return translate_entry(entry, evaluate(entry, evaluator, keras_version), keras_version, taken)
+from kerasmigrate.upgrade.mapping.names import is_stored_lambda
 
 
 def _refusal(input_path: Path, where: str, entry: dict, exc: Exception) -> UnsupportedError:
@@ -99,7 +63,7 @@ def _as_functional(model: dict) -> dict:
     previous, functional_layers = None, []
     for layer in layers:
         name = layer["config"]["name"]
-        nodes = [] if previous is None else [{"args": [_keras_tensor(previous)], "kwargs": {}}]
+        nodes = [] if previous is None else [{"args": [keras_tensor(previous)], "kwargs": {}}]
         functional_layers.append({**layer, "name": name, "inbound_nodes": nodes})
         previous = name
     config = {k: v for k, v in model["config"].items() if k not in ("layers", "build_input_shape")}
@@ -127,7 +91,7 @@ def _sequential_lambdas(path, model, evaluator, keras_version, report, prefix, t
             continue
         where = f"{prefix}{entry['config']['name']}"
         previous = layers[index - 1]["config"]["name"] if index else "__input__"
-        called = {**entry, "name": entry["config"]["name"], "inbound_nodes": [{"args": [_keras_tensor(previous)]}]}
+        called = {**entry, "name": entry["config"]["name"], "inbound_nodes": [{"args": [keras_tensor(previous)]}]}
         try:
             done = translate_one(called, evaluator, keras_version, set())
         except Untranslatable as exc:
@@ -165,7 +129,7 @@ def translate_lambdas(
     Lambda path, "expression → what it became". Raises UnsupportedError naming a Lambda that
     cannot be translated. Without an evaluator (none given, and lambdas.bytecode absent), the
     Lambdas are left for the checks to refuse."""
-    evaluator = evaluator or default_evaluator()
+    evaluator = evaluator or lambda_translate.default_evaluator()
     if evaluator is None:
         return {}
     report: dict[str, str] = {}
