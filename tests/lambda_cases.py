@@ -223,6 +223,30 @@ CASES = [
 ]
 
 
+# The three Lambdas of sample_models/custom_*/lambdas.h5, as their bytecode evaluates.
+t = E.Arg("t")
+SAMPLE_LAMBDAS = {
+    "double": op("*", t, 2),
+    "take_1_to_4": sub(t, sl(), sl(1, 4)),
+    "l2_normalize": call("K.l2_normalize", t, axis=-1),
+}
+
+
+def stored_function(path: Path, layer: str = "lam") -> str:
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        config = json.loads(f.attrs["model_config"])
+    stack = [config]
+    while stack:
+        entry = stack.pop()
+        if entry.get("config", {}).get("name") == layer and entry.get("class_name") == "Lambda":
+            return entry["config"]["function"][0]
+        layers = entry.get("config", {}).get("layers") if isinstance(entry.get("config"), dict) else None
+        stack.extend(layers or [])
+    raise AssertionError(f"no Lambda {layer} in {path}")
+
+
 def build(outdir: Path) -> None:
     """Write every case as a tf_keras .h5 file with its reference outputs (run here, by tf_keras)."""
     global K, tf

@@ -29,27 +29,15 @@ from kerasmigrate import api
 from kerasmigrate.errors import KerasMigrateError
 from kerasmigrate.lambdas import expr as E
 from kerasmigrate.lambdas import translate as lambda_translate
+from kerasmigrate.upgrade import mapping as user_mapping
 
 from . import lambda_cases
-from .conftest import ROOT
+from .conftest import ROOT, run_with_heavy_imports_blocked
 
 pytestmark = pytest.mark.keras
 ATOL = 1e-5
 SAMPLES = ROOT / "sample_models"
 CASES = {case.name: case for case in lambda_cases.CASES}
-
-
-def _stored_function(path: Path, layer: str = "lam") -> str:
-    with h5py.File(path, "r") as f:
-        config = json.loads(f.attrs["model_config"])
-    stack = [config]
-    while stack:
-        entry = stack.pop()
-        if entry.get("config", {}).get("name") == layer and entry.get("class_name") == "Lambda":
-            return entry["config"]["function"][0]
-        layers = entry.get("config", {}).get("layers") if isinstance(entry.get("config"), dict) else None
-        stack.extend(layers or [])
-    raise AssertionError(f"no Lambda {layer} in {path}")
 
 
 class HandBuilt:
@@ -61,7 +49,7 @@ class HandBuilt:
 
     def add(self, path: Path, result, layer: str = "lam", params=("x",)) -> None:
         value = result if isinstance(result, Exception) else E.LambdaFunction(tuple(params), result, "3.11")
-        self.by_code[_stored_function(path, layer)] = value
+        self.by_code[lambda_cases.stored_function(path, layer)] = value
 
     def __call__(self, function, *, arguments=None, keras_version=None):
         self.calls += 1
@@ -135,7 +123,7 @@ def test_hand_built_expressions_match_the_bytecode(written):
     if evaluator is None:
         pytest.skip("lambdas.bytecode.evaluate_lambda is not part of this build yet")
     for case in lambda_cases.CASES:
-        stored = _stored_function(written / f"{case.name}.h5")
+        stored = lambda_cases.stored_function(written / f"{case.name}.h5")
         assert evaluator([stored, None, None], keras_version="2.21.0").result == case.result, case.name
 
 
@@ -168,9 +156,9 @@ def test_refusals_name_the_lambda_and_the_reason(result, message, written, evalu
     with pytest.raises(KerasMigrateError) as info:
         api.convert(written / "square.h5", tmp_path / "out.keras")
     text = info.value.message
-    assert "Lambda layer 'lam' has no exact Keras 3 translation" in text
-    assert message in text
-    assert "kerasmigrate map init" in text and "[lambdas.lam]" in text
+    assert "Lambda (layers: square/lam)" in text  # with every other unknown class, all at once
+    assert "not translated into Keras 3: lam: " in text and message in text
+    assert "kerasmigrate map init" in text
     assert not (tmp_path / "out.keras").exists()
 
 
@@ -229,3 +217,100 @@ def test_a_lambda_called_twice(written, evaluate_lambda, tmp_path):
         np.testing.assert_allclose(got[0], data["output"], atol=ATOL, rtol=0)
         np.testing.assert_allclose(got[1], data["output"][::-1], atol=ATOL, rtol=0)
         assert "lam" in report.lambdas
+
+
+# -- the samples the real old stacks wrote (sample_models/custom_*/lambdas.h5) -----------------
+# Their three Lambdas are `t * 2`, `t[:, 1:4]` and `K.l2_normalize(t, axis=-1)`; until
+# lambdas.bytecode exists these tests give those expressions by hand (becomes real: drop the
+# `add` calls once the fixture returns evaluate_lambda).
+
+SAMPLE_BECAME = {
+    "double": "t * 2 → Rescaling(scale=2, offset=0)",
+    "take_1_to_4": "t[:, 1:4] → keras.ops nodes (get_item)",
+    "l2_normalize": "K.l2_normalize(t, axis=-1) → keras.ops nodes (square, sum, maximum, rsqrt, multiply)",
+}
+LAMBDA_STACKS = sorted(p.parent.name for p in SAMPLES.glob("custom_*/lambdas.h5"))
+
+
+def _sample_evaluator(evaluator: HandBuilt, path: Path) -> HandBuilt:
+    for layer, result in lambda_cases.SAMPLE_LAMBDAS.items():
+        evaluator.add(path, result, layer, params=("t",))
+    return evaluator
+
+
+@pytest.mark.parametrize("stack", LAMBDA_STACKS)
+def test_sample_lambdas_convert_without_a_mapping_and_match_the_writing_stack(stack, evaluate_lambda, tmp_path):
+    source = SAMPLES / stack / "lambdas.h5"
+    _sample_evaluator(evaluate_lambda, source)
+    out = tmp_path / "lambdas.keras"
+    report = api.convert(source, out)
+    assert report.lambdas == SAMPLE_BECAME
+    from kerasmigrate.verify import verify
+
+    checked = verify(source, out, refs=SAMPLES / stack / "lambdas.refs.npz")
+    assert checked.ok and checked.atol == ATOL, checked.to_dict()
+
+
+def test_a_mapping_entry_beats_translation(evaluate_lambda, tmp_path):
+    """Rules map `double` to Activation (not what it computes: so the output shows who won) and
+    leave the other two to translation; the fully mapped sample never asks the evaluator."""
+    source = SAMPLES / "custom_tf2.15" / "lambdas.h5"
+    _sample_evaluator(evaluate_lambda, source)
+    rules = user_mapping.loads('[lambdas.double]\nlayer = "Activation"\nconfig = { activation = "linear" }\n')
+    report = api.convert(source, tmp_path / "partial.keras", mapping=rules)
+    assert report.mapped["lambdas"] == {"double": "Activation {'activation': 'linear'}"}
+    assert sorted(report.lambdas) == ["l2_normalize", "take_1_to_4"]
+    import keras
+
+    model = keras.saving.load_model(tmp_path / "partial.keras")
+    assert model.get_layer("double").__class__.__name__ == "Activation"
+    calls = evaluate_lambda.calls
+    report = api.convert(
+        source,
+        tmp_path / "mapped.keras",
+        mapping=SAMPLES / "custom_mapping" / "mapping.toml",
+        custom_module=str(SAMPLES / "custom_mapping" / "keras3_layers.py"),
+    )
+    assert evaluate_lambda.calls == calls and report.lambdas == {}
+    assert set(report.mapped["lambdas"]) == {"double", "take_1_to_4", "l2_normalize"}
+
+
+def test_convert_translates_without_importing_tensorflow_or_keras(tmp_path):
+    source = SAMPLES / "custom_tf2.15" / "lambdas.h5"
+    body = (
+        "from kerasmigrate import api\n"
+        "from kerasmigrate.lambdas import translate as LT\n"
+        "from kerasmigrate.lambdas.expr import LambdaFunction\n"
+        "from tests.lambda_cases import SAMPLE_LAMBDAS, stored_function\n"
+        f"source = {str(source)!r}\n"
+        "table = {stored_function(source, k): LambdaFunction(('t',), v, '3.11') for k, v in SAMPLE_LAMBDAS.items()}\n"
+        "LT.default_evaluator = lambda: (lambda f, arguments=None, keras_version=None: table[f[0]])\n"
+        f"n = len(api.convert(source, {str(tmp_path / 'out.keras')!r}).lambdas)\n"
+    )
+    count, heavy = run_with_heavy_imports_blocked(body)
+    assert count == 3 and heavy == []
+
+
+def test_map_init_writes_the_recovered_expression_above_each_rule(evaluate_lambda, written):
+    source = SAMPLES / "custom_tf2.15" / "lambdas.h5"
+    _sample_evaluator(evaluate_lambda, source)
+    text = user_mapping.skeleton([source])
+    rule = text.index("[lambdas.double]")
+    assert text.rindex("#   recovered from its bytecode: lambda t: t * 2", 0, rule) > text.rindex(
+        "# Lambda layer", 0, rule
+    )
+    assert "#   converts without a rule: Rescaling(scale=2, offset=0)" in text
+    evaluate_lambda.add(written / "square.h5", lambda_cases.call("K.int_shape", E.Arg("x")))
+    text = user_mapping.skeleton([written / "square.h5"])
+    assert "#   recovered from its bytecode: lambda x: K.int_shape(x)" in text
+    assert "#   not translated: K.int_shape, which depends on the tensor's static shape" in text
+
+
+def test_inspect_lists_what_each_lambda_becomes(evaluate_lambda):
+    from kerasmigrate.upgrade.inspect import inspect_file
+
+    source = SAMPLES / "custom_tf2.15" / "lambdas.h5"
+    _sample_evaluator(evaluate_lambda, source)
+    found = inspect_file(source)["lambda_translations"]
+    assert found["lambdas/double"] == {"expression": "lambda t: t * 2", "became": "Rescaling(scale=2, offset=0)"}
+    assert set(found) == {"lambdas/double", "lambdas/take_1_to_4", "lambdas/l2_normalize"}

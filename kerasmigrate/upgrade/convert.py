@@ -131,7 +131,7 @@ def _convert_mapped(
     request: _Request, model: LegacyModel, config: dict, applied: list, mapped: MappedClasses, layouts: dict | None
 ) -> ConversionReport:
     """The conversion after the passes (and the mapping): validate, lay out weights, write."""
-    plan, layout_converted, folded = _weight_plan(request.input_path, model, config, mapped.report)
+    plan, layout_converted, folded = _weight_plan(request.input_path, model, config, mapped)
     dropped, training = _training_state(model, config, plan, mapped, folded)
     notes = function_notes(config, request.keep_functions) + channels_first_notes(config) + inference_only_notes(config)
     renames = {
@@ -155,7 +155,7 @@ def _convert_mapped(
         mapped.report,
         layout_converted,
         sorted(folded),
-        mapped.lambdas,
+        mapped.lambdas.translated,
     )
     metadata = _metadata(request, done, layouts)
     try:
@@ -165,11 +165,11 @@ def _convert_mapped(
     return _report(request, done, layouts)
 
 
-def _weight_plan(input_path: Path, model: LegacyModel, config: dict, mapped: user_mapping.MappingReport):
+def _weight_plan(input_path: Path, model: LegacyModel, config: dict, mapped: MappedClasses):
     """Check the converted config, and place every stored weight (computed where the layout
     changed); returns the plan, the layers whose weights were laid out for Keras 3 and those
     hard_sigmoid was folded into."""
-    validate(input_path, config, mapped.checked_functions)
+    validate(input_path, config, mapped.report.checked_functions, mapped.lambdas.refused)
     check_layer_names(
         input_path,
         model.layer_names,

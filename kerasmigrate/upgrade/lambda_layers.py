@@ -18,27 +18,27 @@ callers count its nodes (passes/upgrade/functional_nodes.py), and is refused.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kerasmigrate.core.configs import iter_layers, model_layers
-from kerasmigrate.core.fix_commands import map_init_command
-from kerasmigrate.errors import UnsupportedError
 from kerasmigrate.lambdas import translate as lambda_translate
 from kerasmigrate.lambdas.translate import Evaluator, keras_tensor, translate_one
 from kerasmigrate.lambdas.values import Untranslatable
 from kerasmigrate.upgrade.mapping.names import is_stored_lambda
 
 
-def _refusal(input_path: Path, where: str, entry: dict, exc: Exception) -> UnsupportedError:
-    name = entry["config"].get("name")
-    return UnsupportedError(
-        input_path,
-        f"Lambda layer {where!r} has no exact Keras 3 translation: {exc}; map it by hand: "
-        f"{map_init_command(str(input_path))}, fill in [lambdas.{name}], then convert with --mapping",
-    )
+@dataclass
+class LambdaOutcome:
+    """Per Lambda path: what each translated Lambda became ("expression → layer or ops"), and
+    why each other one was not (left in place for the checks to refuse, with every other
+    unknown class: upgrade/checks.py)."""
+
+    translated: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
 
 
-def _functional_lambdas(path, model, evaluator, keras_version, report, prefix) -> None:
+def _functional_lambdas(path, model, evaluator, keras_version, outcome: LambdaOutcome, prefix) -> None:
     layers = model["config"]["layers"]
     taken = {layer.get("name") or layer["config"].get("name") for layer in layers}
     index = 0
@@ -51,10 +51,12 @@ def _functional_lambdas(path, model, evaluator, keras_version, report, prefix) -
         try:
             done = translate_one(entry, evaluator, keras_version, taken)
         except Untranslatable as exc:
-            raise _refusal(path, where, entry, exc) from None
+            outcome.refused[where] = str(exc)
+            index += 1
+            continue
         layers[index : index + 1] = done.entries
         index += len(done.entries)
-        report[where] = f"{done.expression} → {done.became}"
+        outcome.translated[where] = f"{done.expression} → {done.became}"
 
 
 def _as_functional(model: dict) -> dict:
@@ -81,7 +83,7 @@ def _as_functional(model: dict) -> dict:
     }
 
 
-def _sequential_lambdas(path, model, evaluator, keras_version, report, prefix, top: bool) -> None:
+def _sequential_lambdas(path, model, evaluator, keras_version, outcome: LambdaOutcome, prefix, top: bool) -> None:
     layers = model_layers(model)
     if not any(is_stored_lambda(layer) for layer in layers):
         return
@@ -95,44 +97,54 @@ def _sequential_lambdas(path, model, evaluator, keras_version, report, prefix, t
         try:
             done = translate_one(called, evaluator, keras_version, set())
         except Untranslatable as exc:
-            raise _refusal(path, where, entry, exc) from None
+            outcome.refused[where] = str(exc)
+            continue
         if done.builtin:
             layer = {k: v for k, v in done.entries[0].items() if k not in ("name", "inbound_nodes")}
             replaced[index] = (layer, f"{done.expression} → {done.became}")
         else:
             needs_graph.append(where)
-    if needs_graph:
-        first = layers[0] if layers else {}
-        if not top or first.get("class_name") != "InputLayer" or not first["config"].get("batch_shape"):
-            why = "it is nested in another model" if top is False else "its input shape is not recorded"
-            raise UnsupportedError(
-                path,
-                f"Lambda layer(s) {', '.join(needs_graph)} become keras.ops nodes, which need a Functional "
-                f"model, and the Sequential {model['config'].get('name')!r} cannot become one: {why}; "
-                f"map them by hand: {map_init_command(str(path))}",
-            )
-        functional = _as_functional(model)
-        model.clear()
-        model.update(functional)
-        _functional_lambdas(path, model, evaluator, keras_version, report, prefix)
-        return
     for index, (layer, line) in replaced.items():
         layers[index].clear()
         layers[index].update(layer)
-        report[f"{prefix}{layer['config']['name']}"] = line
+        outcome.translated[f"{prefix}{layer['config']['name']}"] = line
+    if not needs_graph:
+        return
+    first = layers[0] if layers else {}
+    why = None
+    if not top:
+        why = "it is nested in another model"
+    elif first.get("class_name") != "InputLayer" or not first["config"].get("batch_shape"):
+        why = "its input shape is not recorded"
+    elif any(w.startswith(prefix) and w[len(prefix) :] in names for w in outcome.refused for names in [_names(layers)]):
+        why = "another of its Lambda layers is not translated"
+    if why:
+        for where in needs_graph:
+            outcome.refused[where] = (
+                f"it becomes keras.ops nodes, which need a Functional model, and the Sequential "
+                f"{model['config'].get('name')!r} cannot become one: {why}"
+            )
+        return
+    functional = _as_functional(model)
+    model.clear()
+    model.update(functional)
+    _functional_lambdas(path, model, evaluator, keras_version, outcome, prefix)
+
+
+def _names(layers: list) -> set[str]:
+    return {layer["config"].get("name") for layer in layers}
 
 
 def translate_lambdas(
     input_path: Path, config: dict, keras_version: str | None, evaluator: Evaluator | None = None
-) -> dict[str, str]:
-    """Translate, in place, every stored Lambda of the converted config's models; returns, per
-    Lambda path, "expression → what it became". Raises UnsupportedError naming a Lambda that
-    cannot be translated. Without an evaluator (none given, and lambdas.bytecode absent), the
-    Lambdas are left for the checks to refuse."""
+) -> LambdaOutcome:
+    """Translate, in place, every stored Lambda of the converted config's models that has an
+    exact Keras 3 form; the others stay, with the reason in the outcome. Without an evaluator
+    (none given, and lambdas.bytecode absent) every Lambda stays, as before translation."""
     evaluator = evaluator or lambda_translate.default_evaluator()
+    outcome = LambdaOutcome()
     if evaluator is None:
-        return {}
-    report: dict[str, str] = {}
+        return outcome
     models = [
         (where, entry)
         for where, entry in iter_layers(config)
@@ -141,7 +153,8 @@ def translate_lambdas(
     for where, model in reversed(models):  # inner models first: an outer rewrite copies no entry
         prefix = "" if model is config else where.split("/", 1)[1] + "/" if "/" in where else ""
         if model.get("class_name") == "Functional":
-            _functional_lambdas(input_path, model, evaluator, keras_version, report, prefix)
+            _functional_lambdas(input_path, model, evaluator, keras_version, outcome, prefix)
         else:
-            _sequential_lambdas(input_path, model, evaluator, keras_version, report, prefix, model is config)
-    return dict(sorted(report.items()))
+            _sequential_lambdas(input_path, model, evaluator, keras_version, outcome, prefix, model is config)
+    outcome.translated = dict(sorted(outcome.translated.items()))
+    return outcome

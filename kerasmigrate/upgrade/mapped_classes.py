@@ -31,7 +31,7 @@ from kerasmigrate.core.layout import (
 from kerasmigrate.core.validate import NO_USER_NAMES, UserNames
 from kerasmigrate.errors import MappingError, UnsupportedError
 from kerasmigrate.upgrade import mapping as user_mapping
-from kerasmigrate.upgrade.lambda_layers import translate_lambdas
+from kerasmigrate.upgrade.lambda_layers import LambdaOutcome, translate_lambdas
 
 if TYPE_CHECKING:
     from kerasmigrate.upgrade.custom_module import CustomModule
@@ -66,7 +66,7 @@ class MappedClasses:
     report: user_mapping.MappingReport = field(default_factory=user_mapping.MappingReport)
     mapping: user_mapping.Mapping | None = None
     module: CustomModule | None = None
-    lambdas: dict[str, str] = field(default_factory=dict)  # Lambdas translated: path -> what they became
+    lambdas: LambdaOutcome = field(default_factory=LambdaOutcome)  # what the Lambdas became, or why not
 
     def user_names(self) -> UserNames:
         """The modules and registered names the mapping and the custom module name: the module
