@@ -4,7 +4,7 @@ bytecode evaluates to, built by hand (until lambdas.bytecode.evaluate_lambda rea
 
 `python -m tests.lambda_cases OUTDIR` (TF_USE_LEGACY_KERAS=1) writes OUTDIR/NAME.h5 and
 OUTDIR/NAME.npz (inputs, outputs) for every case, and OUTDIR/seq_NAME.* for the Sequential
-variants: Input -> Dense -> Lambda -> Dense.
+variants: Input -> Dense -> Lambda -> Dense, and OUTDIR/nested_NAME.* for NESTED.
 """
 
 from __future__ import annotations
@@ -247,6 +247,10 @@ def stored_function(path: Path, layer: str = "lam") -> str:
     raise AssertionError(f"no Lambda {layer} in {path}")
 
 
+# Also written inside a Sequential nested in a Functional: Input -> inner(Dense, Lambda, Dense) -> Dense.
+NESTED = ("scale_255", "l2_normalize")
+
+
 def build(outdir: Path) -> None:
     """Write every case as a tf_keras .h5 file with its reference outputs (run here, by tf_keras)."""
     global K, tf
@@ -274,6 +278,20 @@ def build(outdir: Path) -> None:
                 name=f"seq_{case.name}",
             )
             _write(outdir / f"seq_{case.name}", model, [rng.normal(size=(3, *case.shapes[0])).astype("float32")], case)
+        if case.name in NESTED:
+            inner = tf_keras.Sequential(
+                [
+                    tf_keras.layers.Dense(5, name="d1"),
+                    tf_keras.layers.Lambda(case.function, name="lam"),
+                    tf_keras.layers.Dense(3, name="d2"),
+                ],
+                name="inner",
+            )
+            inp = tf_keras.Input(case.shapes[0])
+            model = tf_keras.Model(inp, tf_keras.layers.Dense(2, name="head")(inner(inp)), name=f"nested_{case.name}")
+            _write(
+                outdir / f"nested_{case.name}", model, [rng.normal(size=(3, *case.shapes[0])).astype("float32")], case
+            )
 
 
 def _write(stem: Path, model, inputs: list, case: Case) -> None:

@@ -79,6 +79,8 @@ def evaluate_lambda(monkeypatch, written):
         evaluator.add(written / f"{case.name}.h5", case.result)
         if case.sequential:
             evaluator.add(written / f"seq_{case.name}.h5", case.result)
+        if case.name in lambda_cases.NESTED:
+            evaluator.add(written / f"nested_{case.name}.h5", case.result)
     monkeypatch.setattr(lambda_translate, "default_evaluator", lambda: evaluator)
     return evaluator
 
@@ -117,6 +119,20 @@ def test_case_in_a_sequential(name, written, evaluate_lambda, tmp_path):
     assert [layer.name for layer in model.layers if layer.weights] == ["d1", "d2"]
 
 
+def test_in_a_nested_sequential(written, evaluate_lambda, tmp_path):
+    """One built-in layer replaces a Lambda in place; op nodes would need the nested Sequential
+    to become a Functional, which changes how its caller counts its nodes: refused, named."""
+    out = tmp_path / "nested.keras"
+    report = api.convert(written / "nested_scale_255.h5", out)
+    assert report.lambdas == {"inner/lam": "x / 255.0 - 0.5 → Rescaling(scale=0.00392157, offset=-0.5)"}
+    _, got, want = _run_converted(out, written / "nested_scale_255.npz")
+    np.testing.assert_allclose(got, want, atol=ATOL, rtol=0)
+    with pytest.raises(KerasMigrateError) as info:
+        api.convert(written / "nested_l2_normalize.h5", tmp_path / "refused.keras")
+    assert "inner/lam: it becomes keras.ops nodes, which need a Functional model" in info.value.message
+    assert "it is nested in another model" in info.value.message
+
+
 def test_hand_built_expressions_match_the_bytecode(written):
     """Becomes real once lambdas.bytecode exists: the real evaluator reads what the cases say."""
     evaluator = lambda_translate.default_evaluator()
@@ -146,7 +162,7 @@ REFUSED = [
         "preserve_aspect_ratio=True",
     ),
     (E.Call(E.Name("K.relu"), (E.Arg("x"),), (("alpha", E.Const(0.1)),)), "K.relu with alpha or threshold"),
-    (E.LambdaRefusal("a loop", "FOR_ITER", 3), "its bytecode a loop (instruction FOR_ITER, line 3)"),
+    (E.LambdaRefusal("a loop", "FOR_ITER", 3), "its bytecode is refused: a loop (instruction FOR_ITER, line 3)"),
 ]
 
 
@@ -314,3 +330,20 @@ def test_inspect_lists_what_each_lambda_becomes(evaluate_lambda):
     found = inspect_file(source)["lambda_translations"]
     assert found["lambdas/double"] == {"expression": "lambda t: t * 2", "became": "Rescaling(scale=2, offset=0)"}
     assert set(found) == {"lambdas/double", "lambdas/take_1_to_4", "lambdas/l2_normalize"}
+
+
+@pytest.mark.parametrize("stack", sorted(p.parent.name for p in SAMPLES.glob("custom_*/lambda_marker.h5")))
+def test_the_side_effect_lambda_is_refused_and_never_runs(stack, evaluate_lambda, tmp_path, monkeypatch):
+    """The sample's Lambda creates $KERASMIGRATE_LAMBDA_MARKER when it runs. Becomes real with
+    evaluate_lambda (whose refusal names the call); until then its refusal is given by hand."""
+    marker = tmp_path / "lambda-ran"
+    monkeypatch.setenv("KERASMIGRATE_LAMBDA_MARKER", str(marker))
+    source = SAMPLES / stack / "lambda_marker.h5"
+    evaluate_lambda.add(source, E.LambdaRefusal("a call of the unknown global open", "CALL", 1), "side_effect")
+    with pytest.raises(KerasMigrateError) as info:
+        api.convert(source, tmp_path / "out.keras")
+    assert (
+        "side_effect: its bytecode is refused: a call of the unknown global open (instruction CALL, line 1)"
+        in info.value.message
+    )
+    assert not marker.exists() and not (tmp_path / "out.keras").exists()

@@ -251,7 +251,7 @@ def evaluate_entry(entry: dict, evaluator: Evaluator, keras_version: str | None)
     try:
         return evaluator(config.get("function"), arguments=config.get("arguments") or None, keras_version=keras_version)
     except LambdaRefusal as exc:
-        raise Untranslatable(f"its bytecode {exc}") from None
+        raise Untranslatable(f"its bytecode is refused: {exc}") from None
     except ValueError as exc:  # NotBytecode
         raise Untranslatable(f"its function is not readable bytecode ({exc})") from None
 
