@@ -347,3 +347,17 @@ def test_the_side_effect_lambda_is_refused_and_never_runs(stack, evaluate_lambda
         in info.value.message
     )
     assert not marker.exists() and not (tmp_path / "out.keras").exists()
+
+
+@pytest.mark.parametrize("stored, ok", [([5], True), ([None, 5], True), ([7], False)])
+def test_a_stored_output_shape_is_checked_against_the_replacement(stored, ok, written, evaluate_lambda, tmp_path):
+    def shaped(config, _):
+        config["config"]["layers"][1]["config"]["output_shape"] = stored
+
+    path = _with_config(written / "scale_255.h5", tmp_path / "shaped.h5", shaped)
+    evaluate_lambda.add(path, CASES["scale_255"].result)
+    if ok:
+        assert api.convert(path, tmp_path / "out.keras").lambdas["lam"].endswith("offset=-0.5)")
+        return
+    with pytest.raises(KerasMigrateError, match=r"its stored output_shape \[7\] is not what Rescaling produces"):
+        api.convert(path, tmp_path / "out.keras")

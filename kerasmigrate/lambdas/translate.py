@@ -20,6 +20,7 @@ evaluated on its own inputs (lambdas/emit.py); the steps must be the same for ev
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -192,9 +193,40 @@ def _op_entries(entry: dict, calls: list, taken: set[str]) -> list[dict]:
     return entries
 
 
-def translate_entry(entry: dict, function: LambdaFunction, keras_version: str | None, taken: set[str]) -> Translation:
+def _builtin_shape(class_name: str, config: dict, shape: list) -> list | None:
+    """The output shape (batch first) of a replacement layer on an input of `shape`."""
+    if class_name in ("Rescaling", "Activation"):
+        return list(shape)
+    if class_name == "Permute":
+        return [shape[0]] + [shape[d] for d in config["dims"]] if len(shape) == len(config["dims"]) + 1 else None
+    if class_name == "Flatten":
+        rest = shape[1:]
+        return [shape[0], None if None in rest else math.prod(rest)]
+    return None
+
+
+def check_output_shape(entry: dict, class_name: str, config: dict, input_shape: list | None) -> None:
+    """A constant `output_shape` the Lambda stored must be what its replacement layer produces
+    (legacy writers store it without the batch dimension, or with it as None)."""
+    stored = entry["config"].get("output_shape")
+    constant = isinstance(stored, list) and all(isinstance(d, int) or d is None for d in stored)
+    if not constant or entry["config"].get("output_shape_type", "raw") != "raw" or input_shape is None:
+        return
+    produced = _builtin_shape(class_name, config, list(input_shape))
+    if produced is not None and stored not in (produced[1:], produced):
+        raise Untranslatable(
+            f"its stored output_shape {stored} is not what {class_name} produces from its input "
+            f"{input_shape[1:]}: {produced[1:]}"
+        )
+
+
+def translate_entry(
+    entry: dict, function: LambdaFunction, keras_version: str | None, taken: set[str], input_shape=None
+) -> Translation:
     """The replacement of one Lambda entry (in a Functional's node-dict form); raises
-    Untranslatable. `taken` holds the model's layer names; new names are added to it."""
+    Untranslatable. `taken` holds the model's layer names; new names are added to it.
+    `input_shape` (batch first), when known, checks a replacement layer against the stored
+    output_shape."""
     config = entry["config"]
     if config.get("mask") is not None:
         raise Untranslatable("it computes its output mask with a stored function (`mask`)")
@@ -208,6 +240,7 @@ def translate_entry(entry: dict, function: LambdaFunction, keras_version: str | 
     builtins = [_builtin(*call) for call in calls]
     if builtins[0] is not None and all(b is not None and b[:3] == builtins[0][:3] for b in builtins):
         class_name, layer_config, became, _ = builtins[0]
+        check_output_shape(entry, class_name, layer_config, input_shape)
         layer_nodes = [{"args": [b[3].source], "kwargs": {}} for b in builtins]
         return Translation([_layer(entry, class_name, layer_config, layer_nodes)], expression, became, True)
     for steps, result in calls:
@@ -256,9 +289,10 @@ def evaluate_entry(entry: dict, evaluator: Evaluator, keras_version: str | None)
         raise Untranslatable(f"its function is not readable bytecode ({exc})") from None
 
 
-def translate_one(entry: dict, evaluator: Evaluator, keras_version: str | None, taken: set[str]) -> Translation:
+def translate_one(entry: dict, evaluator: Evaluator, keras_version: str | None, taken: set[str], input_shape=None):
     """Evaluate and translate one Lambda entry (node-dict form); raises Untranslatable."""
-    return translate_entry(entry, evaluate_entry(entry, evaluator, keras_version), keras_version, taken)
+    function = evaluate_entry(entry, evaluator, keras_version)
+    return translate_entry(entry, function, keras_version, taken, input_shape)
 
 
 def preview(entry: dict, keras_version: str | None, previous: str | None = None) -> dict:

@@ -49,7 +49,7 @@ def _functional_lambdas(path, model, evaluator, keras_version, outcome: LambdaOu
             continue
         where = f"{prefix}{entry['config']['name']}"
         try:
-            done = translate_one(entry, evaluator, keras_version, taken)
+            done = translate_one(entry, evaluator, keras_version, taken, _input_shape(layers, entry))
         except Untranslatable as exc:
             outcome.refused[where] = str(exc)
             index += 1
@@ -95,7 +95,8 @@ def _sequential_lambdas(path, model, evaluator, keras_version, outcome: LambdaOu
         previous = layers[index - 1]["config"]["name"] if index else "__input__"
         called = {**entry, "name": entry["config"]["name"], "inbound_nodes": [{"args": [keras_tensor(previous)]}]}
         try:
-            done = translate_one(called, evaluator, keras_version, set())
+            shape = layers[0]["config"].get("batch_shape") if index == 1 and _is_input(layers[0]) else None
+            done = translate_one(called, evaluator, keras_version, set(), shape)
         except Untranslatable as exc:
             outcome.refused[where] = str(exc)
             continue
@@ -129,6 +130,23 @@ def _sequential_lambdas(path, model, evaluator, keras_version, outcome: LambdaOu
     model.clear()
     model.update(functional)
     _functional_lambdas(path, model, evaluator, keras_version, outcome, prefix)
+
+
+def _is_input(layer: dict) -> bool:
+    return layer.get("class_name") == "InputLayer"
+
+
+def _input_shape(layers: list, entry: dict) -> list | None:
+    """The shape of the Lambda's (first call's) input when it is an input of the model."""
+    nodes = entry.get("inbound_nodes") or []
+    first = (nodes[0].get("args") or [None])[0] if nodes else None
+    if not isinstance(first, dict) or first.get("class_name") != "__keras_tensor__":
+        return None
+    source = first["config"]["keras_history"][0]
+    for layer in layers:
+        if _is_input(layer) and layer["config"].get("name") == source:
+            return layer["config"].get("batch_shape")
+    return None
 
 
 def _names(layers: list) -> set[str]:
