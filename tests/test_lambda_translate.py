@@ -361,3 +361,15 @@ def test_a_stored_output_shape_is_checked_against_the_replacement(stored, ok, wr
         return
     with pytest.raises(KerasMigrateError, match=r"its stored output_shape \[7\] is not what Rescaling produces"):
         api.convert(path, tmp_path / "out.keras")
+
+
+def test_the_cli_reports_what_each_lambda_became(evaluate_lambda, tmp_path):
+    from click.testing import CliRunner
+
+    from kerasmigrate.cli import main
+
+    source = SAMPLES / "custom_tf2.15" / "lambdas.h5"
+    _sample_evaluator(evaluate_lambda, source)
+    result = CliRunner().invoke(main, ["convert", str(source), "-o", str(tmp_path / "out.keras")])
+    assert result.exit_code == 0, result.output
+    assert "  Lambda double: t * 2 → Rescaling(scale=2, offset=0)" in result.output
