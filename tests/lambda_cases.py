@@ -233,6 +233,7 @@ SAMPLE_LAMBDAS = {
 
 
 def stored_function(path: Path, layer: str = "lam") -> str:
+    """The stored code string of the Lambda named `layer`, at any depth of the file's model."""
     import h5py
 
     with h5py.File(path, "r") as f:
@@ -240,12 +241,37 @@ def stored_function(path: Path, layer: str = "lam") -> str:
     stack = [config]
     while stack:
         entry = stack.pop()
-        if entry.get("config", {}).get("name") == layer and entry.get("class_name") == "Lambda":
-            return entry["config"]["function"][0]
-        layers = entry.get("config", {}).get("layers") if isinstance(entry.get("config"), dict) else None
-        stack.extend(layers or [])
+        inner = entry.get("config")
+        if isinstance(inner, list):  # a Keras <= 2.2 Sequential: the bare list of its layers
+            stack.extend(inner)
+            continue
+        if entry.get("class_name") == "Lambda" and inner.get("name") == layer:
+            function = inner["function"]
+            return function[0] if isinstance(function, list) else function
+        stack.extend(inner.get("layers") or [])
     raise AssertionError(f"no Lambda {layer} in {path}")
 
+
+# The Lambdas of the real files in ../shared/realworld/github/files (by id and layer), as
+# lambda_refs/README.md and `map init` describe them; the first three have reference outputs.
+REALWORLD_LAMBDAS = {
+    "181b5f625170ef97": {"lambda_3": op("**", x, 2), "lambda_4": op("*", 3, x)},
+    "3dae5382dede8b4a": {"last_hidden_state": sub(x, sl(), -1, sl())},
+    "67a1568fc8c19c5b": {"space_to_depth_x2": call("tensorflow.space_to_depth", x, block_size=2)},
+    "9729e493240f45a2": {"lambda_5": op("-", op("/", x, 255.0), 0.5)},
+    "bedefeb155e0dd89": {"lambda_1": op("-", op("/", x, 255.0), 0.5)},
+    "ef8d68dded76f624": {
+        "lambda_1": op(
+            "-",
+            op(
+                "/",
+                call("K.tf.image.resize_images", x, (66, 200), method=E.Name("K.tf.image.ResizeMethod.AREA")),
+                127.5,
+            ),
+            1,
+        )
+    },
+}
 
 # Also written inside a Sequential nested in a Functional: Input -> inner(Dense, Lambda, Dense) -> Dense.
 NESTED = ("scale_255", "l2_normalize")
