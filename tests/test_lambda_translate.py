@@ -397,3 +397,23 @@ def test_real_lambda_files_convert_and_match_their_references(file_id, evaluate_
     outputs = model.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
     for i, got in enumerate(outputs if isinstance(outputs, list) else [outputs]):
         np.testing.assert_allclose(got, data[f"out_{i}"], atol=ATOL, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "writer, ops",
+    [
+        (("2.3.1", "tensorflow"), "square, sum, maximum, rsqrt, multiply"),  # x * rsqrt(max(Σx², 1e-12))
+        (("2.1.6", "theano"), "square, sum, maximum, sqrt, true_divide"),  # x / sqrt(max(Σx², 1e-7))
+        (("1.2.2", "theano"), "square, sum, sqrt, true_divide"),  # x / sqrt(Σx²)
+    ],
+)
+def test_l2_normalize_follows_the_writers_backend(writer, ops):
+    from kerasmigrate.lambdas.translate import keras_tensor, translate_entry
+    from kerasmigrate.lambdas.values import Writer
+
+    entry = {"class_name": "Lambda", "config": {"name": "lam"}, "inbound_nodes": [{"args": [keras_tensor("in")]}]}
+    function = E.LambdaFunction(("x",), lambda_cases.call("K.l2_normalize", E.Arg("x"), axis=-1), "3.6")
+    done = translate_entry(entry, function, Writer(*writer), {"in", "lam"})
+    assert done.became == f"keras.ops nodes ({ops})"
+    epsilon = [a for e in done.entries for a in e["inbound_nodes"][0]["args"] if isinstance(a, float)]
+    assert epsilon == {"tensorflow": [1e-12], "theano": [1e-7] if writer[0] == "2.1.6" else []}[writer[1]]

@@ -2,8 +2,12 @@
 
 `Emitter.value(expr)` walks the expression with Python's semantics: constants fold (`1 / 255.0`,
 `math.sqrt(2)`), operators on tensors become the keras.ops call TensorFlow's operator overloads
-are (`x / c` TrueDivide, `x // c` FloorDivide, `-x` Negative, `2 ** x` Power(2, x):
-tensorflow/python/ops/math_ops.py `_OverrideBinaryOperatorHelper`), subscripts become GetItem
+are (`x / c` TrueDivide, `x // c` FloorDivide, `x % c` Mod (floormod, Python's sign rule),
+`-x` Negative, `2 ** x` Power(2, x): TF 2.21 tensorflow/python/ops/
+tensor_math_operator_overrides.py, `override_binary_operator_helper` for "truediv", "floordiv",
+"mod", "pow", with the reflected forms; TF 1.x math_ops.py `_OverrideBinaryOperatorHelper`,
+the same), comparisons `<`, `<=`, `>`, `>=` Less… (`==` is refused: elementwise only since
+TF 2's `Tensor.__eq__`, identity before), subscripts become GetItem
 (Ellipsis and newaxis as Keras 3 serializes them: keras/src/saving/serialization_lib.py), and
 calls resolve through lambdas/vocabulary.py. Anything else raises Untranslatable naming it.
 """
@@ -16,7 +20,7 @@ from dataclasses import dataclass, field
 from kerasmigrate.core.tf_ops import IGNORED_ARGUMENTS, NUMPY, TF_OPS, UNSUPPORTED_IF_SET
 from kerasmigrate.lambdas import expr as E
 from kerasmigrate.lambdas import forms, vocabulary
-from kerasmigrate.lambdas.values import Step, Tensor, Untranslatable, is_tensor_structure
+from kerasmigrate.lambdas.values import Step, Tensor, Untranslatable, Writer, is_tensor_structure
 
 BINARY_OPS = {
     "+": ("Add", operator.add),
@@ -42,7 +46,7 @@ class Emitter:
 
     param: str
     inputs: object  # a Tensor, or a list of them
-    keras_version: str | None = None
+    writer: Writer = Writer()
     steps: list[Step] = field(default_factory=list)
 
     def emit(self, module: str, class_name: str, args: list, attributes=None, label=None) -> Tensor:

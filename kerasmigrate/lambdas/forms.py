@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from kerasmigrate.core.tf_ops import CORE, NN, NUMPY
-from kerasmigrate.lambdas import image_forms
+from kerasmigrate.lambdas import image_forms, vocabulary
 from kerasmigrate.lambdas.values import Untranslatable, constant_argument
 
 MATH = "keras.src.ops.math"
@@ -90,11 +90,18 @@ def _epsilon(em, dotted, bound, _):
 
 
 def _l2_normalize(em, dotted, bound, _):
+    """TensorFlow (tf.nn.l2_normalize, K.l2_normalize on its backend): x * rsqrt(max(Σx², 1e-12)).
+    Theano backend: Keras 2 x / sqrt(max(Σx², epsilon())), Keras 1 x / sqrt(Σx²) (keras/backend/
+    theano_backend.py `l2_normalize` of Keras 2.1.6 and 1.2.2)."""
     x, axis = bound["x"], _axis(bound["axis"], dotted)
-    epsilon = float(_constant(bound.get("epsilon", 1e-12), "epsilon", dotted))
     square_sum = em.emit(NUMPY, "Sum", [em.emit(NUMPY, "Square", [x])], {"axis": axis, "keepdims": True})
-    inverse = em.emit(MATH, "Rsqrt", [em.emit(NUMPY, "Maximum", [square_sum, epsilon])])
-    return em.emit(NUMPY, "Multiply", [x, inverse], label="l2_normalize")
+    if vocabulary.canonical(dotted).startswith("tf.") or em.writer.backend != "theano":
+        epsilon = float(_constant(bound.get("epsilon", 1e-12), "epsilon", dotted))
+        inverse = em.emit(MATH, "Rsqrt", [em.emit(NUMPY, "Maximum", [square_sum, epsilon])])
+        return em.emit(NUMPY, "Multiply", [x, inverse], label="l2_normalize")
+    if not str(em.writer.keras_version or "").startswith("1."):
+        square_sum = em.emit(NUMPY, "Maximum", [square_sum, 1e-7])
+    return em.emit(NUMPY, "TrueDivide", [x, em.emit(NUMPY, "Sqrt", [square_sum])], label="l2_normalize")
 
 
 def _reshape(em, dotted, bound, _):

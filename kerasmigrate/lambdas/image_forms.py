@@ -88,12 +88,12 @@ def _resize(em, dotted, bound, detail):
     if method not in KERAS3_METHODS:
         raise Untranslatable(f"{dotted} with method {method!r}, which Keras 3's resize does not offer")
     if method != "area":
-        writer = True if detail == "v2" else False if detail == "v1" else tf2_writer(em.keras_version)
+        writer = True if detail == "v2" else False if detail == "v1" else tf2_writer(em.writer.keras_version)
         if writer is not True:
             why = (
                 "TensorFlow 1.x resizes without half-pixel centres"
                 if writer is False
-                else f"the file's Keras {em.keras_version or '(version not recorded)'} ran on TensorFlow 1.x "
+                else f"the file's Keras {em.writer.keras_version or '(version not recorded)'} ran on TensorFlow 1.x "
                 "(no half-pixel centres) or 2.x, and the file does not say which"
             )
             raise Untranslatable(f"{dotted} with method {method!r}: {why}; Keras 3 resizes as TF 2 does")

@@ -28,7 +28,7 @@ from kerasmigrate.core.configs import iter_layers, model_layers
 from kerasmigrate.lambdas.emit import Emitter
 from kerasmigrate.lambdas.expr import LambdaFunction, LambdaRefusal
 from kerasmigrate.lambdas.render import render, render_function
-from kerasmigrate.lambdas.values import Step, Tensor, Untranslatable
+from kerasmigrate.lambdas.values import Step, Tensor, Untranslatable, Writer
 
 AFFINE = {"Add", "Subtract", "Multiply", "TrueDivide", "Negative"}
 ACTIVATIONS = {("keras.src.ops.numpy", "Tanh"): "tanh", ("keras.src.ops.nn", "Sigmoid"): "sigmoid"}
@@ -130,10 +130,10 @@ def _builtin(steps: list[Step], result) -> tuple[str, dict, str, Tensor] | None:
     return None
 
 
-def _call_steps(function: LambdaFunction, node: dict, keras_version) -> tuple[list[Step], object]:
+def _call_steps(function: LambdaFunction, node: dict, writer: Writer) -> tuple[list[Step], object]:
     first = (node.get("args") or [None])[0]
     inputs = [Tensor(source=t) for t in first] if isinstance(first, list) else Tensor(source=first)
-    emitter = Emitter(function.params[0], inputs, keras_version)
+    emitter = Emitter(function.params[0], inputs, writer)
     result = emitter.value(function.result)
     return emitter.steps, result
 
@@ -221,7 +221,7 @@ def check_output_shape(entry: dict, class_name: str, config: dict, input_shape: 
 
 
 def translate_entry(
-    entry: dict, function: LambdaFunction, keras_version: str | None, taken: set[str], input_shape=None
+    entry: dict, function: LambdaFunction, writer: Writer, taken: set[str], input_shape=None
 ) -> Translation:
     """The replacement of one Lambda entry (in a Functional's node-dict form); raises
     Untranslatable. `taken` holds the model's layer names; new names are added to it.
@@ -236,7 +236,7 @@ def translate_entry(
         raise Untranslatable("it is never called")
     if any(node.get("kwargs") for node in nodes):
         raise Untranslatable(f"it is called with keyword arguments {sorted(nodes[0].get('kwargs') or {})}")
-    calls = [_call_steps(function, node, keras_version) for node in nodes]
+    calls = [_call_steps(function, node, writer) for node in nodes]
     builtins = [_builtin(*call) for call in calls]
     if builtins[0] is not None and all(b is not None and b[:3] == builtins[0][:3] for b in builtins):
         class_name, layer_config, became, _ = builtins[0]
@@ -276,26 +276,27 @@ def keras_tensor(name: str) -> dict:
     }
 
 
-def evaluate_entry(entry: dict, evaluator: Evaluator, keras_version: str | None) -> LambdaFunction:
+def evaluate_entry(entry: dict, evaluator: Evaluator, writer: Writer) -> LambdaFunction:
     """The Lambda's function evaluated; raises Untranslatable with the evaluator's reason."""
     config = entry["config"]
     if config.get("function_type") == "function" and isinstance(config.get("function"), str):
         raise Untranslatable(f"it calls the module function {config['function']!r} by name, whose code is not stored")
     try:
-        return evaluator(config.get("function"), arguments=config.get("arguments") or None, keras_version=keras_version)
+        arguments = config.get("arguments") or None
+        return evaluator(config.get("function"), arguments=arguments, keras_version=writer.keras_version)
     except LambdaRefusal as exc:
         raise Untranslatable(f"its bytecode is refused: {exc}") from None
     except ValueError as exc:  # NotBytecode
         raise Untranslatable(f"its function is not readable bytecode ({exc})") from None
 
 
-def translate_one(entry: dict, evaluator: Evaluator, keras_version: str | None, taken: set[str], input_shape=None):
+def translate_one(entry: dict, evaluator: Evaluator, writer: Writer, taken: set[str], input_shape=None):
     """Evaluate and translate one Lambda entry (node-dict form); raises Untranslatable."""
-    function = evaluate_entry(entry, evaluator, keras_version)
-    return translate_entry(entry, function, keras_version, taken, input_shape)
+    function = evaluate_entry(entry, evaluator, writer)
+    return translate_entry(entry, function, writer, taken, input_shape)
 
 
-def preview(entry: dict, keras_version: str | None, previous: str | None = None) -> dict:
+def preview(entry: dict, writer: Writer, previous: str | None = None) -> dict:
     """What a Lambda entry (in a Functional's node-dict form, or a Sequential's layer after
     `previous`) would become: {"expression", "became"} or {"expression"?, "refused"}; {} when no
     evaluator is available."""
@@ -306,9 +307,9 @@ def preview(entry: dict, keras_version: str | None, previous: str | None = None)
         entry = {**entry, "inbound_nodes": [{"args": [keras_tensor(previous or "input")], "kwargs": {}}]}
     out = {}
     try:
-        function = evaluate_entry(entry, evaluator, keras_version)
+        function = evaluate_entry(entry, evaluator, writer)
         out["expression"] = render_function(function)
-        done = translate_entry(entry, function, keras_version, {entry["config"].get("name")})
+        done = translate_entry(entry, function, writer, {entry["config"].get("name")})
     except Untranslatable as exc:
         out["refused"] = str(exc)
         return out
@@ -329,11 +330,9 @@ def sequential_predecessors(config: dict) -> dict[int, str]:
     return out
 
 
-def previews(config: dict, keras_version: str | None, is_lambda) -> dict[str, dict]:
+def previews(config: dict, writer: Writer, is_lambda) -> dict[str, dict]:
     """`preview` of every Lambda entry (`is_lambda(entry)`) of a converted config, by path."""
     before = sequential_predecessors(config)
     return {
-        where: preview(entry, keras_version, before.get(id(entry)))
-        for where, entry in iter_layers(config)
-        if is_lambda(entry)
+        where: preview(entry, writer, before.get(id(entry))) for where, entry in iter_layers(config) if is_lambda(entry)
     }

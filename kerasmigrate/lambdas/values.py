@@ -6,6 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+@dataclass(frozen=True)
+class Writer:
+    """What wrote the file, as it records it: some functions computed differently by release
+    (tf.image.resize) or backend (K.l2_normalize on Theano)."""
+
+    keras_version: str | None = None
+    backend: str | None = None
+
+
 class Untranslatable(Exception):
     """The expression uses something with no exact Keras 3 form; the message names it."""
 

@@ -109,7 +109,7 @@ def convert(
         raise OutputExistsError(request.output_path, "already exists (use --force to replace it)")
     with open_model(request.input_path, user=None) as model:  # checked below, with what the mapping vouches for
         config, applied, layouts = _upgraded(request, model, channels_last)
-        mapped = map_user_classes(request.input_path, config, mapping, custom_module, model.keras_version)
+        mapped = map_user_classes(request.input_path, config, mapping, custom_module, model)
         names = mapped.source_names(model.model_config)
         check_legacy_modules(request.input_path, model.model_config, model.training_config, names)
         with keras3_user_classes(mapped.specs):

@@ -12,6 +12,7 @@ from kerasmigrate.core.validate import NO_USER_NAMES, UserNames
 from kerasmigrate.errors import KerasMigrateError, MalformedConfigError, config_structure
 from kerasmigrate.keras3_targets import loadable_releases
 from kerasmigrate.lambdas.translate import previews
+from kerasmigrate.lambdas.values import Writer
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import Source, pass_counts, run_passes
@@ -81,7 +82,7 @@ def _describe_model(model: LegacyModel) -> dict:
             )
         passes = pass_counts(applied)
         refusal = None
-        translations = previews(upgraded, model.keras_version, is_stored_lambda)
+        translations = previews(upgraded, Writer(model.keras_version, model.backend), is_stored_lambda)
         left = unknown_classes(upgraded)  # what a pass translated (DenseFeatures) needs no mapping
         unknown = {cls: paths for cls, paths in unknown.items() if cls in left}
     except Refusal as exc:

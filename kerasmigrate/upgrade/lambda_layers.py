@@ -24,7 +24,7 @@ from pathlib import Path
 from kerasmigrate.core.configs import iter_layers, model_layers
 from kerasmigrate.lambdas import translate as lambda_translate
 from kerasmigrate.lambdas.translate import Evaluator, keras_tensor, translate_one
-from kerasmigrate.lambdas.values import Untranslatable
+from kerasmigrate.lambdas.values import Untranslatable, Writer
 from kerasmigrate.upgrade.mapping.names import is_stored_lambda
 
 
@@ -38,7 +38,7 @@ class LambdaOutcome:
     refused: dict[str, str] = field(default_factory=dict)
 
 
-def _functional_lambdas(path, model, evaluator, keras_version, outcome: LambdaOutcome, prefix) -> None:
+def _functional_lambdas(path, model, evaluator, writer, outcome: LambdaOutcome, prefix) -> None:
     layers = model["config"]["layers"]
     taken = {layer.get("name") or layer["config"].get("name") for layer in layers}
     index = 0
@@ -49,7 +49,7 @@ def _functional_lambdas(path, model, evaluator, keras_version, outcome: LambdaOu
             continue
         where = f"{prefix}{entry['config']['name']}"
         try:
-            done = translate_one(entry, evaluator, keras_version, taken, _input_shape(layers, entry))
+            done = translate_one(entry, evaluator, writer, taken, _input_shape(layers, entry))
         except Untranslatable as exc:
             outcome.refused[where] = str(exc)
             index += 1
@@ -83,7 +83,7 @@ def _as_functional(model: dict) -> dict:
     }
 
 
-def _sequential_lambdas(path, model, evaluator, keras_version, outcome: LambdaOutcome, prefix, top: bool) -> None:
+def _sequential_lambdas(path, model, evaluator, writer, outcome: LambdaOutcome, prefix, top: bool) -> None:
     layers = model_layers(model)
     if not any(is_stored_lambda(layer) for layer in layers):
         return
@@ -96,7 +96,7 @@ def _sequential_lambdas(path, model, evaluator, keras_version, outcome: LambdaOu
         called = {**entry, "name": entry["config"]["name"], "inbound_nodes": [{"args": [keras_tensor(previous)]}]}
         try:
             shape = layers[0]["config"].get("batch_shape") if index == 1 and _is_input(layers[0]) else None
-            done = translate_one(called, evaluator, keras_version, set(), shape)
+            done = translate_one(called, evaluator, writer, set(), shape)
         except Untranslatable as exc:
             outcome.refused[where] = str(exc)
             continue
@@ -111,14 +111,7 @@ def _sequential_lambdas(path, model, evaluator, keras_version, outcome: LambdaOu
         outcome.translated[f"{prefix}{layer['config']['name']}"] = line
     if not needs_graph:
         return
-    first = layers[0] if layers else {}
-    why = None
-    if not top:
-        why = "it is nested in another model"
-    elif first.get("class_name") != "InputLayer" or not first["config"].get("batch_shape"):
-        why = "its input shape is not recorded"
-    elif any(w.startswith(prefix) and w[len(prefix) :] in names for w in outcome.refused for names in [_names(layers)]):
-        why = "another of its Lambda layers is not translated"
+    why = _why_not_functional(layers, top, [w for w in outcome.refused if w[len(prefix) :] in _names(layers)])
     if why:
         for where in needs_graph:
             outcome.refused[where] = (
@@ -129,7 +122,18 @@ def _sequential_lambdas(path, model, evaluator, keras_version, outcome: LambdaOu
     functional = _as_functional(model)
     model.clear()
     model.update(functional)
-    _functional_lambdas(path, model, evaluator, keras_version, outcome, prefix)
+    _functional_lambdas(path, model, evaluator, writer, outcome, prefix)
+
+
+def _why_not_functional(layers: list, top: bool, refused: list[str]) -> str | None:
+    """Why a Sequential cannot become the Functional its Lambdas' op nodes need, if it cannot."""
+    if not top:
+        return "it is nested in another model"
+    if not layers or not _is_input(layers[0]) or not layers[0]["config"].get("batch_shape"):
+        return "its input shape is not recorded"
+    if refused:
+        return f"its Lambda layer(s) {', '.join(refused)} are not translated"
+    return None
 
 
 def _is_input(layer: dict) -> bool:
@@ -154,7 +158,7 @@ def _names(layers: list) -> set[str]:
 
 
 def translate_lambdas(
-    input_path: Path, config: dict, keras_version: str | None, evaluator: Evaluator | None = None
+    input_path: Path, config: dict, writer: Writer, evaluator: Evaluator | None = None
 ) -> LambdaOutcome:
     """Translate, in place, every stored Lambda of the converted config's models that has an
     exact Keras 3 form; the others stay, with the reason in the outcome. Without an evaluator
@@ -171,8 +175,8 @@ def translate_lambdas(
     for where, model in reversed(models):  # inner models first: an outer rewrite copies no entry
         prefix = "" if model is config else where.split("/", 1)[1] + "/" if "/" in where else ""
         if model.get("class_name") == "Functional":
-            _functional_lambdas(input_path, model, evaluator, keras_version, outcome, prefix)
+            _functional_lambdas(input_path, model, evaluator, writer, outcome, prefix)
         else:
-            _sequential_lambdas(input_path, model, evaluator, keras_version, outcome, prefix, model is config)
+            _sequential_lambdas(input_path, model, evaluator, writer, outcome, prefix, model is config)
     outcome.translated = dict(sorted(outcome.translated.items()))
     return outcome

@@ -28,8 +28,10 @@ from kerasmigrate.core.layout import (
     SCALE_KEY,
     STORED_CHANNELS_FIRST_KEY,
 )
+from kerasmigrate.core.source import LegacyModel
 from kerasmigrate.core.validate import NO_USER_NAMES, UserNames
 from kerasmigrate.errors import MappingError, UnsupportedError
+from kerasmigrate.lambdas.values import Writer
 from kerasmigrate.upgrade import mapping as user_mapping
 from kerasmigrate.upgrade.lambda_layers import LambdaOutcome, translate_lambdas
 
@@ -111,19 +113,20 @@ def map_user_classes(
     config: dict,
     mapping: str | Path | user_mapping.Mapping | None,
     custom_module: str | None,
-    keras_version: str | None = None,
+    source: LegacyModel | None = None,
 ) -> MappedClasses:
     """Apply the mapping (and the custom module's registrations) to the converted config, in
-    place; then translate the Lambda layers no rule mapped (upgrade/lambda_layers.py; the file's
-    `keras_version` tells which TensorFlow their code ran on), before the user classes' specs
+    place; then translate the Lambda layers no rule mapped (upgrade/lambda_layers.py; the
+    `source` file's keras_version and backend tell what their code ran on), before the user classes' specs
     are measured on the model Keras 3 builds from it."""
+    writer = Writer(source.keras_version, source.backend) if source is not None else Writer()
     if mapping is None and custom_module is None:
-        return MappedClasses(lambdas=translate_lambdas(input_path, config, keras_version))
+        return MappedClasses(lambdas=translate_lambdas(input_path, config, writer))
     if mapping is not None and not isinstance(mapping, user_mapping.Mapping):
         mapping = user_mapping.load(mapping)
     module = _custom_module(mapping, custom_module)
     classes, report = user_mapping.apply(config, mapping, module)
-    translated = translate_lambdas(input_path, config, keras_version)
+    translated = translate_lambdas(input_path, config, writer)
     specs = _class_specs(classes)
     if classes:
         _measure(input_path, config, mapping, module, classes, report, specs)

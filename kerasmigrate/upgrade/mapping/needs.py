@@ -9,6 +9,7 @@ from kerasmigrate.core.configs import is_model_entry, iter_layers, model_layers
 from kerasmigrate.core.source import open_model
 from kerasmigrate.errors import MappingError, config_structure
 from kerasmigrate.lambdas.translate import preview, sequential_predecessors
+from kerasmigrate.lambdas.values import Writer
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import Source, run_passes
@@ -58,7 +59,7 @@ def _unconvertible_ops(where: str, entry: dict) -> list[str]:
     return refused
 
 
-def _lambda_need(where: str, entry: dict, keras_version: str | None, previous: str | None) -> dict:
+def _lambda_need(where: str, entry: dict, writer: Writer, previous: str | None) -> dict:
     """A stored Lambda: its recorded shape and function, what its bytecode shows as data, and
     the expression it evaluates to with what it would become (or why it would not)."""
     cfg = entry["config"]
@@ -88,7 +89,7 @@ def _lambda_need(where: str, entry: dict, keras_version: str | None, previous: s
         )
     except NotBytecode as exc:
         info.setdefault("bytecode", f"not readable ({exc})")
-    info["translation"] = preview(entry, keras_version, previous)
+    info["translation"] = preview(entry, writer, previous)
     return info
 
 
@@ -136,7 +137,8 @@ def needs(path: str | Path) -> dict:
             out["tf_ops"] += _unconvertible_ops(where, entry)
             cfg = entry.get("config") if isinstance(entry.get("config"), dict) else {}
             if is_stored_lambda(entry):
-                need = _lambda_need(where, entry, model.keras_version, previous.get(id(entry)))
+                writer = Writer(model.keras_version, model.backend)
+                need = _lambda_need(where, entry, writer, previous.get(id(entry)))
                 out["lambdas"][cfg.get("name", "?")] = need
             elif is_unknown_class(entry) and entry.get("class_name") not in OP_CLASSES | {"Lambda"}:
                 _add_class_need(out["classes"], where, entry, cfg, model)
