@@ -6,7 +6,8 @@ evaluated on its own inputs (lambdas/emit.py); the steps must be the same for ev
 
 * **A built-in layer** where one computes exactly the same: an affine map `x·a + b` of the
   input (`x / 255.0 - 0.5`, `x / 127.5 - 1`, `(x - m) / s`) -> `Rescaling(scale=a, offset=b)`
-  (keras/src/layers/preprocessing/rescaling.py: `x * scale + offset`); the identity ->
+  (keras/src/layers/preprocessing/rescaling.py: `x * scale + offset`; `x / 255` becomes
+  `x * (1/255)`, equal up to float rounding, about 1e-7 relative); the identity ->
   `Activation("linear")`; one tanh / sigmoid / relu / last-axis softmax -> `Activation(name)`;
   `K.permute_dimensions(x, (0, p...))` -> `Permute(p)`; `K.batch_flatten` -> `Flatten`. The
   layer keeps the Lambda's name and inbound nodes, so nothing else changes.

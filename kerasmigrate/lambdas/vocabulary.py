@@ -17,7 +17,9 @@ them, and the name of the Keras 3 form (`form`) that lambdas/translate.py emits.
   (tensorflow/python/ops/nn_impl.py `l2_normalize`, epsilon=1e-12); `epsilon()` is 1e-7
   (keras/backend/common.py `_EPSILON`, tf_keras/src/backend_config.py; a keras.json that changed
   it is not recorded in the model file); `clip` raises max_value to min_value when smaller;
-  `concatenate(tensors, axis=-1)`; `squeeze(x, axis)` squeezes `[axis]`.
+  `concatenate(tensors, axis=-1)`; `squeeze(x, axis)` squeezes `[axis]`. Keras 1.2.2's backend
+  (the keras1 oracle stack) has the same signatures but `expand_dims(x, dim=-1)`,
+  `l2_normalize(x, axis)`, `softmax(x)`, `stack(x)`; its Theano `l2_normalize` is lambdas/forms.py's.
 * TensorFlow tensorflow/python/ops/image_ops_impl.py (2.21): `tf.image.resize` is
   `resize_images` with v1 semantics in TF 1.x (`tf_export(v1=['image.resize_images',
   'image.resize'])`: no half-pixel centres) and `resize_images_v2` in TF 2 (half-pixel centres;
@@ -48,7 +50,8 @@ class Entry:
 
 
 def _k(name, params, form, **defaults):
-    return Entry(f"K.{name}", tuple(params), form, defaults)
+    # Keras 1 named some axes `dim` (1.2.2 keras/backend/tensorflow_backend.py `expand_dims(x, dim=-1)`)
+    return Entry(f"K.{name}", tuple(params), form, defaults, {"dim": "axis"} if "axis" in params else {})
 
 
 _REDUCE = {"axis": None, "keepdims": False}

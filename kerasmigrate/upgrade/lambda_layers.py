@@ -69,6 +69,7 @@ def _as_functional(model: dict) -> dict:
         functional_layers.append({**layer, "name": name, "inbound_nodes": nodes})
         previous = name
     config = {k: v for k, v in model["config"].items() if k not in ("layers", "build_input_shape")}
+    config.setdefault("trainable", True)  # as Keras 3 writes a Functional (functional.py `get_config`)
     config.update(
         layers=functional_layers,
         input_layers=[layers[0]["config"]["name"], 0, 0],
