@@ -175,6 +175,8 @@ def echo_legacy_conversion(report: api.ConversionReport) -> None:
     for section in ("classes", "lambdas", "functions"):
         for where, what in (report.mapped.get(section) or {}).items():
             click.echo(f"  mapped {where}: {what}", err=True)
+    for where, what in report.lambdas.items():
+        click.echo(f"  Lambda {where}: {what}", err=True)
     if report.mapped.get("unused_rules"):
         click.echo(f"  mapping rules this file does not use: {', '.join(report.mapped['unused_rules'])}", err=True)
     if report.renamed_layers:

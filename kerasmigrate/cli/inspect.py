@@ -57,6 +57,12 @@ def inspect_command(path: str, as_json: bool, user) -> None:
             out.print(f"  [yellow]needs mapping[/yellow]: {cls} ({', '.join(where)})")
     for name, where in (needs.get("unknown_functions") or {}).items():
         out.print(f"  [yellow]needs mapping[/yellow]: function {name} ({', '.join(where)})")
+    for where, lam in (info.get("lambda_translations") or {}).items():
+        expression = lam.get("expression") or "bytecode"
+        if lam.get("became"):
+            out.print(f"  Lambda {where}: {expression} → {lam['became']}")
+        else:
+            out.print(f"  [yellow]Lambda {where}[/yellow]: {expression}; not translated: {lam.get('refused')}")
     if needs.get("unknown_classes") or needs.get("unknown_functions"):
         out.print(f"  write a mapping: {api.map_init_command(info['file'])}")
     if info.get("passes"):

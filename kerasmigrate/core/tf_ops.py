@@ -144,3 +144,62 @@ TF_DTYPES = {
     "DT_BOOL": "bool",
     "DT_UINT8": "uint8",
 }
+
+
+# The positional parameters of the TF functions above, as Lambda code calls them
+# (`tf.reduce_mean(x, 1, True)`); the first is the tensor the TFOpLambda node passes first.
+# From the TF 2 signatures (tensorflow/python/ops/math_ops.py, array_ops.py, nn_ops.py,
+# clip_ops.py), whose leading positional parameters TF 1.x shares.
+_BINARY_XY = ("x", "y")
+TF_POSITIONAL: dict[str, tuple[str, ...]] = {
+    **{
+        s: _BINARY_XY
+        for s in (
+            "__operators__.add",
+            "math.add",
+            "math.subtract",
+            "math.multiply",
+            "math.truediv",
+            "math.divide",
+            "math.pow",
+            "math.maximum",
+            "math.minimum",
+        )
+    },
+    **{
+        s: ("x",)
+        for s in (
+            "math.negative",
+            "math.exp",
+            "math.log",
+            "math.sqrt",
+            "math.square",
+            "math.abs",
+            "math.sign",
+            "math.tanh",
+            "nn.tanh",
+            "math.sigmoid",
+            "nn.sigmoid",
+            "math.softplus",
+        )
+    },
+    "nn.relu": ("features",),
+    "nn.relu6": ("features",),
+    "nn.softplus": ("features",),
+    "nn.silu": ("features",),
+    "nn.swish": ("features",),
+    "nn.softmax": ("logits", "axis"),
+    **{s: ("input_tensor", "axis", "keepdims") for s in TF_OPS if s.startswith("math.reduce_")},
+    "concat": ("values", "axis"),
+    "stack": ("values", "axis"),
+    "reshape": ("tensor", "shape"),
+    "expand_dims": ("input", "axis"),
+    "squeeze": ("input", "axis"),
+    "compat.v1.squeeze": ("input", "axis"),
+    "transpose": ("a", "perm"),
+    "compat.v1.transpose": ("a", "perm"),
+    "linalg.matmul": ("a", "b"),
+    "cast": ("x", "dtype"),
+    "clip_by_value": ("t", "clip_value_min", "clip_value_max"),
+    "tile": ("input", "multiples"),
+}

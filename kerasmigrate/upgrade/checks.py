@@ -58,11 +58,15 @@ def unknown_functions(model_config: dict, registered=()) -> dict[str, list[str]]
     return dict(unknown)
 
 
-def validate(path: Path, config: dict, registered_functions=()) -> None:
-    """Everything the target Keras cannot take, reported all at once."""
+def validate(path: Path, config: dict, registered_functions=(), lambda_refusals=None) -> None:
+    """Everything the target Keras cannot take, reported all at once; `lambda_refusals` says,
+    per Lambda path, why it was not translated (upgrade/lambda_layers.py)."""
     unknown = unknown_classes(config)
     if unknown:
         hints = [f"{cls}: {CLASS_HINTS[cls]}" for cls in sorted(unknown) if cls in CLASS_HINTS]
+        if "Lambda" in unknown and lambda_refusals:
+            reasons = "; ".join(f"{where}: {why}" for where, why in sorted(lambda_refusals.items()))
+            hints.append(f"not translated into Keras 3: {reasons}")
         why = " (" + "; ".join(hints) + ")" if hints else ""
         raise UnknownClassError(path, unknown).extended(why + "; " + MAP_INIT_HINT)
     functions = unknown_functions(config, registered_functions)

@@ -75,6 +75,7 @@ class _Converted:
     mapped: user_mapping.MappingReport
     layout_converted: list[str]  # layers whose weights were laid out for Keras 3
     folded: list[str]  # layers whose weights hard_sigmoid was folded into
+    lambdas: dict[str, str]  # Lambda layers translated: path -> "expression → what it became"
 
 
 def convert(
@@ -108,7 +109,7 @@ def convert(
         raise OutputExistsError(request.output_path, "already exists (use --force to replace it)")
     with open_model(request.input_path, user=None) as model:  # checked below, with what the mapping vouches for
         config, applied, layouts = _upgraded(request, model, channels_last)
-        mapped = map_user_classes(request.input_path, config, mapping, custom_module)
+        mapped = map_user_classes(request.input_path, config, mapping, custom_module, model)
         names = mapped.source_names(model.model_config)
         check_legacy_modules(request.input_path, model.model_config, model.training_config, names)
         with keras3_user_classes(mapped.specs):
@@ -130,7 +131,7 @@ def _convert_mapped(
     request: _Request, model: LegacyModel, config: dict, applied: list, mapped: MappedClasses, layouts: dict | None
 ) -> ConversionReport:
     """The conversion after the passes (and the mapping): validate, lay out weights, write."""
-    plan, layout_converted, folded = _weight_plan(request.input_path, model, config, mapped.report)
+    plan, layout_converted, folded = _weight_plan(request.input_path, model, config, mapped)
     dropped, training = _training_state(model, config, plan, mapped, folded)
     notes = function_notes(config, request.keep_functions) + channels_first_notes(config) + inference_only_notes(config)
     renames = {
@@ -154,6 +155,7 @@ def _convert_mapped(
         mapped.report,
         layout_converted,
         sorted(folded),
+        mapped.lambdas.translated,
     )
     metadata = _metadata(request, done, layouts)
     try:
@@ -163,11 +165,11 @@ def _convert_mapped(
     return _report(request, done, layouts)
 
 
-def _weight_plan(input_path: Path, model: LegacyModel, config: dict, mapped: user_mapping.MappingReport):
+def _weight_plan(input_path: Path, model: LegacyModel, config: dict, mapped: MappedClasses):
     """Check the converted config, and place every stored weight (computed where the layout
     changed); returns the plan, the layers whose weights were laid out for Keras 3 and those
     hard_sigmoid was folded into."""
-    validate(input_path, config, mapped.checked_functions)
+    validate(input_path, config, mapped.report.checked_functions, mapped.lambdas.refused)
     check_layer_names(
         input_path,
         model.layer_names,
@@ -221,6 +223,7 @@ def _metadata(request: _Request, done: _Converted, layouts: dict | None) -> dict
             "notes": done.notes,
             "target": {k: target[k] for k in ("release", "requested", "loads_in")},
             **({"channels_last": layouts} if layouts else {}),  # --channels-last: upgrade/channels_last.py
+            **({"lambdas": done.lambdas} if done.lambdas else {}),  # upgrade/lambda_layers.py
         },
     }
 
@@ -249,6 +252,7 @@ def _report(request: _Request, done: _Converted, layouts: dict | None) -> Conver
         renamed_layers=done.renames,
         training=done.training,
         mapped=dataclasses.asdict(done.mapped),
+        lambdas=done.lambdas,
         target_release=target["release"],
         loads_in=target["loads_in"],
         older_targets=target["older_targets"],

@@ -11,10 +11,13 @@ from kerasmigrate.core.source import LegacyModel, open_model
 from kerasmigrate.core.validate import NO_USER_NAMES, UserNames
 from kerasmigrate.errors import KerasMigrateError, MalformedConfigError, config_structure
 from kerasmigrate.keras3_targets import loadable_releases
+from kerasmigrate.lambdas.translate import previews
+from kerasmigrate.lambdas.values import Writer
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import Source, pass_counts, run_passes
 from kerasmigrate.upgrade.checks import unknown_classes, unknown_functions
+from kerasmigrate.upgrade.mapping.names import is_stored_lambda
 
 
 def inspect_file(path: str | Path, user: UserNames = NO_USER_NAMES) -> dict:
@@ -79,12 +82,13 @@ def _describe_model(model: LegacyModel) -> dict:
             )
         passes = pass_counts(applied)
         refusal = None
+        translations = previews(upgraded, Writer(model.keras_version, model.backend), is_stored_lambda)
         left = unknown_classes(upgraded)  # what a pass translated (DenseFeatures) needs no mapping
         unknown = {cls: paths for cls, paths in unknown.items() if cls in left}
     except Refusal as exc:
-        passes, refusal = {}, str(exc)
+        passes, refusal, translations = {}, str(exc), {}
     except MalformedConfigError as exc:
-        passes, refusal = {}, exc.message
+        passes, refusal, translations = {}, exc.message, {}
     return {
         "keras_version": model.keras_version,
         "backend": model.backend,
@@ -105,6 +109,8 @@ def _describe_model(model: LegacyModel) -> dict:
             "lambda_layers": lambdas,
             "unknown_functions": unknown_functions(config),
         },
+        # what each Lambda's bytecode evaluates to and becomes, or why not (lambdas/translate.py)
+        "lambda_translations": {k: v for k, v in translations.items() if v},
         "passes": passes,
         "refused": refusal,
     }

@@ -2,7 +2,8 @@
 module's classes measured on the model Keras 3 builds from it.
 
 Imports the custom module (and with it Keras) only when one is named (`--custom-module` or
-`custom_module` in the mapping); without a mapping and a module nothing is done.
+`custom_module` in the mapping); without a mapping and a module, only the Lambda layers are
+translated (upgrade/lambda_layers.py).
 """
 
 from __future__ import annotations
@@ -27,9 +28,12 @@ from kerasmigrate.core.layout import (
     SCALE_KEY,
     STORED_CHANNELS_FIRST_KEY,
 )
+from kerasmigrate.core.source import LegacyModel
 from kerasmigrate.core.validate import NO_USER_NAMES, UserNames
 from kerasmigrate.errors import MappingError, UnsupportedError
+from kerasmigrate.lambdas.values import Writer
 from kerasmigrate.upgrade import mapping as user_mapping
+from kerasmigrate.upgrade.lambda_layers import LambdaOutcome, translate_lambdas
 
 if TYPE_CHECKING:
     from kerasmigrate.upgrade.custom_module import CustomModule
@@ -64,6 +68,7 @@ class MappedClasses:
     report: user_mapping.MappingReport = field(default_factory=user_mapping.MappingReport)
     mapping: user_mapping.Mapping | None = None
     module: CustomModule | None = None
+    lambdas: LambdaOutcome = field(default_factory=LambdaOutcome)  # what the Lambdas became, or why not
 
     def user_names(self) -> UserNames:
         """The modules and registered names the mapping and the custom module name: the module
@@ -108,19 +113,24 @@ def map_user_classes(
     config: dict,
     mapping: str | Path | user_mapping.Mapping | None,
     custom_module: str | None,
+    source: LegacyModel | None = None,
 ) -> MappedClasses:
     """Apply the mapping (and the custom module's registrations) to the converted config, in
-    place; the user classes' specs are measured on the model Keras 3 builds from it."""
+    place; then translate the Lambda layers no rule mapped (upgrade/lambda_layers.py; the
+    `source` file's keras_version and backend tell what their code ran on), before the user classes' specs
+    are measured on the model Keras 3 builds from it."""
+    writer = Writer(source.keras_version, source.backend) if source is not None else Writer()
     if mapping is None and custom_module is None:
-        return MappedClasses()
+        return MappedClasses(lambdas=translate_lambdas(input_path, config, writer))
     if mapping is not None and not isinstance(mapping, user_mapping.Mapping):
         mapping = user_mapping.load(mapping)
     module = _custom_module(mapping, custom_module)
     classes, report = user_mapping.apply(config, mapping, module)
+    translated = translate_lambdas(input_path, config, writer)
     specs = _class_specs(classes)
     if classes:
         _measure(input_path, config, mapping, module, classes, report, specs)
-    return MappedClasses(specs, report, mapping, module)
+    return MappedClasses(specs, report, mapping, module, translated)
 
 
 def _custom_module(mapping: user_mapping.Mapping | None, custom_module: str | None) -> CustomModule | None:

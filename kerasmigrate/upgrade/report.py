@@ -31,6 +31,7 @@ class ConversionReport:
     renamed_layers: dict[str, str] = field(default_factory=dict)
     training: list[str] = field(default_factory=list)
     mapped: dict = field(default_factory=dict)
+    lambdas: dict[str, str] = field(default_factory=dict)  # Lambda path -> "expression → what it became"
     target_release: str | None = None
     loads_in: list[str] = field(default_factory=list)
     older_targets: dict = field(default_factory=dict)  # {release: loads_in} of pinnable older ones

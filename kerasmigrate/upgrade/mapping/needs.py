@@ -9,6 +9,8 @@ from kerasmigrate.core.configs import is_model_entry, iter_layers, model_layers
 from kerasmigrate.core.source import open_model
 from kerasmigrate.errors import MappingError, config_structure
 from kerasmigrate.lambdas.bytecode import NotBytecode, describe
+from kerasmigrate.lambdas.translate import preview, sequential_predecessors
+from kerasmigrate.lambdas.values import Writer
 from kerasmigrate.passes import UPGRADE
 from kerasmigrate.passes.refusal import Refusal
 from kerasmigrate.passes.registry import Source, run_passes
@@ -57,8 +59,10 @@ def _unconvertible_ops(where: str, entry: dict) -> list[str]:
     return refused
 
 
-def _lambda_need(where: str, cfg: dict) -> dict:
-    """A stored Lambda: its recorded shape and function, and what its bytecode shows as data."""
+def _lambda_need(where: str, entry: dict, writer: Writer, previous: str | None) -> dict:
+    """A stored Lambda: its recorded shape and function, what its bytecode shows as data, and
+    the expression it evaluates to with what it would become (or why it would not)."""
+    cfg = entry["config"]
     info = {
         "layer": cfg.get("name", "?"),
         "where": where,
@@ -85,6 +89,7 @@ def _lambda_need(where: str, cfg: dict) -> dict:
         )
     except NotBytecode as exc:
         info.setdefault("bytecode", f"not readable ({exc})")
+    info["translation"] = preview(entry, writer, previous)
     return info
 
 
@@ -127,11 +132,14 @@ def needs(path: str | Path) -> dict:
     with open_model(path, user=None) as model:
         out["writer"] = f"{model.keras_version or 'unknown Keras'}, {model.backend or 'backend not recorded'}"
         config = _upgraded_config(path, model, out["problems"])
+        previous = sequential_predecessors(config)
         for where, entry in iter_layers(config):
             out["tf_ops"] += _unconvertible_ops(where, entry)
             cfg = entry.get("config") if isinstance(entry.get("config"), dict) else {}
             if is_stored_lambda(entry):
-                out["lambdas"][cfg.get("name", "?")] = _lambda_need(where, cfg)
+                writer = Writer(model.keras_version, model.backend)
+                need = _lambda_need(where, entry, writer, previous.get(id(entry)))
+                out["lambdas"][cfg.get("name", "?")] = need
             elif is_unknown_class(entry) and entry.get("class_name") not in OP_CLASSES | {"Lambda"}:
                 _add_class_need(out["classes"], where, entry, cfg, model)
             for key in ACTIVATION_KEYS:

@@ -123,6 +123,13 @@ def _lambda_lines(name: str, info: dict) -> list[str]:
     if info.get("constants"):
         lines.append(f"#   constants: {', '.join(json.dumps(c) for c in info['constants'][:12])}")
     lines.append(f"#   output_shape: {_shown_output_shape(info)}")
+    translation = info.get("translation") or {}
+    if translation.get("expression"):
+        lines.append(f"#   recovered from its bytecode: {translation['expression']}")
+    if translation.get("became"):
+        lines.append(f"#   converts without a rule: {translation['became']} (a rule here replaces that)")
+    elif translation.get("refused"):
+        lines.append(f"#   not translated: {translation['refused']}")
     lines.append(f"[lambdas.{toml_key(name)}]")
     return lines + LAMBDA_RULE
 
