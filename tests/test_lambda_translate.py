@@ -26,8 +26,8 @@ import pytest
 
 from kerasmigrate import api
 from kerasmigrate.errors import KerasMigrateError
+from kerasmigrate.lambdas import bytecode as lambda_bytecode
 from kerasmigrate.lambdas import expr as E
-from kerasmigrate.lambdas.bytecode import evaluate_lambda
 from kerasmigrate.lambdas import translate as lambda_translate
 from kerasmigrate.upgrade import mapping as user_mapping
 
@@ -64,7 +64,7 @@ class HandBuilt:
             if isinstance(found, Exception):
                 raise found
             return found
-        evaluated = evaluate_lambda(function, arguments=arguments, keras_version=keras_version)
+        evaluated = lambda_bytecode.evaluate_lambda(function, arguments=arguments, keras_version=keras_version)
         if code in self.expected:
             assert evaluated.result == self.expected[code], (evaluated.result, self.expected[code])
         return evaluated
