@@ -174,11 +174,24 @@ def test_lambdas_to_builtin_layers_convert_without_importing_keras(tmp_path):
     assert out.exists() and not (tmp_path / "ran").exists()
 
 
-def test_without_a_mapping_every_lambda_is_listed_with_map_init(tmp_path):
+def test_without_a_mapping_every_untranslated_lambda_is_listed_with_map_init(tmp_path):
+    """Every Lambda whose code has no Keras 3 translation (here: the three of lambdas.h5 given the
+    side-effect Lambda's bytecode) is named at once, with map init."""
+    with h5py.File(_stack("tf2.12") / "lambda_marker.h5", "r") as f:
+        marker = json.loads(f.attrs["model_config"])
+    untranslatable = next(e for e in marker["config"]["layers"] if e["class_name"] == "Lambda")["config"]["function"]
+    path = tmp_path / "lambdas.h5"
+    shutil.copy(_stack("tf2.12") / "lambdas.h5", path)
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        for entry in config["config"]["layers"]:
+            if entry["class_name"] == "Lambda":
+                entry["config"]["function"] = untranslatable
+        f.attrs["model_config"] = json.dumps(config)
     with pytest.raises(KerasMigrateError) as info:
-        api.convert(_stack("tf2.12") / "lambdas.h5", tmp_path / "out.keras")
+        api.convert(path, tmp_path / "out.keras")
     for name in ("double", "take_1_to_4", "l2_normalize"):
-        assert name in info.value.message
+        assert f"{name}: " in info.value.message
     assert "kerasmigrate map init" in info.value.message
 
 
