@@ -200,6 +200,7 @@ def marker(tmp_path, monkeypatch):
     monkeypatch.setenv(MARKER_ENV, str(path))
     yield path
     assert not path.exists(), "a Lambda layer's stored bytecode was executed"
+    assert not (Path.cwd() / "kerasmigrate-lambda-marker").exists()  # its default, without the variable
 
 
 @pytest.mark.parametrize("stack_dir, entry", _entries(marker=True))
