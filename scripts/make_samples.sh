@@ -14,7 +14,9 @@
 # SavedModel directories into sample_models/savedmodel/<stack>/
 # (scripts/gen_savedmodel_samples.py), their DenseFeatures models into
 # sample_models/feature_columns/<stack>/ (scripts/gen_feature_column_samples.py), and tf2.15 the tf.keras 2.x `.keras` archives
-# into sample_models/keras2_archives/tf2.15/ (scripts/gen_keras2_archives.py). The
+# into sample_models/keras2_archives/tf2.15/ (scripts/gen_keras2_archives.py). Every
+# stack but keras1 (Theano: the Lambdas kerasmigrate translates are TensorFlow's) writes
+# its Lambda samples into sample_models/lambda_<stack>/ (scripts/gen_lambda_samples.py). The
 # tf_keras stack is the project's own environment (.venv, TF 2.21 with
 # TF_USE_LEGACY_KERAS=1), which `make venv` creates. The hand-written files
 # (custom_mapping/, savedmodel/mapping.toml and keras3_layers.py) are left alone.
@@ -47,6 +49,9 @@ for stack in "${stacks[@]}"; do
         rm -rf "$here/sample_models/$stack"
         ORACLE_VENV=$keras1_tf_venv KERASMIGRATE_ORACLES="$oracles" "$oracles/run.sh" keras2.1 \
             "$here/scripts/gen_keras1_samples.py" "$here/sample_models/$stack" --only "$KERAS1_TF_SAMPLES"
+        rm -rf "$here/sample_models/lambda_$stack"
+        ORACLE_VENV=$keras1_tf_venv KERASMIGRATE_ORACLES="$oracles" "$oracles/run.sh" keras2.1 \
+            "$here/scripts/gen_lambda_samples.py" "$here/sample_models/lambda_$stack"
         continue
     fi
     [ "$stack" = tf_keras2.21 ] || "$oracles/setup.sh" "$stack"
@@ -61,6 +66,7 @@ for stack in "${stacks[@]}"; do
     case "$stack" in
         tf2.* | tf_keras2.21) run_in "$stack" gen_feature_column_samples.py "$here/sample_models/feature_columns/$stack" ;;
     esac
+    [ "$stack" = keras1 ] || run_in "$stack" gen_lambda_samples.py "$here/sample_models/lambda_$stack"
     if [ "$stack" = tf2.15 ]; then
         run_in "$stack" gen_keras2_archives.py "$here/sample_models/keras2_archives/$stack"
     fi

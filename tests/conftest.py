@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,12 @@ def sample_entries(kind: str = "model") -> list[tuple[Path, dict]]:
             if entry["kind"] == kind:
                 out.append((manifest.parent, entry))
     return out
+
+
+def missing_words(message: str, words) -> list[str]:
+    """The words of a manifest's `refusal` list that `message` lacks: case-insensitive, each at the
+    start of a word (so `os` is not found inside `position`)."""
+    return [w for w in words if not re.search(r"(?<![A-Za-z0-9_])" + re.escape(w), message, re.IGNORECASE)]
 
 
 def mapped_params():
