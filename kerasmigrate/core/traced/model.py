@@ -20,7 +20,7 @@ from kerasmigrate.core.savedmodel_weights import VARIABLE_VALUE, Graphs
 from kerasmigrate.core.tensor_bundle import DTYPES
 from kerasmigrate.core.traced.inline import Arg, Inliner, TracedRefusal, Variable
 from kerasmigrate.core.traced.library import ConcreteFunction, Library, TensorSpec, read_library
-from kerasmigrate.core.traced.op_table import translate_op
+from kerasmigrate.core.traced.op_table import TABLE, translate_op
 from kerasmigrate.core.traced.translate import (
     Graph,
     VariableInfo,
@@ -114,10 +114,23 @@ def _trace(graphs: Graphs, library: Library, node_id: int, scope: str, graph: Gr
         raise
     outputs = values[: len(_flatten(function.outputs[0] if isinstance(function.outputs, tuple) else function.outputs))]
     ops = reachable(outputs)
+    _refuse_unknown_ops(ops)
     count_consumers(graph, ops, outputs)
     for op in ops:
         translate_op(graph, op)
     return outputs
+
+
+def _refuse_unknown_ops(ops: list) -> None:
+    """Every op of the inference computation without a translation, named at once (with the
+    function and the layer of each), the first one as the refusal's op."""
+    unknown = list(dict.fromkeys((op.op, op.function, op.scope) for op in ops if op.op not in TABLE))
+    if not unknown:
+        return
+    op, function, scope = unknown[0]
+    others = sorted({u[0] for u in unknown[1:]} - {op})
+    also = f" (also without one: {', '.join(others)})" if others else ""
+    raise TracedRefusal(f"has no Keras 3 translation{also}", op=op, function=function, scope=scope)
 
 
 def translate_subclassed(graphs: Graphs, class_name: str, name: str) -> Translated:
