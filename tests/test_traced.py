@@ -154,3 +154,90 @@ def test_realworld_traced_model_verifies_or_names_the_op(row, tmp_path):
     refs = REALWORLD / "refs" / f"{row['id']}.npz"
     result = verify(source, tmp_path / "out.keras", refs=refs, atol=ATOL, rtol=1e-6)
     assert result.ok, result.to_dict()
+
+
+@pytest.mark.keras
+def test_every_keras_class_the_op_table_names_exists():
+    import importlib
+
+    from kerasmigrate.core.traced import op_table
+
+    named = [*op_table.UNARY.values(), *((op_table.NUMPY, c) for c in op_table.BINARY.values())]
+    named += [(op_table.NN, "Softmax"), (op_table.NN, "LogSoftmax"), (op_table.CORE, "Cast")]
+    named += [(op_table.NUMPY, c) for c in ("Reshape", "Transpose", "Concatenate", "Stack", "ExpandDims")]
+    named += [(op_table.NUMPY, c) for c in ("Squeeze", "GetItem", "Matmul", "Mean", "Sum", "Max", "Min")]
+    missing = [f"{m}.{c}" for m, c in named if not hasattr(importlib.import_module(m), c)]
+    assert missing == []
+
+
+# --- the translation, on hand-made functions ---------------------------------------------------
+
+
+def _translate(nodes, ret="out:product:0", attrs_out=None):
+    """Inline and translate a one-input function with one captured variable (node id 7, 4x3)."""
+    from pathlib import Path
+
+    from kerasmigrate.core.traced.inline import Arg, Inliner, Variable
+    from kerasmigrate.core.traced.library import FunctionDef, Library, NodeDef
+    from kerasmigrate.core.traced.op_table import translate_op
+    from kerasmigrate.core.traced.translate import Graph, VariableInfo, count_consumers, input_layer, reachable
+
+    defs = {n[0]: NodeDef(n[0], n[1], tuple(n[2]), n[3] if len(n) > 3 else {}) for n in nodes}
+    function = FunctionDef("f", ("x", "w"), ("y",), defs, {"y": ret})
+    library = Library(Path("."), {"f": function}, {})
+    graph = Graph(lambda node_id: VariableInfo("w", "w/.ATTRIBUTES/VARIABLE_VALUE", (4, 3), "float32"))
+    input_layer(graph, 0, "x", [-1, 4], 1)
+    outputs = Inliner(library).call("f", [Arg(0, (-1, 4)), Variable(7)], "model")
+    ops = reachable(outputs)
+    count_consumers(graph, ops, outputs)
+    for op in ops:
+        translate_op(graph, op)
+    return graph
+
+
+READ = ("w_read", "ReadVariableOp", ["w"])
+
+
+def test_matmul_then_softmax_is_one_dense_with_a_softmax_activation():
+    graph = _translate(
+        [READ, ("out", "MatMul", ["x", "w_read:value:0"]), ("sm", "Softmax", ["out:product:0"])], "sm:softmax:0"
+    )
+    dense = [layer for layer in graph.layers if layer["class_name"] == "Dense"]
+    assert len(dense) == 1 and dense[0]["config"]["activation"] == "softmax" and len(graph.layers) == 2
+    assert [r.name for r in graph.weights[dense[0]["name"]]] == [f"{dense[0]['name']}/kernel:0"]
+
+
+def test_a_transposed_first_operand_is_refused_naming_the_op():
+    from kerasmigrate.core.traced.inline import TracedRefusal
+
+    with pytest.raises(TracedRefusal, match="transpose_a") as info:
+        _translate([READ, ("out", "MatMul", ["x", "w_read:value:0"], {"transpose_a": True})])
+    assert info.value.op == "MatMul" and info.value.function == "f" and info.value.scope == "model"
+
+
+def test_transpose_b_reads_the_kernel_transposed():
+    graph = _translate([READ, ("out", "MatMul", ["x", "w_read:value:0"], {"transpose_b": True})])
+    (ref,) = next(iter(graph.weights.values()))
+    assert ref.shape == (3, 4) and graph.transposed[ref.dataset_path] == "w/.ATTRIBUTES/VARIABLE_VALUE"
+
+
+def test_a_strided_slice_becomes_a_get_item_with_the_masks_applied():
+    import numpy as np
+
+    consts = [
+        (n, "Const", [], {"value": np.array(v, dtype="int32")})
+        for n, v in (("b", [0, 1]), ("e", [0, 3]), ("s", [1, 1]))
+    ]
+    graph = _translate(
+        [
+            *consts,
+            ("out", "StridedSlice", ["x", "b:output:0", "e:output:0", "s:output:0"], {"begin_mask": 1, "end_mask": 1}),
+        ],
+        "out:output:0",
+    )
+    (item,) = [layer for layer in graph.layers if layer["class_name"] == "GetItem"]
+    key = item["inbound_nodes"][0]["args"][1]
+    assert [k["config"] for k in key] == [
+        {"start": None, "stop": None, "step": None},
+        {"start": 1, "stop": 3, "step": None},
+    ]

@@ -147,7 +147,7 @@ def open_savedmodel(path: str | Path, user: UserNames | None = NO_USER_NAMES) ->
     bundle, ck_nodes = read_checkpoint_graph(path)
     graphs = Graphs(path, saved_nodes, ck_nodes, pair_graphs(saved_nodes, ck_nodes), bundle)
     layer_names, weights = layer_weights(graphs, metadata) if subclassed is None else ([], {})
-    translated = _traced(graphs, metadata, subclassed, model_config if subclassed is None else {}, weights)
+    translated = _traced(graphs, metadata, subclassed, root, model_config if subclassed is None else {}, weights)
     if translated is not None:
         model_config, layer_names, weights = translated.config, translated.layer_names, translated.weights
     if user is not None:
@@ -174,9 +174,9 @@ def open_savedmodel(path: str | Path, user: UserNames | None = NO_USER_NAMES) ->
     )
 
 
-def _traced(graphs: Graphs, metadata, subclassed: SubclassedModelError | None, model_config, weights):
+def _traced(graphs: Graphs, metadata, subclassed: SubclassedModelError | None, root: dict, model_config, weights):
     """A subclassed model, or the layers of a Functional model saved without a config, translated
     from their traced functions (kerasmigrate/core/traced/); None when the model needs neither."""
     if subclassed is not None:
-        return subclassed_model(graphs, subclassed)
+        return subclassed_model(graphs, subclassed, bool(root.get("training_config")))
     return codeless_layers(graphs, metadata, model_config, weights)

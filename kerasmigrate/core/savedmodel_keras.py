@@ -92,7 +92,7 @@ class SubclassedModelError(UnsupportedError):
     """A subclassed model: no layer graph in the metadata (core/savedmodel.py then translates its
     traced functions, kerasmigrate/core/traced/, and raises this refusal when it cannot)."""
 
-    def __init__(self, path, message: str, class_name: str, name: str):
+    def __init__(self, path, message: str, class_name: str = "", name: str = ""):
         super().__init__(path, message)
         self.class_name, self.name = class_name, name
 

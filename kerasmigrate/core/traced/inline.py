@@ -140,24 +140,45 @@ class _Frame:
     done: dict = field(default_factory=dict)  # node name -> list of output values (or a callable)
 
     def resolve(self, ref: str):
+        """The value `ref` names (an input arg, or `node:output_arg:index`), its node evaluated first."""
         parts = ref.split(":")
         if parts[0] in self.args and len(parts) <= 2:
             return self.args[parts[0]]
         node = self.fdef.nodes.get(parts[0])
         if node is None:
             raise TracedRefusal(f"refers to {ref!r}, which it does not define", function=self.fdef.name)
-        outputs = self._evaluate(node)
+        self._evaluate(node)
+        outputs = self.done[node.name]
         arg = parts[1] if len(parts) > 1 else ""
-        index = int(parts[2]) if len(parts) > 2 else 0
+        index = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
         names = OUTPUT_ARGS.get(node.op)
         if names and arg in names:
             index += names.index(arg)
-        return outputs(index) if callable(outputs) else outputs[index]
+        if callable(outputs):
+            return outputs(index)
+        if index >= len(outputs):
+            raise TracedRefusal(f"refers to output {index} of {node.name!r}, which has {len(outputs)}", op=node.op)
+        return outputs[index]
 
-    def _evaluate(self, node: NodeDef):
-        if node.name not in self.done:
-            self.done[node.name] = self._value(node)
-        return self.done[node.name]
+    def _evaluate(self, node: NodeDef) -> None:
+        """Evaluate `node` after what it depends on, without recursion (a function may chain
+        thousands of nodes); a cycle is refused."""
+        stack, expanded = [(node, False)], set()
+        while stack:
+            current, ready = stack.pop()
+            if current.name in self.done:
+                continue
+            if ready:
+                self.done[current.name] = self._value(current)
+                continue
+            if current.name in expanded:
+                raise TracedRefusal(f"has a cycle through {current.name!r}", op=current.op, function=self.fdef.name)
+            expanded.add(current.name)
+            stack.append((current, True))
+            for ref in current.inputs:
+                dependency = self.fdef.nodes.get(ref.split(":")[0])
+                if dependency is not None and ref.split(":")[0] not in self.args and dependency.name not in self.done:
+                    stack.append((dependency, False))
 
     def _value(self, node: NodeDef):
         inputs = [self.resolve(i) for i in node.inputs]

@@ -9,11 +9,26 @@ from kerasmigrate.core.savedmodel_keras import Metadata, SubclassedModelError, m
 from kerasmigrate.core.savedmodel_weights import Graphs
 from kerasmigrate.core.traced.inline import TracedRefusal
 from kerasmigrate.core.traced.library import read_library
-from kerasmigrate.core.traced.model import INFERENCE_NOTE, Translated, translate_layer, translate_subclassed
+from kerasmigrate.core.traced.model import (
+    INFERENCE_NOTE,
+    Translated,
+    shared_note,
+    translate_layer,
+    translate_subclassed,
+)
 from kerasmigrate.core.weight_ref import WeightRef
-from kerasmigrate.errors import UnsupportedError
+from kerasmigrate.errors import MalformedConfigError, UnsupportedError
 
 NO_CONFIG = "layer was saved without config"
+# What a function library that is well-formed protobuf but not a consistent graph raises while it
+# is walked (an attr of the wrong kind, a shape that does not fit): reported as a malformed file.
+GARBLED = (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError)
+
+
+def _garbled(graphs: Graphs, exc: Exception) -> MalformedConfigError:
+    return MalformedConfigError(
+        graphs.path, f"its traced functions are inconsistent ({type(exc).__name__}: {str(exc)[:200]})"
+    )
 
 
 def describe(exc: TracedRefusal) -> str:
@@ -22,15 +37,26 @@ def describe(exc: TracedRefusal) -> str:
     return " ".join(w for w in where if w) + f" {exc}"
 
 
-def subclassed_model(graphs: Graphs, refusal: SubclassedModelError) -> Translated:
+TRAINING_LEFT_OUT = (
+    "; its training configuration and optimizer state are not carried over (the optimizer's slots "
+    "belong to the original model's variables; compile the converted model again)"
+)
+
+
+def subclassed_model(graphs: Graphs, refusal: SubclassedModelError, compiled: bool) -> Translated:
     """The subclassed model's inference function as a Functional model, or the refusal,
-    now naming what has no translation."""
+    now naming what has no translation. `compiled`: the metadata records a training config."""
     try:
-        return translate_subclassed(graphs, refusal.class_name, refusal.name)
+        translated = translate_subclassed(graphs, refusal.class_name, refusal.name)
+        if compiled or graphs.saved[0].child("optimizer") is not None:
+            translated.notes[-1] += TRAINING_LEFT_OUT
+        return translated
     except TracedRefusal as exc:
         raise UnsupportedError(
             refusal.path, f"{refusal.message}. Its traced inference function cannot be translated: {describe(exc)}"
         ) from None
+    except GARBLED as exc:
+        raise _garbled(graphs, exc) from None
 
 
 def codeless_layers(graphs: Graphs, metadata: Metadata, model_config: dict, weights: dict) -> Translated | None:
@@ -63,12 +89,15 @@ def codeless_layers(graphs: Graphs, metadata: Metadata, model_config: dict, weig
                 f"layer {name!r} ({entry.get('class_name')}) was saved without a config and its traced "
                 f"function cannot be translated: {describe(exc)}",
             ) from None
+        except GARBLED as exc:
+            raise _garbled(graphs, exc) from None
         taken |= {layer["name"] for layer in translated}
+        shared = shared_note(graph)
         new_layers[index : index + 1] = translated
         new_weights.pop(name, None)
         new_weights.update(graph.weights)
         transposed.update(graph.transposed)
-        done.append(f"{name} ({entry.get('class_name')} -> {', '.join(e['class_name'] for e in translated)})")
+        done.append(f"{name} ({entry.get('class_name')} -> {', '.join(e['class_name'] for e in translated)}){shared}")
     model = {**model_config, "config": {**config, "layers": new_layers}}
     names = [e["name"] for e in new_layers]
     note = INFERENCE_NOTE.format(what=f"the layers saved without a config: {', '.join(reversed(done))}")

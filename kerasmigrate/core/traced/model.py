@@ -22,6 +22,7 @@ from kerasmigrate.core.traced.inline import Arg, Inliner, TracedRefusal, Variabl
 from kerasmigrate.core.traced.library import ConcreteFunction, Library, TensorSpec, read_library
 from kerasmigrate.core.traced.op_table import TABLE, translate_op
 from kerasmigrate.core.traced.translate import (
+    OUTPUT,
     Graph,
     VariableInfo,
     count_consumers,
@@ -141,7 +142,14 @@ def translate_subclassed(graphs: Graphs, class_name: str, name: str) -> Translat
     config = functional_config(graph, name, outputs)
     layer_names = [layer["name"] for layer in graph.layers]
     note = INFERENCE_NOTE.format(what=f"the whole model ({class_name}, {len(layer_names)} layers and ops)")
-    return Translated(config, layer_names, graph.weights, graph.transposed, [note])
+    return Translated(config, layer_names, graph.weights, graph.transposed, [note + shared_note(graph)])
+
+
+def shared_note(graph: Graph) -> str:
+    shared = graph.shared()
+    if not shared:
+        return ""
+    return "; variables used by several layers, each given its own copy (no longer tied): " + ", ".join(shared)
 
 
 def translate_layer(graphs: Graphs, library: Library, node_id: int, entry: dict, taken: set[str]) -> tuple[list, Graph]:
@@ -159,7 +167,7 @@ def translate_layer(graphs: Graphs, library: Library, node_id: int, entry: dict,
     outputs = _trace(graphs, library, node_id, name, graph, [Arg(0)])
     if len(outputs) != 1:
         raise TracedRefusal(f"returns {len(outputs)} tensors", scope=name)
-    last = graph.tensor(outputs[0], None)["config"]["keras_history"][0]
+    last = graph.tensor(outputs[0], OUTPUT)["config"]["keras_history"][0]
     _rename(graph, last, name)
     return graph.layers, graph
 

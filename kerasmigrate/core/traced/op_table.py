@@ -45,7 +45,7 @@ UNARY = {
     "Elu": (NN, "Elu"),
     "Selu": (NN, "Selu"),
     "Softsign": (NN, "Softsign"),
-    "Rsqrt": (NUMPY, "Rsqrt"),
+    "Rsqrt": ("keras.src.ops.math", "Rsqrt"),  # keras.ops.rsqrt
 }
 BINARY = {**NODE_BINARY, "Div": "TrueDivide", "BiasAdd": "Add"}
 TF_TYPE_NAMES = {
@@ -68,18 +68,22 @@ def _text(value) -> str:
 
 
 def _bias_and_activation(graph: Graph, op: Op, layer: str, units: int) -> tuple[bool, str, Op]:
-    """Fuse the BiasAdd (or AddV2 of a rank-1 variable) and the activation after `op`:
-    (use_bias, activation, the last op taken in)."""
+    """Fuse the BiasAdd (or an AddV2 of a rank-1 variable, either operand) and the activation
+    after `op`: (use_bias, activation, the last op taken in)."""
     last, use_bias, activation = op, False, "linear"
     add = graph.only_user(Out(op, 0), {"BiasAdd", "AddV2", "Add"})
-    if add is not None and add.inputs[0] is not None and isinstance(add.inputs[1], Read):
-        shape = graph.variables(add.inputs[1].node_id).shape
-        if tuple(shape) == (units,) and _text(add.attrs.get("data_format", b"NHWC")) == "NHWC":
-            graph.weight(add.inputs[1], add, layer, "bias")
+    bias = None
+    if add is not None:
+        bias = next((v for v in add.inputs if isinstance(v, Read)), None)
+        if add.op == "BiasAdd" and add.inputs[1] is not bias:
+            bias = None
+    if bias is not None and _text(add.attrs.get("data_format", b"NHWC")) == "NHWC":
+        if tuple(graph.variables(bias.node_id).shape) == (units,):
+            graph.weight(bias, add, layer, "bias")
             graph.absorbed.add(id(add))
             last, use_bias = add, True
     act = graph.only_user(Out(last, 0), set(ACTIVATIONS))
-    if act is not None and not (act.op == "Softmax" and len(static_shape(Out(act, 0)) or []) != 2):
+    if act is not None:  # TensorFlow's Softmax and Keras's `softmax` activation: the last axis
         graph.absorbed.add(id(act))
         last, activation = act, ACTIVATIONS[act.op]
     return use_bias, activation, last

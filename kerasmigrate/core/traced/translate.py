@@ -54,6 +54,11 @@ class Graph:
     names: set = field(default_factory=set)
     inputs: list = field(default_factory=list)  # input layer names, in order
     sources: dict = field(default_factory=dict)  # layer name -> (function, scope) it came from
+    uses: dict = field(default_factory=dict)  # checkpoint key -> how many layers take a copy of it
+
+    def shared(self) -> list[str]:
+        """Variables several translated layers use: each gets its own copy."""
+        return sorted(key for key, count in self.uses.items() if count > 1)
 
     def unique(self, wanted: str) -> str:
         base = re.sub(r"[^A-Za-z0-9_.\-]", "_", wanted) or "op"
@@ -70,9 +75,7 @@ class Graph:
     def only_user(self, value, op_names: set[str]) -> Op | None:
         """The one op reading `value`, if it is one of `op_names` (a pattern may take it in)."""
         users = self.users(value)
-        if len(users) == 1 and users[0].op in op_names and not getattr(users[0], "_output", False):
-            return users[0]
-        return None
+        return users[0] if len(users) == 1 and users[0].op in op_names else None
 
     def tensor(self, value, op: Op) -> dict:
         """The Keras tensor a value is; refused for what is not a layer output."""
@@ -114,6 +117,7 @@ class Graph:
         if transpose:
             shape, path = tuple(reversed(shape)), f"{info.key}#transposed"
             self.transposed[path] = info.key
+        self.uses[info.key] = self.uses.get(info.key, 0) + 1
         ref = WeightRef(f"{layer}/{var}:0", path, shape, info.dtype)
         self.weights.setdefault(layer, []).append(ref)
         return ref
@@ -181,11 +185,10 @@ def count_consumers(graph: Graph, ops: list[Op], outputs: list) -> None:
                 graph.consumers.setdefault((id(value.op), value.index), []).append(op)
     for value in outputs:
         if isinstance(value, Out):  # a model output is a use no pattern may absorb
-            graph.consumers.setdefault((id(value.op), value.index), []).append(_OUTPUT)
+            graph.consumers.setdefault((id(value.op), value.index), []).append(OUTPUT)
 
 
-_OUTPUT = Op("<model output>", [], {}, "", "", "")
-_OUTPUT._output = True
+OUTPUT = Op("<model output>", [], {}, "", "", "")  # the use a model output is
 
 
 def input_layer(graph: Graph, index: int, name: str, shape: list | None, dtype: int) -> None:
@@ -214,17 +217,19 @@ def input_layer(graph: Graph, index: int, name: str, shape: list | None, dtype: 
 def functional_config(graph: Graph, name: str, outputs: list) -> dict:
     refs = []
     for value in outputs:
-        tensor = graph.tensor(value, _OUTPUT) if isinstance(value, (Arg, Out)) else None
+        tensor = graph.tensor(value, OUTPUT) if isinstance(value, (Arg, Out)) else None
         if tensor is None:
             raise TracedRefusal("returns a constant or a variable, not a computed tensor")
         refs.append(tensor["config"]["keras_history"])
+    inputs = [[n, 0, 0] for n in graph.inputs]
     return {
         "class_name": "Functional",
         "config": {
             "name": name,
             "layers": graph.layers,
-            "input_layers": [[n, 0, 0] for n in graph.inputs],
-            "output_layers": refs,
+            # one input or output: the bare reference, as Keras 3 writes it (passes/upgrade/functional_nodes.py)
+            "input_layers": inputs[0] if len(inputs) == 1 else inputs,
+            "output_layers": refs[0] if len(refs) == 1 else refs,
         },
     }
 
