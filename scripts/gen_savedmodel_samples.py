@@ -300,6 +300,19 @@ class PyFunctionModel(keras.models.Model):
         return self.dense(x)
 
 
+class TracedRNN(keras.models.Model):
+    """LSTM and GRU on their cuDNN-compatible path (the standard_lstm/standard_gru functions)."""
+
+    def __init__(self):
+        super(TracedRNN, self).__init__(name="traced_rnn")
+        self.lstm = L.LSTM(4, return_sequences=True, name="lstm")
+        self.gru = L.GRU(3, go_backwards=True, name="gru")
+        self.head = L.Dense(2, name="head")
+
+    def call(self, inputs):
+        return self.head(self.gru(self.lstm(inputs)))
+
+
 def _built(model, inputs):
     model(inputs if len(inputs) > 1 else inputs[0])
     return model
@@ -333,6 +346,11 @@ def dense_transpose(rs):
     return model, floats(rs, (6,)), "Functional with a code-less custom layer reusing another Dense's kernel transposed"
 
 
+def traced_rnn(rs):
+    inputs = floats(rs, (5, 3))
+    return _built(TracedRNN(), inputs), inputs, "subclassed LSTM (sequences) then GRU (backwards), traced functions only"
+
+
 def py_function(rs):
     inputs = floats(rs, (4,))
     return _built(PyFunctionModel(), inputs), inputs, "subclassed model calling tf.py_function: refused"
@@ -355,6 +373,7 @@ SAMPLES = [
     ("traced_multi_io", traced_multi_io),
     ("dense_transpose", dense_transpose),
     ("py_function", py_function),
+    ("traced_rnn", traced_rnn),
 ]
 
 # custom_class converts with ../mapping.toml and ../keras3_layers.py (kind "mapped");

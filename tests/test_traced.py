@@ -22,7 +22,15 @@ from .conftest import ROOT, run_with_heavy_imports_blocked
 
 SAMPLES = ROOT / "sample_models" / "savedmodel"
 REALWORLD = ROOT.parent / "shared" / "realworld" / "savedmodel"
-TRACED = ("subclassed", "traced_mlp", "traced_conv", "traced_nested", "traced_multi_io", "dense_transpose")
+TRACED = (
+    "subclassed",
+    "traced_mlp",
+    "traced_conv",
+    "traced_nested",
+    "traced_multi_io",
+    "dense_transpose",
+    "traced_rnn",
+)
 ATOL = 1e-5
 
 

@@ -68,6 +68,14 @@ class Const:
     value: np.ndarray
 
 
+@dataclass(frozen=True)
+class Filled:
+    """Fill(shape, value) of a shape known but for the batch size: an RNN's zero initial state."""
+
+    shape: tuple
+    value: float
+
+
 @dataclass(eq=False)
 class Op:
     """One op of the flat graph."""
@@ -90,7 +98,7 @@ class Out:
     index: int
 
 
-Value = Arg | Variable | Read | Dims | Const | Out
+Value = Arg | Variable | Read | Dims | Const | Filled | Out
 
 PASS_THROUGH = {"Identity", "Snapshot", "StopGradient", "PreventGradient", "EnsureShape"}
 CALLS = {"StatefulPartitionedCall", "PartitionedCall"}
@@ -100,6 +108,7 @@ OUTPUT_ARGS = {
     "FusedBatchNorm": ("y", "batch_mean", "batch_variance", "reserve_space_1", "reserve_space_2"),
     "FusedBatchNormV2": ("y", "batch_mean", "batch_variance", "reserve_space_1", "reserve_space_2"),
 }
+# A Keras LSTM/GRU's loop function, kept whole as one op (its translation: recurrent.py).
 _LAYER_FUNCTION = re.compile(r"^__inference_(.+?)_layer_call_(?:and_return_conditional_losses|fn)_\d+$")
 
 
@@ -188,6 +197,13 @@ class _Frame:
             return inputs
         if node.op in CALLS:
             callee = (node.attrs.get("f") or {}).get("func", "")
+            rnn = rnn_call(
+                callee, self.inliner.library.functions.get(callee), inputs, node.name, self.fdef.name, self.scope
+            )
+            if rnn is not None:  # a Keras LSTM/GRU layer's loop, kept whole (recurrent.py)
+                rnn.attrs["_output_shapes"] = node.attrs.get("_output_shapes")
+                self.inliner.ops.append(rnn)
+                return lambda index: Out(rnn, index)
             layer = object_name(callee)
             scope = f"{self.scope}/{layer}" if layer and self.scope else layer or self.scope
             return self.inliner.call(callee, inputs, scope, self.depth + 1)
@@ -204,6 +220,27 @@ class _Frame:
             return [folded]
         self.inliner.ops.append(op)
         return lambda index: Out(op, index)
+
+
+STANDARD_RNN = re.compile(r"^__inference_standard_(lstm|gru)_\d+$")
+INPUTS = {"lstm": 6, "gru": 5}  # without a mask
+OP = {"lstm": "KerasLSTM", "gru": "KerasGRU"}
+
+
+def rnn_call(callee: str, fdef: FunctionDef | None, inputs: list, name: str, function: str, scope: str) -> Op | None:
+    """The op standing for a Keras RNN layer's standard function call, or None when `callee` is none."""
+    match = STANDARD_RNN.match(callee)
+    if match is None or fdef is None:
+        return None
+    kind = match.group(1)
+    body = list(fdef.nodes.values())
+    attrs = {
+        "kind": kind,
+        "masked": len(inputs) != INPUTS[kind],
+        "go_backwards": any(n.op == "ReverseV2" for n in body),
+        "batch_major": any(n.op == "Transpose" and n.inputs[:1] == ("inputs",) for n in body),
+    }
+    return Op(OP[kind], list(inputs), attrs, name, function, scope)
 
 
 def static_shape(value) -> list | None:
@@ -231,6 +268,8 @@ def fold(op: Op):
         start = None if op.attrs.get("begin_mask", 0) & 1 else begin[0]
         stop = None if op.attrs.get("end_mask", 0) & 1 else end[0]
         return Dims(tuple(ins[0].values[slice(start, stop, strides[0])]))
+    if op.op == "Fill" and len(ins) == 2 and isinstance(ins[0], Dims) and isinstance(ins[1], Const):
+        return Filled(ins[0].values, float(ins[1].value)) if ins[1].value.ndim == 0 else None
     if op.op == "Pack" and ins and all(isinstance(i, (Dims, Const)) for i in ins):
         values = []
         for i in ins:

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from kerasmigrate.core.tf_ops import NN, NODE_BINARY, NODE_REDUCTIONS, NODE_UNARY, NUMPY, TF_DTYPES
 from kerasmigrate.core.traced.inline import BATCH, Const, Dims, Op, Out, Read, TracedRefusal, static_shape
-from kerasmigrate.core.traced.translate import Graph
+from kerasmigrate.core.traced.recurrent import recurrent_layer
+from kerasmigrate.core.traced.translate import Graph, owner_name
 
 CORE = "keras.src.ops.core"
 # activation op -> the Keras activation name (keras/src/activations/__init__.py)
@@ -110,7 +111,7 @@ def matmul(graph: Graph, op: Op) -> None:
 
 
 def _scope_layer(op: Op) -> str:
-    return op.scope.rsplit("/", 1)[-1]
+    return owner_name(op)
 
 
 def _nhwc(op: Op) -> None:
@@ -290,6 +291,8 @@ def strided_slice(graph: Graph, op: Op) -> None:
 
 
 TABLE = {
+    "KerasLSTM": recurrent_layer,
+    "KerasGRU": recurrent_layer,
     "MatMul": matmul,
     "Conv2D": conv2d,
     "DepthwiseConv2dNative": conv2d,

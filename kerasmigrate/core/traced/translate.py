@@ -141,13 +141,23 @@ class Graph:
 
 
 def _what(value) -> str:
-    if isinstance(value, (Read, Variable)):
+    if isinstance(value, Read):
         return "a variable"
+    if isinstance(value, Variable):
+        return "a variable's handle (not its value)"
     if isinstance(value, (Const, Dims)):
         return "a constant"
     if isinstance(value, Out):
         return f"the output of {value.op.op} {value.op.name!r}, which has no translation"
     return "a value"
+
+
+def owner_name(op: Op) -> str:
+    """The layer an op belongs to: the scope of its node name (`head/MatMul` -> head, where a
+    model's function holds its layers' ops, TF 2.2), else the layer function it was traced in."""
+    if "/" in op.name:
+        return op.name.rsplit("/", 2)[-2]
+    return op.scope.rsplit("/", 1)[-1]
 
 
 def _layer_name(op: Op, class_name: str) -> str:
