@@ -206,6 +206,156 @@ def vocabulary_files(rs):
     return model, [word_ids, code_ids, sentences], "lookups and TextVectorization with vocabulary files (assets/)"
 
 
+class TracedMLP(keras.models.Model):
+    """Subclassed, no get_config: converted from its traced inference function."""
+
+    def __init__(self):
+        super(TracedMLP, self).__init__(name="traced_mlp")
+        self.hidden = L.Dense(6, activation="relu", name="hidden")
+        self.drop = L.Dropout(0.3)
+        self.out = L.Dense(3, activation="softmax", name="out")
+
+    def call(self, inputs, training=False):
+        return self.out(self.drop(self.hidden(inputs), training=training))
+
+
+class TracedConv(keras.models.Model):
+    def __init__(self):
+        super(TracedConv, self).__init__(name="traced_conv")
+        self.conv = L.Conv2D(4, 3, padding="same", activation="relu", name="conv")
+        self.bn = L.BatchNormalization(name="bn")
+        self.pool = L.MaxPooling2D(2, name="pool")
+        self.conv2 = L.Conv2D(3, 2, strides=2, padding="valid", name="conv2")
+        self.avg = L.AveragePooling2D(2, padding="same", name="avg")
+        self.flat = L.Flatten(name="flat")
+        self.head = L.Dense(2, name="head")
+
+    def call(self, inputs, training=False):
+        x = self.pool(self.bn(self.conv(inputs), training=training))
+        return self.head(self.flat(self.avg(self.conv2(x))))
+
+
+class Affine(L.Layer):
+    """A subclassed layer with its own variables, inside a subclassed model."""
+
+    def __init__(self, units, **kwargs):
+        super(Affine, self).__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(name="w", shape=(int(input_shape[-1]), self.units))
+        self.b = self.add_weight(name="b", shape=(self.units,))
+
+    def call(self, inputs):
+        return tf.tanh(tf.matmul(inputs, self.w) + self.b)
+
+
+class TracedNested(keras.models.Model):
+    def __init__(self):
+        super(TracedNested, self).__init__(name="traced_nested")
+        self.affine = Affine(5, name="affine")
+        self.head = L.Dense(2, name="head")
+
+    def call(self, inputs):
+        x = self.affine(inputs)
+        return self.head(tf.concat([x, inputs * 2.0 - 1.0], axis=-1))
+
+
+class TracedMultiIO(keras.models.Model):
+    def __init__(self):
+        super(TracedMultiIO, self).__init__(name="traced_multi_io")
+        self.a = L.Dense(4, activation="tanh", name="a")
+        self.b = L.Dense(4, activation="sigmoid", name="b")
+        self.head = L.Dense(3, name="head")
+
+    def call(self, inputs):
+        left, right = inputs
+        merged = self.a(left) * self.b(right)
+        return [self.head(merged), tf.reduce_mean(merged, axis=-1, keepdims=True)]
+
+
+class DenseTranspose(L.Layer):
+    """A custom layer using another Dense's kernel, transposed; no get_config (its code is gone)."""
+
+    def __init__(self, dense, activation=None, **kwargs):
+        super(DenseTranspose, self).__init__(**kwargs)
+        self.dense = dense
+        self.activation = keras.activations.get(activation)
+
+    def build(self, input_shape):
+        self.b = self.add_weight(name="bias", shape=(int(self.dense.kernel.shape[0]),), initializer="zeros")
+
+    def call(self, inputs):
+        return self.activation(tf.matmul(inputs, self.dense.kernel, transpose_b=True) + self.b)
+
+
+class PyFunctionModel(keras.models.Model):
+    def __init__(self):
+        super(PyFunctionModel, self).__init__(name="py_function_model")
+        self.dense = L.Dense(3, name="dense")
+
+    def call(self, inputs):
+        x = tf.py_function(lambda t: t * 2.0, [inputs], tf.float32)
+        x.set_shape(inputs.shape)
+        return self.dense(x)
+
+
+class TracedRNN(keras.models.Model):
+    """LSTM and GRU on their cuDNN-compatible path (the standard_lstm/standard_gru functions)."""
+
+    def __init__(self):
+        super(TracedRNN, self).__init__(name="traced_rnn")
+        self.lstm = L.LSTM(4, return_sequences=True, name="lstm")
+        self.gru = L.GRU(3, go_backwards=True, name="gru")
+        self.head = L.Dense(2, name="head")
+
+    def call(self, inputs):
+        return self.head(self.gru(self.lstm(inputs)))
+
+
+def _built(model, inputs):
+    model(inputs if len(inputs) > 1 else inputs[0])
+    return model
+
+
+def traced_mlp(rs):
+    inputs = floats(rs, (4,))
+    return _built(TracedMLP(), inputs), inputs, "subclassed MLP (Dense relu, Dropout, Dense softmax), traced functions only"
+
+
+def traced_conv(rs):
+    inputs = floats(rs, (8, 8, 2))
+    return _built(TracedConv(), inputs), inputs, "subclassed Conv2D, BatchNormalization, pooling, Flatten, Dense"
+
+
+def traced_nested(rs):
+    inputs = floats(rs, (3,))
+    return _built(TracedNested(), inputs), inputs, "subclassed model holding a subclassed layer (tf.matmul, tanh), concat"
+
+
+def traced_multi_io(rs):
+    inputs = floats(rs, (3,), (2,))
+    return _built(TracedMultiIO(), inputs), inputs, "subclassed model with two inputs and two outputs"
+
+
+def dense_transpose(rs):
+    inp = keras.Input((6,), name="x")
+    dense = L.Dense(3, activation="relu", name="encoder")
+    out = DenseTranspose(dense, activation="sigmoid", name="decoder")(dense(inp))
+    model = keras.models.Model(inp, out, name="tied")
+    return model, floats(rs, (6,)), "Functional with a code-less custom layer reusing another Dense's kernel transposed"
+
+
+def traced_rnn(rs):
+    inputs = floats(rs, (5, 3))
+    return _built(TracedRNN(), inputs), inputs, "subclassed LSTM (sequences) then GRU (backwards), traced functions only"
+
+
+def py_function(rs):
+    inputs = floats(rs, (4,))
+    return _built(PyFunctionModel(), inputs), inputs, "subclassed model calling tf.py_function: refused"
+
+
 SAMPLES = [
     ("sequential", sequential),
     ("functional_nested", functional_nested),
@@ -217,15 +367,23 @@ SAMPLES = [
     ("adapted_lookups", adapted_lookups),
     ("adapted_text_vectorization", adapted_text_vectorization),
     ("vocabulary_files", vocabulary_files),
+    ("traced_mlp", traced_mlp),
+    ("traced_conv", traced_conv),
+    ("traced_nested", traced_nested),
+    ("traced_multi_io", traced_multi_io),
+    ("dense_transpose", dense_transpose),
+    ("py_function", py_function),
+    ("traced_rnn", traced_rnn),
 ]
 
 # custom_class converts with ../mapping.toml and ../keras3_layers.py (kind "mapped");
 # without them it is refused like any file with a custom class.
 MAPPED = {"custom_class": {"mapping": "../mapping.toml", "custom_module": "../keras3_layers.py",
                            "refusal": "no conversion is known for class Scale"}}
+# `subclassed` converts from its traced functions (kerasmigrate/core/traced/), as the traced_* do.
 REFUSALS = {
-    "subclassed": "subclassed Keras model",
     "no_keras_config": "without a Keras model config",
+    "py_function": "op EagerPyFunc",
 }
 
 

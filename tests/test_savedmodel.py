@@ -30,6 +30,7 @@ from .conftest import ROOT, run_with_heavy_imports_blocked
 SAMPLES = ROOT / "sample_models" / "savedmodel"
 REALWORLD = ROOT.parent / "shared" / "realworld" / "savedmodel"
 ATOL = 1e-5
+RTOL = 1e-6  # about 8 float32 ulps
 
 
 def _entries(*kinds):
@@ -292,7 +293,10 @@ def _convert_and_verify(row: dict, work: Path) -> tuple[str, str]:
     except KerasMigrateError as exc:
         clear = str(source) in str(exc) and bool(exc.message) and not target.exists()
         return ("refused" if clear else "unclear refusal", str(exc))
-    report = verify(source, target, refs=_refs_in_model_order(row, target, work), atol=ATOL)
+    # rtol: float32 resolves outputs of a few hundred to ~1.5e-5 (one ulp), finer than ATOL; a
+    # model translated from its traced functions (a DQN with outputs ~170) differs by 3 ulp, as
+    # the original does when re-run with oneDNN off (3e-5 from its own references)
+    report = verify(source, target, refs=_refs_in_model_order(row, target, work), atol=ATOL, rtol=RTOL)
     return ("verified" if report.ok else "mismatch", str(report.to_dict()))
 
 

@@ -56,10 +56,11 @@ import numpy as np
 
 from kerasmigrate.core.safe_open import check_regular_tree
 from kerasmigrate.core.savedmodel_graph import SAVED_MODEL_PB, pair_graphs, read_checkpoint_graph, read_object_graph
-from kerasmigrate.core.savedmodel_keras import read_metadata, read_model_metadata
+from kerasmigrate.core.savedmodel_keras import SubclassedModelError, metadata_json, read_metadata, read_model_metadata
 from kerasmigrate.core.savedmodel_lookups import lookup_tables, lookup_weights, with_vocabularies
 from kerasmigrate.core.savedmodel_weights import Graphs, layer_weights, optimizer_weights
 from kerasmigrate.core.tensor_bundle import BundleError, TensorBundle
+from kerasmigrate.core.traced.integrate import codeless_layers, subclassed_model
 from kerasmigrate.core.validate import NO_USER_NAMES, UserNames, check_legacy_modules
 from kerasmigrate.core.weight_ref import WeightRef
 from kerasmigrate.errors import TruncatedFileError
@@ -88,6 +89,8 @@ class SavedModelFile:
     config_source: str  # "keras_metadata.pb" or "saved_model.pb"
     bundle: TensorBundle = field(repr=False)
     backend_source: str | None = "recorded"
+    notes: list[str] = field(default_factory=list)  # what came from traced functions (kerasmigrate/core/traced/)
+    transposed: dict[str, str] = field(default_factory=dict, repr=False)  # weight path -> key read transposed
     _weights: dict[str, list[WeightRef]] = field(default_factory=dict, repr=False)
     _optimizer: list[WeightRef] = field(default_factory=list, repr=False)
 
@@ -99,6 +102,8 @@ class SavedModelFile:
 
     def read(self, ref: WeightRef) -> np.ndarray:
         try:
+            if ref.dataset_path in self.transposed:  # a kernel a traced MatMul used transposed
+                return np.ascontiguousarray(self.bundle.read(self.transposed[ref.dataset_path]).T)
             return self.bundle.read(ref.dataset_path)
         except BundleError as exc:
             raise TruncatedFileError(exc.path, exc.message) from None
@@ -133,12 +138,20 @@ def open_savedmodel(path: str | Path, user: UserNames | None = NO_USER_NAMES) ->
         raise TruncatedFileError(path, f"cannot be read: {exc}") from None
     tf_version, saved_nodes = read_object_graph(path)
     config_source, metadata = read_metadata(path, saved_nodes)
-    root, model_config, training_config = read_model_metadata(path, metadata, saved_nodes)
-    if user is not None:
-        check_legacy_modules(path, model_config, training_config, user)
+    try:
+        root, model_config, training_config = read_model_metadata(path, metadata, saved_nodes)
+        subclassed = None
+    except SubclassedModelError as exc:  # translated from its traced functions below, or refused
+        subclassed, training_config = exc, None
+        root = metadata_json(path, metadata[0][1], "the model")
     bundle, ck_nodes = read_checkpoint_graph(path)
     graphs = Graphs(path, saved_nodes, ck_nodes, pair_graphs(saved_nodes, ck_nodes), bundle)
-    layer_names, weights = layer_weights(graphs, metadata)
+    layer_names, weights = layer_weights(graphs, metadata) if subclassed is None else ([], {})
+    translated = _traced(graphs, metadata, subclassed, root, model_config if subclassed is None else {}, weights)
+    if translated is not None:
+        model_config, layer_names, weights = translated.config, translated.layer_names, translated.weights
+    if user is not None:
+        check_legacy_modules(path, model_config, training_config, user)
     if tables := lookup_tables(graphs, metadata):  # adapted vocabularies live in tables, not configs
         model_config = with_vocabularies(path, model_config, tables)
         weights = lookup_weights(tables, weights)
@@ -154,6 +167,16 @@ def open_savedmodel(path: str | Path, user: UserNames | None = NO_USER_NAMES) ->
         config_source=config_source,
         bundle=bundle,
         backend_source="recorded" if backend is not None else None,
+        notes=translated.notes if translated is not None else [],
+        transposed=translated.transposed if translated is not None else {},
         _weights=weights,
-        _optimizer=optimizer_weights(graphs, training_config),
+        _optimizer=optimizer_weights(graphs, training_config) if subclassed is None else [],
     )
+
+
+def _traced(graphs: Graphs, metadata, subclassed: SubclassedModelError | None, root: dict, model_config, weights):
+    """A subclassed model, or the layers of a Functional model saved without a config, translated
+    from their traced functions (kerasmigrate/core/traced/); None when the model needs neither."""
+    if subclassed is not None:
+        return subclassed_model(graphs, subclassed, bool(root.get("training_config")))
+    return codeless_layers(graphs, metadata, model_config, weights)

@@ -63,7 +63,7 @@ def read_model_metadata(path: Path, metadata: Metadata, saved_nodes: list[Node])
     if not isinstance(class_name, str):
         raise MalformedConfigError(path, "the model's Keras metadata has no class_name")
     if class_name not in GRAPH_CLASSES or root.get("is_graph_network") is False and class_name != "Sequential":
-        _refuse_subclassed(path, class_name, config)
+        _refuse_subclassed(path, class_name, config, root.get("name"))
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise MalformedConfigError(path, f"the {class_name} model's Keras metadata has no layer config")
     if class_name == "Sequential":
@@ -88,18 +88,29 @@ def _with_feature_shapes(config: dict, root: dict) -> dict:
     return {**config, "build_input_shape": shapes}
 
 
-def _refuse_subclassed(path: Path, class_name: Any, config: Any) -> None:
+class SubclassedModelError(UnsupportedError):
+    """A subclassed model: no layer graph in the metadata (core/savedmodel.py then translates its
+    traced functions, kerasmigrate/core/traced/, and raises this refusal when it cannot)."""
+
+    def __init__(self, path, message: str, class_name: str = "", name: str = ""):
+        super().__init__(path, message)
+        self.class_name, self.name = class_name, name
+
+
+def _refuse_subclassed(path: Path, class_name: Any, config: Any, name: Any = None) -> None:
     reason = (
         "it has no get_config (the metadata says 'layer was saved without config')"
         if isinstance(config, dict) and config.get("layer was saved without config")
         else f"its config is only what its get_config returns ({json.dumps(config)[:120]})"
     )
-    raise UnsupportedError(
+    raise SubclassedModelError(
         path,
         f"is a subclassed Keras model ({class_name}): the SavedModel records its weights and traced "
         f"functions but no layer graph; {reason}. Rebuild the model in code (Keras 3) and copy the "
         "weights, or rebuild it as a Functional/Sequential model in TF ≤ 2.15 and save it again; "
         "keras.layers.TFSMLayer runs it for inference only",
+        str(class_name),
+        name if isinstance(name, str) and name else str(class_name).lower(),
     )
 
 

@@ -134,6 +134,7 @@ def _convert_mapped(
     plan, layout_converted, folded = _weight_plan(request.input_path, model, config, mapped)
     dropped, training = _training_state(model, config, plan, mapped, folded)
     notes = function_notes(config, request.keep_functions) + channels_first_notes(config) + inference_only_notes(config)
+    notes += list(getattr(model, "notes", ()))  # what a SavedModel reader translated from traced functions
     renames = {
         entry["_legacy_name"]: entry["config"]["name"] for _, entry in iter_layers(config) if "_legacy_name" in entry
     }
