@@ -313,6 +313,23 @@ class TracedRNN(keras.models.Model):
         return self.head(self.gru(self.lstm(inputs)))
 
 
+class DataDependentLoop(keras.models.Model):
+    """A loop whose trip count is computed from the input (what a `for i in tf.range(n)` in a
+    tf.function becomes): a While whose body is this code, not a Keras RNN's (refused, naming
+    the op, the function and the model)."""
+
+    def __init__(self):
+        super(DataDependentLoop, self).__init__(name="data_dependent_loop")
+        self.dense = L.Dense(3, name="dense")
+
+    def call(self, inputs):
+        x = self.dense(inputs)
+        steps = tf.cast(tf.reduce_max(tf.abs(inputs)) * 3.0, tf.int32) + 1
+        _, total = tf.while_loop(lambda i, t: i < steps, lambda i, t: (i + 1, t + x * tf.cast(i, tf.float32)),
+                                 (tf.constant(0), tf.zeros_like(x)))
+        return total
+
+
 def _built(model, inputs):
     model(inputs if len(inputs) > 1 else inputs[0])
     return model
@@ -351,6 +368,11 @@ def traced_rnn(rs):
     return _built(TracedRNN(), inputs), inputs, "subclassed LSTM (sequences) then GRU (backwards), traced functions only"
 
 
+def data_dependent_loop(rs):
+    inputs = floats(rs, (4,))
+    return _built(DataDependentLoop(), inputs), inputs, "subclassed model with a tf.while_loop over a computed count: refused"
+
+
 def py_function(rs):
     inputs = floats(rs, (4,))
     return _built(PyFunctionModel(), inputs), inputs, "subclassed model calling tf.py_function: refused"
@@ -374,6 +396,7 @@ SAMPLES = [
     ("dense_transpose", dense_transpose),
     ("py_function", py_function),
     ("traced_rnn", traced_rnn),
+    ("data_dependent_loop", data_dependent_loop),
 ]
 
 # custom_class converts with ../mapping.toml and ../keras3_layers.py (kind "mapped");
@@ -384,6 +407,7 @@ MAPPED = {"custom_class": {"mapping": "../mapping.toml", "custom_module": "../ke
 REFUSALS = {
     "no_keras_config": "without a Keras model config",
     "py_function": "op EagerPyFunc",
+    "data_dependent_loop": "op (Stateless)?While .* control flow",
 }
 
 

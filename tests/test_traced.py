@@ -102,11 +102,24 @@ def test_traced_sample_converts_and_matches_the_writing_stack(stack_dir, entry, 
     assert result.ok, result.to_dict()
 
 
-@pytest.mark.parametrize("stack_dir, entry", _entries({"py_function"}))
+# refused samples -> the model object the refusal must name
+REFUSED = {"py_function": "py_function_model", "data_dependent_loop": "data_dependent_loop"}
+
+
+@pytest.mark.parametrize("stack_dir, entry", _entries(set(REFUSED)))
 def test_an_op_without_translation_is_refused_by_name(stack_dir, entry, tmp_path):
+    """The op (a While of no known pattern leads, whatever else lacks a translation), the
+    function it is in and the object."""
     with pytest.raises(UnsupportedError, match=entry["refusal"]) as info:
         api.convert(stack_dir / entry["file"], tmp_path / "out.keras")
-    assert "py_function_model" in info.value.message and "__inference_" in info.value.message
+    message = info.value.message
+    assert f"of layer '{REFUSED[entry['name']]}'" in message and " in function __inference_" in message, message
+
+
+def test_the_refused_samples_are_there_for_every_stack():
+    assert sorted(p.id for p in _entries(set(REFUSED))) == sorted(
+        f"{stack.name}/{name}" for stack in SAMPLES.glob("*/") if (stack / "manifest.json").exists() for name in REFUSED
+    )
 
 
 def test_traced_samples_convert_with_tensorflow_blocked(tmp_path):

@@ -122,16 +122,31 @@ def _trace(graphs: Graphs, library: Library, node_id: int, scope: str, graph: Gr
     return outputs
 
 
+# Control flow ops (tensorflow/core/ops/functional_ops.cc): a loop or a conditional whose body
+# is a function of its own. Only a Keras LSTM/GRU layer's loop has a known pattern (recurrent.py,
+# recognised by its standard_lstm/standard_gru call before any While is met).
+CONTROL_FLOW = {"While", "StatelessWhile", "If", "StatelessIf", "Case", "StatelessCase", "For"}
+CONTROL_FLOW_WHY = "is control flow of no known pattern (only a Keras LSTM/GRU layer's loop is translated)"
+
+
+def untranslatable(ops: list) -> list[tuple[str, str, str]]:
+    """The ops of a flat graph without a translation, as (op, function, layer), once each;
+    control flow first (it is what stops the translation, what it carries does not matter)."""
+    unknown = list(dict.fromkeys((op.op, op.function, op.scope) for op in ops if op.op not in TABLE))
+    return sorted(unknown, key=lambda u: u[0] not in CONTROL_FLOW)
+
+
 def _refuse_unknown_ops(ops: list) -> None:
     """Every op of the inference computation without a translation, named at once (with the
     function and the layer of each), the first one as the refusal's op."""
-    unknown = list(dict.fromkeys((op.op, op.function, op.scope) for op in ops if op.op not in TABLE))
+    unknown = untranslatable(ops)
     if not unknown:
         return
     op, function, scope = unknown[0]
     others = sorted({u[0] for u in unknown[1:]} - {op})
     also = f" (also without one: {', '.join(others)})" if others else ""
-    raise TracedRefusal(f"has no Keras 3 translation{also}", op=op, function=function, scope=scope)
+    why = f"; it {CONTROL_FLOW_WHY}" if op in CONTROL_FLOW else ""
+    raise TracedRefusal(f"has no Keras 3 translation{also}{why}", op=op, function=function, scope=scope)
 
 
 def translate_subclassed(graphs: Graphs, class_name: str, name: str) -> Translated:
