@@ -118,6 +118,18 @@ class UnsupportedError(KerasMigrateError):
     kind = "unsupported"
 
 
+class TracedTranslationError(UnsupportedError):
+    """A SavedModel object (a subclassed model, a layer saved without a config) whose traced
+    inference function cannot be translated (core/traced/): `parts` the objects that were to come
+    from traced functions, `untranslatable` the ops with no translation ({"op", "function",
+    "layer"}), for `inspect` to list."""
+
+    def __init__(self, path, message: str, parts: list | None = None, untranslatable: list | None = None):
+        self.parts = list(parts or [])
+        self.untranslatable = list(untranslatable or [])
+        super().__init__(path, message)
+
+
 class ForeignCodeError(KerasMigrateError):
     """A config names code outside Keras and outside what the user's mapping or module names
     (core/validate/references.py)."""

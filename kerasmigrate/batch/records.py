@@ -43,6 +43,9 @@ class FileRecord:
     keras_version: str | None = None
     passes: dict[str, int] = field(default_factory=dict)
     mapped: list[str] = field(default_factory=list)  # "layer: Class -> module>Class"
+    # SavedModel objects translated from their traced functions: "the whole model (Class)" or
+    # "layer name (Class)", each its inference computation only (core/traced/)
+    traced: list[str] = field(default_factory=list)
     loads_in: list[str] = field(default_factory=list)  # Keras 3 releases the output (or input) loads in
     # verify: largest absolute difference over all outputs; JSON has no NaN or infinity, so to_dict
     # writes those as "NaN", "inf" or "-inf" (null would read as "not verified"; a NaN output is a mismatch)

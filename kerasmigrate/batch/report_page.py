@@ -235,6 +235,8 @@ SCRIPT = r"""
       cell: (r) => [list(passEntries(r).map(([k, n]) => el("span", null, el("code", null, k), " \u00d7" + n)))] },
     { key: "mapped", label: "Mapped classes", text: (r) => (r.mapped || []).join("\n"),
       cell: (r) => [list((r.mapped || []).map((m) => el("code", null, m)))] },
+    { key: "traced", label: "From traced functions", text: (r) => (r.traced || []).join("\n"),
+      cell: (r) => [list((r.traced || []).map((t) => el("span", null, t)))] },
     { key: "reason", label: "Reason", text: (r) => [r.reason || "", ...(r.layers || [])].join("\n"),
       cell: (r) => [r.reason || "", (r.layers || []).length ? el("div", { class: "layers" }, "layers: ", el("code", null, r.layers.join(", "))) : null] },
     { key: "fix", label: "Fix", text: (r) => r.fix || "", cell: (r) => [r.fix ? el("code", null, r.fix) : null] },

@@ -91,6 +91,16 @@ def process_one(task: dict) -> dict:
     return {"key": key, "record": rec.to_dict()}
 
 
+def traced_part_text(part: dict) -> str:
+    """One object translated from its traced function, for the batch report (core/traced/model.py part)."""
+    what = (
+        f"the whole model ({part['class_name']})"
+        if part["whole_model"]
+        else f"layer {part['object']} ({part['class_name']})"
+    )
+    return f"{what}: {part['computation']} computation only"
+
+
 def _fix_for_refusal(exc: KerasMigrateError, shown: str) -> str | None:
     if isinstance(exc, UnknownClassError):
         return f"{api.map_init_command(shown)}; fill in the classes, then convert with --mapping mapping.toml"
@@ -129,6 +139,7 @@ def _convert(local: Path, rec: FileRecord, task: dict) -> None:
                 for section in ("classes", "lambdas", "functions")
                 for where, what in (result.report.mapped.get(section) or {}).items()
             ]
+            rec.traced = [traced_part_text(p) for p in result.report.traced]
         rec.status, rec.output = CONVERTED, output_rel
         if options.get("verify"):
             _verify(local, out_path, rec, task)

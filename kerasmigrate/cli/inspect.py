@@ -65,6 +65,7 @@ def inspect_command(path: str, as_json: bool, user) -> None:
             out.print(f"  [yellow]Lambda {where}[/yellow]: {expression}; not translated: {lam.get('refused')}")
     if needs.get("unknown_classes") or needs.get("unknown_functions"):
         out.print(f"  write a mapping: {api.map_init_command(info['file'])}")
+    _print_traced(out, info.get("traced"))
     if info.get("passes"):
         out.print("  passes: " + ", ".join(f"{k} x{v}" for k, v in info["passes"].items()))
     if info.get("refused"):
@@ -76,6 +77,18 @@ def inspect_command(path: str, as_json: bool, user) -> None:
             "  loads in: "
             + (", ".join(f"Keras {v}" for v in info["loads_in"]) or "none of the Keras 3 releases kerasmigrate knows")
         )
+
+
+def _print_traced(out, traced: dict | None) -> None:
+    if not traced:
+        return
+    what = ", ".join(
+        f"the whole model ({p['class_name']})" if p["whole_model"] else f"layer {p['object']} ({p['class_name']})"
+        for p in traced["parts"]
+    )
+    out.print(f"  from traced functions: {what}, its {traced['computation']}")
+    for op in traced["untranslatable_ops"]:
+        out.print(f"  [red]no translation[/red]: op {op['op']} in function {op['function']} of layer {op['layer']!r}")
 
 
 @main.command("passes")

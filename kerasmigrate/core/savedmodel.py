@@ -90,6 +90,7 @@ class SavedModelFile:
     bundle: TensorBundle = field(repr=False)
     backend_source: str | None = "recorded"
     notes: list[str] = field(default_factory=list)  # what came from traced functions (kerasmigrate/core/traced/)
+    traced_parts: list[dict] = field(default_factory=list)  # those objects (core/traced/model.py part)
     transposed: dict[str, str] = field(default_factory=dict, repr=False)  # weight path -> key read transposed
     _weights: dict[str, list[WeightRef]] = field(default_factory=dict, repr=False)
     _optimizer: list[WeightRef] = field(default_factory=list, repr=False)
@@ -168,6 +169,7 @@ def open_savedmodel(path: str | Path, user: UserNames | None = NO_USER_NAMES) ->
         bundle=bundle,
         backend_source="recorded" if backend is not None else None,
         notes=translated.notes if translated is not None else [],
+        traced_parts=translated.parts if translated is not None else [],
         transposed=translated.transposed if translated is not None else {},
         _weights=weights,
         _optimizer=optimizer_weights(graphs, training_config) if subclassed is None else [],

@@ -259,6 +259,7 @@ def _report(request: _Request, done: _Converted, layouts: dict | None) -> Conver
         older_targets=target["older_targets"],
         target_changes=sum(len(c["findings"]) for c in target["changes"]),
         notes=done.notes,
+        traced=list(getattr(model, "traced_parts", ())),
         channels_last=layouts,
         seconds=round(time.perf_counter() - request.started, 4),
     )

@@ -9,7 +9,7 @@ from kerasmigrate.core.reader import read_keras_archive_config, read_weights_onl
 from kerasmigrate.core.savedmodel_assets import model_assets
 from kerasmigrate.core.source import LegacyModel, open_model
 from kerasmigrate.core.validate import NO_USER_NAMES, UserNames
-from kerasmigrate.errors import KerasMigrateError, MalformedConfigError, config_structure
+from kerasmigrate.errors import KerasMigrateError, MalformedConfigError, TracedTranslationError, config_structure
 from kerasmigrate.keras3_targets import loadable_releases
 from kerasmigrate.lambdas.translate import previews
 from kerasmigrate.lambdas.values import Writer
@@ -52,18 +52,42 @@ def inspect_file(path: str | Path, user: UserNames = NO_USER_NAMES) -> dict:
         if weights_only is not None:
             info.update(format="weights-only", **weights_only)
             return info
-    with open_model(path, user) as model:
+    try:
+        model = open_model(path, user)
+    except TracedTranslationError as exc:  # a SavedModel object whose traced function has no translation
+        info.update(format="savedmodel", size_bytes=_tree_size(path), refused=exc.message)
+        info["traced"] = traced_info(exc.parts, exc.untranslatable)
+        info.update(model_class=next((p["class_name"] for p in exc.parts if p["whole_model"]), None))
+        return info
+    with model:
         if model.format == "savedmodel":
             info.update(
                 format="savedmodel",
                 tensorflow_version=model.tensorflow_version,
                 config_source=model.config_source,
-                size_bytes=sum(p.stat().st_size for p in path.rglob("*") if p.is_file()),
+                size_bytes=_tree_size(path),
             )
+            if model.traced_parts:
+                info["traced"] = traced_info(model.traced_parts, [])
         else:
             info.update(format="keras-h5")
         info.update(**_describe_model(model))
     return info
+
+
+def _tree_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def traced_info(parts: list[dict], untranslatable: list[dict]) -> dict:
+    """What of a SavedModel is translated from its traced functions (core/traced/): the objects
+    (the whole model, or layers saved without a config), that it is their inference computation,
+    and the ops that have no translation (each with its function and layer)."""
+    return {
+        "parts": parts,
+        "computation": "inference computation (training=False: no dropout, no regularization losses)",
+        "untranslatable_ops": untranslatable,
+    }
 
 
 def _describe_model(model: LegacyModel) -> dict:

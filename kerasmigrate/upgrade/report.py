@@ -37,6 +37,8 @@ class ConversionReport:
     older_targets: dict = field(default_factory=dict)  # {release: loads_in} of pinnable older ones
     target_changes: int = 0
     notes: list[str] = field(default_factory=list)
+    # SavedModel objects translated from their traced inference functions (core/traced/model.py part)
+    traced: list[dict] = field(default_factory=list)
     # `--channels-last`: {"mode", "rewritten" layers, inserted "permutes", new "input_shapes"}
     channels_last: dict | None = None
     seconds: float = 0.0

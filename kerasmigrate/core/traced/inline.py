@@ -29,8 +29,9 @@ BATCH = "batch"  # the unknown batch size, as a shape element
 class TracedRefusal(Exception):
     """What cannot be translated: the op, the function and the object (layer) it belongs to."""
 
-    def __init__(self, message: str, op: str = "", function: str = "", scope: str = ""):
+    def __init__(self, message: str, op: str = "", function: str = "", scope: str = "", unknown: list | None = None):
         self.op, self.function, self.scope = op, function, scope
+        self.unknown = list(unknown or [])  # every (op, function, layer) without a translation, when that is why
         super().__init__(message)
 
 

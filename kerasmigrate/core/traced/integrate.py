@@ -12,12 +12,13 @@ from kerasmigrate.core.traced.library import read_library
 from kerasmigrate.core.traced.model import (
     INFERENCE_NOTE,
     Translated,
+    part,
     shared_note,
     translate_layer,
     translate_subclassed,
 )
 from kerasmigrate.core.weight_ref import WeightRef
-from kerasmigrate.errors import MalformedConfigError, UnsupportedError
+from kerasmigrate.errors import MalformedConfigError, TracedTranslationError
 
 NO_CONFIG = "layer was saved without config"
 # What a function library that is well-formed protobuf but not a consistent graph raises while it
@@ -29,6 +30,10 @@ def _garbled(graphs: Graphs, exc: Exception) -> MalformedConfigError:
     return MalformedConfigError(
         graphs.path, f"its traced functions are inconsistent ({type(exc).__name__}: {str(exc)[:200]})"
     )
+
+
+def untranslatable(exc: TracedRefusal) -> list[dict]:
+    return [{"op": op, "function": function, "layer": scope} for op, function, scope in exc.unknown]
 
 
 def describe(exc: TracedRefusal) -> str:
@@ -52,8 +57,11 @@ def subclassed_model(graphs: Graphs, refusal: SubclassedModelError, compiled: bo
             translated.notes[-1] += TRAINING_LEFT_OUT
         return translated
     except TracedRefusal as exc:
-        raise UnsupportedError(
-            refusal.path, f"{refusal.message}. Its traced inference function cannot be translated: {describe(exc)}"
+        raise TracedTranslationError(
+            refusal.path,
+            f"{refusal.message}. Its traced inference function cannot be translated: {describe(exc)}",
+            [part(refusal.name, refusal.class_name, whole_model=True)],
+            untranslatable(exc),
         ) from None
     except GARBLED as exc:
         raise _garbled(graphs, exc) from None
@@ -75,7 +83,7 @@ def codeless_layers(graphs: Graphs, metadata: Metadata, model_config: dict, weig
     new_weights = dict(weights)
     transposed: dict[str, str] = {}
     taken = {e.get("name") for e in layers if isinstance(e, dict)}
-    done = []
+    done, parts = [], []
     for index in reversed(wanted):
         entry = layers[index]
         name = entry.get("name")
@@ -84,10 +92,12 @@ def codeless_layers(graphs: Graphs, metadata: Metadata, model_config: dict, weig
                 raise TracedRefusal("is not a layer object of the model", scope=str(name))
             translated, graph = translate_layer(graphs, library, node_ids[name], entry, taken)
         except TracedRefusal as exc:
-            raise UnsupportedError(
+            raise TracedTranslationError(
                 graphs.path,
                 f"layer {name!r} ({entry.get('class_name')}) was saved without a config and its traced "
                 f"function cannot be translated: {describe(exc)}",
+                [part(name, str(entry.get("class_name")), whole_model=False)],
+                untranslatable(exc),
             ) from None
         except GARBLED as exc:
             raise _garbled(graphs, exc) from None
@@ -98,6 +108,7 @@ def codeless_layers(graphs: Graphs, metadata: Metadata, model_config: dict, weig
         new_weights.update(graph.weights)
         transposed.update(graph.transposed)
         done.append(f"{name} ({entry.get('class_name')} -> {', '.join(e['class_name'] for e in translated)}){shared}")
+        parts.insert(0, part(name, str(entry.get("class_name")), whole_model=False))
     model = {**model_config, "config": {**config, "layers": new_layers}}
     names = [e["name"] for e in new_layers]
     note = INFERENCE_NOTE.format(what=f"the layers saved without a config: {', '.join(reversed(done))}")
@@ -105,7 +116,7 @@ def codeless_layers(graphs: Graphs, metadata: Metadata, model_config: dict, weig
         note += "; kernels read transposed (a layer reusing another's kernel gets its own copy): " + ", ".join(
             sorted({k for k in transposed.values()})
         )
-    return Translated(model, names, new_weights, transposed, [note])
+    return Translated(model, names, new_weights, transposed, [note], parts)
 
 
 def _layer_nodes(graphs: Graphs, metadata: Metadata) -> dict[str, int]:

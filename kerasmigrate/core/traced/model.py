@@ -47,6 +47,12 @@ class Translated:
     weights: dict[str, list[WeightRef]]
     transposed: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    parts: list[dict] = field(default_factory=list)  # what came from traced functions: part(...) each
+
+
+def part(name: str, class_name: str, whole_model: bool) -> dict:
+    """One object translated from its traced inference function (for the report and `inspect`)."""
+    return {"object": name, "class_name": class_name, "whole_model": whole_model, "computation": "inference"}
 
 
 def _flatten(structure) -> list:
@@ -146,7 +152,9 @@ def _refuse_unknown_ops(ops: list) -> None:
     others = sorted({u[0] for u in unknown[1:]} - {op})
     also = f" (also without one: {', '.join(others)})" if others else ""
     why = f"; it {CONTROL_FLOW_WHY}" if op in CONTROL_FLOW else ""
-    raise TracedRefusal(f"has no Keras 3 translation{also}{why}", op=op, function=function, scope=scope)
+    raise TracedRefusal(
+        f"has no Keras 3 translation{also}{why}", op=op, function=function, scope=scope, unknown=unknown
+    )
 
 
 def translate_subclassed(graphs: Graphs, class_name: str, name: str) -> Translated:
@@ -157,7 +165,8 @@ def translate_subclassed(graphs: Graphs, class_name: str, name: str) -> Translat
     config = functional_config(graph, name, outputs)
     layer_names = [layer["name"] for layer in graph.layers]
     note = INFERENCE_NOTE.format(what=f"the whole model ({class_name}, {len(layer_names)} layers and ops)")
-    return Translated(config, layer_names, graph.weights, graph.transposed, [note + shared_note(graph)])
+    parts = [part(name, class_name, whole_model=True)]
+    return Translated(config, layer_names, graph.weights, graph.transposed, [note + shared_note(graph)], parts)
 
 
 def shared_note(graph: Graph) -> str:
