@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import struct
+import sys
 import zipfile
 from pathlib import Path
 
@@ -25,12 +26,11 @@ from kerasmigrate.core.source import open_model
 from kerasmigrate.core.tensor_bundle import TensorBundle, crc32c
 from kerasmigrate.errors import KerasMigrateError, UnsafeInputError, UnsupportedError
 
-from .conftest import ROOT, run_with_heavy_imports_blocked
+from .conftest import REALWORLD_SAVEDMODEL_RTOL, ROOT, run_with_heavy_imports_blocked
 
 SAMPLES = ROOT / "sample_models" / "savedmodel"
 REALWORLD = ROOT.parent / "shared" / "realworld" / "savedmodel"
 ATOL = 1e-5
-RTOL = 1e-6  # about 8 float32 ulps
 
 
 def _entries(*kinds):
@@ -293,10 +293,8 @@ def _convert_and_verify(row: dict, work: Path) -> tuple[str, str]:
     except KerasMigrateError as exc:
         clear = str(source) in str(exc) and bool(exc.message) and not target.exists()
         return ("refused" if clear else "unclear refusal", str(exc))
-    # rtol: float32 resolves outputs of a few hundred to ~1.5e-5 (one ulp), finer than ATOL; a
-    # model translated from its traced functions (a DQN with outputs ~170) differs by 3 ulp, as
-    # the original does when re-run with oneDNN off (3e-5 from its own references)
-    report = verify(source, target, refs=_refs_in_model_order(row, target, work), atol=ATOL, rtol=RTOL)
+    rtol = REALWORLD_SAVEDMODEL_RTOL.get(row["id"], 0.0)  # why, for the one directory that has one: conftest.py
+    report = verify(source, target, refs=_refs_in_model_order(row, target, work), atol=ATOL, rtol=rtol)
     return ("verified" if report.ok else "mismatch", str(report.to_dict()))
 
 
@@ -353,3 +351,35 @@ def test_realworld_savedmodels_with_adapted_lookups_verify(realworld_outcome):
         pytest.skip("no real-world SavedModel with a lookup layer here")
     outcomes = {row["id"]: realworld_outcome(row) for row in rows}
     assert all(status == "verified" for status, _ in outcomes.values()), outcomes
+
+
+DQN = "70369bd7d333ed09"
+DQN_WRITER = """
+import sys, numpy as np, tf_keras
+refs = np.load(sys.argv[2])
+model = tf_keras.models.load_model(sys.argv[1], compile=False)
+out = np.asarray(model(refs["in_0"], training=False))
+print(float(np.abs(out - refs["out_0"]).max()), float(np.abs(refs["out_0"]).max()))
+"""
+
+
+@pytest.mark.full
+@pytest.mark.keras
+@pytest.mark.skipif(not (REALWORLD / "files" / DQN).exists(), reason="the real directory is not here")
+def test_the_dqn_references_are_not_reproduced_by_their_writer_at_1e_5():
+    """The one relaxed tolerance (conftest.py REALWORLD_SAVEDMODEL_RTOL) is what the original
+    model itself needs: tf_keras, run as the tests run TensorFlow (oneDNN off, inherited), is
+    further than 1e-5 from its references, and within the relative tolerance given."""
+    import subprocess
+
+    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, "-c", DQN_WRITER, str(REALWORLD / "files" / DQN), str(REALWORLD / "refs" / f"{DQN}.npz")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    diff, scale = map(float, done.stdout.split()[-2:])
+    assert ATOL < diff <= REALWORLD_SAVEDMODEL_RTOL[DQN] * scale, (diff, scale)
