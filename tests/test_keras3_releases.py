@@ -168,3 +168,70 @@ def test_files_older_releases_save_repair_to_the_oldest_and_the_current_release(
         assert not isinstance(value, str) and value <= 1e-5, (case["model"], case["writer"], value)
     repaired = [c for c in cases if c["kind"] == "repair-native"]
     assert len(repaired) == 2 * len(native) and not [c for c in repaired if "error" in c]
+
+
+# SavedModel objects translated from their traced functions (kerasmigrate/core/traced/): not in the
+# matrix above, which takes sample_models/*/manifest.json; their own, smaller set of loads.
+TRACED_SAMPLES = ("subclassed", "traced_mlp", "traced_conv", "traced_nested", "traced_multi_io", "dense_transpose")
+TRACED_SAMPLES += ("traced_rnn",)
+TRACED_REALWORLD = ("f96baca3ffdeebbf", "70369bd7d333ed09", "e35c50555c3a5e9d", "717d4bbd5f4bffde", "e4c58ff24130c750")
+
+
+@pytest.fixture(scope="module")
+def traced_matrix(tmp_path_factory):
+    """Each traced sample converted for every release and by default, each real directory by
+    default; each file loaded in every release its metadata claims (a --target file: that one)."""
+    import json
+
+    from .conftest import REALWORLD_SAVEDMODEL_RTOL
+
+    module = _load_matrix_module()
+    out = tmp_path_factory.mktemp("keras3-traced")
+    cases = []
+    for manifest in sorted((ROOT / "sample_models" / "savedmodel").glob("*/manifest.json")):
+        for entry in json.loads(manifest.read_text())["samples"]:
+            if entry["name"] not in TRACED_SAMPLES:
+                continue
+            source, refs = manifest.parent / entry["file"], str(manifest.parent / entry["refs"])
+            name = f"{manifest.parent.name}/{entry['name']}"
+            for version in (None, *keras3_targets.RELEASES):
+                output = out / (version or "default") / f"{name}.keras"
+                kind = "convert" if version else "convert-default"
+                cases.append(module._case(output, name, kind, version, source, refs, every_claimed=not version))
+    real = ROOT.parent / "shared" / "realworld" / "savedmodel"
+    for row_id in TRACED_REALWORLD if (real / "files").exists() else ():
+        source, refs = real / "files" / row_id, str(real / "refs" / f"{row_id}.npz")
+        cases.append(module._case(out / "rw" / f"{row_id}.keras", row_id, "convert-default", None, source, refs, True))
+    per_release: dict = {}
+    for case in cases:
+        for version in case["check_in"]:
+            per_release.setdefault((version, case["backend"]), []).append([case["file"], case["refs"]])
+    tolerance = {row_id: 1e-5 + rtol * 175 for row_id, rtol in REALWORLD_SAVEDMODEL_RTOL.items()}  # outputs <= 174.5
+    return cases, module.run(per_release, out), tolerance
+
+
+def test_traced_models_load_in_every_release_they_claim(traced_matrix):
+    """Written from traced functions, with or without keras.ops nodes (which Keras names from 3.12
+    on only): refused only for releases older than every one the model is written for, and every
+    claimed release loads the file with the writing stack's outputs (1e-5)."""
+    cases, results, tolerance = traced_matrix
+    failures, checked = {}, 0
+    for case in cases:
+        if "error" in case:
+            if case["kind"] != "convert" or "cannot be written for Keras" not in case["error"]:
+                failures[f"{case['kind']} {case['model']} -> {case['target']}"] = case["error"]
+            continue
+        for version in case["check_in"]:
+            value, checked = results[version][case["file"]], checked + 1
+            if isinstance(value, str) or value > tolerance.get(case["model"], 1e-5):
+                failures[f"{case['kind']} {case['model']} -> {case['target']}, loaded in {version}"] = value
+    assert not failures, failures
+    defaults = [c for c in cases if c["kind"] == "convert-default"]
+    assert checked >= 150 and all(set(c["loads_in"]) >= {"3.12.4", "3.15.1"} for c in defaults)
+    groups: dict = {}
+    for case in cases:
+        if case["kind"] == "convert":
+            groups.setdefault(case["model"], []).append(case)
+    for model, group in groups.items():
+        written = sorted(_key(c["target"]) for c in group if "error" not in c)
+        assert written and all(_key(c["target"]) < written[0] for c in group if "error" in c), model

@@ -164,3 +164,24 @@ def test_anonymous_names_parse_as_positional():
         "dense/kernel",
     )
     assert parse_slot_name(WeightRef("iteration:0", "/x", (), "<i8"))[0] == "iterations"
+
+
+@pytest.mark.parametrize(
+    "metrics, expected",
+    [
+        ({"class_name": "RootMeanSquaredError", "config": {"name": "rmse"}}, ["RootMeanSquaredError"]),
+        ("mae", ["mae"]),
+        (["accuracy"], ["accuracy"]),
+    ],
+)
+def test_one_metric_given_alone_becomes_a_list_keras_3_compiles(metrics, expected):
+    """tf.keras recorded `compile(metrics=RootMeanSquaredError())` as the one object (a real TF 2.2
+    SavedModel, ../shared/realworld/savedmodel/files/e4c58ff24130c750); Keras 3 compiles lists only."""
+    import keras
+
+    config = convert_compile_config(
+        {"optimizer_config": {"class_name": "SGD", "config": {}}, "loss": "mse", "metrics": metrics}
+    )
+    assert [m if isinstance(m, str) else m["class_name"] for m in config["metrics"]] == expected
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile_from_config(config)

@@ -150,9 +150,15 @@ def _metric(value):
 
 
 def _metrics(value):
-    """Legacy metrics, possibly nested per output ([[...]] for one output)."""
+    """Legacy metrics, possibly nested per output ([[...]] for one output). One metric given
+    alone (tf.keras took `compile(metrics=RootMeanSquaredError())` and recorded it so) becomes a
+    list of one: Keras 3's compile refuses anything but a list, tuple or dict ("Expected `metrics`
+    argument to be a list, tuple, or dict", keras/src/trainers/compile_utils.py CompileMetrics),
+    and a dict there maps outputs to their metrics."""
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
         value = value[0]
+    if isinstance(value, str) or (isinstance(value, dict) and "class_name" in value):
+        value = [value]
     return _metric(value)
 
 
