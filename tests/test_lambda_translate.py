@@ -172,6 +172,14 @@ REFUSED = [
     ),
     (E.Call(E.Name("K.relu"), (E.Arg("x"),), (("alpha", E.Const(0.1)),)), "K.relu with alpha or threshold"),
     (E.LambdaRefusal("a loop", "FOR_ITER", 3), "its bytecode is refused: a loop (instruction FOR_ITER, line 3)"),
+    (  # the resized tensor is computed: its height and width are not known, and Resize("area") is TF-only
+        E.Call(
+            E.Name("tf.image.resize"),
+            (E.BinOp("*", E.Arg("x"), E.Const(2.0)), E.Const((4, 4))),
+            (("method", E.Const("area")),),
+        ),
+        "tf.image.resize with method 'area' of a tensor whose height and width are not recorded",
+    ),
 ]
 
 

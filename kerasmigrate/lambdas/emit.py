@@ -47,6 +47,7 @@ class Emitter:
     param: str
     inputs: object  # a Tensor, or a list of them
     writer: Writer = Writer()
+    input_shape: list | None = None  # of `inputs` when it is one tensor of recorded shape (batch first)
     steps: list[Step] = field(default_factory=list)
 
     def emit(self, module: str, class_name: str, args: list, attributes=None, label=None) -> Tensor:

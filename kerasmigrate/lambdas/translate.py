@@ -46,7 +46,10 @@ class Translation:
 
 
 def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+    # "AveragePooling2D" -> average_pooling2d: a capital after a digit starts no word
+    return "".join(
+        "_" + c.lower() if c.isupper() and i and not name[i - 1].isdigit() else c.lower() for i, c in enumerate(name)
+    )
 
 
 def _affine(steps: list[Step], result: Tensor):
@@ -128,13 +131,17 @@ def _builtin(steps: list[Step], result) -> tuple[str, dict, str, Tensor] | None:
         return "Permute", {"dims": list(axes[1:])}, f"Permute({tuple(axes[1:])})", source
     if step.class_name == "Flatten":
         return "Flatten", {"data_format": "channels_last"}, "Flatten()", source
+    if step.module == "keras.layers":  # one built-in layer a form emitted (AREA resize: image_forms.py)
+        shown = ", ".join(f"{k}={v!r}" for k, v in step.attributes.items() if k not in ("data_format", "padding"))
+        return step.class_name, dict(step.attributes), f"{step.class_name}({shown})", source
     return None
 
 
-def _call_steps(function: LambdaFunction, node: dict, writer: Writer) -> tuple[list[Step], object]:
+def _call_steps(function: LambdaFunction, node: dict, writer: Writer, input_shape=None) -> tuple[list[Step], object]:
     first = (node.get("args") or [None])[0]
     inputs = [Tensor(source=t) for t in first] if isinstance(first, list) else Tensor(source=first)
-    emitter = Emitter(function.params[0], inputs, writer)
+    shape = input_shape if isinstance(inputs, Tensor) else None
+    emitter = Emitter(function.params[0], inputs, writer, shape)
     result = emitter.value(function.result)
     return emitter.steps, result
 
@@ -203,6 +210,9 @@ def _builtin_shape(class_name: str, config: dict, shape: list) -> list | None:
     if class_name == "Flatten":
         rest = shape[1:]
         return [shape[0], None if None in rest else math.prod(rest)]
+    if class_name == "AveragePooling2D" and len(shape) == 4 and None not in shape[1:3]:
+        (ph, pw) = config["pool_size"]
+        return [shape[0], shape[1] // ph, shape[2] // pw, shape[3]]
     return None
 
 
@@ -237,7 +247,8 @@ def translate_entry(
         raise Untranslatable("it is never called")
     if any(node.get("kwargs") for node in nodes):
         raise Untranslatable(f"it is called with keyword arguments {sorted(nodes[0].get('kwargs') or {})}")
-    calls = [_call_steps(function, node, writer) for node in nodes]
+    # the recorded shape is that of the first call's input (upgrade/lambda_layers.py `_input_shape`)
+    calls = [_call_steps(function, node, writer, input_shape if not k else None) for k, node in enumerate(nodes)]
     builtins = [_builtin(*call) for call in calls]
     if builtins[0] is not None and all(b is not None and b[:3] == builtins[0][:3] for b in builtins):
         class_name, layer_config, became, _ = builtins[0]
