@@ -142,16 +142,42 @@ def _is_input(layer: dict) -> bool:
 
 
 def _input_shape(layers: list, entry: dict) -> list | None:
-    """The shape of the Lambda's (first call's) input when it is an input of the model."""
+    """The shape of the Lambda's (first call's) input when it is recorded: an input of the model,
+    or that cropped by Cropping2D layers (the AREA resize of a cropped camera image)."""
+    return _output_shape(layers, _first_input(entry), depth=0)
+
+
+def _first_input(entry: dict) -> dict | None:
     nodes = entry.get("inbound_nodes") or []
     first = (nodes[0].get("args") or [None])[0] if nodes else None
     if not isinstance(first, dict) or first.get("class_name") != "__keras_tensor__":
         return None
-    source = first["config"]["keras_history"][0]
-    for layer in layers:
-        if _is_input(layer) and layer["config"].get("name") == source:
-            return layer["config"].get("batch_shape")
-    return None
+    return first
+
+
+def _output_shape(layers: list, tensor: dict | None, depth: int) -> list | None:
+    if tensor is None or depth > len(layers):
+        return None
+    source, node_index, tensor_index = tensor["config"]["keras_history"]
+    layer = next((la for la in layers if la["config"].get("name") == source), None)
+    if layer is None or tensor_index:
+        return None
+    if _is_input(layer):
+        return layer["config"].get("batch_shape")
+    config = layer["config"]
+    if layer.get("class_name") != "Cropping2D" or config.get("data_format", "channels_last") != "channels_last":
+        return None
+    nodes = layer.get("inbound_nodes") or []
+    args = nodes[node_index].get("args") if node_index < len(nodes) else None
+    shape = _output_shape(layers, args[0] if args and isinstance(args[0], dict) else None, depth + 1)
+    cropping = config.get("cropping")
+    if not shape or len(shape) != 4 or not all(isinstance(d, int) for d in shape[1:3]):
+        return None
+    if not (isinstance(cropping, list) and [len(c) if isinstance(c, list) else 0 for c in cropping] == [2, 2]):
+        return None
+    (top, bottom), (left, right) = cropping
+    # keras/src/layers/reshaping/cropping2d.py `compute_output_shape`: each side removed
+    return [shape[0], shape[1] - top - bottom, shape[2] - left - right, shape[3]]
 
 
 def _names(layers: list) -> set[str]:
