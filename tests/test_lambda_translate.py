@@ -180,6 +180,10 @@ REFUSED = [
         ),
         "tf.image.resize with method 'area' of a tensor whose height and width are not recorded",
     ),
+    (  # the side-effect Lambda's callee: a method of a computed value, named with its call elided
+        E.Call(E.Attribute(E.Call(E.Name("io.open"), (E.Const("log"), E.Const("a"))), "close"), ()),
+        "a call of io.open(...).close, a function computed in the Lambda",
+    ),
 ]
 
 
