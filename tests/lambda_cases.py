@@ -280,7 +280,10 @@ REALWORLD_LAMBDAS = {
             "-",
             op(
                 "/",
-                call("K.tf.image.resize_images", x, (66, 200), method=E.Name("K.tf.image.ResizeMethod.AREA")),
+                # its function is `def` with the parameter `img` (tests/test_lambda_bytecode.py "resize_area")
+                call(
+                    "K.tf.image.resize_images", E.Arg("img"), (66, 200), method=E.Name("K.tf.image.ResizeMethod.AREA")
+                ),
                 127.5,
             ),
             1,

@@ -353,6 +353,18 @@ def test_inspect_lists_what_each_lambda_becomes(evaluate_lambda):
     assert set(found) == {"lambdas/double", "lambdas/take_1_to_4", "lambdas/l2_normalize"}
 
 
+def test_map_init_and_inspect_know_the_input_shape_convert_uses(written, evaluate_lambda, tmp_path):
+    """An AREA resize needs its input's height and width (image_forms.py): map init and inspect
+    preview it with the shape convert has, so all three say the same."""
+    from kerasmigrate.upgrade.inspect import inspect_file
+
+    source = written / "resize_area_halved.h5"
+    became = api.convert(source, tmp_path / "out.keras").lambdas["lam"].split(" → ")[1]
+    assert became.startswith("AveragePooling2D")
+    assert f"#   converts without a rule: {became} (a rule here replaces that)" in user_mapping.skeleton([source])
+    assert next(iter(inspect_file(source)["lambda_translations"].values()))["became"] == became
+
+
 @pytest.mark.parametrize("stack", sorted(p.parent.name for p in SAMPLES.glob("custom_*/lambda_marker.h5")))
 def test_the_side_effect_lambda_is_refused_and_never_runs(stack, evaluate_lambda, tmp_path, monkeypatch):
     """The sample's Lambda creates $KERASMIGRATE_LAMBDA_MARKER when it runs

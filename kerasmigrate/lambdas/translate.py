@@ -29,6 +29,7 @@ from kerasmigrate.lambdas.bytecode import evaluate_lambda
 from kerasmigrate.lambdas.emit import Emitter
 from kerasmigrate.lambdas.expr import LambdaFunction, LambdaRefusal
 from kerasmigrate.lambdas.render import render, render_function
+from kerasmigrate.lambdas.shapes import input_shapes
 from kerasmigrate.lambdas.values import Step, Tensor, Untranslatable, Writer
 
 AFFINE = {"Add", "Subtract", "Multiply", "TrueDivide", "Negative"}
@@ -303,10 +304,10 @@ def translate_one(entry: dict, evaluator: Evaluator, writer: Writer, taken: set[
     return translate_entry(entry, function, writer, taken, input_shape)
 
 
-def preview(entry: dict, writer: Writer, previous: str | None = None) -> dict:
+def preview(entry: dict, writer: Writer, previous: str | None = None, input_shape=None) -> dict:
     """What a Lambda entry (in a Functional's node-dict form, or a Sequential's layer after
     `previous`) would become: {"expression", "became"} or {"expression"?, "refused"}; {} when no
-    evaluator is available."""
+    evaluator is available. `input_shape`: lambdas/shapes.py `input_shapes`, as convert has it."""
     evaluator = default_evaluator()
     if "inbound_nodes" not in entry or previous is not None:
         entry = {**entry, "inbound_nodes": [{"args": [keras_tensor(previous or "input")], "kwargs": {}}]}
@@ -314,7 +315,7 @@ def preview(entry: dict, writer: Writer, previous: str | None = None) -> dict:
     try:
         function = evaluate_entry(entry, evaluator, writer)
         out["expression"] = render_function(function)
-        done = translate_entry(entry, function, writer, {entry["config"].get("name")})
+        done = translate_entry(entry, function, writer, {entry["config"].get("name")}, input_shape)
     except Untranslatable as exc:
         out["refused"] = str(exc)
         return out
@@ -337,7 +338,9 @@ def sequential_predecessors(config: dict) -> dict[int, str]:
 
 def previews(config: dict, writer: Writer, is_lambda) -> dict[str, dict]:
     """`preview` of every Lambda entry (`is_lambda(entry)`) of a converted config, by path."""
-    before = sequential_predecessors(config)
+    before, shapes = sequential_predecessors(config), input_shapes(config)
     return {
-        where: preview(entry, writer, before.get(id(entry))) for where, entry in iter_layers(config) if is_lambda(entry)
+        where: preview(entry, writer, before.get(id(entry)), shapes.get(id(entry)))
+        for where, entry in iter_layers(config)
+        if is_lambda(entry)
     }

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from kerasmigrate.core.configs import iter_layers, model_layers
 from kerasmigrate.lambdas import translate as lambda_translate
+from kerasmigrate.lambdas.shapes import first_input, tensor_shape
 from kerasmigrate.lambdas.translate import Evaluator, keras_tensor, translate_one
 from kerasmigrate.lambdas.values import Untranslatable, Writer
 from kerasmigrate.upgrade.mapping.names import is_stored_lambda
@@ -49,7 +50,7 @@ def _functional_lambdas(path, model, evaluator, writer, outcome: LambdaOutcome, 
             continue
         where = f"{prefix}{entry['config']['name']}"
         try:
-            done = translate_one(entry, evaluator, writer, taken, _input_shape(layers, entry))
+            done = translate_one(entry, evaluator, writer, taken, tensor_shape(layers, first_input(entry)))
         except Untranslatable as exc:
             outcome.refused[where] = str(exc)
             index += 1
@@ -139,45 +140,6 @@ def _why_not_functional(layers: list, top: bool, refused: list[str]) -> str | No
 
 def _is_input(layer: dict) -> bool:
     return layer.get("class_name") == "InputLayer"
-
-
-def _input_shape(layers: list, entry: dict) -> list | None:
-    """The shape of the Lambda's (first call's) input when it is recorded: an input of the model,
-    or that cropped by Cropping2D layers (the AREA resize of a cropped camera image)."""
-    return _output_shape(layers, _first_input(entry), depth=0)
-
-
-def _first_input(entry: dict) -> dict | None:
-    nodes = entry.get("inbound_nodes") or []
-    first = (nodes[0].get("args") or [None])[0] if nodes else None
-    if not isinstance(first, dict) or first.get("class_name") != "__keras_tensor__":
-        return None
-    return first
-
-
-def _output_shape(layers: list, tensor: dict | None, depth: int) -> list | None:
-    if tensor is None or depth > len(layers):
-        return None
-    source, node_index, tensor_index = tensor["config"]["keras_history"]
-    layer = next((la for la in layers if la["config"].get("name") == source), None)
-    if layer is None or tensor_index:
-        return None
-    if _is_input(layer):
-        return layer["config"].get("batch_shape")
-    config = layer["config"]
-    if layer.get("class_name") != "Cropping2D" or config.get("data_format", "channels_last") != "channels_last":
-        return None
-    nodes = layer.get("inbound_nodes") or []
-    args = nodes[node_index].get("args") if node_index < len(nodes) else None
-    shape = _output_shape(layers, args[0] if args and isinstance(args[0], dict) else None, depth + 1)
-    cropping = config.get("cropping")
-    if not shape or len(shape) != 4 or not all(isinstance(d, int) for d in shape[1:3]):
-        return None
-    if not (isinstance(cropping, list) and [len(c) if isinstance(c, list) else 0 for c in cropping] == [2, 2]):
-        return None
-    (top, bottom), (left, right) = cropping
-    # keras/src/layers/reshaping/cropping2d.py `compute_output_shape`: each side removed
-    return [shape[0], shape[1] - top - bottom, shape[2] - left - right, shape[3]]
 
 
 def _names(layers: list) -> set[str]:
