@@ -199,6 +199,24 @@ def test_refusals_name_the_lambda_and_the_reason(result, message, written, evalu
     assert not (tmp_path / "out.keras").exists()
 
 
+def test_an_area_resize_that_would_repeat_too_much_is_refused(written, evaluate_lambda, tmp_path):
+    """5 -> 4 rows repeats each row 4 times, converted; 223 -> 224 columns would repeat each 224 times."""
+
+    def image_input(config, _):
+        config["config"]["layers"][0]["config"]["batch_input_shape"] = [None, 5, 223, 2]
+
+    path = _with_config(written / "square.h5", tmp_path / "image.h5", image_input)
+
+    def resize(width):
+        return E.Call(E.Name("tf.image.resize"), (E.Arg("x"), E.Const((4, width))), (("method", E.Const("area")),))
+
+    evaluate_lambda.inject(path, resize(100))
+    with pytest.raises(KerasMigrateError, match="tf.image.resize with method 'area' from 223 to 100 pixels"):
+        api.convert(path, tmp_path / "out.keras")
+    evaluate_lambda.inject(path, resize(223))
+    assert api.convert(path, tmp_path / "out.keras").lambdas["lam"].endswith("(up_sampling2d, average_pooling2d)")
+
+
 def test_a_mask_function_is_refused(written, evaluate_lambda, tmp_path):
     def masked(config, _):
         config["config"]["layers"][1]["config"]["mask"] = config["config"]["layers"][1]["config"]["function"]

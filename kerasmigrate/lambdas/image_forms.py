@@ -38,6 +38,9 @@ from kerasmigrate.lambdas.vocabulary import RESIZE_V1_METHODS
 
 IMAGE = "keras.src.ops.image"
 LAYERS = "keras.layers"
+# lcm(in, out) / max(in, out) beyond which the repeated tensor is refused as too large: the
+# camera crop 80 -> 66 rows of the real files repeats 33 times; 223 -> 224 would repeat 224 times
+MAX_AREA_REPEAT = 64
 KERAS3_METHODS = {"bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5"}
 V2_METHOD_NAMES = {"nearest_neighbor": "nearest"}
 
@@ -137,6 +140,12 @@ def _area(em, images, size: list[int], dotted: str):
         if after < 1:
             raise Untranslatable(f"{dotted} to the size {size}")
         common = math.lcm(before, after)
+        if common > MAX_AREA_REPEAT * max(before, after):
+            raise Untranslatable(
+                f"{dotted} with method 'area' from {before} to {after} pixels: its exact form in built-in layers "
+                f"repeats each pixel {common // before} times (more than {MAX_AREA_REPEAT}× the larger size), and "
+                "Keras 3 computes 'area' on the TensorFlow backend only"
+            )
         factors.append((common // before, common // after))
     (up_h, pool_h), (up_w, pool_w) = factors
     if up_h == 1 and up_w == 1:
