@@ -291,7 +291,7 @@ def refused(builder_layer, function, source, refusal):
     return build
 
 
-@sample(kind="refused", layer="side_effect", marker=True)
+@sample(kind="refused", layer="side_effect", refusal=("io.open(...).close",), marker=True)
 def lambda_marker(rs):
     # (t * 1.0, not t: Keras 1 takes a Lambda returning its own input for the model's input)
     touch = (lambda t: [io.open(os.environ.get(MARKER_ENV, "kerasmigrate-lambda-marker"), "a").close(),

@@ -203,7 +203,8 @@ CASES = [
             op("/", call("tf.compat.v1.image.resize_images", x, (4, 6), E.Name("tf.image.ResizeMethod.AREA")), 127.5),
             1,
         ),
-        "keras.ops nodes (resize, true_divide, subtract)",
+        # 9 -> 4 rows, 7 -> 6 columns: no integer factor, repeated to lcm(9, 4) and lcm(7, 6), averaged
+        "keras.ops nodes (up_sampling2d, average_pooling2d, up_sampling2d, average_pooling2d, true_divide, subtract)",
         shapes=((9, 7, 2),),
     ),
     Case(
@@ -219,6 +220,20 @@ CASES = [
         call("tf.nn.depth_to_space", x, 2),
         "keras.ops nodes (depth_to_space)",
         shapes=((3, 2, 8),),
+    ),
+    Case(
+        "resize_area_halved",
+        lambda x: tf.image.resize(x, (4, 2), method="area"),
+        call("tf.image.resize", x, (4, 2), method="area"),
+        "AveragePooling2D(pool_size=[2, 3], strides=[2, 3])",
+        shapes=((8, 6, 3),),
+    ),
+    Case(
+        "resize_area_enlarged",
+        lambda x: tf.image.resize(x, (7, 10), method=tf.image.ResizeMethod.AREA),
+        call("tf.image.resize", x, (7, 10), method=E.Name("tf.image.ResizeMethod.AREA")),
+        "keras.ops nodes (up_sampling2d, average_pooling2d, up_sampling2d)",
+        shapes=((3, 5, 2),),
     ),
 ]
 
@@ -265,7 +280,10 @@ REALWORLD_LAMBDAS = {
             "-",
             op(
                 "/",
-                call("K.tf.image.resize_images", x, (66, 200), method=E.Name("K.tf.image.ResizeMethod.AREA")),
+                # its function is `def` with the parameter `img` (tests/test_lambda_bytecode.py "resize_area")
+                call(
+                    "K.tf.image.resize_images", E.Arg("img"), (66, 200), method=E.Name("K.tf.image.ResizeMethod.AREA")
+                ),
                 127.5,
             ),
             1,

@@ -172,6 +172,18 @@ REFUSED = [
     ),
     (E.Call(E.Name("K.relu"), (E.Arg("x"),), (("alpha", E.Const(0.1)),)), "K.relu with alpha or threshold"),
     (E.LambdaRefusal("a loop", "FOR_ITER", 3), "its bytecode is refused: a loop (instruction FOR_ITER, line 3)"),
+    (  # the resized tensor is computed: its height and width are not known, and Resize("area") is TF-only
+        E.Call(
+            E.Name("tf.image.resize"),
+            (E.BinOp("*", E.Arg("x"), E.Const(2.0)), E.Const((4, 4))),
+            (("method", E.Const("area")),),
+        ),
+        "tf.image.resize with method 'area' of a tensor whose height and width are not recorded",
+    ),
+    (  # the side-effect Lambda's callee: a method of a computed value, named with its call elided
+        E.Call(E.Attribute(E.Call(E.Name("io.open"), (E.Const("log"), E.Const("a"))), "close"), ()),
+        "a call of io.open(...).close, a function computed in the Lambda",
+    ),
 ]
 
 
@@ -185,6 +197,24 @@ def test_refusals_name_the_lambda_and_the_reason(result, message, written, evalu
     assert "not translated into Keras 3: lam: " in text and message in text
     assert "kerasmigrate map init" in text
     assert not (tmp_path / "out.keras").exists()
+
+
+def test_an_area_resize_that_would_repeat_too_much_is_refused(written, evaluate_lambda, tmp_path):
+    """5 -> 4 rows repeats each row 4 times, converted; 223 -> 224 columns would repeat each 224 times."""
+
+    def image_input(config, _):
+        config["config"]["layers"][0]["config"]["batch_input_shape"] = [None, 5, 223, 2]
+
+    path = _with_config(written / "square.h5", tmp_path / "image.h5", image_input)
+
+    def resize(width):
+        return E.Call(E.Name("tf.image.resize"), (E.Arg("x"), E.Const((4, width))), (("method", E.Const("area")),))
+
+    evaluate_lambda.inject(path, resize(100))
+    with pytest.raises(KerasMigrateError, match="tf.image.resize with method 'area' from 223 to 100 pixels"):
+        api.convert(path, tmp_path / "out.keras")
+    evaluate_lambda.inject(path, resize(223))
+    assert api.convert(path, tmp_path / "out.keras").lambdas["lam"].endswith("(up_sampling2d, average_pooling2d)")
 
 
 def test_a_mask_function_is_refused(written, evaluate_lambda, tmp_path):
@@ -339,6 +369,18 @@ def test_inspect_lists_what_each_lambda_becomes(evaluate_lambda):
     found = inspect_file(source)["lambda_translations"]
     assert found["lambdas/double"] == {"expression": "lambda t: t * 2", "became": "Rescaling(scale=2, offset=0)"}
     assert set(found) == {"lambdas/double", "lambdas/take_1_to_4", "lambdas/l2_normalize"}
+
+
+def test_map_init_and_inspect_know_the_input_shape_convert_uses(written, evaluate_lambda, tmp_path):
+    """An AREA resize needs its input's height and width (image_forms.py): map init and inspect
+    preview it with the shape convert has, so all three say the same."""
+    from kerasmigrate.upgrade.inspect import inspect_file
+
+    source = written / "resize_area_halved.h5"
+    became = api.convert(source, tmp_path / "out.keras").lambdas["lam"].split(" → ")[1]
+    assert became.startswith("AveragePooling2D")
+    assert f"#   converts without a rule: {became} (a rule here replaces that)" in user_mapping.skeleton([source])
+    assert next(iter(inspect_file(source)["lambda_translations"].values()))["became"] == became
 
 
 @pytest.mark.parametrize("stack", sorted(p.parent.name for p in SAMPLES.glob("custom_*/lambda_marker.h5")))

@@ -11,7 +11,7 @@ Properties checked on every full model there, without naming any file:
   every other one is refused naming the custom class or the operation;
 * a mapping still wins over the translation.
 Nothing of the stored bytecode is run: it is read as data (the names a Lambda
-uses, here with kerasmigrate.upgrade.lambda_code).
+uses, here with kerasmigrate.lambdas.bytecode `describe`).
 """
 
 import csv
@@ -118,7 +118,7 @@ def _lambda_layers(path) -> dict[str, set[str]]:
     import h5py
 
     from kerasmigrate.core.configs import iter_layers
-    from kerasmigrate.upgrade.lambda_code import describe
+    from kerasmigrate.lambdas.bytecode import describe
 
     with h5py.File(path, "r") as f:
         config = json.loads(f.attrs["model_config"])

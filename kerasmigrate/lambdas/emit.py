@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from kerasmigrate.core.tf_ops import IGNORED_ARGUMENTS, NUMPY, TF_OPS, UNSUPPORTED_IF_SET
 from kerasmigrate.lambdas import expr as E
 from kerasmigrate.lambdas import forms, vocabulary
+from kerasmigrate.lambdas.render import render_callee
 from kerasmigrate.lambdas.values import Step, Tensor, Untranslatable, Writer, is_tensor_structure
 
 BINARY_OPS = {
@@ -47,6 +48,7 @@ class Emitter:
     param: str
     inputs: object  # a Tensor, or a list of them
     writer: Writer = Writer()
+    input_shape: list | None = None  # of `inputs` when it is one tensor of recorded shape (batch first)
     steps: list[Step] = field(default_factory=list)
 
     def emit(self, module: str, class_name: str, args: list, attributes=None, label=None) -> Tensor:
@@ -138,7 +140,7 @@ class Emitter:
 
     def _call(self, node: E.Call):
         if not isinstance(node.func, E.Name):
-            raise Untranslatable("a call of a computed function")
+            raise Untranslatable(f"a call of {render_callee(node.func)}, a function computed in the Lambda")
         args = [self.value(a) for a in node.args]
         kwargs = {k: self.value(v) for k, v in node.kwargs}
         dotted = node.func.dotted

@@ -6,8 +6,19 @@ without half-pixel centres; TF 2's `tf.image.resize` with them; Keras 3 resizes 
 (keras/src/backend/tensorflow/image.py `resize` calls `tf.image.resize(..., antialias=...)`).
 AREA is `resize_area(images, size)` with align_corners False in both (tensorflow/python/ops/
 image_ops_impl.py `resize_images` and `resize_images_v2`), so it converts whatever wrote the
-file; another method converts only when the file says TF 2 wrote it. Keras 3 computes "area"
-only on the TensorFlow backend.
+file; another method converts only when the file says TF 2 wrote it.
+
+Keras 3 computes "area" only on the TensorFlow backend (keras/src/backend/jax/image.py and
+torch/image.py `RESIZE_INTERPOLATIONS` lack it), so AREA becomes built-in layers instead. TF's
+ResizeArea kernel (tensorflow/core/kernels/image/resize_area_op.cc, align_corners False: scale
+= in/out per axis) gives output pixel y the sum over input pixels i of x[i] · (the length of
+[i, i+1) ∩ [y·in/out, (y+1)·in/out)) · out/in, separably on both axes. With an integer factor
+f = in/out that is the mean of the f input pixels of block y: `AveragePooling2D` with pool =
+strides = f ('valid'). Otherwise, with L = lcm(in, out), repeating each input pixel L/in times
+(`UpSampling2D`, nearest: an exact copy) and averaging blocks of L/out is the same overlap
+weighting (an input pixel's share of a block is its overlap times out/in): per axis, so the
+repeated tensor stays L × the other axis. Both need the input's height and width, known when
+the resized tensor is the Lambda's input and that is a model input of recorded shape.
 
 space_to_depth (NHWC): output channel (i·b + j)·C + c of block (i, j) is input pixel
 (b·y + i, b·x + j) channel c (TF's SpaceToDepth op documentation). That is exactly the
@@ -19,11 +30,17 @@ targets say so), whose TensorFlow backend calls tf.nn.depth_to_space.
 
 from __future__ import annotations
 
+import math
+
 from kerasmigrate.core.tf_ops import NN, NUMPY
-from kerasmigrate.lambdas.values import Untranslatable, constant_argument
+from kerasmigrate.lambdas.values import Tensor, Untranslatable, constant_argument
 from kerasmigrate.lambdas.vocabulary import RESIZE_V1_METHODS
 
 IMAGE = "keras.src.ops.image"
+LAYERS = "keras.layers"
+# lcm(in, out) / max(in, out) beyond which the repeated tensor is refused as too large: the
+# camera crop 80 -> 66 rows of the real files repeats 33 times; 223 -> 224 would repeat 224 times
+MAX_AREA_REPEAT = 64
 KERAS3_METHODS = {"bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5"}
 V2_METHOD_NAMES = {"nearest_neighbor": "nearest"}
 
@@ -98,7 +115,59 @@ def _resize(em, dotted, bound, detail):
             )
             raise Untranslatable(f"{dotted} with method {method!r}: {why}; Keras 3 resizes as TF 2 does")
     antialias = bool(constant_argument(bound.get("antialias", False), "antialias", dotted))
+    if method == "area":
+        return _area(em, bound["images"], _size(bound["size"], dotted), dotted)
     return _resize_node(em, bound["images"], _size(bound["size"], dotted), method, antialias)
+
+
+def _area_input_size(em, images, dotted: str) -> tuple[int, int]:
+    """The (height, width) of the tensor an AREA resize reads, or a refusal naming why not."""
+    shape = em.input_shape if images == em.inputs and isinstance(images, Tensor) else None
+    if shape is None or len(shape) != 4 or not all(isinstance(d, int) for d in shape[1:3]):
+        raise Untranslatable(
+            f"{dotted} with method 'area' of a tensor whose height and width are not recorded: Keras 3 "
+            "computes 'area' on the TensorFlow backend only, and its exact form in built-in layers "
+            "(average pooling) needs them"
+        )
+    return shape[1], shape[2]
+
+
+def _area(em, images, size: list[int], dotted: str):
+    """AREA resize as UpSampling2D / AveragePooling2D steps, per axis (the module docstring)."""
+    height, width = _area_input_size(em, images, dotted)
+    factors = []
+    for before, after in ((height, size[0]), (width, size[1])):
+        if after < 1:
+            raise Untranslatable(f"{dotted} to the size {size}")
+        common = math.lcm(before, after)
+        if common > MAX_AREA_REPEAT * max(before, after):
+            raise Untranslatable(
+                f"{dotted} with method 'area' from {before} to {after} pixels: its exact form in built-in layers "
+                f"repeats each pixel {common // before} times (more than {MAX_AREA_REPEAT}× the larger size), and "
+                "Keras 3 computes 'area' on the TensorFlow backend only"
+            )
+        factors.append((common // before, common // after))
+    (up_h, pool_h), (up_w, pool_w) = factors
+    if up_h == 1 and up_w == 1:
+        return _average_pooling(em, images, pool_h, pool_w)
+    x = images
+    for up, pool in (((up_h, 1), (pool_h, 1)), ((1, up_w), (1, pool_w))):
+        if up != (1, 1):
+            attributes = {"size": list(up), "data_format": "channels_last", "interpolation": "nearest"}
+            x = em.emit(LAYERS, "UpSampling2D", [x], attributes, label="area_repeat")
+        if pool != (1, 1):
+            x = _average_pooling(em, x, *pool)
+    return x
+
+
+def _average_pooling(em, x, pool_h: int, pool_w: int):
+    attributes = {
+        "pool_size": [pool_h, pool_w],
+        "padding": "valid",
+        "strides": [pool_h, pool_w],
+        "data_format": "channels_last",
+    }
+    return em.emit(LAYERS, "AveragePooling2D", [x], attributes, label="area_mean")
 
 
 def _resize_v2(em, dotted, bound, _):

@@ -101,6 +101,17 @@ def render(node) -> str:
     return _render(node)[0]
 
 
+def render_callee(node) -> str:
+    """What a call calls, its own calls' arguments elided: `io.open(...).close`."""
+    if isinstance(node, E.Call):
+        return f"{render_callee(node.func)}(...)"
+    if isinstance(node, E.Attribute):
+        return f"{render_callee(node.value)}.{node.attr}"
+    if isinstance(node, E.Subscript):
+        return f"{render_callee(node.value)}[...]"
+    return _wrapped(node, PRECEDENCE["atom"])
+
+
 def render_function(function) -> str:
     """`lambda x: x / 255.0 - 0.5` (or `def normalize(x): return ...` for a named function)."""
     params = ", ".join(function.params)

@@ -29,6 +29,7 @@ from kerasmigrate.lambdas.bytecode import evaluate_lambda
 from kerasmigrate.lambdas.emit import Emitter
 from kerasmigrate.lambdas.expr import LambdaFunction, LambdaRefusal
 from kerasmigrate.lambdas.render import render, render_function
+from kerasmigrate.lambdas.shapes import input_shapes
 from kerasmigrate.lambdas.values import Step, Tensor, Untranslatable, Writer
 
 AFFINE = {"Add", "Subtract", "Multiply", "TrueDivide", "Negative"}
@@ -46,7 +47,10 @@ class Translation:
 
 
 def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+    # "AveragePooling2D" -> average_pooling2d: a capital after a digit starts no word
+    return "".join(
+        "_" + c.lower() if c.isupper() and i and not name[i - 1].isdigit() else c.lower() for i, c in enumerate(name)
+    )
 
 
 def _affine(steps: list[Step], result: Tensor):
@@ -128,13 +132,17 @@ def _builtin(steps: list[Step], result) -> tuple[str, dict, str, Tensor] | None:
         return "Permute", {"dims": list(axes[1:])}, f"Permute({tuple(axes[1:])})", source
     if step.class_name == "Flatten":
         return "Flatten", {"data_format": "channels_last"}, "Flatten()", source
+    if step.module == "keras.layers":  # one built-in layer a form emitted (AREA resize: image_forms.py)
+        shown = ", ".join(f"{k}={v!r}" for k, v in step.attributes.items() if k not in ("data_format", "padding"))
+        return step.class_name, dict(step.attributes), f"{step.class_name}({shown})", source
     return None
 
 
-def _call_steps(function: LambdaFunction, node: dict, writer: Writer) -> tuple[list[Step], object]:
+def _call_steps(function: LambdaFunction, node: dict, writer: Writer, input_shape=None) -> tuple[list[Step], object]:
     first = (node.get("args") or [None])[0]
     inputs = [Tensor(source=t) for t in first] if isinstance(first, list) else Tensor(source=first)
-    emitter = Emitter(function.params[0], inputs, writer)
+    shape = input_shape if isinstance(inputs, Tensor) else None
+    emitter = Emitter(function.params[0], inputs, writer, shape)
     result = emitter.value(function.result)
     return emitter.steps, result
 
@@ -203,6 +211,9 @@ def _builtin_shape(class_name: str, config: dict, shape: list) -> list | None:
     if class_name == "Flatten":
         rest = shape[1:]
         return [shape[0], None if None in rest else math.prod(rest)]
+    if class_name == "AveragePooling2D" and len(shape) == 4 and None not in shape[1:3]:
+        (ph, pw) = config["pool_size"]
+        return [shape[0], shape[1] // ph, shape[2] // pw, shape[3]]
     return None
 
 
@@ -237,7 +248,8 @@ def translate_entry(
         raise Untranslatable("it is never called")
     if any(node.get("kwargs") for node in nodes):
         raise Untranslatable(f"it is called with keyword arguments {sorted(nodes[0].get('kwargs') or {})}")
-    calls = [_call_steps(function, node, writer) for node in nodes]
+    # the recorded shape is that of the first call's input (upgrade/lambda_layers.py `_input_shape`)
+    calls = [_call_steps(function, node, writer, input_shape if not k else None) for k, node in enumerate(nodes)]
     builtins = [_builtin(*call) for call in calls]
     if builtins[0] is not None and all(b is not None and b[:3] == builtins[0][:3] for b in builtins):
         class_name, layer_config, became, _ = builtins[0]
@@ -292,10 +304,10 @@ def translate_one(entry: dict, evaluator: Evaluator, writer: Writer, taken: set[
     return translate_entry(entry, function, writer, taken, input_shape)
 
 
-def preview(entry: dict, writer: Writer, previous: str | None = None) -> dict:
+def preview(entry: dict, writer: Writer, previous: str | None = None, input_shape=None) -> dict:
     """What a Lambda entry (in a Functional's node-dict form, or a Sequential's layer after
     `previous`) would become: {"expression", "became"} or {"expression"?, "refused"}; {} when no
-    evaluator is available."""
+    evaluator is available. `input_shape`: lambdas/shapes.py `input_shapes`, as convert has it."""
     evaluator = default_evaluator()
     if "inbound_nodes" not in entry or previous is not None:
         entry = {**entry, "inbound_nodes": [{"args": [keras_tensor(previous or "input")], "kwargs": {}}]}
@@ -303,7 +315,7 @@ def preview(entry: dict, writer: Writer, previous: str | None = None) -> dict:
     try:
         function = evaluate_entry(entry, evaluator, writer)
         out["expression"] = render_function(function)
-        done = translate_entry(entry, function, writer, {entry["config"].get("name")})
+        done = translate_entry(entry, function, writer, {entry["config"].get("name")}, input_shape)
     except Untranslatable as exc:
         out["refused"] = str(exc)
         return out
@@ -326,7 +338,9 @@ def sequential_predecessors(config: dict) -> dict[int, str]:
 
 def previews(config: dict, writer: Writer, is_lambda) -> dict[str, dict]:
     """`preview` of every Lambda entry (`is_lambda(entry)`) of a converted config, by path."""
-    before = sequential_predecessors(config)
+    before, shapes = sequential_predecessors(config), input_shapes(config)
     return {
-        where: preview(entry, writer, before.get(id(entry))) for where, entry in iter_layers(config) if is_lambda(entry)
+        where: preview(entry, writer, before.get(id(entry)), shapes.get(id(entry)))
+        for where, entry in iter_layers(config)
+        if is_lambda(entry)
     }

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from kerasmigrate.core.configs import iter_layers, model_layers
 from kerasmigrate.lambdas import translate as lambda_translate
+from kerasmigrate.lambdas.shapes import first_input, tensor_shape
 from kerasmigrate.lambdas.translate import Evaluator, keras_tensor, translate_one
 from kerasmigrate.lambdas.values import Untranslatable, Writer
 from kerasmigrate.upgrade.mapping.names import is_stored_lambda
@@ -49,7 +50,7 @@ def _functional_lambdas(path, model, evaluator, writer, outcome: LambdaOutcome, 
             continue
         where = f"{prefix}{entry['config']['name']}"
         try:
-            done = translate_one(entry, evaluator, writer, taken, _input_shape(layers, entry))
+            done = translate_one(entry, evaluator, writer, taken, tensor_shape(layers, first_input(entry)))
         except Untranslatable as exc:
             outcome.refused[where] = str(exc)
             index += 1
@@ -139,19 +140,6 @@ def _why_not_functional(layers: list, top: bool, refused: list[str]) -> str | No
 
 def _is_input(layer: dict) -> bool:
     return layer.get("class_name") == "InputLayer"
-
-
-def _input_shape(layers: list, entry: dict) -> list | None:
-    """The shape of the Lambda's (first call's) input when it is an input of the model."""
-    nodes = entry.get("inbound_nodes") or []
-    first = (nodes[0].get("args") or [None])[0] if nodes else None
-    if not isinstance(first, dict) or first.get("class_name") != "__keras_tensor__":
-        return None
-    source = first["config"]["keras_history"][0]
-    for layer in layers:
-        if _is_input(layer) and layer["config"].get("name") == source:
-            return layer["config"].get("batch_shape")
-    return None
 
 
 def _names(layers: list) -> set[str]:

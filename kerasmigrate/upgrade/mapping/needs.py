@@ -9,6 +9,7 @@ from kerasmigrate.core.configs import is_model_entry, iter_layers, model_layers
 from kerasmigrate.core.source import open_model
 from kerasmigrate.errors import MappingError, config_structure
 from kerasmigrate.lambdas.bytecode import NotBytecode, describe
+from kerasmigrate.lambdas.shapes import input_shapes
 from kerasmigrate.lambdas.translate import preview, sequential_predecessors
 from kerasmigrate.lambdas.values import Writer
 from kerasmigrate.passes import UPGRADE
@@ -59,7 +60,7 @@ def _unconvertible_ops(where: str, entry: dict) -> list[str]:
     return refused
 
 
-def _lambda_need(where: str, entry: dict, writer: Writer, previous: str | None) -> dict:
+def _lambda_need(where: str, entry: dict, writer: Writer, previous: str | None, shape=None) -> dict:
     """A stored Lambda: its recorded shape and function, what its bytecode shows as data, and
     the expression it evaluates to with what it would become (or why it would not)."""
     cfg = entry["config"]
@@ -89,7 +90,7 @@ def _lambda_need(where: str, entry: dict, writer: Writer, previous: str | None) 
         )
     except NotBytecode as exc:
         info.setdefault("bytecode", f"not readable ({exc})")
-    info["translation"] = preview(entry, writer, previous)
+    info["translation"] = preview(entry, writer, previous, shape)
     return info
 
 
@@ -132,13 +133,13 @@ def needs(path: str | Path) -> dict:
     with open_model(path, user=None) as model:
         out["writer"] = f"{model.keras_version or 'unknown Keras'}, {model.backend or 'backend not recorded'}"
         config = _upgraded_config(path, model, out["problems"])
-        previous = sequential_predecessors(config)
+        previous, shapes = sequential_predecessors(config), input_shapes(config)
         for where, entry in iter_layers(config):
             out["tf_ops"] += _unconvertible_ops(where, entry)
             cfg = entry.get("config") if isinstance(entry.get("config"), dict) else {}
             if is_stored_lambda(entry):
                 writer = Writer(model.keras_version, model.backend)
-                need = _lambda_need(where, entry, writer, previous.get(id(entry)))
+                need = _lambda_need(where, entry, writer, previous.get(id(entry)), shapes.get(id(entry)))
                 out["lambdas"][cfg.get("name", "?")] = need
             elif is_unknown_class(entry) and entry.get("class_name") not in OP_CLASSES | {"Lambda"}:
                 _add_class_need(out["classes"], where, entry, cfg, model)
