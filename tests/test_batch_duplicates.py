@@ -4,6 +4,7 @@ for byte, and records that say `identical_to`. The Dask executor is in the full 
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import pytest
 
 import kerasmigrate
 from kerasmigrate.batch import executors
-from kerasmigrate.batch.records import CONVERTED, FAILED, REFUSED
+from kerasmigrate.batch.records import CONVERTED, FAILED, REFUSED, FileRecord
+from kerasmigrate.progress import make_display
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_models"
@@ -73,7 +75,7 @@ def _check_shared(out: Path, tree: Path) -> None:
         assert copy["fix"] and str(tree / where / "custom_layer.h5") in copy["fix"]
     assert records["alone.h5"]["identical_to"] is None
     html = (out / "report.html").read_text()
-    assert '"identical_to":"a/dense_family.h5"' in html and "identical to " in html
+    assert '"identical_to":"a/dense_family.h5"' in html  # the page draws it in the status cell
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -144,3 +146,12 @@ def test_dask_converts_copies_once_too(tmp_path, given):
         kerasmigrate.convert_tree([str(tree)], str(out), executor="dask", scheduler=cluster.scheduler_address)
     assert sorted(given) == ["a/custom_layer.h5", "a/dense_family.h5", "alone.h5"]
     _check_shared(out, tree)
+
+
+def test_the_progress_lines_say_identical_to():
+    copy = FileRecord(path="b/m.h5", input="/t/b/m.h5", status=CONVERTED, output="b/m.keras", identical_to="a/m.h5")
+    plain, lines = io.StringIO(), io.StringIO()
+    make_display("convert", False, plain).record(copy, 2, 2)
+    assert "b/m.h5 -> b/m.keras (identical to a/m.h5: its output copied)" in plain.getvalue()
+    make_display("convert", True, lines).record(copy, 2, 2)
+    assert orjson.loads(lines.getvalue())["identical_to"] == "a/m.h5"
