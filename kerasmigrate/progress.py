@@ -41,6 +41,12 @@ def _line(rec: FileRecord) -> str:
         text += f" (max diff {rec.max_diff:.2g})"
     if rec.reused:
         text += " (done before)"
+    if rec.identical_to:
+        text += (
+            f" (identical to {rec.identical_to}: its output copied)"
+            if rec.output
+            else f" (identical to {rec.identical_to})"
+        )
     if rec.reason:
         text += f": {rec.reason}"
     if rec.fix:

@@ -1,7 +1,7 @@
 """Benchmark a whole tree: kerasmigrate's batch convert (-j 1, -j 2, Dask, a rerun) vs Keras 3's
 own load_model + save over the same models, in one run.
 
-    python scripts/bench_tree.py [TREE] [--runs 3] [--workdir .bench] [--quick]
+    python scripts/bench_tree.py [TREE] [--runs 3] [--workdir .bench] [--copies 30] [--quick]
 
 TREE defaults to the repository's sample_models/. Each measurement is a fresh process, as a user
 runs it: wall time (median of --runs) and peak resident memory (ru_maxrss from wait4, which on
@@ -10,7 +10,9 @@ the main process and its local workers; the Dask workers are not its children).
 
 kerasmigrate   `python -m kerasmigrate.cli convert TREE -o OUT -j N --json`, each run into a fresh
                OUT (a kept ledger would skip everything); "rerun" is a second -j 2 run into the
-               same OUT, everything taken from the ledger; "dask" runs against a
+               same OUT, everything taken from the ledger; "copies" is -j 2 over a tree of --copies
+               copies of every .h5 model of TREE (each in its own sub-directory, built under
+               --workdir; identical files are converted once per run); "dask" runs against a
                LocalCluster(n_workers=2, threads_per_worker=1) started by this script, anew for
                each run and not timed. Worker peak = the summary's peak_worker_mib.
 keras          one Python process imports Keras once and loops over the same model files:
@@ -108,6 +110,16 @@ def summary_of(stdout: str, cmd: list[str], entries: int) -> dict:
     return summary
 
 
+def build_copies(tree: Path, rels: list[str], into: Path, copies: int) -> None:
+    """`copies` copies of each file `rels` of `tree`, copy i under `into/i/`, as a tree of many
+    experiment folders holding the same checkpoints."""
+    for i in range(copies):
+        for rel in rels:
+            dest = into / f"{i:02d}" / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(tree / rel, dest)
+
+
 def fresh(path: Path) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
@@ -121,6 +133,9 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", type=Path, default=ROOT / ".bench")
     parser.add_argument("--quick", action="store_true", help="one run of each (to test this script)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before a measured command is killed")
+    parser.add_argument(
+        "--copies", type=int, default=30, help="copies of the .h5 models in the duplicates tree (0: none)"
+    )
     args = parser.parse_args(argv)
     runs = 1 if args.quick else args.runs
     load_start = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # the machine may be shared: say how busy it was
@@ -148,17 +163,20 @@ def main(argv=None) -> int:
         file=sys.stderr,
     )
 
-    def cli(out: Path, *extra: str) -> list[str]:
-        return [sys.executable, "-m", "kerasmigrate.cli", "convert", str(tree), "-o", str(out), *extra, "--json"]
+    def cli(out: Path, *extra: str, root: Path = tree) -> list[str]:
+        return [sys.executable, "-m", "kerasmigrate.cli", "convert", str(root), "-o", str(out), *extra, "--json"]
 
-    def ours(name: str, out: Path, cmd: list[str], run: int) -> tuple[float, float, dict]:
+    def ours(name: str, out: Path, cmd: list[str], run: int, expected: int = len(entries)) -> tuple[float, float, dict]:
         # exit 1 is kerasmigrate's "some models refused or failed": the summary line says which
         seconds, peak, stdout = measure(cmd, env, logs / f"{name}-{run}", args.timeout, ok_codes=(0, 1))
-        return seconds, peak, summary_of(stdout, cmd, len(entries))
+        return seconds, peak, summary_of(stdout, cmd, expected)
 
-    results: dict[str, list[tuple[float, float, dict]]] = {
-        n: [] for n in ("-j 1", "-j 2", "rerun -j 2", "dask", "keras")
-    }
+    copies_tree, h5 = work / "copies-tree", [e.rel for e in models if e.kind == "keras-h5"]
+    if args.copies:
+        build_copies(tree, h5, fresh(copies_tree), args.copies)
+    sizes = {name: len(models) for name in ("-j 1", "-j 2", "rerun -j 2", "dask", "keras")}
+    sizes.update({"copies -j 2": len(h5) * args.copies} if args.copies else {})
+    results: dict[str, list[tuple[float, float, dict]]] = {n: [] for n in sizes}
     for run in range(runs):  # interleaved, so drift affects all alike
         print(f"run {run + 1}/{runs} ...", file=sys.stderr)
         out = fresh(work / "j1")
@@ -166,6 +184,10 @@ def main(argv=None) -> int:
         out = fresh(work / "j2")
         results["-j 2"].append(ours("j2", out, cli(out, "-j", "2"), run))
         results["rerun -j 2"].append(ours("rerun", out, cli(out, "-j", "2"), run))
+        if args.copies:
+            out = fresh(work / "copies")
+            cmd = cli(out, "-j", "2", root=copies_tree)
+            results["copies -j 2"].append(ours("copies", out, cmd, run, expected=sizes["copies -j 2"]))
 
         out = fresh(work / "dask")
         with LocalCluster(
@@ -212,10 +234,17 @@ def main(argv=None) -> int:
             ok = sum(n for s, n in last["counts"].items() if s in CONVERTED)
             peaks = [s["peak_worker_mib"] for _, _, s in runs_ if s["peak_worker_mib"]]
             worker, label = (f"{max(peaks):.1f}" if peaks else "-"), f"kerasmigrate {name}"
-        rates[name] = (len(models) / median, ok / median)
+        n_entries = len(entries) if sizes[name] == len(models) else sizes[name]
+        rates[name] = (sizes[name] / median, ok / median)
         print(
-            f"{label:<24} {median:>9.2f} {min(times):>7.2f} {len(models) / median:>9.1f} "
-            f"{len(entries) / median:>10.1f} {ok:>5} {ok / median:>7.1f} {peak:>9.1f} {worker:>11}"
+            f"{label:<24} {median:>9.2f} {min(times):>7.2f} {sizes[name] / median:>9.1f} "
+            f"{n_entries / median:>10.1f} {ok:>5} {ok / median:>7.1f} {peak:>9.1f} {worker:>11}"
+        )
+    if args.copies:
+        copies_s, j2_s = (statistics.median(t for t, _, _ in results[n]) for n in ("copies -j 2", "-j 2"))
+        print(
+            f"copies: {args.copies} copies of the {len(h5)} .h5 models ({sizes['copies -j 2']} files) in "
+            f"{copies_s:.1f} s, {copies_s / j2_s:.1f}x the time of -j 2 over the whole tree ({len(models)} models)"
         )
 
     keras = results["keras"][-1][2]

@@ -55,6 +55,7 @@ class FileRecord:
     size_bytes: int | None = None
     joined_with: str | None = None  # a weights-only file: the JSON architecture joined to it
     reused: bool = False  # taken from the ledger of an earlier run, not redone
+    identical_to: str | None = None  # the file of this run with the same content it was converted as (its path)
     worker_peak_mib: float | None = None  # peak resident memory of the worker process so far
 
     def to_dict(self) -> dict:

@@ -226,7 +226,8 @@ SCRIPT = r"""
     // By the order of report.json (Python's, by code point), so the page and the file agree.
     { key: "path", label: "Path", numeric: true, sort: (r, index) => index, text: (r) => r.path },
     { key: "status", label: "Status", numeric: true, sort: (r) => statusOrder.get(r.status) ?? statusOrder.size, text: (r) => r.status,
-      cell: (r) => [el("span", { class: "badge" }, r.status), r.reused ? el("span", { class: "tag", title: "Taken from the ledger of an earlier run" }, "reused") : null] },
+      cell: (r) => [el("span", { class: "badge" }, r.status), r.reused ? el("span", { class: "tag", title: "Taken from the ledger of an earlier run" }, "reused") : null,
+        r.identical_to ? el("span", { class: "tag identical", title: "Same content and options as that file: converted once, its result shared" }, "identical to " + r.identical_to) : null] },
     { key: "kind", label: "Kind", text: (r) => (r.kind || "") + (r.joined_with ? "\njoined with " + r.joined_with : "") },
     { key: "writer", label: "Writer", text: writerText },
     { key: "passes", label: "Passes", numeric: true,

@@ -21,6 +21,7 @@ import orjson
 
 from kerasmigrate import __version__, api
 from kerasmigrate.batch import discover, executors, report, staging, storage
+from kerasmigrate.batch.duplicates import Duplicates
 from kerasmigrate.batch.ledger import LEDGER, Ledger, open_ledger
 from kerasmigrate.batch.locations import Located, open_stores, remote_call, walk
 from kerasmigrate.batch.records import (
@@ -264,30 +265,49 @@ class _Batch:
             self.on_record(rec, self.done, self.total)
 
     def execute(self, in_memory: bool) -> None:
-        run = self.run
         self.stage = staging.Staging() if in_memory else None
+        copies = Duplicates(self.tasks if self.mode == "convert" else [], self.out, self.options)
+        for task, key in copies.unchanged:  # hashed for the copies: the ledger has it, no worker needed
+            self.on_result(task, {"key": key, "unchanged": True})
+        alone: list[Task] = []  # copies of a file that failed: converted on their own, after the rest
+
+        def on_result(task: Task, result: dict) -> None:
+            self.on_result(task, result)
+            shared, redo = copies.copies_of(task, self.records[task.record_rel])
+            for copy, rec, key in shared:
+                self.records[copy.record_rel] = rec
+                self._keep(key, rec)
+                self._announce(rec)
+            alone.extend(redo)
+
         try:
-            if run.executor == "dask":
-                executors.run_dask(
-                    self.tasks,
-                    self.on_result,
-                    scheduler=run.scheduler,
-                    client=run.dask_client,
-                    timeout=run.timeout,
-                    max_memory_mib=run.max_memory_mib,
-                )
-            else:
-                executors.run_local(
-                    self.tasks,
-                    self.on_result,
-                    jobs=run.jobs or os.cpu_count() or 1,
-                    timeout=run.timeout,
-                    max_memory_mib=run.max_memory_mib,
-                    prepare=self.stage.stage if self.stage else None,
-                )
+            self._execute(copies.to_run if self.mode == "convert" else self.tasks, on_result)
+            if alone:
+                self._execute(alone, self.on_result)
         finally:
             if self.stage:
                 self.stage.close()
+
+    def _execute(self, tasks: list[Task], on_result) -> None:
+        run = self.run
+        if run.executor == "dask":
+            executors.run_dask(
+                tasks,
+                on_result,
+                scheduler=run.scheduler,
+                client=run.dask_client,
+                timeout=run.timeout,
+                max_memory_mib=run.max_memory_mib,
+            )
+        else:
+            executors.run_local(
+                tasks,
+                on_result,
+                jobs=run.jobs or os.cpu_count() or 1,
+                timeout=run.timeout,
+                max_memory_mib=run.max_memory_mib,
+                prepare=self.stage.stage if self.stage else None,
+            )
 
     def on_result(self, task: Task, result: dict) -> None:
         rel = task.record_rel

@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
 import json
 import re
-import shutil
-import zipfile
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -45,7 +44,13 @@ from kerasmigrate.errors import (
     UnsupportedError,
     config_structure,
 )
-from kerasmigrate.passes.keras3_releases import Change, Finding, run_release_passes
+from kerasmigrate.keras3_targets.archive import CONFIG, write_archive
+from kerasmigrate.passes.keras3_releases import (
+    Change,
+    Finding,
+    releases_unchanged,
+    run_release_passes,
+)
 from kerasmigrate.passes.target import TARGET
 
 
@@ -166,13 +171,22 @@ def diagnose(config: dict, target: str) -> list[dict]:
 
 def loadable_releases(config: dict) -> list[str]:
     """Releases of the table that accept `config` unchanged (by the table: tested for real in the
-    tests)."""
-    loadable = []
-    for version in RELEASES:
-        _, changes, refusals = _run(config, version)
-        if not changes and not refusals:
-            loadable.append(version)
-    return loadable
+    tests). Kept per process for each distinct config (a batch meets one architecture many
+    times); computed with one walk of the config for every release (`releases_unchanged`)."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        _run(config, CURRENT)  # raises MalformedConfigError, as it always did
+    key = hashlib.sha256(repr(config).encode("utf-8", "surrogatepass")).digest()
+    if (known := LOADABLE_ANSWERS.get(key)) is None:
+        releases = {v: Release(v) for v in RELEASES}
+        known = tuple(releases_unchanged(config, TARGET, releases, lambda version: _run(config, version)))
+        if len(LOADABLE_ANSWERS) >= LOADABLE_CACHE_SIZE:
+            LOADABLE_ANSWERS.pop(next(iter(LOADABLE_ANSWERS)))
+        LOADABLE_ANSWERS[key] = known
+    return list(known)
+
+
+LOADABLE_CACHE_SIZE = 512  # configs whose answer a process keeps (a 32-byte key and a tuple each)
+LOADABLE_ANSWERS: dict[bytes, tuple[str, ...]] = {}
 
 
 def _expressible(config: dict):
@@ -239,9 +253,6 @@ def apply_target(config: dict, target: str | None, *, path=None) -> tuple[dict, 
 # ---------------------------------------------------------------------------
 # .keras archives
 # ---------------------------------------------------------------------------
-
-CONFIG = "config.json"
-METADATA = "metadata.json"
 
 
 def _read_archive(path: Path, user: UserNames) -> tuple[dict, dict]:
@@ -310,7 +321,7 @@ def repair_archive(
         return report
     where = destination(path, output, overwrite=overwrite, backup=backup)
     new_metadata = _retargeted_metadata(metadata, record)
-    done = commit(where, lambda tmp: _write_archive(path, tmp, new_config, new_metadata), changed=changed)
+    done = commit(where, lambda tmp: write_archive(path, tmp, new_config, new_metadata), changed=changed)
     if done.backup:
         report["backup"] = done.backup
     return report
@@ -325,30 +336,6 @@ def _retargeted_metadata(metadata: dict, record: dict) -> dict:
     km.setdefault("retargeted_from", metadata.get("keras_version"))
     new_metadata["kerasmigrate"] = km
     return new_metadata
-
-
-def _write_archive(source: Path, tmp: Path, config: dict, metadata: dict) -> None:
-    """`source` with a new config.json and metadata.json; every other member copied as stored."""
-    with zipfile.ZipFile(source) as src, zipfile.ZipFile(tmp, "w") as dst:
-        for info in src.infolist():
-            if info.filename in (CONFIG, METADATA):
-                dst.writestr(_copy_info(info), json.dumps(config if info.filename == CONFIG else metadata))
-                continue
-            with (
-                src.open(info) as fin,
-                dst.open(_copy_info(info), "w", force_zip64=info.file_size > zipfile.ZIP64_LIMIT) as fout,
-            ):
-                shutil.copyfileobj(fin, fout, 16 << 20)
-        if METADATA not in src.namelist():
-            dst.writestr(METADATA, json.dumps(metadata))
-
-
-def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
-    new = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-    new.compress_type = info.compress_type
-    new.external_attr = info.external_attr
-    new.create_system = info.create_system
-    return new
 
 
 @_named

@@ -103,3 +103,63 @@ def run_release_passes(config: dict, passes, release) -> tuple[dict, list[Change
         visit = _visit(p, release, changes, refusals)
         config = visit(config, "<model>", "top") if p.kind == "model" else walk_layers(config, visit)
     return config, changes, refusals
+
+
+def visited_entries(config: dict) -> list[tuple[dict, str, str]]:
+    """(entry, where, context) of every layer entry a layer pass sees, in the order it sees them."""
+    seen: list[tuple[dict, str, str]] = []
+
+    def collect(entry: dict, where: str, context: str) -> dict:
+        seen.append((entry, where, context))
+        return entry
+
+    walk_layers(config, collect)
+    return seen
+
+
+def accepts_unchanged(config: dict, passes, release, entries: list[tuple[dict, str, str]]) -> bool:
+    """Whether `run_release_passes(config, passes, release)` would change and refuse nothing,
+    without walking the config once per pass: `entries` is `visited_entries(config)`.
+
+    Exact, not an estimate: while no pass changes anything, every pass sees the original
+    entries, in the order `visited_entries` lists them, so the calls made here are the very
+    calls the runner makes. It stops at the first change or refusal (the runner would go on
+    with a changed config: the caller asks the runner itself for what follows then)."""
+    changes: list[Change] = []
+    refusals: list[Finding] = []
+    for func in passes:
+        p: Pass = func.km_pass
+        visit = _visit(p, release, changes, refusals)
+        if p.kind == "model":
+            visit(config, "<model>", "top")
+        else:
+            for entry, where, context in entries:
+                visit(entry, where, context)
+                if changes or refusals:
+                    return False
+        if changes or refusals:
+            return False
+    return True
+
+
+def releases_unchanged(config: dict, passes, releases: dict, runner) -> list[str]:
+    """The versions of `releases` (version -> release) under which `passes` change and refuse
+    nothing in `config`. A release `accepts_unchanged` does not accept is asked of `runner(version)`
+    (`run_release_passes` with its error handling): what it raises on a malformed config is raised
+    as it always was."""
+    try:
+        entries = visited_entries(config)
+    except Exception:  # noqa: BLE001 - malformed: the runner, asked below, raises what it raises
+        entries = None
+    found = []
+    for version, release in releases.items():
+        try:
+            accepted = entries is not None and accepts_unchanged(config, passes, release, entries)
+        except Exception:  # noqa: BLE001 - as above
+            accepted = False
+        if not accepted:
+            _, changes, refusals = runner(version)
+            accepted = not changes and not refusals
+        if accepted:
+            found.append(version)
+    return found
