@@ -49,9 +49,25 @@ def test_matches_the_writing_stack(stack_dir, entry, converted):
     assert report.ok, report.to_dict()
 
 
+def _computed_otherwise_by_tf_keras(path) -> str | None:
+    """tf_keras runs a TF 2.2-2.6 RandomCrop as Keras 2.7+ does (smart_resize), not as its writer
+    did (resize, then centre crop): the refs test checks those against the writer's own outputs."""
+    with h5py.File(path, "r") as f:
+        config = f.attrs.get("model_config")
+        version = f.attrs.get("keras_version")
+    text = config.decode() if isinstance(config, bytes) else str(config or "")
+    version = version.decode() if isinstance(version, bytes) else str(version or "")
+    numbers = tuple(int(p) for p in version.split("-")[0].split(".")[:2] if p.isdigit())
+    if '"RandomCrop"' in text and numbers and numbers < (2, 7):
+        return f"its RandomCrop (written by Keras {version}) resizes then crops; tf_keras's does not"
+    return None
+
+
 @pytest.mark.full  # an independent cross-check of the refs test above: slow (tf_keras runs each original)
 @pytest.mark.parametrize("stack_dir, entry", sample_params())
 def test_matches_the_original_in_tf_keras(stack_dir, entry, converted):
+    if (reason := _computed_otherwise_by_tf_keras(stack_dir / entry["file"])) is not None:
+        pytest.skip(reason)
     try:
         report = verify(stack_dir / entry["file"], converted(stack_dir, entry), seed=7)
     except VerifyError as exc:

@@ -455,3 +455,13 @@ def test_diagnose_keras_archive(tmp_path):
     assert by_target["tf-2.2"].loads is False
     assert "file signature not found" in by_target["tf-2.2"].findings[0].symptom
     assert by_target["keras-3"].findings == ()
+
+
+@pytest.mark.parametrize("stack", ["tf2.12", "tf_keras2.21"])
+@pytest.mark.parametrize("target", ["tf-2.2", "tf-2.4"])
+def test_a_random_crop_is_not_carried_to_a_tensorflow_whose_random_crop_resizes_first(tmp_path, stack, target):
+    """TF 2.2-2.6's RandomCrop resizes then centre-crops at inference: the repaired file would load
+    there and compute another image (0.45 off on this sample), so the repair is refused."""
+    with pytest.raises(RepairRefused, match=r"random_crop_aspect/crop \(RandomCrop\): .* resizes then centre-crops"):
+        repair(sample(tmp_path, stack, "random_crop_aspect"), target, tmp_path / "out.h5")
+    assert not (tmp_path / "out.h5").exists()

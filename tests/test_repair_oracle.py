@@ -49,12 +49,17 @@ REFUSED = {
         "tf_ops",
         "text_vectorization",
         "augmentation",  # RandomBrightness (TF 2.9+) and the other augmentation layers
+        *("random_crop_aspect", "random_crop_functional"),  # no RandomCrop before TF 2.2's tf.keras
     },
     "tf-2.2": {
         *("multi_head_attention", "preprocessing", "lookups", "mixed_precision", "tf_ops", "text_vectorization"),
         "augmentation",
+        *("random_crop_aspect", "random_crop_functional"),  # its RandomCrop resizes, then crops
     },
-    "tf-2.4": {"multi_head_attention", "preprocessing", "lookups", "text_vectorization", "augmentation"},
+    "tf-2.4": {
+        *("multi_head_attention", "preprocessing", "lookups", "text_vectorization", "augmentation"),
+        *("random_crop_aspect", "random_crop_functional"),  # its RandomCrop resizes, then crops
+    },
 }
 # tf.keras runs channels_first convolutions and pooling on a CPU only through oneDNN (not in TF 2.2/2.4)
 # or XLA: the repaired file loads there, and its run fails with TensorFlow's own NHWC-only error.

@@ -21,6 +21,19 @@ CLASS_HINTS = {
 }
 
 
+# Releases whose RandomCrop, at inference, resizes keeping the aspect ratio and then centre-crops
+# (tensorflow/python/keras/layers/preprocessing/image_preprocessing.py at v2.2.0 ... v2.6.0; TF 2.2
+# picks the side to keep by H/W against 1, TF 2.3-2.6 against the crop's h/w); Keras 2.7 switched
+# to smart_resize (keras-team/keras 6cf8b34). A repaired RandomCrop would load there and compute
+# another image whenever the input's aspect ratio is not the crop's.
+RESIZING_RANDOM_CROP = ("2.2", "2.3", "2.4", "2.5", "2.6")
+
+
+def _random_crop_differs(cls, target: LegacyTarget) -> bool:
+    tf_version = target.tf_version or ""
+    return cls == "RandomCrop" and any(tf_version == v or tf_version.startswith(v + ".") for v in RESIZING_RANDOM_CROP)
+
+
 def target_problems(config: dict, target: LegacyTarget, *, allow_lambda: bool = False) -> list[str]:
     """Everything in a (repaired) model config the target loader cannot take, one line each."""
     unknown: dict[str, list[str]] = {}
@@ -38,6 +51,12 @@ def target_problems(config: dict, target: LegacyTarget, *, allow_lambda: bool = 
                 f"{where} (Lambda): holds Python bytecode that only the writer's Python "
                 f"minor version can read (the target runs Python {target.python}); "
                 "rerun with --keep-lambda if both are the same version"
+            )
+        if _random_crop_differs(cls, target):
+            problems.append(
+                f"{where} (RandomCrop): {target.description}'s RandomCrop resizes then centre-crops at "
+                "inference, which computes another image than the writer's whenever the input's aspect "
+                "ratio is not the crop's"
             )
         if not isinstance(layer_config, dict):
             continue
