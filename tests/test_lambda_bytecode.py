@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import kerasmigrate.lambdas.bytecode as bytecode
+from kerasmigrate.core.configs import iter_layers
 from kerasmigrate.lambdas.bytecode import NotBytecode, evaluate_lambda, evaluate_output_shape
 from kerasmigrate.lambdas.bytecode.describe import read_layout, stored_bytes
 from kerasmigrate.lambdas.bytecode.lines import line_starts
@@ -379,20 +380,7 @@ def _lambda_configs(path: Path) -> list[dict]:
         with h5py.File(path, "r") as f:
             config = json.loads(f.attrs["model_config"])
     config = json.loads(config) if isinstance(config, str) else config
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("class_name") == "Lambda":
-                found.append(node["config"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(config)
-    return found
+    return [entry["config"] for _, entry in iter_layers(config) if entry.get("class_name") == "Lambda"]
 
 
 @pytest.mark.skipif(not REALWORLD.is_dir(), reason="../shared/realworld is not beside the checkout")

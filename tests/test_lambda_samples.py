@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 
 from kerasmigrate import api
+from kerasmigrate.core.configs import iter_layers
 from kerasmigrate.errors import KerasMigrateError
 
 from .conftest import ROOT, SAMPLES, missing_words, run_with_heavy_imports_blocked
@@ -53,20 +54,7 @@ def _lambda_layers(path: Path) -> dict[str, dict]:
     """{name: config} of every Lambda layer in the file, nested models included (read with h5py)."""
     with h5py.File(path, "r") as f:
         config = json.loads(f.attrs["model_config"])
-    found = {}
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("class_name") == "Lambda":
-                found[node["config"]["name"]] = node["config"]
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(config)
-    return found
+    return {e["config"]["name"]: e["config"] for _, e in iter_layers(config) if e.get("class_name") == "Lambda"}
 
 
 # --- the manifests: what the tests below rely on ------------------------------------------------
