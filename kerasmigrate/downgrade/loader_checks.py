@@ -11,6 +11,7 @@ import json
 
 from kerasmigrate.core.configs import MODEL_CLASSES, iter_layers
 from kerasmigrate.downgrade.targets import LegacyTarget
+from kerasmigrate.passes.registry import version_tuple
 
 # Why a class cannot be carried to an old loader.
 CLASS_HINTS = {
@@ -26,12 +27,12 @@ CLASS_HINTS = {
 # picks the side to keep by H/W against 1, TF 2.3-2.6 against the crop's h/w); Keras 2.7 switched
 # to smart_resize (keras-team/keras 6cf8b34). A repaired RandomCrop would load there and compute
 # another image whenever the input's aspect ratio is not the crop's.
-RESIZING_RANDOM_CROP = ("2.2", "2.3", "2.4", "2.5", "2.6")
+RESIZING_RANDOM_CROP = ((2, 2), (2, 6))  # first and last TensorFlow release, inclusive
 
 
 def _random_crop_differs(cls, target: LegacyTarget) -> bool:
-    tf_version = target.tf_version or ""
-    return cls == "RandomCrop" and any(tf_version == v or tf_version.startswith(v + ".") for v in RESIZING_RANDOM_CROP)
+    first, last = RESIZING_RANDOM_CROP
+    return cls == "RandomCrop" and first <= version_tuple(target.tf_version)[:2] <= last
 
 
 def target_problems(config: dict, target: LegacyTarget, *, allow_lambda: bool = False) -> list[str]:
